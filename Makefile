@@ -1,0 +1,63 @@
+# Guild Ledger — `make run` serves the demo, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/guild_ledger
+
+.PHONY: help install install-dev run demo serve test lint migrations-check schema-check pytest \
+        test-postgres test-sqlite smoke bench clean
+
+help:
+	@echo "make run    - install, migrate the SQLite default, load the demo, serve on :8000"
+	@echo "make test   - ruff, migrations check, schema check, the whole pytest suite"
+	@echo "              (on PostgreSQL when DATABASE_URL points there)"
+	@echo "make bench  - benchmarks against PostgreSQL, written to bench/results.json"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+install: $(PY)
+	$(PY) -m pip install --quiet -e .
+
+install-dev: $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+migrations-check: install-dev
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+schema-check: install-dev
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular \
+		--validate --fail-on-warn --file var/schema.yml
+
+pytest: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint migrations-check schema-check pytest
+
+# What CI runs: the whole suite on PostgreSQL, then SQLite.
+test-postgres:
+	DATABASE_URL=$(PG_URL) $(MAKE) test
+
+test-sqlite:
+	env -u DATABASE_URL $(MAKE) pytest PYTEST_ARGS='-m "not postgres"'
+
+smoke: install
+	bash .ci/smoke
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,1 @@
+"""Rate schedules, work records and compensation runs (RULES.md §3)."""

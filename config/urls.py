@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from ledger.views import health
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("ledger.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("health/", health, name="health"),
+]
+
+handler400 = "ledger.errors.handler400"
+handler403 = "ledger.errors.handler403"
+handler404 = "ledger.errors.handler404"
+handler500 = "ledger.errors.handler500"

@@ -1,0 +1,60 @@
+"""What every API view shares: cursor pagination, the error schema, scoped viewsets."""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers, viewsets
+
+from .access import request_scope
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, machine-readable reason.")
+    message = serializers.CharField(help_text="For people.")
+    fields = serializers.DictField(
+        child=serializers.JSONField(), help_text="Per-field messages, when a field is at fault."
+    )
+
+
+_ERRORS = {
+    400: "Invalid input; nothing was written.",
+    401: "Not authenticated.",
+    403: "Authenticated, but this caller may not do this.",
+    404: "Not found, or outside the caller's scope.",
+    405: "Method not allowed.",
+    409: "Conflicts with existing records.",
+    415: "Unsupported media type.",
+}
+
+
+class ErrorAwareAutoSchema(AutoSchema):
+    """Documents the JSON error shape on every operation."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        error_codes = [401, 403, 404, 405, 415]
+        if self.method in ("POST", "PUT", "PATCH"):
+            error_codes += [400, 409]
+        elif self.method == "GET":
+            error_codes += [400]
+        for status_code in error_codes:
+            responses.setdefault(
+                str(status_code),
+                self._get_response_for_code(
+                    OpenApiResponse(ErrorSerializer, description=_ERRORS[status_code]),
+                    str(status_code),
+                ),
+            )
+        return responses
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """A viewset whose queryset is cut to the caller's scope by `scope_queryset`."""
+
+    scope_queryset = None  # a function (scope, queryset) -> queryset, from ledger.access
+
+    @property
+    def scope(self):
+        return request_scope(self.request)
+
+    def get_queryset(self):
+        return type(self).scope_queryset(self.scope, super().get_queryset())
