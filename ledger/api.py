@@ -3,6 +3,7 @@ and the guilds and agreements they refer to. Views are thin: they scope, validat
 call a service."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
@@ -225,11 +226,24 @@ class EngagementSerializer(serializers.ModelSerializer):
 # object outside the caller's scope gives an empty page, exactly like a nonexistent one.
 
 
+class IdFilter(django_filters.NumberFilter):
+    """An id: a whole number in the database's 64-bit range. Foreign-key lookups have no overflow
+    guard, so a larger value would reach the driver (OverflowError on SQLite, DataError on
+    PostgreSQL); it is refused as invalid input instead."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -(2**63))
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class PersonFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(method="filter_name", max_length=200)
     guild = django_filters.CharFilter(field_name="memberships__guild__code", max_length=20)
     payroll_ref = django_filters.CharFilter(max_length=64)
-    production = django_filters.NumberFilter(field_name="engagements__production_id")
+    production = IdFilter(field_name="engagements__production_id")
 
     class Meta:
         model = Person
@@ -252,8 +266,8 @@ class ProductionFilter(django_filters.FilterSet):
 
 
 class EngagementFilter(django_filters.FilterSet):
-    person = django_filters.NumberFilter(field_name="person_id")
-    production = django_filters.NumberFilter(field_name="production_id")
+    person = IdFilter(field_name="person_id")
+    production = IdFilter(field_name="production_id")
     studio = django_filters.CharFilter(field_name="production__studio__slug", max_length=60)
     agreement = django_filters.CharFilter(field_name="agreement__code", max_length=40)
     active_on = django_filters.DateFilter(method="filter_active_on")

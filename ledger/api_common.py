@@ -1,5 +1,6 @@
 """What every API view shares: cursor pagination, the error schema, scoped viewsets."""
 
+from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, viewsets
@@ -58,3 +59,11 @@ class ScopedViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         return type(self).scope_queryset(self.scope, super().get_queryset())
+
+    def get_object(self):
+        # No row has a NUL in its id or code; PostgreSQL refuses such a literal (DataError, a
+        # 400 on PostgreSQL and a 404 on SQLite), so answer 404 before querying.
+        lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+        if isinstance(lookup, str) and "\x00" in lookup:
+            raise Http404
+        return super().get_object()

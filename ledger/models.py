@@ -217,7 +217,8 @@ class Production(models.Model):
                 violation_error_message="The end date cannot be before the start date.",
             ),
             models.CheckConstraint(
-                condition=Q(kind="television", episode_minutes__gt=0)
+                # episode_minutes__isnull=False: NULL > 0 is NULL, and a NULL check passes.
+                condition=Q(kind="television", episode_minutes__isnull=False, episode_minutes__gt=0)
                 | (~Q(kind="television") & Q(episode_minutes__isnull=True)),
                 name="production_episode_minutes_iff_television",
                 violation_error_message=(
@@ -427,3 +428,13 @@ class PayrollKey(AbstractAPIKey):
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "payroll API key"
+
+
+from .journal import (  # noqa: E402,F401  (the journal's tables belong to this app)
+    Account,
+    IdempotencyRecord,
+    JournalTransaction,
+    Payable,
+    Payment,
+    Posting,
+)

@@ -44,13 +44,13 @@ SQLITE_DOWN = [
 def forwards(apps, schema_editor):
     statements = {"postgresql": [PG_UP], "sqlite": SQLITE_UP}[schema_editor.connection.vendor]
     for sql in statements:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 def backwards(apps, schema_editor):
     statements = {"postgresql": [PG_DOWN], "sqlite": SQLITE_DOWN}[schema_editor.connection.vendor]
     for sql in statements:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,124 @@
+"""Test data with fixed values (no randomness): factory_boy factories for the registry."""
+
+from datetime import date
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from ledger.models import (
+    Agreement,
+    Engagement,
+    Guild,
+    GuildStaff,
+    Membership,
+    PayrollKey,
+    Person,
+    Production,
+    ProductionAgreement,
+    Studio,
+    StudioStaff,
+)
+
+
+def guild(code: str) -> Guild:
+    return Guild.objects.get(code=code)
+
+
+def agreement(code: str) -> Agreement:
+    return Agreement.objects.get(code=code)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    is_staff = True
+    password = factory.PostGenerationMethodCall("set_password", "pw")
+
+
+class StudioFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Studio
+
+    name = factory.Sequence(lambda n: f"Studio {n}")
+    slug = factory.Sequence(lambda n: f"studio-{n}")
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    legal_name = factory.Sequence(lambda n: f"Person {n}")
+    payroll_ref = factory.Sequence(lambda n: f"PR-{n:05d}")
+    registered_by = factory.SubFactory(StudioFactory)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    person = factory.SubFactory(PersonFactory)
+    guild = factory.LazyFunction(lambda: guild("sag-aftra"))
+    member_number = factory.Sequence(lambda n: f"M-{n:06d}")
+
+
+class ProductionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Production
+
+    studio = factory.SubFactory(StudioFactory)
+    title = factory.Sequence(lambda n: f"Production {n}")
+    kind = "theatrical"
+    start_date = date(2025, 6, 2)
+
+
+class ProductionAgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductionAgreement
+        django_get_or_create = ["production", "agreement"]
+
+    production = factory.SubFactory(ProductionFactory)
+    agreement = factory.LazyFunction(lambda: agreement("sag-tvth-2023"))
+
+
+class EngagementFactory(factory.django.DjangoModelFactory):
+    """An engagement; attaches its agreement to the production first, as the database requires."""
+
+    class Meta:
+        model = Engagement
+
+    person = factory.SubFactory(PersonFactory)
+    production = factory.SubFactory(ProductionFactory)
+    agreement = factory.LazyFunction(lambda: agreement("sag-tvth-2023"))
+    classification = "day_performer"
+    rate_amount = Decimal("1500.00")
+    rate_unit = "day"
+    rate_currency = "USD"
+    start_date = date(2025, 6, 2)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        ProductionAgreementFactory(production=kwargs["production"], agreement=kwargs["agreement"])
+        return super()._create(model_class, *args, **kwargs)
+
+
+def studio_staff(studio: Studio, username: str):
+    user = UserFactory(username=username)
+    StudioStaff.objects.get_or_create(user=user, studio=studio)
+    return user
+
+
+def guild_staff(code: str, username: str):
+    user = UserFactory(username=username)
+    GuildStaff.objects.get_or_create(user=user, guild=guild(code))
+    return user
+
+
+def payroll_key(*studios: Studio, name: str = "payroll") -> tuple[PayrollKey, str]:
+    owner = UserFactory(username=f"owner-{name}", is_staff=False)
+    key, raw = PayrollKey.objects.create_key(name=name, owner=owner)
+    key.studios.set(studios)
+    return key, raw
