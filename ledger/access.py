@@ -133,13 +133,14 @@ def person_writable(scope: Scope, person: Person) -> bool:
 
 
 class ScopedAccess(BasePermission):
-    """Authenticated callers with some scope; writes only for callers who can write somewhere.
+    """Authenticated callers with some scope; writes only for callers who can write somewhere
+    (payroll keys only where the view says `payroll_may_write`, i.e. payments).
 
     Object-level checks are done by scoping querysets (absent means 404), and by the services,
     which check the concrete studio of what is written.
     """
 
-    message = "Authentication credentials were not provided."
+    message = "This caller can read the registry but not change it."
 
     def has_permission(self, request, view):
         if not (request.user and request.user.is_authenticated) and request.auth is None:
@@ -147,4 +148,6 @@ class ScopedAccess(BasePermission):
         scope = request_scope(request)
         if request.method in SAFE_METHODS:
             return True
+        if scope.payroll_key is not None:
+            return getattr(view, "payroll_may_write", False)
         return scope.can_write_any

@@ -7,6 +7,8 @@ the database constraints) and recorded in history with the signed-in user.
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -67,17 +69,38 @@ class ScopedAdminMixin:
     def writable(self, scope, obj) -> bool:
         return scope.superuser
 
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Django redirects the change, delete and history pages of a missing object to the
+        # index; outside the caller's scope (as for a missing object) the admin answers 404.
+        raise Http404
+
 
 class ScopedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_per_page = 50
     show_full_result_count = False
 
+    def _scoped_object_or_404(self, request, object_id):
+        obj = self.get_object(request, unquote(object_id))  # None if out of scope or malformed
+        if obj is None:
+            raise Http404
+        return obj
+
     def history_view(self, request, object_id, extra_context=None):
         # simple-history falls back to history rows for objects the queryset does not show;
         # outside the caller's scope an object must not exist, history included.
-        if not self.get_queryset(request).filter(pk=object_id).exists():
-            raise Http404
+        self._scoped_object_or_404(request, object_id)
         return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history reads the version from the unscoped history table and, on POST, saves
+        # it after checking only view permission: scope it, and keep it read-only unless
+        # reverting is enabled and the caller may change the object.
+        obj = self._scoped_object_or_404(request, object_id)
+        if request.method not in ("GET", "HEAD") and (
+            self.revert_disabled(request, obj) or not self.has_change_permission(request, obj)
+        ):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class SuperuserOnlyAdmin(ScopedAdmin):
@@ -284,3 +307,6 @@ class PayrollKeyAdmin(APIKeyModelAdmin, SuperuserOnlyAdmin):
 
     list_display = [*APIKeyModelAdmin.list_display, "owner"]
     filter_horizontal = ["studios"]
+
+
+from . import journal_admin  # noqa: E402,F401  (registers the journal's admin pages)

@@ -4,7 +4,7 @@ call a service."""
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -243,7 +243,7 @@ class PersonFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(method="filter_name", max_length=200)
     guild = django_filters.CharFilter(field_name="memberships__guild__code", max_length=20)
     payroll_ref = django_filters.CharFilter(max_length=64)
-    production = IdFilter(field_name="engagements__production_id")
+    production = IdFilter(method="filter_production")
 
     class Meta:
         model = Person
@@ -253,6 +253,14 @@ class PersonFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(legal_name__icontains=value) | Q(professional_name__icontains=value)
         )
+
+    def filter_production(self, queryset, name, value):
+        # Through the caller's engagements only: a visible person's engagement outside the scope
+        # must not reveal that they work on another tenant's production.
+        engaged = access.engagements(access.request_scope(self.request)).filter(
+            person_id=OuterRef("pk"), production_id=value
+        )
+        return queryset.filter(Exists(engaged))
 
 
 class ProductionFilter(django_filters.FilterSet):

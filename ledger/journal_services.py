@@ -22,6 +22,7 @@ from . import chain
 from .errors import Conflict, DomainError
 from .journal import Account, IdempotencyRecord, JournalTransaction, Payable, Payment, Posting
 from .money import round_money
+from .webhooks import notify_payables_created
 
 # Any constant works; it names the one lock that orders the hash chain on PostgreSQL.
 CHAIN_LOCK_KEY = 7_204_001
@@ -306,6 +307,7 @@ def payable_create(
                 -value,
             ),
         ]
+    notify_payables_created(studio_id=studio_id, payable_ids=[payable.pk])
     journal_post(
         actor=actor,
         entry=Entry(

@@ -438,3 +438,4 @@ from .journal import (  # noqa: E402,F401  (the journal's tables belong to this 
     Payment,
     Posting,
 )
+from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: E402,F401

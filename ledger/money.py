@@ -32,3 +32,8 @@ def money_field(**kwargs) -> models.DecimalField:
 def currency_field(**kwargs) -> models.CharField:
     kwargs.setdefault("default", Currency.USD)
     return models.CharField(max_length=3, choices=Currency.choices, **kwargs)
+
+
+def money_str(amount: Decimal) -> str:
+    """An amount as it leaves the system: a decimal string with exactly two places."""
+    return f"{round_money(Decimal(amount)):.2f}"

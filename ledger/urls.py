@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import api
+from . import api, payroll_api
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -10,5 +11,14 @@ router.register("studios", api.StudioViewSet, basename="studio")
 router.register("people", api.PersonViewSet, basename="person")
 router.register("productions", api.ProductionViewSet, basename="production")
 router.register("engagements", api.EngagementViewSet, basename="engagement")
+router.register("payables", payroll_api.PayableViewSet, basename="payable")
+router.register("payments", payroll_api.PaymentViewSet, basename="payment")
+router.register("ledger/transactions", payroll_api.TransactionViewSet, basename="transaction")
+router.register(
+    "webhook-endpoints", payroll_api.WebhookEndpointViewSet, basename="webhook-endpoint"
+)
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("ledger/balances/", payroll_api.BalanceView.as_view(), name="balances"),
+    *router.urls,
+]

@@ -28,3 +28,19 @@ def api():
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Let the test database be reset between transactional tests.
+
+    The journal refuses TRUNCATE; a superuser session with `guild_ledger.maintenance = 'on'` may
+    (migration 0006). Tests that check the refusal turn the setting off for themselves."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            name = connection.settings_dict["NAME"]
+            with connection.cursor() as cursor:
+                cursor.execute(f'ALTER DATABASE "{name}" SET guild_ledger.maintenance = \'on\'')
+                cursor.execute("SET guild_ledger.maintenance = 'on'")

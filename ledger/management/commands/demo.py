@@ -8,13 +8,14 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from ledger import services
+from ledger import journal_services, services
 from ledger.audit import acting_as, system_user
 from ledger.models import (
     Agreement,
     Engagement,
     Guild,
     GuildStaff,
+    Payable,
     Person,
     Production,
     Studio,
@@ -117,6 +118,7 @@ class Command(BaseCommand):
             self._engage(productions[0], people, actor)
             self._engage(productions[1], people[::2], actor)
             self._engage_northgate(studios["northgate"], productions[2], actor)
+            self._payables(productions[0], actor)
             self._users(studios)
         self._print_logins()
 
@@ -192,6 +194,35 @@ class Command(BaseCommand):
             rate_unit=unit,
             start_date=production.start_date,
         )
+
+    def _payables(self, production, actor):
+        """One shooting day owed to each day performer of the film, with SAG-AFTRA P&H at 21%
+        (RULES.md sag.pay.day, sag.ph); the first is paid in part."""
+        day = date(2025, 8, 1)
+        engagements = production.engagements.filter(classification="day_performer").order_by("id")
+        for engagement in engagements:
+            if Payable.objects.filter(source_type="demo", source_id=str(engagement.pk)).exists():
+                continue
+            journal_services.payable_create(
+                actor=actor,
+                production=production,
+                person=engagement.person,
+                engagement=engagement,
+                rule="sag.pay.day",
+                description=f"Day pay {day}: {engagement.person.name}",
+                amount=engagement.rate_amount,
+                currency=engagement.rate_currency,
+                period_from=day,
+                period_to=day,
+                due_date=date(2025, 8, 8),
+                source_type="demo",
+                source_id=str(engagement.pk),
+                fringes=[
+                    journal_services.Fringe(
+                        "sag-aftra-ph", "sag.ph", engagement.rate_amount * Decimal("0.21")
+                    )
+                ],
+            )
 
     def _users(self, studios):
         User = get_user_model()

@@ -1,0 +1,483 @@
+"""The payroll integration over REST: what is owed (payables), what was paid (payments, with
+Idempotency-Key), balances, the journal's transactions, and CSV exports of the same queries."""
+
+import csv
+from decimal import Decimal
+
+import django_filters
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import access, journal_selectors, journal_services
+from .api_common import ScopedViewSet
+from .errors import DomainError
+from .journal import JournalTransaction, Payable, Payment, Posting
+from .money import money_str
+from .pagination import IdCursorPagination
+from .webhooks import WebhookEndpoint
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class SeqCursorPagination(IdCursorPagination):
+    ordering = "seq"
+
+
+# --- serializers ---------------------------------------------------------------------------
+
+
+class PayeeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    payroll_ref = serializers.CharField()
+
+
+class ProductionRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class FringeSerializer(serializers.Serializer):
+    fund = serializers.CharField()
+    rule = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class PayableSerializer(serializers.ModelSerializer):
+    person = PayeeSerializer()
+    production = ProductionRefSerializer()
+    agreement = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    amount = serializers.DecimalField(
+        source="owed_amount", max_digits=14, decimal_places=2, help_text="What is owed."
+    )
+    paid = serializers.DecimalField(source="paid_amount", max_digits=14, decimal_places=2)
+    due = serializers.DecimalField(source="due_amount", max_digits=14, decimal_places=2)
+    fringes = FringeSerializer(many=True)
+
+    class Meta:
+        model = Payable
+        fields = [
+            "id",
+            "person",
+            "production",
+            "engagement",
+            "agreement",
+            "rule",
+            "description",
+            "amount",
+            "paid",
+            "due",
+            "currency",
+            "fringes",
+            "period_from",
+            "period_to",
+            "due_date",
+        ]
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    payable = serializers.PrimaryKeyRelatedField(queryset=Payable.objects.all())
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    payroll_reference = serializers.CharField(max_length=100)
+    transaction = serializers.UUIDField(source="transaction_id", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "payable",
+            "amount",
+            "currency",
+            "paid_at",
+            "payroll_reference",
+            "transaction",
+            "created_at",
+        ]
+        read_only_fields = ["currency", "created_at"]
+        validators = []  # the reference's uniqueness is the service's 409, not a 400
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "request" in self.context:
+            scope = access.request_scope(self.context["request"])
+            writable = Payable.objects.all()
+            if not scope.superuser:
+                writable = writable.filter(studio_id__in=scope.studio_ids)
+            self.fields["payable"].queryset = writable
+
+
+class PostingSerializer(serializers.ModelSerializer):
+    account = serializers.CharField(source="account.key")
+    purpose = serializers.CharField(source="account.purpose")
+
+    class Meta:
+        model = Posting
+        fields = ["account", "purpose", "payable", "effect", "amount", "currency"]
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    studio = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    actor = serializers.CharField(source="actor.username")
+    postings = PostingSerializer(many=True)
+
+    class Meta:
+        model = JournalTransaction
+        fields = [
+            "id",
+            "seq",
+            "kind",
+            "studio",
+            "source_type",
+            "source_id",
+            "description",
+            "effective_date",
+            "created_at",
+            "actor",
+            "reverses",
+            "prev_hash",
+            "hash",
+            "postings",
+        ]
+
+
+class ReverseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=400)
+
+
+class BalanceQuerySerializer(serializers.Serializer):
+    group = serializers.ChoiceField(
+        choices=list(journal_selectors.BALANCE_GROUPS), default="studio", required=False
+    )
+    studio = serializers.IntegerField(required=False, min_value=1)
+    production = serializers.IntegerField(required=False, min_value=1)
+    person = serializers.IntegerField(required=False, min_value=1)
+    engagement = serializers.IntegerField(required=False, min_value=1)
+
+
+class BalanceSerializer(serializers.Serializer):
+    studio = serializers.IntegerField()
+    production = serializers.IntegerField(required=False, allow_null=True)
+    person = serializers.IntegerField(required=False, allow_null=True)
+    engagement = serializers.IntegerField(required=False, allow_null=True)
+    currency = serializers.CharField()
+    owed = serializers.DecimalField(max_digits=14, decimal_places=2)
+    paid = serializers.DecimalField(max_digits=14, decimal_places=2)
+    due = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+# --- filters -------------------------------------------------------------------------------
+
+
+class PayableFilter(django_filters.FilterSet):
+    production = django_filters.NumberFilter(field_name="production_id")
+    person = django_filters.NumberFilter(field_name="person_id")
+    studio = django_filters.CharFilter(field_name="studio__slug", max_length=60)
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lt")
+
+    class Meta:
+        model = Payable
+        fields = ["currency"]
+
+
+class PaymentFilter(django_filters.FilterSet):
+    payable = django_filters.NumberFilter(field_name="payable_id")
+    person = django_filters.NumberFilter(field_name="payable__person_id")
+    production = django_filters.NumberFilter(field_name="payable__production_id")
+    paid_after = django_filters.IsoDateTimeFilter(field_name="paid_at", lookup_expr="gte")
+    paid_before = django_filters.IsoDateTimeFilter(field_name="paid_at", lookup_expr="lt")
+
+    class Meta:
+        model = Payment
+        fields = ["payroll_reference"]
+
+
+class TransactionFilter(django_filters.FilterSet):
+    studio = django_filters.CharFilter(field_name="studio__slug", max_length=60)
+    after_seq = django_filters.NumberFilter(field_name="seq", lookup_expr="gt")
+
+    class Meta:
+        model = JournalTransaction
+        fields = ["kind"]
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+    stream = (writer.writerow(row) for row in [header, *rows])
+    response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+CSV_SCHEMA = extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+
+
+class PayableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Obligations with an amount still due, in a stable id order."""
+
+    serializer_class = PayableSerializer
+    filterset_class = PayableFilter
+    queryset = Payable.objects.all()
+    scope_queryset = staticmethod(lambda scope, qs: journal_selectors.open_payables(scope))
+
+    @CSV_SCHEMA
+    @action(detail=False, url_path="export", pagination_class=None, filterset_class=PayableFilter)
+    def export(self, request):
+        """The same payables as the list (same filters), as CSV for payroll clerks."""
+        qs = self.filter_queryset(self.get_queryset())
+        header = [
+            "payable_id",
+            "person_id",
+            "person",
+            "payroll_ref",
+            "production_id",
+            "production",
+            "rule",
+            "description",
+            "amount",
+            "paid",
+            "due",
+            "currency",
+            "period_from",
+            "period_to",
+            "due_date",
+        ]
+        rows = (
+            [
+                p.id,
+                p.person_id,
+                p.person.name,
+                p.person.payroll_ref,
+                p.production_id,
+                p.production.title,
+                p.rule,
+                p.description,
+                money_str(p.owed_amount),
+                money_str(p.paid_amount),
+                money_str(p.due_amount),
+                p.currency,
+                p.period_from,
+                p.period_to,
+                p.due_date,
+            ]
+            for p in qs.iterator(chunk_size=1000)
+        )
+        return _csv_response("payables.csv", header, rows)
+
+
+class PaymentViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
+):
+    """Payments payroll confirmed. POST needs an `Idempotency-Key` header."""
+
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilter
+    queryset = Payment.objects.all()
+    scope_queryset = staticmethod(lambda scope, qs: journal_selectors.scoped_payments(scope))
+    payroll_may_write = True
+
+    def _client(self) -> str:
+        scope = self.scope
+        if scope.payroll_key is not None:
+            return f"key:{scope.payroll_key.pk}"
+        return f"user:{self.request.user.pk}"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="A unique key per payment, reused on every retry (max 255 chars).",
+            )
+        ],
+        responses={201: PaymentSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        """Record a payment against a payable, exactly once per Idempotency-Key."""
+        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+        if not key:
+            raise DomainError(
+                "The Idempotency-Key header is required.", code="idempotency_key_required"
+            )
+        if len(key) > 255:
+            raise DomainError(
+                "The Idempotency-Key is longer than 255 characters.",
+                code="idempotency_key_invalid",
+            )
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = journal_services.payment_confirm(
+            actor=request.user,
+            client=self._client(),
+            idempotency_key=key,
+            payable=data["payable"],
+            amount=data["amount"],
+            paid_at=data["paid_at"],
+            payroll_reference=data["payroll_reference"],
+            render=lambda payment: PaymentSerializer(payment).data,
+        )
+        body = result.body
+        if result.replayed:
+            # PostgreSQL's jsonb does not keep key order: restore the serializer's, so that a
+            # replay is byte-identical to the first response.
+            order = {name: n for n, name in enumerate(PaymentSerializer().fields)}
+            body = dict(sorted(body.items(), key=lambda item: order.get(item[0], len(order))))
+        response = Response(body, status=result.status)
+        if result.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    @CSV_SCHEMA
+    @action(detail=False, url_path="export", pagination_class=None, filterset_class=PaymentFilter)
+    def export(self, request):
+        """The same payments as the list (same filters), as CSV."""
+        qs = self.filter_queryset(self.get_queryset()).order_by("id")
+        header = [
+            "payment_id",
+            "payable_id",
+            "person_id",
+            "person",
+            "production_id",
+            "amount",
+            "currency",
+            "paid_at",
+            "payroll_reference",
+            "transaction_id",
+        ]
+        rows = (
+            [
+                p.id,
+                p.payable_id,
+                p.payable.person_id,
+                p.payable.person.name,
+                p.payable.production_id,
+                money_str(p.amount),
+                p.currency,
+                p.paid_at.isoformat(),
+                p.payroll_reference,
+                p.transaction_id,
+            ]
+            for p in qs.iterator(chunk_size=1000)
+        )
+        return _csv_response("payments.csv", header, rows)
+
+
+class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """The journal, read-only, with postings, in chain order."""
+
+    serializer_class = TransactionSerializer
+    filterset_class = TransactionFilter
+    pagination_class = SeqCursorPagination
+    queryset = JournalTransaction.objects.all()
+    scope_queryset = staticmethod(
+        lambda scope, qs: (
+            journal_selectors.scoped_transactions(scope)
+            .select_related("studio", "actor")
+            .prefetch_related("postings__account")
+        )
+    )
+
+    @extend_schema(request=ReverseSerializer, responses={201: TransactionSerializer})
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        """Post the reversing transaction (a correction). Refused twice for one transaction."""
+        original = self.get_object()
+        if not self.scope.can_write_studio(original.studio_id):
+            raise DomainError(
+                "You can see this transaction but not reverse it.",
+                code="permission_denied",
+                status_code=status.HTTP_403_FORBIDDEN,
+            )
+        body = ReverseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reversal = journal_services.journal_reverse(
+            actor=request.user, transaction_id=original.pk, reason=body.validated_data["reason"]
+        )
+        reversal = self.get_queryset().get(pk=reversal.pk)
+        return Response(TransactionSerializer(reversal).data, status=status.HTTP_201_CREATED)
+
+
+class BalanceView(APIView):
+    """Owed, paid and due per studio, production, person or engagement, per currency."""
+
+    @extend_schema(parameters=[BalanceQuerySerializer], responses=BalanceSerializer(many=True))
+    def get(self, request):
+        query = BalanceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = dict(query.validated_data)
+        group = params.pop("group", "studio")
+        rows = journal_selectors.balances(
+            access.request_scope(request), group=group, filters=params
+        )
+        return Response(BalanceSerializer(rows, many=True).data)
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    secret = serializers.SerializerMethodField(
+        help_text="The signing secret (whsec_…), shown only in the response that creates it."
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "is_active", "secret", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def get_secret(self, obj) -> str | None:
+        return obj.secret if self.context.get("show_secret") else None
+
+
+class WebhookEndpointViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    ScopedViewSet,
+):
+    """A payroll key's webhook endpoints: `payables.created` is sent to each active one."""
+
+    serializer_class = WebhookEndpointSerializer
+    queryset = WebhookEndpoint.objects.all()
+    payroll_may_write = True
+    scope_queryset = staticmethod(
+        lambda scope, qs: (
+            qs.filter(payroll_key=scope.payroll_key)
+            if scope.payroll_key is not None
+            else (qs if scope.superuser else qs.none())
+        )
+    )
+
+    def create(self, request, *args, **kwargs):
+        if self.scope.payroll_key is None:
+            raise DomainError(
+                "Webhook endpoints belong to a payroll API key; call with one.",
+                code="permission_denied",
+                status_code=status.HTTP_403_FORBIDDEN,
+            )
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        endpoint = WebhookEndpoint(payroll_key=self.scope.payroll_key, **serializer.validated_data)
+        endpoint.full_clean()
+        endpoint.save()
+        body = WebhookEndpointSerializer(endpoint, context={"show_secret": True}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        endpoint = serializer.instance
+        for name, value in serializer.validated_data.items():
+            setattr(endpoint, name, value)
+        endpoint.full_clean()
+        endpoint.save()

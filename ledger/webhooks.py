@@ -1,0 +1,130 @@
+"""Webhooks to payroll clients, following Standard Webhooks.
+
+Each message carries `webhook-id`, `webhook-timestamp` and `webhook-signature` headers; the
+signature is `v1,<base64 HMAC-SHA256>` over `"{id}.{timestamp}.{body}"`, keyed with the
+endpoint's secret (`whsec_<base64>`). Payloads are thin (ids only): the receiver fetches the
+details through the authenticated API. Deliveries and every attempt are recorded; a Celery task
+sends them with exponential backoff.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import uuid
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from .audit import AuditedManager, history
+
+SECRET_PREFIX = "whsec_"
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def verify(secret: str, headers: dict, body: bytes, *, now: int, tolerance: int = 300) -> bool:
+    """The receiver's check (used by our tests, and documented for integrators)."""
+    timestamp = int(headers["webhook-timestamp"])
+    if abs(now - timestamp) > tolerance:
+        return False
+    expected = sign(secret, headers["webhook-id"], timestamp, body).split(",", 1)[1]
+    return any(
+        hmac.compare_digest(expected, candidate.split(",", 1)[1])
+        for candidate in headers["webhook-signature"].split()
+        if candidate.startswith("v1,")
+    )
+
+
+class WebhookEndpoint(models.Model):
+    """Where a payroll client wants to hear about new payables of its studios."""
+
+    payroll_key = models.ForeignKey(
+        "ledger.PayrollKey", on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=100, default=new_secret)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditedManager()
+    history = history()
+
+    def __str__(self):
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One message to one endpoint. Its attempts say whether and when it got through."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.PROTECT, related_name="+")
+    message_id = models.CharField(max_length=64, unique=True)
+    event_type = models.CharField(max_length=60)
+    payload = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self):
+        return f"{self.event_type} {self.message_id}"
+
+    @property
+    def delivered(self) -> bool:
+        return self.attempts.filter(succeeded=True).exists()
+
+
+class WebhookAttempt(models.Model):
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.PROTECT, related_name="attempts")
+    attempted_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    succeeded = models.BooleanField()
+
+    class Meta:
+        ordering = ["attempted_at", "id"]
+
+    def __str__(self):
+        return f"{self.delivery_id} {self.status_code or self.error}"
+
+
+def notify_payables_created(*, studio_id: int, payable_ids: list[int]):
+    """Record one delivery per interested endpoint and send them once the transaction commits."""
+    endpoints = WebhookEndpoint.objects.filter(
+        is_active=True, payroll_key__revoked=False, payroll_key__studios__id=studio_id
+    ).distinct()
+    deliveries = [
+        WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            message_id=f"msg_{uuid.uuid4().hex}",
+            event_type="payables.created",
+            payload={
+                "type": "payables.created",
+                "timestamp": timezone.now().isoformat(),
+                "data": {"studio": studio_id, "payables": payable_ids},
+            },
+            created_at=timezone.now(),
+        )
+        for endpoint in endpoints
+    ]
+    if deliveries:
+        from .tasks import deliver_webhook
+
+        ids = [d.pk for d in deliveries]
+        for pk in ids:
+            # robust: a broker hiccup is logged, never turned into a failed (committed) write;
+            # the delivery row stays, undelivered, for a later redelivery.
+            transaction.on_commit(lambda pk=pk: deliver_webhook.delay(pk), robust=True)
+
+
+def body_of(delivery: WebhookDelivery) -> bytes:
+    return json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()

@@ -1,0 +1,171 @@
+"""Webhooks to payroll clients: signed per Standard Webhooks, delivered with retries, recorded.
+
+A real HTTP server on loopback stands in for the payroll vendor's receiver."""
+
+import json
+import threading
+import time
+from datetime import date
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from ledger import journal_services, webhooks
+from ledger.audit import system_user
+from ledger.tasks import deliver_webhook
+from ledger.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tests.factories import EngagementFactory, StudioFactory, payroll_key
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """Answers each POST with the next status in `statuses` (the last one repeats)."""
+
+    def __init__(self, statuses):
+        self.statuses = list(statuses)
+        self.requests = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["content-length"]))
+                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status = (
+                    receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
+                )
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def receiver_factory():
+    made = []
+
+    def make(*statuses):
+        made.append(Receiver(statuses))
+        return made[-1]
+
+    yield make
+    for receiver in made:
+        receiver.close()
+
+
+def _payable(engagement, source_id="1"):
+    return journal_services.payable_create(
+        actor=system_user(),
+        production=engagement.production,
+        person=engagement.person,
+        engagement=engagement,
+        rule="sag.pay.day",
+        description="Day pay",
+        amount=Decimal("1500.00"),
+        currency="USD",
+        period_from=date(2025, 8, 1),
+        period_to=date(2025, 8, 1),
+        due_date=date(2025, 8, 8),
+        source_type="test",
+        source_id=source_id,
+    )
+
+
+def test_sign_and_verify_follow_standard_webhooks():
+    # Test vector from the Standard Webhooks specification.
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    body = b'{"test": 2432232314}'
+    signature = webhooks.sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body)
+    assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    headers = {
+        "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        "webhook-timestamp": "1614265330",
+        "webhook-signature": f"v1,bm90LWl0 {signature}",
+    }
+    assert webhooks.verify(secret, headers, body, now=1614265330)
+    assert not webhooks.verify(secret, headers, body + b" ", now=1614265330)
+    assert not webhooks.verify(secret, headers, body, now=1614265330 + 301)
+
+
+def test_new_payable_is_announced_signed_to_the_studios_endpoints(
+    receiver_factory, django_capture_on_commit_callbacks
+):
+    engagement = EngagementFactory()
+    key, _ = payroll_key(engagement.production.studio, name="acme")
+    other_key, _ = payroll_key(StudioFactory(), name="other")
+    receiver, bystander = receiver_factory(204), receiver_factory(204)
+    endpoint = WebhookEndpoint.objects.create(payroll_key=key, url=receiver.url)
+    WebhookEndpoint.objects.create(payroll_key=other_key, url=bystander.url)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        payable = _payable(engagement)
+
+    assert len(receiver.requests) == 1 and bystander.requests == []
+    headers, body = receiver.requests[0]
+    assert webhooks.verify(endpoint.secret, headers, body, now=int(time.time()))
+    assert json.loads(body)["data"] == {
+        "studio": engagement.production.studio_id,
+        "payables": [payable.pk],
+    }
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.message_id == headers["webhook-id"] and delivery.delivered
+
+
+def test_failed_deliveries_are_retried_and_every_attempt_recorded(
+    receiver_factory, django_capture_on_commit_callbacks
+):
+    engagement = EngagementFactory()
+    key, _ = payroll_key(engagement.production.studio, name="acme")
+    receiver = receiver_factory(500, 503, 200)
+    WebhookEndpoint.objects.create(payroll_key=key, url=receiver.url)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _payable(engagement)  # first attempt: 500, a retry is scheduled
+    delivery = WebhookDelivery.objects.get()
+    for _ in range(3):  # what the worker does when each retry falls due
+        if delivery.delivered:
+            break
+        deliver_webhook.apply(args=[delivery.pk], throw=False)
+    assert deliver_webhook.apply(args=[delivery.pk], throw=False).get() == "skipped"
+
+    attempts = list(WebhookAttempt.objects.order_by("id").values_list("status_code", "succeeded"))
+    assert attempts == [(500, False), (503, False), (200, True)]
+    assert len({h["webhook-id"] for h, _ in receiver.requests}) == 1  # one message, retried
+
+
+def test_gone_disables_the_endpoint(receiver_factory, django_capture_on_commit_callbacks):
+    engagement = EngagementFactory()
+    key, _ = payroll_key(engagement.production.studio, name="acme")
+    receiver = receiver_factory(410)
+    endpoint = WebhookEndpoint.objects.create(payroll_key=key, url=receiver.url)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _payable(engagement)
+
+    endpoint.refresh_from_db()
+    assert not endpoint.is_active
+    assert WebhookAttempt.objects.get().status_code == 410
+
+
+def test_payroll_key_registers_an_endpoint_and_sees_the_secret_once(api):
+    studio = StudioFactory()
+    _, raw = payroll_key(studio, name="acme")
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    created = api.post(
+        "/api/v1/webhook-endpoints/", {"url": "https://payroll.example/hooks"}, format="json"
+    )
+    assert created.status_code == 201
+    assert created.json()["secret"].startswith("whsec_")
+    listed = api.get("/api/v1/webhook-endpoints/").json()["results"]
+    assert [e["secret"] for e in listed] == [None]
+    bad = api.post("/api/v1/webhook-endpoints/", {"url": "not a url"}, format="json")
+    assert bad.status_code == 400 and set(bad.json()) == {"code", "message", "fields"}
