@@ -1,0 +1,109 @@
+"""A real Celery worker on a real broker (RabbitMQ) delivers a webhook for a committed payable.
+
+The worker runs as a separate process against the same PostgreSQL test database; the test
+process publishes through the broker instead of running tasks eagerly."""
+
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from config.celery import app as celery_app
+from ledger import journal_services
+from ledger.audit import system_user
+from ledger.webhooks import WebhookAttempt, WebhookEndpoint
+from tests.factories import EngagementFactory, payroll_key
+from tests.ledger.test_webhooks import Receiver
+
+BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker():
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_BROKER_URL": BROKER,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-Q",
+            "gl-test",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    previous = dict(celery_app.conf)
+    celery_app.conf.update(broker_url=BROKER, task_always_eager=False, task_default_queue="gl-test")
+    try:
+        yield process
+    finally:
+        celery_app.conf.update(
+            broker_url=previous["broker_url"],
+            task_always_eager=previous["task_always_eager"],
+            task_default_queue=previous["task_default_queue"],
+        )
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_worker_delivers_the_webhook_of_a_committed_payable(worker):
+    receiver = Receiver([204])
+    try:
+        engagement = EngagementFactory()
+        key, _ = payroll_key(engagement.production.studio, name="acme")
+        WebhookEndpoint.objects.create(payroll_key=key, url=receiver.url)
+
+        journal_services.payable_create(
+            actor=system_user(),
+            production=engagement.production,
+            person=engagement.person,
+            engagement=engagement,
+            rule="sag.pay.day",
+            description="Day pay",
+            amount=Decimal("1500.00"),
+            currency="USD",
+            period_from=date(2025, 8, 1),
+            period_to=date(2025, 8, 1),
+            due_date=date(2025, 8, 8),
+            source_type="test",
+            source_id="worker",
+        )  # commits; on commit the task is published to the broker
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not WebhookAttempt.objects.exists():
+            assert worker.poll() is None, worker.stdout.read().decode()
+            time.sleep(0.5)
+        attempt = WebhookAttempt.objects.get()
+        assert attempt.succeeded and attempt.status_code == 204
+        assert len(receiver.requests) == 1
+    finally:
+        receiver.close()
