@@ -4,6 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/guild_ledger
+# `make bench` drops and recreates this database (only names starting guild_ledger_bench).
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+BENCH_DB ?= guild_ledger_bench
+BENCH_URL := $(BENCH_PG)/$(BENCH_DB)
+BENCH_SCRIPTS := $(filter-out __init__ common,$(basename $(notdir $(wildcard bench/*.py))))
 
 .PHONY: help install install-dev run demo serve test lint migrations-check schema-check pytest \
         test-postgres test-sqlite smoke bench clean
@@ -55,6 +60,17 @@ test-postgres:
 
 test-sqlite:
 	env -u DATABASE_URL $(MAKE) pytest PYTEST_ARGS='-m "not postgres"'
+
+# Every bench script, on a fresh, migrated PostgreSQL database; figures in bench/results.json.
+bench: install-dev
+	$(PY) -m bench.common reset-db $(BENCH_URL)
+	DATABASE_URL=$(BENCH_URL) DJANGO_SETTINGS_MODULE=config.settings.test \
+		$(PY) manage.py migrate --noinput
+	rm -f bench/results.json
+	set -e; for script in $(BENCH_SCRIPTS); do \
+		DATABASE_URL=$(BENCH_URL) DJANGO_SETTINGS_MODULE=config.settings.test \
+			$(PY) -m bench.$$script; \
+	done
 
 smoke: install
 	bash .ci/smoke

@@ -15,11 +15,11 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 
 from . import access
 from .journal import Account, JournalTransaction, Payable, Payment, Posting
-from .money import DECIMAL_PLACES, MAX_DIGITS
+from .money import DECIMAL_PLACES, MAX_DIGITS, round_money
 
 MONEY = DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
 ZERO = Value(Decimal("0.00"), output_field=MONEY)
@@ -30,7 +30,9 @@ def _effect_sum(effect: str):
         Posting.objects.filter(payable_id=OuterRef("pk"), effect=effect)
         .order_by()
         .values("payable_id")
-        .annotate(total=Sum("amount"))
+        # SQLite sums decimals as floats: round to the cent, so that a fully paid payable
+        # has a due of exactly zero (not 1e-16, which `due_amount__gt=0` would call open).
+        .annotate(total=Round(Sum("amount"), DECIMAL_PLACES, output_field=MONEY))
         .values("total")
     )
     return Coalesce(Subquery(sums, output_field=MONEY), ZERO, output_field=MONEY)
@@ -41,7 +43,9 @@ def payables_with_amounts(qs: QuerySet | None = None) -> QuerySet:
     return qs.annotate(
         owed_amount=-_effect_sum("owed"),
         paid_amount=_effect_sum("paid"),
-    ).annotate(due_amount=F("owed_amount") - F("paid_amount"))
+    ).annotate(
+        due_amount=Round(F("owed_amount") - F("paid_amount"), DECIMAL_PLACES, output_field=MONEY)
+    )
 
 
 def scoped_payables(scope: access.Scope, qs: QuerySet | None = None) -> QuerySet:
@@ -51,10 +55,27 @@ def scoped_payables(scope: access.Scope, qs: QuerySet | None = None) -> QuerySet
     return qs.filter(Q(studio_id__in=scope.studio_ids) | Q(agreement__guild_id__in=scope.guild_ids))
 
 
+# What the payables list and its CSV export show of the related rows; loading only these (and
+# the agreement in the same query, not one per row) keeps 500-row pages cheap.
+OPEN_PAYABLE_RELATED = [
+    "person__id",
+    "person__legal_name",
+    "person__professional_name",
+    "person__payroll_ref",
+    "production__id",
+    "production__title",
+    "agreement__id",
+    "agreement__code",
+]
+
+
 def open_payables(scope: access.Scope) -> QuerySet:
-    """Obligations with an amount still due, in the caller's scope, in id order."""
-    qs = scoped_payables(scope, Payable.objects.select_related("person", "production"))
-    return payables_with_amounts(qs).filter(due_amount__gt=0).order_by("id")
+    """Obligations with an amount still due, in the caller's scope, in id order. Every column
+    of the payable is loaded; of its person, production and agreement, OPEN_PAYABLE_RELATED."""
+    qs = Payable.objects.select_related("person", "production", "agreement").only(
+        *(f.name for f in Payable._meta.concrete_fields), *OPEN_PAYABLE_RELATED
+    )
+    return payables_with_amounts(scoped_payables(scope, qs)).filter(due_amount__gt=0).order_by("id")
 
 
 def scoped_payments(scope: access.Scope) -> QuerySet:
@@ -115,9 +136,10 @@ def balances(scope: access.Scope, *, group: str, filters: dict) -> list[dict]:
         {
             **{key.removeprefix("account__").removesuffix("_id"): row[key] for key in keys},
             "currency": row["currency"],
-            "owed": row["owed"],
-            "paid": row["paid"],
-            "due": row["owed"] - row["paid"],
+            # SQLite sums decimals as floats: round to the cent, as payable_amounts does.
+            "owed": round_money(row["owed"]),
+            "paid": round_money(row["paid"]),
+            "due": round_money(row["owed"] - row["paid"]),
         }
         for row in rows
     ]

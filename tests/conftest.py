@@ -42,5 +42,5 @@ def django_db_setup(django_db_setup, django_db_blocker):
         if connection.vendor == "postgresql":
             name = connection.settings_dict["NAME"]
             with connection.cursor() as cursor:
-                cursor.execute(f'ALTER DATABASE "{name}" SET guild_ledger.maintenance = \'on\'')
+                cursor.execute(f"ALTER DATABASE \"{name}\" SET guild_ledger.maintenance = 'on'")
                 cursor.execute("SET guild_ledger.maintenance = 'on'")

@@ -1,0 +1,42 @@
+"""The payables list is built from `.values()` rows for speed; it must say exactly what the
+documented PayableSerializer says for the same payable."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from rest_framework.renderers import JSONRenderer
+
+from ledger import journal_selectors, journal_services
+from ledger.access import Scope
+from ledger.audit import system_user
+from ledger.payroll_api import PAYABLE_VALUES, PayableSerializer, payable_row
+from tests.factories import EngagementFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_list_rows_equal_the_serializer(django_capture_on_commit_callbacks):
+    engagement = EngagementFactory(person__professional_name="Stage Name")
+    payable = journal_services.payable_create(
+        actor=system_user(),
+        production=engagement.production,
+        person=engagement.person,
+        engagement=engagement,
+        rule="sag.pay.day",
+        description="Day pay",
+        amount=Decimal("1500.00"),
+        currency="USD",
+        period_from=date(2025, 8, 1),
+        period_to=date(2025, 8, 2),
+        due_date=date(2025, 8, 8),
+        source_type="test",
+        source_id="1",
+        fringes=[journal_services.Fringe("sag-aftra-ph", "sag.ph", Decimal("315.005"))],
+    )
+    qs = journal_selectors.open_payables(Scope(superuser=True))
+    via_serializer = PayableSerializer(qs.get(pk=payable.pk)).data
+    via_row = payable_row(qs.values(*PAYABLE_VALUES).get(pk=payable.pk))
+    assert JSONRenderer().render(via_row) == JSONRenderer().render(via_serializer)
+    assert via_row["person"]["name"] == "Stage Name"
+    assert via_row["fringes"] == [{"fund": "sag-aftra-ph", "rule": "sag.ph", "amount": "315.01"}]
