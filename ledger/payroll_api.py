@@ -266,10 +266,7 @@ def payable_row(v: dict) -> dict:
         "paid": money_str(v["paid_amount"]),
         "due": money_str(v["due_amount"]),
         "currency": v["currency"],
-        "fringes": [
-            {"fund": f["fund"], "rule": f["rule"], "amount": money_str(Decimal(f["amount"]))}
-            for f in v["fringes"]
-        ],
+        "fringes": v["fringes"],  # stored as [{fund, rule, amount: "0.00"}] by payable_create
         "period_from": v["period_from"].isoformat(),
         "period_to": v["period_to"].isoformat(),
         "due_date": v["due_date"].isoformat(),

@@ -1,22 +1,31 @@
-"""The access matrix: every role × every API endpoint × objects inside and outside its scope.
+"""The access matrix: every role × every API route × objects inside and outside its scope.
 
 The world has three studios. Studio A's production `pa` works under SAG-AFTRA and WGA, its
 production `pa_dev` under no agreement yet; studio B's `pb` works under SAG-AFTRA only; studio C's
 `pc` under IATSE. So SAG-AFTRA staff see SAG work at A and B, WGA staff see only A's WGA work, and
-every role has objects outside its scope for every resource (no case can pass vacuously).
+every role has objects outside its scope for every resource. Each engagement has an open payable
+(its obligation transaction) and most have a partial payment; each studio's payroll key has a
+webhook endpoint.
 
 `MATRIX` declares every (url name, HTTP method) the API serves; `test_matrix_declares_every_route`
-fails as soon as a route is added to the router (or to ledger/urls.py) without being declared here,
+fails as soon as a route is added to ledger/urls.py (router or not) without being declared here,
 and the parametrised tests below are generated from the matrix.
 """
 
-from dataclasses import dataclass, field
+import csv
+import io
+import itertools
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from ledger import urls as ledger_urls
+from ledger.journal import IdempotencyRecord, JournalTransaction, Payable, Payment, Posting
+from ledger.journal_services import payable_create, payment_confirm
 from ledger.models import (
     Agreement,
     Engagement,
@@ -27,6 +36,7 @@ from ledger.models import (
     ProductionAgreement,
     Studio,
 )
+from ledger.webhooks import WebhookDelivery, WebhookEndpoint
 from tests.factories import (
     EngagementFactory,
     MembershipFactory,
@@ -34,6 +44,7 @@ from tests.factories import (
     ProductionAgreementFactory,
     ProductionFactory,
     StudioFactory,
+    UserFactory,
     agreement,
     guild,
     guild_staff,
@@ -45,22 +56,32 @@ pytestmark = pytest.mark.django_db
 
 # --- the matrix ----------------------------------------------------------------------------
 
-# Tenant-owned resources (basename → the world's objects of that kind) and global reference data.
-TENANT = {
-    "studio": "studios",
-    "person": "people",
-    "production": "productions",
-    "engagement": "engagements",
-}
-REFERENCE = {"guild": "code", "agreement": "code"}
+# Scoped resources (router basenames) and global reference data.
+SCOPED = [
+    "studio",
+    "person",
+    "production",
+    "engagement",
+    "payable",
+    "payment",
+    "transaction",
+    "webhook-endpoint",
+]
+REFERENCE = {"guild": Guild, "agreement": Agreement}
 
 # Every route the API serves, and how this file checks it:
 #   reference — every authenticated role reads all of it; anonymous gets 401
 #   list      — exactly the role's scope; other tenants' rows are absent
+#   export    — the CSV twin of a list: exactly the role's scope
 #   detail    — 200 in scope, 404 (the same answer as a nonexistent id) outside it
-#   write     — on another tenant's object: the same answer as on a nonexistent id (404 for
-#               studio staff; 403 for callers who can write nothing; 401 anonymous), nothing written
+#   write     — on another tenant's object: the same answer as on a nonexistent id (404 for a
+#               caller who may write here; 403 for one who may write nothing; 401 anonymous),
+#               and nothing written
 #   create    — naming another tenant's object: refused like a nonexistent one, nothing written
+#   owned     — a create that names no other object: it belongs to the caller, and other
+#               tenants cannot see it
+#   balances  — totals only over the scope; filtering on another tenant's object is empty,
+#               exactly like a nonexistent one
 MATRIX = {
     ("guild-list", "get"): "reference",
     ("guild-detail", "get"): "reference",
@@ -88,100 +109,175 @@ MATRIX = {
     ("engagement-detail", "get"): "detail",
     ("engagement-detail", "put"): "write",
     ("engagement-detail", "patch"): "write",
+    ("payable-list", "get"): "list",
+    ("payable-export", "get"): "export",
+    ("payable-detail", "get"): "detail",
+    ("payment-list", "get"): "list",
+    ("payment-list", "post"): "create",
+    ("payment-export", "get"): "export",
+    ("payment-detail", "get"): "detail",
+    ("transaction-list", "get"): "list",
+    ("transaction-detail", "get"): "detail",
+    ("transaction-reverse", "post"): "write",
+    ("webhook-endpoint-list", "get"): "list",
+    ("webhook-endpoint-list", "post"): "owned",
+    ("webhook-endpoint-detail", "get"): "detail",
+    ("webhook-endpoint-detail", "put"): "write",
+    ("webhook-endpoint-detail", "patch"): "write",
+    ("balances", "get"): "balances",
 }
 
-ROLES = ["studio_a", "studio_b", "sag", "wga", "payroll_a", "anonymous"]
+ROLES = ["studio_a", "studio_b", "sag", "wga", "payroll_a", "payroll_b", "anonymous"]
 AUTHENTICATED = [r for r in ROLES if r != "anonymous"]
-STUDIO_STAFF = {"studio_a": "A", "studio_b": "B"}
+STUDIO_STAFF = {"studio_a", "studio_b"}
+PAYROLL = {"payroll_a", "payroll_b"}
+# Resources where a payroll key may write (everything else is read-only for it).
+PAYROLL_WRITES = {"payment", "webhook-endpoint"}
+
+_A_REGISTRY = {
+    "studio": {"A"},
+    "production": {"pa", "pa_dev"},
+    "engagement": {"ann_sag", "abe_wga"},
+    "payable": {"pay_ann", "pay_abe"},
+    "payment": {"pm_ann", "pm_abe"},
+    "transaction": {"ob_ann", "ob_abe", "paid_ann", "paid_abe"},
+}
+_B_REGISTRY = {
+    "studio": {"B"},
+    "production": {"pb"},
+    "engagement": {"cat_sag", "bob_sag"},
+    "payable": {"pay_cat", "pay_bob"},
+    "payment": {"pm_bob"},
+    "transaction": {"ob_cat", "ob_bob", "paid_bob"},
+}
 
 # What each role sees, by resource (names of the world's objects).
 VISIBLE = {
     "studio_a": {
-        "studio": {"A"},
-        "production": {"pa", "pa_dev"},
+        **_A_REGISTRY,
         "person": {"ann", "abe", "ava", "cat"},
-        "engagement": {"ann_sag", "abe_wga"},
+        "webhook-endpoint": set(),
     },
     "studio_b": {
-        "studio": {"B"},
-        "production": {"pb"},
+        **_B_REGISTRY,
         "person": {"cat", "bob", "bea", "sam"},
-        "engagement": {"cat_sag", "bob_sag"},
+        "webhook-endpoint": set(),
     },
     "sag": {
         "studio": {"A", "B"},
         "production": {"pa", "pb"},
         "person": {"ann", "cat", "bob", "sam"},
         "engagement": {"ann_sag", "cat_sag", "bob_sag"},
+        "payable": {"pay_ann", "pay_cat", "pay_bob"},
+        "payment": {"pm_ann", "pm_bob"},
+        "transaction": set(),
+        "webhook-endpoint": set(),
     },
     "wga": {
         "studio": {"A"},
         "production": {"pa"},
         "person": {"abe"},
         "engagement": {"abe_wga"},
+        "payable": {"pay_abe"},
+        "payment": {"pm_abe"},
+        "transaction": set(),
+        "webhook-endpoint": set(),
     },
-    "payroll_a": {
-        "studio": {"A"},
-        "production": {"pa", "pa_dev"},
-        "person": {"ann", "abe"},
-        "engagement": {"ann_sag", "abe_wga"},
-    },
-    "anonymous": {"studio": set(), "production": set(), "person": set(), "engagement": set()},
+    "payroll_a": {**_A_REGISTRY, "person": {"ann", "abe"}, "webhook-endpoint": {"wh_a"}},
+    "payroll_b": {**_B_REGISTRY, "person": {"cat", "bob"}, "webhook-endpoint": {"wh_b"}},
+    "anonymous": {kind: set() for kind in SCOPED},
+}
+
+# Resources a role sees nothing of, on purpose: guild staff see no journal transactions (one may
+# touch people outside their guild); webhook endpoints belong to payroll keys alone.
+EMPTY_BY_DESIGN = {
+    ("sag", "transaction"),
+    ("wga", "transaction"),
+    *((role, "webhook-endpoint") for role in ("studio_a", "studio_b", "sag", "wga")),
 }
 
 NONEXISTENT_ID = 987654321
+NONEXISTENT_UUID = "00000000-0000-4000-8000-00000000abcd"
+
+
+def missing_key(kind):
+    return NONEXISTENT_UUID if kind == "transaction" else NONEXISTENT_ID
+
+
+def kind_of(url_name):
+    """The resource of a url name: 'webhook-endpoint-detail' → 'webhook-endpoint'."""
+    return url_name.rsplit("-", 1)[0]
 
 
 # --- the world -----------------------------------------------------------------------------
 
 
-@dataclass
 class World:
-    studio: dict = field(default_factory=dict)
-    production: dict = field(default_factory=dict)
-    person: dict = field(default_factory=dict)
-    engagement: dict = field(default_factory=dict)
-    users: dict = field(default_factory=dict)
-    raw_key: str = ""
+    def __init__(self):
+        self.objects = {kind: {} for kind in SCOPED}
+        self.users = {}
+        self.raw_keys = {}
+
+    def __getitem__(self, kind):
+        return self.objects[kind]
 
     def name_of(self, kind, pk):
-        return next(name for name, obj in getattr(self, kind).items() if obj.pk == pk)
+        return next(n for n, obj in self[kind].items() if str(obj.pk) == str(pk))
 
     def hidden(self, role, kind):
-        return sorted(set(getattr(self, kind)) - VISIBLE[role][kind])
+        return sorted(set(self[kind]) - VISIBLE[role][kind])
 
     def client(self, role) -> APIClient:
         client = APIClient()
-        if role == "payroll_a":
-            client.credentials(HTTP_AUTHORIZATION=f"Api-Key {self.raw_key}")
+        if role in PAYROLL:
+            client.credentials(HTTP_AUTHORIZATION=f"Api-Key {self.raw_keys[role]}")
         elif role != "anonymous":
             client.force_login(self.users[role])
         return client
 
 
+_refs = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker):
+    """The world, built once for the module inside a transaction rolled back at its end. Each
+    test runs inside its own savepoint of it (pytest-django's atomic), so no test's writes reach
+    another test. Tests must not change the World's Python objects (re-read rows instead)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world()
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def world() -> World:
+def world(shared_world) -> World:
+    return shared_world
+
+
+def build_world() -> World:
     w = World()
     sag, wga, iatse = (
         agreement("sag-tvth-2023"),
         agreement("wga-mba-2023"),
         agreement("iatse-basic-2024"),
     )
-    w.studio = {
-        "A": StudioFactory(name="Alpha Pictures", slug="alpha"),
-        "B": StudioFactory(name="Bravo Studios", slug="bravo"),
-        "C": StudioFactory(name="Charlie Films", slug="charlie"),
-    }
-    w.production = {
-        "pa": ProductionFactory(studio=w.studio["A"], title="Alpha Feature"),
-        "pa_dev": ProductionFactory(studio=w.studio["A"], title="Alpha In Development"),
-        "pb": ProductionFactory(studio=w.studio["B"], title="Bravo Feature"),
-        "pc": ProductionFactory(studio=w.studio["C"], title="Charlie Feature"),
-    }
-    ProductionAgreementFactory(production=w.production["pa"], agreement=sag)
-    ProductionAgreementFactory(production=w.production["pa"], agreement=wga)
-    ProductionAgreementFactory(production=w.production["pb"], agreement=sag)
-    ProductionAgreementFactory(production=w.production["pc"], agreement=iatse)
+    w["studio"].update(
+        A=StudioFactory(name="Alpha Pictures", slug="alpha"),
+        B=StudioFactory(name="Bravo Studios", slug="bravo"),
+        C=StudioFactory(name="Charlie Films", slug="charlie"),
+    )
+    studio = w["studio"]
+    w["production"].update(
+        pa=ProductionFactory(studio=studio["A"], title="Alpha Feature"),
+        pa_dev=ProductionFactory(studio=studio["A"], title="Alpha In Development"),
+        pb=ProductionFactory(studio=studio["B"], title="Bravo Feature"),
+        pc=ProductionFactory(studio=studio["C"], title="Charlie Feature"),
+    )
+    production = w["production"]
+    ProductionAgreementFactory(production=production["pa"], agreement=sag)
+    ProductionAgreementFactory(production=production["pa"], agreement=wga)
+    ProductionAgreementFactory(production=production["pb"], agreement=sag)
+    ProductionAgreementFactory(production=production["pc"], agreement=iatse)
     registered = {
         "ann": "A",
         "abe": "A",
@@ -192,51 +288,113 @@ def world() -> World:
         "sam": "B",  # a SAG-AFTRA member, not engaged anywhere
         "cid": "C",
     }
-    w.person = {
-        name: PersonFactory(legal_name=f"{name.title()} Person", registered_by=w.studio[s])
-        for name, s in registered.items()
-    }
-    MembershipFactory(person=w.person["sam"], guild=guild("sag-aftra"), member_number="SAG-1")
-    w.engagement = {
-        "ann_sag": EngagementFactory(
-            person=w.person["ann"], production=w.production["pa"], agreement=sag
-        ),
-        "abe_wga": EngagementFactory(
-            person=w.person["abe"],
-            production=w.production["pa"],
-            agreement=wga,
-            classification="writer",
-            rate_unit="week",
-        ),
-        "cat_sag": EngagementFactory(
-            person=w.person["cat"], production=w.production["pb"], agreement=sag
-        ),
-        "bob_sag": EngagementFactory(
-            person=w.person["bob"], production=w.production["pb"], agreement=sag
-        ),
-        "cid_iatse": EngagementFactory(
-            person=w.person["cid"],
-            production=w.production["pc"],
-            agreement=iatse,
-            classification="crew_hourly",
-            rate_unit="hour",
-        ),
-    }
+    for name, s in registered.items():
+        w["person"][name] = PersonFactory(
+            legal_name=f"{name.title()} Person", registered_by=studio[s]
+        )
+    person = w["person"]
+    MembershipFactory(person=person["sam"], guild=guild("sag-aftra"), member_number="SAG-1")
+    engage = [
+        ("ann_sag", "ann", "pa", sag, "day_performer", "day"),
+        ("abe_wga", "abe", "pa", wga, "writer", "week"),
+        ("cat_sag", "cat", "pb", sag, "day_performer", "day"),
+        ("bob_sag", "bob", "pb", sag, "day_performer", "day"),
+        ("cid_iatse", "cid", "pc", iatse, "crew_hourly", "hour"),
+    ]
+    for name, who, prod, agr, classification, unit in engage:
+        w["engagement"][name] = EngagementFactory(
+            person=person[who],
+            production=production[prod],
+            agreement=agr,
+            classification=classification,
+            rate_unit=unit,
+        )
+
+    # The journal: an open payable per engagement; partial payments on all but cat's.
+    actor = UserFactory(username="journal-actor")
+    for eng_name, who, *_rest in engage:
+        eng = w["engagement"][eng_name]
+        payable = payable_create(
+            actor=actor,
+            production=eng.production,
+            person=eng.person,
+            engagement=eng,
+            rule="matrix",
+            description=f"Day rate for {who}",
+            amount=Decimal("1000.00"),
+            currency="USD",
+            period_from=date(2025, 6, 2),
+            period_to=date(2025, 6, 6),
+            due_date=date(2025, 6, 20),
+            source_type="matrix",
+            source_id=who,
+        )
+        w["payable"][f"pay_{who}"] = payable
+        w["transaction"][f"ob_{who}"] = JournalTransaction.objects.get(
+            source_type="matrix", source_id=who
+        )
+        if who == "cat":
+            continue
+        result = payment_confirm(
+            actor=actor,
+            client="user:matrix",
+            idempotency_key=f"matrix-{who}",
+            payable=payable,
+            amount=Decimal("100.00"),
+            paid_at=datetime(2025, 6, 21, 12, 0, tzinfo=UTC),
+            payroll_reference=f"REF-{who}",
+            render=lambda payment: {"id": payment.pk},
+        )
+        payment = Payment.objects.get(pk=result.body["id"])
+        w["payment"][f"pm_{who}"] = payment
+        w["transaction"][f"paid_{who}"] = payment.transaction
+
     w.users = {
-        "studio_a": studio_staff(w.studio["A"], "staff-a"),
-        "studio_b": studio_staff(w.studio["B"], "staff-b"),
+        "studio_a": studio_staff(studio["A"], "staff-a"),
+        "studio_b": studio_staff(studio["B"], "staff-b"),
         "sag": guild_staff("sag-aftra", "staff-sag"),
         "wga": guild_staff("wga", "staff-wga"),
     }
-    _key, w.raw_key = payroll_key(w.studio["A"], name="payroll-a")
+    key_a, w.raw_keys["payroll_a"] = payroll_key(studio["A"], name="payroll-a")
+    key_b, w.raw_keys["payroll_b"] = payroll_key(studio["B"], name="payroll-b")
+    # Created after the payables, so that no webhook is sent while building the world.
+    w["webhook-endpoint"].update(
+        wh_a=WebhookEndpoint.objects.create(payroll_key=key_a, url="https://a.example/hook"),
+        wh_b=WebhookEndpoint.objects.create(payroll_key=key_b, url="https://b.example/hook"),
+    )
     return w
 
 
+WRITTEN_MODELS = [
+    Studio,
+    Person,
+    Membership,
+    Production,
+    ProductionAgreement,
+    Engagement,
+    Payable,
+    Payment,
+    JournalTransaction,
+    Posting,
+    IdempotencyRecord,
+    WebhookEndpoint,
+    WebhookDelivery,
+]
+
+
 def snapshot():
-    """Row counts of the registry and of its history: any write changes one of them."""
-    models = [Studio, Person, Membership, Production, ProductionAgreement, Engagement]
-    counts = {m.__name__: m.objects.count() for m in models}
-    counts.update({f"history.{m.__name__}": m.history.count() for m in models})
+    """Row counts of every table a request could write, and of the registry's history."""
+    counts = {m.__name__: m.objects.count() for m in WRITTEN_MODELS}
+    counts.update(
+        {
+            f"history.{m.__name__}": m.history.count()
+            for m in WRITTEN_MODELS
+            if hasattr(m, "history")
+        }
+    )
+    counts["webhook-endpoint-state"] = list(
+        WebhookEndpoint.objects.order_by("pk").values_list("url", "is_active")
+    )
     return counts
 
 
@@ -261,31 +419,46 @@ def list_ids(response):
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["next"] is None, "the world fits on one page"
-    return {row["id"] for row in body["results"]}
+    return {str(row["id"]) for row in body["results"]}
 
 
-def routes(name_kind):
-    return sorted(route for route, kind in MATRIX.items() if kind == name_kind)
+def csv_ids(response):
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return {row[0] for row in rows[1:]}
+
+
+def routes(route_kind):
+    return sorted(route for route, kind in MATRIX.items() if kind == route_kind)
+
+
+def call(client, method, url, body=None, **headers):
+    return getattr(client, method)(url, body, format="json", **headers)
 
 
 # --- the matrix is complete ----------------------------------------------------------------
+
+HANDLER_METHODS = ("get", "post", "put", "patch", "delete")
 
 
 def _served(patterns):
     served = set()
     for pattern in patterns:
         actions = getattr(pattern.callback, "actions", None)
-        assert actions, f"{pattern.pattern} is not a router route; declare and test it here"
-        for method in actions:
-            if method not in ("head", "options"):
-                served.add((pattern.name, method))
+        if actions is None:  # a plain view: the HTTP methods its class handles
+            view_class = pattern.callback.view_class
+            actions = [m for m in HANDLER_METHODS if hasattr(view_class, m)]
+        assert actions, f"{pattern.pattern} serves nothing?"
+        assert pattern.name, f"{pattern.pattern} has no name; name it and declare it here"
+        served |= {(pattern.name, m) for m in actions if m not in ("head", "options")}
     return served
 
 
 def test_matrix_declares_every_route():
     registry = {basename for _prefix, _viewset, basename in ledger_urls.router.registry}
-    assert registry == set(TENANT) | set(REFERENCE), (
-        "a viewset was registered or removed; add it to TENANT or REFERENCE and to MATRIX"
+    assert registry == set(SCOPED) | set(REFERENCE), (
+        "a viewset was registered or removed; add it to SCOPED or REFERENCE, VISIBLE and MATRIX"
     )
     router_routes = _served(ledger_urls.router.urls)
     url_routes = _served(ledger_urls.urlpatterns)
@@ -294,15 +467,20 @@ def test_matrix_declares_every_route():
     assert not undeclared, f"routes missing from the access matrix: {sorted(undeclared)}"
     stale = set(MATRIX) - url_routes
     assert not stale, f"the matrix declares routes the API does not serve: {sorted(stale)}"
-    names = {p.name for p in ledger_urls.router.urls}
-    assert names == {name for name, _method in MATRIX}
+    assert {p.name for p in ledger_urls.urlpatterns} == {name for name, _m in MATRIX}
 
 
 def test_every_role_has_objects_in_and_out_of_scope(world):
     for role in AUTHENTICATED:
-        for kind in TENANT:
-            assert VISIBLE[role][kind], (role, kind)
+        for kind in SCOPED:
             assert world.hidden(role, kind), (role, kind)
+            if (role, kind) in EMPTY_BY_DESIGN:
+                assert not VISIBLE[role][kind], (role, kind)
+            else:
+                assert VISIBLE[role][kind], (role, kind)
+    for kind in SCOPED:
+        assert any(VISIBLE[role][kind] for role in AUTHENTICATED), kind
+        assert set().union(*(VISIBLE[r][kind] for r in ROLES)) <= set(world[kind]), kind
 
 
 # --- reads ---------------------------------------------------------------------------------
@@ -312,10 +490,9 @@ def test_every_role_has_objects_in_and_out_of_scope(world):
 @pytest.mark.parametrize("route", routes("reference"), ids="-".join)
 def test_reference_data_is_global(world, role, route):
     name, _method = route
-    basename, _, kind = name.rpartition("-")
-    model = {"guild": Guild, "agreement": Agreement}[basename]
+    model = REFERENCE[kind_of(name)]
     client = world.client(role)
-    if kind == "list":
+    if name.endswith("-list"):
         response = client.get(reverse(name))
         if role == "anonymous":
             return assert_unauthenticated(response)
@@ -334,14 +511,15 @@ def test_reference_data_is_global(world, role, route):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("route", routes("list"), ids="-".join)
+@pytest.mark.parametrize("route", routes("list") + routes("export"), ids="-".join)
 def test_list_shows_exactly_the_scope(world, role, route):
     name, _method = route
-    kind = name.removesuffix("-list")
+    kind = kind_of(name)
     response = world.client(role).get(reverse(name))
     if role == "anonymous":
         return assert_unauthenticated(response)
-    seen = {world.name_of(kind, pk) for pk in list_ids(response)}
+    ids = csv_ids(response) if MATRIX[route] == "export" else list_ids(response)
+    seen = {world.name_of(kind, pk) for pk in ids}
     assert seen == VISIBLE[role][kind]
     for hidden in world.hidden(role, kind):
         assert hidden not in seen
@@ -351,20 +529,20 @@ def test_list_shows_exactly_the_scope(world, role, route):
 @pytest.mark.parametrize("route", routes("detail"), ids="-".join)
 def test_detail_is_404_outside_the_scope(world, role, route):
     name, _method = route
-    kind = name.removesuffix("-detail")
+    kind = kind_of(name)
     client = world.client(role)
-    missing = client.get(reverse(name, args=[NONEXISTENT_ID]))
+    missing = client.get(reverse(name, args=[missing_key(kind)]))
     if role == "anonymous":
         assert_unauthenticated(missing)
     else:
         assert_error(missing, 404, "not_found")
-    for obj_name, obj in getattr(world, kind).items():
+    for obj_name, obj in world[kind].items():
         response = client.get(reverse(name, args=[obj.pk]))
         if role == "anonymous":
             assert_unauthenticated(response)
         elif obj_name in VISIBLE[role][kind]:
             assert response.status_code == 200, (obj_name, response.content)
-            assert response.json()["id"] == obj.pk
+            assert str(response.json()["id"]) == str(obj.pk)
         else:
             assert_error(response, 404, "not_found")
             assert response.json() == missing.json(), obj_name
@@ -394,57 +572,61 @@ WRITE_BODIES = {
         "start_date": "2025-06-02",
     },
     ("engagement-detail", "patch"): {"role": "Hijacked"},
+    ("transaction-reverse", "post"): {"reason": "Hijacked"},
+    ("webhook-endpoint-detail", "put"): {"url": "https://evil.example/hook", "is_active": True},
+    ("webhook-endpoint-detail", "patch"): {"url": "https://evil.example/hook"},
 }
 
 
-def expected_write_refusal(role):
+def expected_write_refusal(role, kind):
     if role == "anonymous":
         return 401, "not_authenticated"
-    if role in STUDIO_STAFF:
+    if role in STUDIO_STAFF or (role in PAYROLL and kind in PAYROLL_WRITES):
         return 404, "not_found"
-    return 403, "permission_denied"  # guild staff and payroll keys write nothing in the registry
+    return 403, "permission_denied"  # callers who may write nothing here
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", routes("write"), ids="-".join)
 def test_writes_outside_the_scope_answer_like_a_missing_object(world, role, route):
     name, method = route
-    kind = name.split("-")[0]
+    kind = kind_of(name)
     body = WRITE_BODIES[route]
     client = world.client(role)
-    status, code = expected_write_refusal(role)
+    status, code = expected_write_refusal(role, kind)
     before = snapshot()
 
-    missing = getattr(client, method)(reverse(name, args=[NONEXISTENT_ID]), body, format="json")
+    missing = call(client, method, reverse(name, args=[missing_key(kind)]), body)
     assert_error(missing, status, code)
     for obj_name in world.hidden(role, kind):
-        obj = getattr(world, kind)[obj_name]
-        response = getattr(client, method)(reverse(name, args=[obj.pk]), body, format="json")
+        obj = world[kind][obj_name]
+        response = call(client, method, reverse(name, args=[obj.pk]), body)
         assert_error(response, status, code)
         assert response.json() == missing.json(), obj_name
     assert snapshot() == before
 
 
 def test_studio_b_patch_on_studio_a_production_is_404(world):
-    pa = world.production["pa"]
+    pa = world["production"]["pa"]
     response = world.client("studio_b").patch(
         reverse("production-detail", args=[pa.pk]), {"title": "Taken"}, format="json"
     )
     assert_error(response, 404, "not_found")
-    pa.refresh_from_db()
-    assert pa.title == "Alpha Feature"
+    assert Production.objects.get(pk=pa.pk).title == "Alpha Feature"
 
 
 @pytest.mark.parametrize(("role", "production"), [("sag", "pa"), ("sag", "pb"), ("wga", "pa")])
 def test_guild_staff_see_but_cannot_change_a_production(world, role, production):
-    obj = world.production[production]
+    obj = world["production"][production]
     client = world.client(role)
     url = reverse("production-detail", args=[obj.pk])
     assert client.get(url).status_code == 200
     before = snapshot()
-    assert_error(
+    body = assert_error(
         client.patch(url, {"title": "Guild edit"}, format="json"), 403, "permission_denied"
     )
+    # The caller is authenticated: the refusal must not tell it to authenticate.
+    assert "credentials" not in body["message"].lower(), body
     assert_error(
         client.post(
             reverse("production-attach", args=[obj.pk]),
@@ -454,9 +636,15 @@ def test_guild_staff_see_but_cannot_change_a_production(world, role, production)
         403,
         "permission_denied",
     )
+    visible_engagement = next(
+        e
+        for e in obj.engagements.all()
+        if world.name_of("engagement", e.pk) in VISIBLE[role]["engagement"]
+    )
+    assert client.get(reverse("engagement-detail", args=[visible_engagement.pk])).status_code == 200
     assert_error(
         client.patch(
-            reverse("engagement-detail", args=[obj.engagements.first().pk]),
+            reverse("engagement-detail", args=[visible_engagement.pk]),
             {"role": "Guild edit"},
             format="json",
         ),
@@ -464,13 +652,12 @@ def test_guild_staff_see_but_cannot_change_a_production(world, role, production)
         "permission_denied",
     )
     assert snapshot() == before
-    obj.refresh_from_db()
-    assert obj.title != "Guild edit"
+    assert Production.objects.get(pk=obj.pk).title == obj.title
 
 
-def test_payroll_key_reads_but_cannot_write(world):
+def test_payroll_key_reads_the_registry_but_cannot_write_it(world):
     client = world.client("payroll_a")
-    pa, ann = world.production["pa"], world.person["ann"]
+    pa, ann = world["production"]["pa"], world["person"]["ann"]
     assert client.get(reverse("production-detail", args=[pa.pk])).status_code == 200
     before = snapshot()
     posts = [
@@ -497,9 +684,14 @@ def test_payroll_key_reads_but_cannot_write(world):
         ),
         (reverse("production-attach", args=[pa.pk]), {"agreement": "iatse-basic-2024"}),
         (reverse("production-detach", args=[pa.pk]), {"agreement": "wga-mba-2023"}),
+        (
+            reverse("transaction-reverse", args=[world["transaction"]["paid_ann"].pk]),
+            {"reason": "payroll may not reverse"},
+        ),
     ]
     for url, body in posts:
-        assert_error(client.post(url, body, format="json"), 403, "permission_denied")
+        body = assert_error(client.post(url, body, format="json"), 403, "permission_denied")
+        assert "credentials" not in body["message"].lower(), body
     assert_error(
         client.patch(reverse("production-detail", args=[pa.pk]), {"title": "x"}, format="json"),
         403,
@@ -511,7 +703,7 @@ def test_payroll_key_reads_but_cannot_write(world):
 def test_studio_staff_write_their_own_objects(world):
     """The refusals above are about scope: the same calls on one's own objects succeed."""
     client = world.client("studio_a")
-    pa = world.production["pa"]
+    pa = world["production"]["pa"]
     response = client.patch(
         reverse("production-detail", args=[pa.pk]), {"title": "Alpha Renamed"}, format="json"
     )
@@ -528,30 +720,54 @@ def test_studio_staff_write_their_own_objects(world):
     assert response.status_code == 200, response.content
     assert "iatse-basic-2024" not in response.json()["agreements"]
     response = client.patch(
-        reverse("engagement-detail", args=[world.engagement["ann_sag"].pk]),
+        reverse("engagement-detail", args=[world["engagement"]["ann_sag"].pk]),
         {"role": "Lead"},
         format="json",
     )
     assert response.status_code == 200, response.content
     response = client.patch(
-        reverse("person-detail", args=[world.person["ava"].pk]),
+        reverse("person-detail", args=[world["person"]["ava"].pk]),
         {"professional_name": "Ava A."},
         format="json",
     )
     assert response.status_code == 200, response.content
+    paid = world["transaction"]["paid_ann"]
+    response = client.post(
+        reverse("transaction-reverse", args=[paid.pk]), {"reason": "wrong amount"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["reverses"] == str(paid.pk)
     # Studios themselves are administrator-only: visible, not changeable (403, not 404).
     response = client.patch(
-        reverse("studio-detail", args=[world.studio["A"].pk]), {"name": "Alpha"}, format="json"
+        reverse("studio-detail", args=[world["studio"]["A"].pk]), {"name": "Alpha"}, format="json"
     )
     assert_error(response, 403, "permission_denied")
 
 
+def test_payroll_key_manages_its_own_webhook_endpoint(world):
+    wh_a = world["webhook-endpoint"]["wh_a"]
+    response = world.client("payroll_a").patch(
+        reverse("webhook-endpoint-detail", args=[wh_a.pk]), {"is_active": False}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert WebhookEndpoint.objects.get(pk=wh_a.pk).is_active is False
+
+
 # --- creates naming another tenant's objects -----------------------------------------------
+
+# The field of each create request that names another tenant's object.
+CREATE_FIELD = {
+    "studio-list": None,
+    "person-list": "registered_by",
+    "production-list": "studio",
+    "engagement-list": "production",
+    "payment-list": "payable",
+}
 
 
 def create_body(world, name, role, target):
     """A create request naming `target` (an object of another tenant, or a nonexistent one)."""
-    own = world.person["ann"] if role != "studio_b" else world.person["bob"]
+    own_person = world["person"]["bob" if role in ("studio_b", "payroll_b") else "ann"]
     if name == "studio-list":
         return {"name": "New Studio", "slug": "new-studio"}
     if name == "person-list":
@@ -565,21 +781,40 @@ def create_body(world, name, role, target):
         }
     if name == "engagement-list":
         return {
-            "person": own.pk,
+            "person": own_person.pk,
             "production": target,
             "agreement": "sag-tvth-2023",
             "classification": "day_performer",
             "rate": {"amount": "100.00", "unit": "day"},
             "start_date": "2025-07-01",
         }
+    if name == "payment-list":
+        return {
+            "payable": target,
+            "amount": "1.00",
+            "paid_at": "2025-06-22T12:00:00Z",
+            "payroll_reference": f"MATRIX-{next(_refs)}",
+        }
     raise AssertionError(f"no create body for {name}; add one")
 
 
 def other_tenant_target(world, name, role):
-    other = "A" if role == "studio_b" else "B"
+    other = "A" if role in ("studio_b", "payroll_b") else "B"
     if name == "engagement-list":
-        return {"A": world.production["pa"], "B": world.production["pb"]}[other].pk
-    return world.studio[other].slug
+        return world["production"]["pa" if other == "A" else "pb"].pk
+    if name == "payment-list":
+        return world["payable"]["pay_ann" if other == "A" else "pay_bob"].pk
+    return world["studio"][other].slug
+
+
+def expected_create_refusal(role, name):
+    if role == "anonymous":
+        return 401, "not_authenticated"
+    if name == "studio-list":
+        return 403, "permission_denied"  # administrators only
+    if role in STUDIO_STAFF or (role in PAYROLL and kind_of(name) in PAYROLL_WRITES):
+        return 400, "invalid"
+    return 403, "permission_denied"
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -589,39 +824,39 @@ def test_creates_naming_another_tenant_are_refused_like_a_missing_object(world, 
     client = world.client(role)
     target = other_tenant_target(world, name, role)
     missing_target = NONEXISTENT_ID if isinstance(target, int) else "no-such-studio"
+    status, code = expected_create_refusal(role, name)
     before = snapshot()
-    response = getattr(client, method)(
-        reverse(name), create_body(world, name, role, target), format="json"
+    response = call(
+        client,
+        method,
+        reverse(name),
+        create_body(world, name, role, target),
+        HTTP_IDEMPOTENCY_KEY=f"matrix-create-{next(_refs)}",
     )
-    missing = getattr(client, method)(
-        reverse(name), create_body(world, name, role, missing_target), format="json"
+    missing = call(
+        client,
+        method,
+        reverse(name),
+        create_body(world, name, role, missing_target),
+        HTTP_IDEMPOTENCY_KEY=f"matrix-create-{next(_refs)}",
     )
     assert snapshot() == before
-    if role == "anonymous":
-        assert_unauthenticated(response)
-    elif role in STUDIO_STAFF and name != "studio-list":
-        body = assert_error(response, 400, "invalid")
-        field_name = {
-            "person-list": "registered_by",
-            "production-list": "studio",
-            "engagement-list": "production",
-        }[name]
-        assert set(body["fields"]) == {field_name}, body
+    body = assert_error(response, status, code)
+    assert_error(missing, status, code)
+    if status == 400:
+        assert set(body["fields"]) == {CREATE_FIELD[name]}, body
         # Refused exactly like a nonexistent reference: only the echoed value differs.
-        assert response.content.decode().replace(
-            str(target), "X"
-        ) == missing.content.decode().replace(str(missing_target), "X")
-        return
+        assert response.content.decode().replace(str(target), "X") == (
+            missing.content.decode().replace(str(missing_target), "X")
+        )
     else:
-        assert_error(response, 403, "permission_denied")
-    assert response.status_code == missing.status_code
-    assert response.json() == missing.json()
+        assert response.json() == missing.json()
 
 
 def test_studio_a_cannot_engage_on_studio_b_production(world):
     client = world.client("studio_a")
     before = snapshot()
-    body = create_body(world, "engagement-list", "studio_a", world.production["pb"].pk)
+    body = create_body(world, "engagement-list", "studio_a", world["production"]["pb"].pk)
     response = client.post(reverse("engagement-list"), body, format="json")
     fields = assert_error(response, 400, "invalid")["fields"]
     assert set(fields) == {"production"}
@@ -629,22 +864,58 @@ def test_studio_a_cannot_engage_on_studio_b_production(world):
     assert not Engagement.objects.filter(start_date="2025-07-01").exists()
 
     # Nor engage another tenant's person on an own production.
-    body = create_body(world, "engagement-list", "studio_a", world.production["pa"].pk)
-    body["person"] = world.person["bob"].pk
+    body = create_body(world, "engagement-list", "studio_a", world["production"]["pa"].pk)
+    body["person"] = world["person"]["bob"].pk
     response = client.post(reverse("engagement-list"), body, format="json")
     assert set(assert_error(response, 400, "invalid")["fields"]) == {"person"}
     assert snapshot() == before
 
     # The same request on an own production and person is written (the refusals are not vacuous).
-    body = create_body(world, "engagement-list", "studio_a", world.production["pa"].pk)
+    body = create_body(world, "engagement-list", "studio_a", world["production"]["pa"].pk)
     response = client.post(reverse("engagement-list"), body, format="json")
     assert response.status_code == 201, response.content
     assert Engagement.objects.filter(
-        pk=response.json()["id"], production=world.production["pa"]
+        pk=response.json()["id"], production=world["production"]["pa"]
     ).exists()
 
 
-# --- filters do not leak existence ---------------------------------------------------------
+@pytest.mark.parametrize("role", ["studio_a", "payroll_a"])
+def test_payments_on_own_payables_are_accepted(world, role):
+    body = create_body(world, "payment-list", role, world["payable"]["pay_ann"].pk)
+    response = world.client(role).post(
+        reverse("payment-list"), body, format="json", HTTP_IDEMPOTENCY_KEY=f"own-{role}"
+    )
+    assert response.status_code == 201, response.content
+    assert Payment.objects.filter(pk=response.json()["id"]).exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", routes("owned"), ids="-".join)
+def test_owned_creates_belong_to_the_caller(world, role, route):
+    name, method = route
+    kind = kind_of(name)
+    client = world.client(role)
+    before = snapshot()
+    response = call(client, method, reverse(name), {"url": "https://new.example/hook"})
+    if role == "anonymous":
+        assert_unauthenticated(response)
+    elif role not in PAYROLL:
+        assert_error(response, 403, "permission_denied")
+    else:
+        assert response.status_code == 201, response.content
+        pk = response.json()["id"]
+        assert client.get(reverse(f"{kind}-detail", args=[pk])).status_code == 200
+        for other in AUTHENTICATED:
+            if other == role:
+                continue
+            other_client = world.client(other)
+            assert str(pk) not in list_ids(other_client.get(reverse(f"{kind}-list")))
+            assert_error(other_client.get(reverse(f"{kind}-detail", args=[pk])), 404, "not_found")
+        return
+    assert snapshot() == before
+
+
+# --- filters and balances do not leak existence --------------------------------------------
 
 # (list url name, query parameter, kind of the object named, how the object is named)
 FILTERS = [
@@ -653,30 +924,57 @@ FILTERS = [
     ("engagement-list", "studio", "studio", "slug"),
     ("person-list", "production", "production", "pk"),
     ("production-list", "studio", "studio", "slug"),
+    ("payable-list", "production", "production", "pk"),
+    ("payable-list", "person", "person", "pk"),
+    ("payable-list", "studio", "studio", "slug"),
+    ("payable-export", "production", "production", "pk"),
+    ("payable-export", "studio", "studio", "slug"),
+    ("payment-list", "payable", "payable", "pk"),
+    ("payment-list", "person", "person", "pk"),
+    ("payment-list", "production", "production", "pk"),
+    ("payment-export", "production", "production", "pk"),
+    ("transaction-list", "studio", "studio", "slug"),
 ]
 
 
-def expected_filtered(world, role, list_name, param_kind, obj):
-    """What filtering by a (visible) object should return: the visible rows related to it."""
-    kind = list_name.removesuffix("-list")
-    visible_eng = [world.engagement[n] for n in VISIBLE[role]["engagement"]]
-    names = set()
-    for name in VISIBLE[role][kind]:
-        row = getattr(world, kind)[name]
-        if kind == "engagement":
-            related = {
-                "production": row.production,
-                "person": row.person,
-                "studio": row.production.studio,
-            }
-            hit = related[param_kind] == obj
-        elif kind == "person":  # people engaged on the production, through engagements in scope
-            hit = any(e.person == row and e.production == obj for e in visible_eng)
-        else:  # productions of the studio
-            hit = row.studio == obj
-        if hit:
-            names.add(name)
-    return names
+def related(world, role, kind, row, param_kind):
+    """The objects of `param_kind` that a filter on a `kind` row should match it by."""
+    if kind == "person":  # people engaged on the production, through engagements in scope
+        return {
+            e.production
+            for n, e in world["engagement"].items()
+            if e.person == row and n in VISIBLE[role]["engagement"]
+        }
+    if kind == "payment":
+        row = row.payable
+        if param_kind == "payable":
+            return {row}
+    if kind == "transaction":
+        return {row.studio}
+    return {
+        "production": getattr(row, "production", None),
+        "person": getattr(row, "person", None),
+        "studio": getattr(row, "studio", None) or row.production.studio,
+    }[param_kind]
+
+
+def matches(world, role, kind, row, param_kind, obj):
+    found = related(world, role, kind, row, param_kind)
+    return obj in found if isinstance(found, set) else obj == found
+
+
+def content_of(response):
+    """A list's JSON body, or an export's CSV text."""
+    assert response.status_code == 200, response.content
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.json()
+
+
+def filtered(world, role, list_name, obj):
+    response = world.client(role).get(reverse(list_name), obj)
+    ids = csv_ids(response) if list_name.endswith("-export") else list_ids(response)
+    return {world.name_of(kind_of(list_name), pk) for pk in ids}
 
 
 @pytest.mark.parametrize("role", AUTHENTICATED)
@@ -686,24 +984,70 @@ def test_filters_on_other_tenants_objects_look_like_nonexistent_ones(
 ):
     client = world.client(role)
     url = reverse(list_name)
+    rows_kind = kind_of(list_name)
     missing_value = NONEXISTENT_ID if attr == "pk" else "no-such-slug"
-    missing = client.get(url, {param: missing_value})
-    assert missing.status_code == 200
-    assert missing.json() == {"next": None, "previous": None, "results": []}
+    missing = content_of(client.get(url, {param: missing_value}))
+    if not list_name.endswith("-export"):
+        assert missing == {"next": None, "previous": None, "results": []}
     for obj_name in world.hidden(role, kind):
-        obj = getattr(world, kind)[obj_name]
-        response = client.get(url, {param: getattr(obj, attr)})
-        assert response.status_code == 200
-        assert response.json() == missing.json(), (obj_name, response.json())
-    rows_kind = list_name.removesuffix("-list")
+        obj = world[kind][obj_name]
+        response = content_of(client.get(url, {param: getattr(obj, attr)}))
+        assert response == missing, (obj_name, response)
     found_any = False
     for obj_name in VISIBLE[role][kind]:
-        obj = getattr(world, kind)[obj_name]
-        response = client.get(url, {param: getattr(obj, attr)})
-        seen = {world.name_of(rows_kind, pk) for pk in list_ids(response)}
-        assert seen == expected_filtered(world, role, list_name, kind, obj), obj_name
+        obj = world[kind][obj_name]
+        seen = filtered(world, role, list_name, {param: getattr(obj, attr)})
+        expected = {
+            n
+            for n in VISIBLE[role][rows_kind]
+            if matches(world, role, rows_kind, world[rows_kind][n], kind, obj)
+        }
+        assert seen == expected, obj_name
         found_any = found_any or bool(seen)
-    assert found_any, "the filter must select something in scope, or the test is vacuous"
+    if (role, rows_kind) not in EMPTY_BY_DESIGN:
+        assert found_any, "the filter must select something in scope, or the test is vacuous"
+
+
+# The studios whose balances each role sees.
+BALANCE_STUDIOS = {
+    "studio_a": {"A"},
+    "studio_b": {"B"},
+    "sag": {"A", "B"},
+    "wga": {"A"},
+    "payroll_a": {"A"},
+    "payroll_b": {"B"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", routes("balances"), ids="-".join)
+def test_balances_cover_only_the_scope(world, role, route):
+    name, _method = route
+    client = world.client(role)
+    response = client.get(reverse(name))
+    if role == "anonymous":
+        return assert_unauthenticated(response)
+    assert response.status_code == 200, response.content
+    studios = {world.name_of("studio", row["studio"]) for row in response.json()}
+    assert studios == BALANCE_STUDIOS[role]
+    for group in ("production", "person", "engagement"):
+        response = client.get(reverse(name), {"group": group})
+        assert response.status_code == 200, response.content
+        keys = {world.name_of(group, row[group]) for row in response.json()}
+        assert keys and keys <= VISIBLE[role][group], (group, keys)
+
+    missing = client.get(reverse(name), {"studio": NONEXISTENT_ID})
+    assert missing.status_code == 200 and missing.json() == []
+    found_any = False
+    for param in ("studio", "production", "person", "engagement"):
+        for obj_name in world.hidden(role, param):
+            response = client.get(reverse(name), {param: world[param][obj_name].pk})
+            assert response.status_code == 200
+            assert response.json() == missing.json(), (param, obj_name, response.json())
+        for obj_name in VISIBLE[role][param]:
+            response = client.get(reverse(name), {param: world[param][obj_name].pk})
+            found_any = found_any or bool(response.json())
+    assert found_any
 
 
 def test_invalid_api_key_is_401(world):

@@ -35,39 +35,34 @@ def worker():
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_BROKER_URL": BROKER,
     }
+    # The worker consumes the queue the app publishes to. Celery caches its queue table on first
+    # use, so a test cannot re-point it: runs sharing one broker at once would share the queue.
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--pool",
+        "solo",
+        "--loglevel",
+        "WARNING",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-Q",
+        celery_app.conf.task_default_queue,
+    ]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-Q",
-            "gl-test",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    previous = dict(celery_app.conf)
-    celery_app.conf.update(broker_url=BROKER, task_always_eager=False, task_default_queue="gl-test")
+    previous = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
+    celery_app.conf.update(broker_url=BROKER, task_always_eager=False)
     try:
         yield process
     finally:
-        celery_app.conf.update(
-            broker_url=previous["broker_url"],
-            task_always_eager=previous["task_always_eager"],
-            task_default_queue=previous["task_default_queue"],
-        )
+        celery_app.conf.update(previous)
         process.terminate()
         try:
             process.wait(timeout=20)
