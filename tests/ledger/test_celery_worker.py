@@ -7,18 +7,15 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date
-from decimal import Decimal
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
-from ledger import journal_services
-from ledger.audit import system_user
 from ledger.webhooks import WebhookAttempt, WebhookEndpoint
 from tests.factories import EngagementFactory, payroll_key
+from tests.ledger.conftest_journal import make_payable
 from tests.ledger.test_webhooks import Receiver
 
 BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
@@ -77,21 +74,8 @@ def test_worker_delivers_the_webhook_of_a_committed_payable(worker):
         key, _ = payroll_key(engagement.production.studio, name="acme")
         WebhookEndpoint.objects.create(payroll_key=key, url=receiver.url)
 
-        journal_services.payable_create(
-            actor=system_user(),
-            production=engagement.production,
-            person=engagement.person,
-            engagement=engagement,
-            rule="sag.pay.day",
-            description="Day pay",
-            amount=Decimal("1500.00"),
-            currency="USD",
-            period_from=date(2025, 8, 1),
-            period_to=date(2025, 8, 1),
-            due_date=date(2025, 8, 8),
-            source_type="test",
-            source_id="worker",
-        )  # commits; on commit the task is published to the broker
+        # Commits; on commit the task is published to the broker.
+        make_payable(production=engagement.production, person=engagement.person)
 
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not WebhookAttempt.objects.exists():

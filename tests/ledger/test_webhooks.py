@@ -5,17 +5,15 @@ A real HTTP server on loopback stands in for the payroll vendor's receiver."""
 import json
 import threading
 import time
-from datetime import date
-from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from ledger import journal_services, webhooks
-from ledger.audit import system_user
+from ledger import webhooks
 from ledger.tasks import deliver_webhook
 from ledger.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.factories import EngagementFactory, StudioFactory, payroll_key
+from tests.ledger.conftest_journal import make_payable
 
 pytestmark = pytest.mark.django_db
 
@@ -62,22 +60,8 @@ def receiver_factory():
         receiver.close()
 
 
-def _payable(engagement, source_id="1"):
-    return journal_services.payable_create(
-        actor=system_user(),
-        production=engagement.production,
-        person=engagement.person,
-        engagement=engagement,
-        rule="sag.pay.day",
-        description="Day pay",
-        amount=Decimal("1500.00"),
-        currency="USD",
-        period_from=date(2025, 8, 1),
-        period_to=date(2025, 8, 1),
-        due_date=date(2025, 8, 8),
-        source_type="test",
-        source_id=source_id,
-    )
+def _payable(engagement):
+    return make_payable(production=engagement.production, person=engagement.person)
 
 
 def test_sign_and_verify_follow_standard_webhooks():
