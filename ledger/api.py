@@ -3,7 +3,6 @@ and the guilds and agreements they refer to. Views are thin: they scope, validat
 call a service."""
 
 import django_filters
-from django import forms
 from django.db.models import Exists, OuterRef, Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
@@ -11,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from . import access, services
-from .api_common import ScopedViewSet
+from .api_common import IdFilter, ScopedViewSet
 from .errors import DomainError
 from .models import (
     Agreement,
@@ -224,19 +223,6 @@ class EngagementSerializer(serializers.ModelSerializer):
 # --- filters -------------------------------------------------------------------------------
 # Filters compare ids and codes as plain values (no existence check), so that filtering on an
 # object outside the caller's scope gives an empty page, exactly like a nonexistent one.
-
-
-class IdFilter(django_filters.NumberFilter):
-    """An id: a whole number in the database's 64-bit range. Foreign-key lookups have no overflow
-    guard, so a larger value would reach the driver (OverflowError on SQLite, DataError on
-    PostgreSQL); it is refused as invalid input instead."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", -(2**63))
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
 
 
 class PersonFilter(django_filters.FilterSet):

@@ -1,11 +1,28 @@
 """What every API view shares: cursor pagination, the error schema, scoped viewsets."""
 
+import django_filters
+from django import forms
 from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, viewsets
 
 from .access import request_scope
+
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An id: a whole number in the database's 64-bit range. Foreign-key lookups have no overflow
+    guard, so a larger value would reach the driver (OverflowError on SQLite, DataError on
+    PostgreSQL); it is refused as invalid input instead."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -MAX_ID - 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import access, journal_selectors, journal_services
-from .api_common import ScopedViewSet
+from .api_common import MAX_ID, IdFilter, ScopedViewSet
 from .errors import DomainError
 from .journal import JournalTransaction, Payable, Payment, Posting
 from .money import money_str
@@ -157,10 +157,10 @@ class BalanceQuerySerializer(serializers.Serializer):
     group = serializers.ChoiceField(
         choices=list(journal_selectors.BALANCE_GROUPS), default="studio", required=False
     )
-    studio = serializers.IntegerField(required=False, min_value=1)
-    production = serializers.IntegerField(required=False, min_value=1)
-    person = serializers.IntegerField(required=False, min_value=1)
-    engagement = serializers.IntegerField(required=False, min_value=1)
+    studio = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    production = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    person = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    engagement = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
 
 class BalanceSerializer(serializers.Serializer):
@@ -178,8 +178,8 @@ class BalanceSerializer(serializers.Serializer):
 
 
 class PayableFilter(django_filters.FilterSet):
-    production = django_filters.NumberFilter(field_name="production_id")
-    person = django_filters.NumberFilter(field_name="person_id")
+    production = IdFilter(field_name="production_id")
+    person = IdFilter(field_name="person_id")
     studio = django_filters.CharFilter(field_name="studio__slug", max_length=60)
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lt")
 
@@ -189,9 +189,9 @@ class PayableFilter(django_filters.FilterSet):
 
 
 class PaymentFilter(django_filters.FilterSet):
-    payable = django_filters.NumberFilter(field_name="payable_id")
-    person = django_filters.NumberFilter(field_name="payable__person_id")
-    production = django_filters.NumberFilter(field_name="payable__production_id")
+    payable = IdFilter(field_name="payable_id")
+    person = IdFilter(field_name="payable__person_id")
+    production = IdFilter(field_name="payable__production_id")
     paid_after = django_filters.IsoDateTimeFilter(field_name="paid_at", lookup_expr="gte")
     paid_before = django_filters.IsoDateTimeFilter(field_name="paid_at", lookup_expr="lt")
 
@@ -202,7 +202,7 @@ class PaymentFilter(django_filters.FilterSet):
 
 class TransactionFilter(django_filters.FilterSet):
     studio = django_filters.CharFilter(field_name="studio__slug", max_length=60)
-    after_seq = django_filters.NumberFilter(field_name="seq", lookup_expr="gt")
+    after_seq = IdFilter(field_name="seq", lookup_expr="gt")
 
     class Meta:
         model = JournalTransaction
