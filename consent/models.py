@@ -1,1 +1,362 @@
-"""Consents, revocations, evidence, union notices and the AI-use register (RULES.md §2, §4)."""
+"""Consents, their events, union notices, strike periods, WGA disclosures and the AI-use register
+(RULES.md §2 and §4).
+
+A granted consent is evidence: it is never edited. A change of scope is a new consent that
+supersedes the old one; revocation, suspension and resumption are events with who, when and why.
+Consents, their events and the AI-use register are append-only in the database itself (migration
+0002 of this app, the same triggers as the journal). The evidence document is kept through
+Django's storage with the SHA-256 of its bytes, so a later change to the file is detectable
+(`manage.py verify_evidence`).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from ledger.audit import AuditedManager, history
+from ledger.models import Agreement, Guild, Person, Production
+from ledger.money import Currency, currency_field, money_field
+
+from . import rules
+
+
+def _choices(values):
+    return [(v, v.replace("_", " ")) for v in values]
+
+
+ConsentKind = _choices(rules.CONSENT_KINDS)
+UseKind = _choices(rules.USE_KINDS)
+Instrument = _choices(rules.INSTRUMENTS)
+Capacity = _choices(rules.CAPACITIES)
+Category = _choices(rules.CATEGORIES)
+AlterationException = _choices(rules.ALTERATION_EXCEPTIONS)
+UnionNoticeKind = _choices(rules.UNION_NOTICE_KINDS)
+
+
+class Representation(models.TextChoices):
+    """NY GOL §5-302 and Cal. Labor Code §927: a replica clause without a reasonably specific
+    description is void unless the person had counsel or a union agreement covering replicas."""
+
+    NONE = "none"
+    COUNSEL = "counsel"
+    UNION = "union"
+
+
+def _valid(field: str, values) -> Q:
+    return Q(**{f"{field}__in": list(values)})
+
+
+def evidence_path(instance, filename):
+    return f"evidence/{instance.evidence_sha256[:2]}/{instance.evidence_sha256}/{filename}"
+
+
+class Consent(models.Model):
+    """One grant of consent, with every field of RULES.md §4. Never edited."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consents")
+    production = models.ForeignKey(Production, on_delete=models.PROTECT, related_name="consents")
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.PROTECT,
+        related_name="consents",
+        help_text="The agreement version the consent is given under.",
+    )
+    category = models.CharField(max_length=20, choices=Category)
+    kind = models.CharField(max_length=30, choices=ConsentKind)
+    description = models.TextField(
+        help_text="The reasonably specific description of the intended use (sag.consent.specific)."
+    )
+    scenes = models.CharField(max_length=500, blank=True, help_text="Scenes or episodes.")
+    media = models.CharField(max_length=500, blank=True)
+    territory = models.CharField(max_length=200, blank=True)
+    term_from = models.DateField()
+    term_to = models.DateField(null=True, blank=True, help_text="Empty: no end.")
+    instrument = models.CharField(max_length=30, choices=Instrument)
+    signed_at = models.DateTimeField()
+    signed_by = models.CharField(max_length=200, help_text="The name of whoever signed.")
+    signed_by_capacity = models.CharField(max_length=20, choices=Capacity)
+    represented_by = models.CharField(
+        max_length=10, choices=Representation.choices, default=Representation.NONE
+    )
+    notice_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the performer was notified of the scan."
+    )
+    engaged_at = models.DateTimeField(null=True, blank=True, help_text="When they were engaged.")
+    business_reason = models.TextField(blank=True, help_text="For a scan (2026 agreement).")
+    bargained_amount = money_field(
+        null=True, blank=True, help_text="For use in another production and ICDR use."
+    )
+    bargained_currency = currency_field()
+    evidence = models.FileField(upload_to=evidence_path, max_length=300)
+    evidence_name = models.CharField(max_length=200)
+    evidence_sha256 = models.CharField(max_length=64)
+    evidence_size = models.PositiveBigIntegerField()
+    supersedes = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+        help_text="The consent this one replaces; it no longer covers anything.",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditedManager()
+    history = history()
+
+    class Meta:
+        ordering = ["-signed_at", "-id"]
+        indexes = [models.Index(fields=["person", "production", "kind"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(term_to__isnull=True) | Q(term_to__gte=F("term_from")),
+                name="consent_term_ordered",
+                violation_error_message="The term cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=_valid("kind", rules.CONSENT_KINDS), name="consent_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=_valid("instrument", rules.INSTRUMENTS), name="consent_instrument_valid"
+            ),
+            models.CheckConstraint(
+                condition=_valid("signed_by_capacity", rules.CAPACITIES),
+                name="consent_capacity_valid",
+            ),
+            models.CheckConstraint(
+                condition=_valid("category", rules.CATEGORIES), name="consent_category_valid"
+            ),
+            models.CheckConstraint(
+                condition=_valid("represented_by", Representation.values),
+                name="consent_representation_valid",
+            ),
+            models.CheckConstraint(
+                condition=_valid("bargained_currency", Currency.values),
+                name="consent_currency_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(bargained_amount__isnull=True) | Q(bargained_amount__gte=0),
+                name="consent_bargained_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(supersedes=F("id")), name="consent_not_superseding_itself"
+            ),
+            models.CheckConstraint(
+                condition=Q(evidence_sha256__regex=r"^[0-9a-f]{64}$"),
+                name="consent_evidence_sha256_hex",
+            ),
+            models.CheckConstraint(
+                condition=~Q(description=""),
+                name="consent_description_set",
+                violation_error_message="A description of the intended use is required.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} consent #{self.pk} of {self.person} for {self.production}"
+
+
+class ConsentEvent(models.Model):
+    """A revocation, suspension or resumption of a consent: who, when (effective) and why."""
+
+    class Kind(models.TextChoices):
+        REVOKED = "revoked"
+        SUSPENDED = "suspended"
+        RESUMED = "resumed"
+
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    effective_at = models.DateTimeField()
+    reason = models.TextField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditedManager()
+    history = history()
+
+    class Meta:
+        ordering = ["effective_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_valid("kind", ["revoked", "suspended", "resumed"]),
+                name="consent_event_kind_valid",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="consent_event_reason_set"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.effective_at:%Y-%m-%d %H:%M} (consent #{self.consent_id})"
+
+
+class UnionNotice(models.Model):
+    """A notice to a union: a synthetic performer's use (sag.consent.synthetic) or the impact of
+    AI systems on covered employees (iatse.ai_impact_notice)."""
+
+    production = models.ForeignKey(
+        Production, on_delete=models.PROTECT, related_name="union_notices"
+    )
+    guild = models.ForeignKey(Guild, on_delete=models.PROTECT, related_name="notices")
+    kind = models.CharField(max_length=30, choices=UnionNoticeKind)
+    given_at = models.DateTimeField()
+    description = models.TextField()
+    recipient = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditedManager()
+    history = history()
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_valid("kind", rules.UNION_NOTICE_KINDS), name="union_notice_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} notice to {self.guild.code} for {self.production}"
+
+
+class StrikePeriod(models.Model):
+    """A strike of a guild (sag.consent.strike): no replica use dated inside it (2026)."""
+
+    guild = models.ForeignKey(Guild, on_delete=models.PROTECT, related_name="strikes")
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True, help_text="Empty: not ended.")
+    description = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditedManager()
+    history = history()
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="strike_period_dates_ordered",
+                violation_error_message="A strike cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.guild.code} strike from {self.starts_on}"
+
+
+class WgaDisclosure(models.Model):
+    """The company's disclosure to a writer that material handed over is, or contains, AI-generated
+    material (wga.disclosure)."""
+
+    production = models.ForeignKey(
+        Production, on_delete=models.PROTECT, related_name="wga_disclosures"
+    )
+    writer = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="wga_disclosures")
+    material = models.TextField(help_text="What was handed over.")
+    handed_over_on = models.DateField()
+    disclosed_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditedManager()
+    history = history()
+
+    class Meta:
+        ordering = ["-disclosed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(material=""), name="wga_disclosure_material_set"),
+        ]
+
+    def __str__(self):
+        return f"AI-material disclosure to {self.writer} on {self.handed_over_on}"
+
+
+class AiUse(models.Model):
+    """An entry of a production's AI-use register, with the consent decision made when it was
+    recorded. A use without valid consent is still recorded, as a violation: the register is
+    evidence, so entries are never edited."""
+
+    class Status(models.TextChoices):
+        ALLOWED = "allowed"
+        VIOLATION = "violation"
+
+    production = models.ForeignKey(Production, on_delete=models.PROTECT, related_name="ai_uses")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ai_uses",
+        help_text="Empty only for a synthetic performer made from no one's features.",
+    )
+    kind = models.CharField(max_length=30, choices=UseKind)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    days = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Days the performer would have worked (sag.pay.ebdr_use).",
+    )
+    description = models.TextField()
+    scenes = models.CharField(max_length=500, blank=True)
+    alteration_exception = models.CharField(max_length=40, choices=AlterationException, blank=True)
+    synthetic_source_person = models.BooleanField(default=False)
+    company_required = models.BooleanField(default=False)
+    displacing_prompts = models.BooleanField(default=False)
+    condition_of_employment = models.BooleanField(default=False)
+    material_handed_over = models.BooleanField(default=False)
+    # The decision, made once when the use was recorded.
+    status = models.CharField(max_length=10, choices=Status.choices)
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="ai_uses")
+    consent = models.ForeignKey(
+        Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="uses"
+    )
+    rules = models.JSONField(default=list)
+    reasons = models.JSONField(default=list)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditedManager()
+    history = history()
+
+    class Meta:
+        verbose_name = "AI use"
+        ordering = ["-starts_at", "-id"]
+        indexes = [
+            models.Index(fields=["production", "status"]),
+            models.Index(fields=["person", "starts_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=_valid("kind", rules.USE_KINDS), name="ai_use_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=_valid("status", ["allowed", "violation"]), name="ai_use_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gte=F("starts_at")),
+                name="ai_use_dates_ordered",
+                violation_error_message="The use cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(days__isnull=True) | Q(days__gte=0), name="ai_use_days_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        who = self.person or "synthetic performer"
+        return f"{self.kind} of {who} in {self.production} ({self.status})"

@@ -122,3 +122,40 @@ def payroll_key(*studios: Studio, name: str = "payroll") -> tuple[PayrollKey, st
     key, raw = PayrollKey.objects.create_key(name=name, owner=owner)
     key.studios.set(studios)
     return key, raw
+
+
+# --- consent ---------------------------------------------------------------------------------
+
+SPECIFIC = "Full-body scan for the battle scenes of episode 3, for streaming and trailers"
+
+
+def evidence_file(content: bytes = b"%PDF-1.4 signed consent", name: str = "consent.pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def grant_consent(engagement: Engagement, *, actor=None, **fields):
+    """A valid consent for the engagement's person and production, through the service."""
+    from datetime import UTC, datetime
+
+    from consent.services import consent_grant
+
+    values = dict(
+        kind="replica_creation",
+        description=SPECIFIC,
+        instrument="separate_writing",
+        signed_at=datetime(2025, 6, 1, 12, tzinfo=UTC),
+        signed_by=engagement.person.legal_name,
+        signed_by_capacity="self",
+        term_from=date(2025, 6, 1),
+        notice_at=datetime(2025, 6, 1, 12, tzinfo=UTC),
+        evidence=evidence_file(),
+    )
+    values.update(fields)
+    return consent_grant(
+        actor=actor or UserFactory(username="recorder"),
+        person=engagement.person,
+        production=engagement.production,
+        **values,
+    )

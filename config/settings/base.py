@@ -83,6 +83,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
+# Consent evidence (signed writings, riders) is kept through the storage API; larger uploads are
+# refused with `evidence_too_large`.
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=25 * 1024 * 1024)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -120,6 +123,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "CurrencyEnum": "ledger.money.Currency",
+        "ConsentKindEnum": "consent.models.ConsentKind",
+        "UseKindEnum": "consent.models.UseKind",
+        "UnionNoticeKindEnum": "consent.models.UnionNoticeKind",
+        "AlterationExceptionEnum": "consent.models.AlterationException",
     },
 }
 

@@ -4,6 +4,7 @@ each role. Running it again changes nothing."""
 from datetime import date
 from decimal import Decimal
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -120,6 +121,11 @@ class Command(BaseCommand):
             self._engage_northgate(studios["northgate"], productions[2], actor)
             self._payables(productions[0], actor)
             self._users(studios)
+            # Apps above the registry add their own demo records (AppConfig.load_demo), in
+            # INSTALLED_APPS order; the registry imports none of them.
+            for config in apps.get_app_configs():
+                if config.name != "ledger" and hasattr(config, "load_demo"):
+                    config.load_demo(actor=actor)
         self._print_logins()
 
     def _studio(self, name, slug, actor):

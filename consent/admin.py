@@ -1,0 +1,570 @@
+"""Consent in the staff admin, scoped like the API.
+
+Consents are recorded through a form that calls `consent_grant` (with the evidence upload) and are
+never edited afterwards; their page shows a status badge, the evidence download with its SHA-256,
+and the events. Revoke, suspend and resume are actions with a reason. The AI-use register lists
+violations first, per production."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from ledger import access
+from ledger.admin import ScopedAdmin
+from ledger.errors import DomainError
+from ledger.models import Production
+
+from . import selectors, services
+from .models import AiUse, Consent, ConsentEvent, StrikePeriod, UnionNotice, WgaDisclosure
+
+BADGE_COLOURS = {
+    "granted": "#1e7e34",
+    "allowed": "#1e7e34",
+    "suspended": "#b8860b",
+    "expired": "#6c757d",
+    "superseded": "#6c757d",
+    "revoked": "#b02a37",
+    "violation": "#b02a37",
+}
+
+
+def badge(status: str):
+    return format_html(
+        '<span class="gl-badge" style="background:{};color:#fff;padding:2px 8px;'
+        'border-radius:10px;font-weight:600;white-space:nowrap">{}</span>',
+        BADGE_COLOURS.get(status, "#495057"),
+        status,
+    )
+
+
+def _scope(request):
+    return access.request_scope(request)
+
+
+def _writable_productions(request):
+    scope = _scope(request)
+    qs = Production.objects.all()
+    return qs if scope.superuser else qs.filter(studio_id__in=scope.studio_ids)
+
+
+class ConsentEventInline(admin.TabularInline):
+    model = ConsentEvent
+    fields = ["kind", "effective_at", "reason", "actor", "recorded_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ServiceForm(forms.ModelForm):
+    """An add form whose clean() records the object through its service, so that a refusal
+    becomes a form error and nothing is written. `request` is set by the admin's get_form."""
+
+    request = None
+
+    def record(self, data):
+        raise NotImplementedError
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        values = {k: v for k, v in data.items() if v not in (None, "")}
+        try:
+            self.instance = self.record(values)
+        except DomainError as error:
+            for field, message in (error.fields or {}).items():
+                if field in self.fields:
+                    self.add_error(field, str(message))
+            raise forms.ValidationError(error.message) from error
+        return data
+
+    def _post_clean(self):
+        pass  # the service validated and saved the instance
+
+    def save(self, commit=True):
+        return self.instance
+
+
+class ConsentAddForm(ServiceForm):
+    evidence = forms.FileField(help_text="The signed writing or rider (its SHA-256 is recorded).")
+
+    def record(self, data):
+        return services.consent_grant(actor=self.request.user, **data)
+
+    class Meta:
+        model = Consent
+        fields = [
+            "person",
+            "production",
+            "agreement",
+            "category",
+            "kind",
+            "description",
+            "scenes",
+            "media",
+            "territory",
+            "term_from",
+            "term_to",
+            "instrument",
+            "signed_at",
+            "signed_by",
+            "signed_by_capacity",
+            "represented_by",
+            "notice_at",
+            "engaged_at",
+            "business_reason",
+            "bargained_amount",
+            "bargained_currency",
+            "supersedes",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agreement"].required = False
+        self.fields["category"].required = False
+        self.fields["agreement"].help_text = "Empty: the production's agreement for the person."
+        self.fields["category"].help_text = "Empty: from the person's engagement."
+
+
+class EventForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    at = forms.DateTimeField(
+        required=False,
+        help_text="When it takes effect (UTC); empty: now.",
+        widget=forms.DateTimeInput(attrs={"placeholder": "2025-06-01 09:00"}),
+    )
+
+
+@admin.register(Consent)
+class ConsentAdmin(ScopedAdmin):
+    list_display = [
+        "id",
+        "person",
+        "production",
+        "kind",
+        "status_badge",
+        "term_from",
+        "term_to",
+        "signed_at",
+        "instrument",
+    ]
+    list_filter = [
+        ("production", admin.RelatedOnlyFieldListFilter),
+        "kind",
+        "agreement",
+        "instrument",
+    ]
+    search_fields = [
+        "person__legal_name",
+        "person__professional_name",
+        "production__title",
+        "description",
+        "evidence_sha256",
+    ]
+    list_select_related = ["person", "production", "superseded_by"]
+    inlines = [ConsentEventInline]
+    actions = ["revoke_selected", "suspend_selected", "resume_selected"]
+    scope_queryset = staticmethod(selectors.consents)
+    add_form = ConsentAddForm
+    readonly_fields = ["status_badge", "evidence_link", "superseded_by_link"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("events")
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a granted consent is never edited
+
+    def has_add_permission(self, request, obj=None):
+        return _scope(request).can_write_any
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return [*ConsentAddForm.Meta.fields[:-1], "evidence", "supersedes"]
+        return [
+            "status_badge",
+            "person",
+            "production",
+            "agreement",
+            "category",
+            "kind",
+            "description",
+            "scenes",
+            "media",
+            "territory",
+            "term_from",
+            "term_to",
+            "instrument",
+            "signed_at",
+            "signed_by",
+            "signed_by_capacity",
+            "represented_by",
+            "notice_at",
+            "engaged_at",
+            "business_reason",
+            "bargained_amount",
+            "bargained_currency",
+            "evidence_link",
+            "supersedes",
+            "superseded_by_link",
+            "recorded_by",
+            "created_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return self.get_fields(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "production":
+            kwargs["queryset"] = _writable_productions(request)
+        elif db_field.name == "person":
+            kwargs["queryset"] = access.people(_scope(request))
+        elif db_field.name == "supersedes":
+            kwargs["queryset"] = selectors.consents(
+                _scope(request),
+                Consent.objects.filter(production__in=_writable_productions(request)),
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        pass  # recorded by ConsentAddForm.clean() through consent_grant
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    @admin.display(description="status")
+    def status_badge(self, obj):
+        return badge(
+            selectors.consent_status(obj, now=timezone.now(), events=list(obj.events.all()))
+        )
+
+    @admin.display(description="evidence")
+    def evidence_link(self, obj):
+        url = reverse("admin:consent_consent_evidence", args=[obj.pk])
+        return format_html(
+            '<a href="{}">{}</a> ({} bytes)<br><code>SHA-256 {}</code>',
+            url,
+            obj.evidence_name,
+            obj.evidence_size,
+            obj.evidence_sha256,
+        )
+
+    @admin.display(description="superseded by")
+    def superseded_by_link(self, obj):
+        successor = getattr(obj, "superseded_by", None)
+        if successor is None:
+            return "—"
+        url = reverse("admin:consent_consent_change", args=[successor.pk])
+        return format_html('<a href="{}">consent #{}</a>', url, successor.pk)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/evidence/",
+                self.admin_site.admin_view(self.evidence_view),
+                name="consent_consent_evidence",
+            ),
+            *super().get_urls(),
+        ]
+
+    def evidence_view(self, request, object_id):
+        consent = self.get_object(request, object_id)
+        if consent is None:
+            raise Http404
+        try:
+            handle = consent.evidence.open("rb")
+        except FileNotFoundError:
+            raise Http404("The evidence file is missing from storage.") from None
+        response = FileResponse(handle, as_attachment=True, filename=consent.evidence_name)
+        response["X-Evidence-SHA256"] = consent.evidence_sha256
+        return response
+
+    # --- revoke, suspend, resume --------------------------------------------------------
+
+    def _event_action(self, request, queryset, service, verb):
+        scope = _scope(request)
+        if not scope.can_write_any:
+            raise PermissionDenied
+        if "apply" in request.POST:
+            form = EventForm(request.POST)
+            if form.is_valid():
+                for consent in queryset.order_by("pk"):
+                    self._apply(request, consent, service, verb, form.cleaned_data)
+                return None
+        else:
+            form = EventForm()
+        affected = {
+            consent.pk: list(selectors.uses_affected_by(consent, after=timezone.now())[:20])
+            for consent in queryset
+        }
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{verb.capitalize()} consents",
+            "verb": verb,
+            "action": request.POST.get("action"),
+            "consents": queryset,
+            "affected": affected,
+            "form": form,
+            "opts": self.model._meta,
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        }
+        return TemplateResponse(request, "admin/consent/consent/event.html", context)
+
+    def _apply(self, request, consent, service, verb, data):
+        if not _scope(request).can_write_studio(consent.production.studio_id):
+            self.message_user(
+                request, f"Consent #{consent.pk}: not yours to {verb}.", messages.ERROR
+            )
+            return
+        try:
+            service(actor=request.user, consent=consent, reason=data["reason"], at=data["at"])
+        except DomainError as error:
+            self.message_user(request, f"Consent #{consent.pk}: {error.message}", messages.ERROR)
+            return
+        later = selectors.uses_affected_by(consent, after=data["at"] or timezone.now()).count()
+        note = f" {later} recorded use(s) dated after it relied on this consent." if later else ""
+        self.message_user(request, f"Consent #{consent.pk}: {verb}d.{note}")
+
+    @admin.action(description="Revoke the selected consents")
+    def revoke_selected(self, request, queryset):
+        return self._event_action(request, queryset, services.consent_revoke, "revoke")
+
+    @admin.action(description="Suspend the selected consents")
+    def suspend_selected(self, request, queryset):
+        return self._event_action(request, queryset, services.consent_suspend, "suspend")
+
+    @admin.action(description="Resume the selected consents")
+    def resume_selected(self, request, queryset):
+        return self._event_action(request, queryset, services.consent_resume, "resume")
+
+
+class AiUseAddForm(ServiceForm):
+    class Meta:
+        model = AiUse
+        fields = [
+            "production",
+            "person",
+            "kind",
+            "starts_at",
+            "ends_at",
+            "days",
+            "description",
+            "scenes",
+            "alteration_exception",
+            "synthetic_source_person",
+            "company_required",
+            "displacing_prompts",
+            "condition_of_employment",
+            "material_handed_over",
+        ]
+
+    def record(self, data):
+        return services.ai_use_record(
+            actor=self.request.user,
+            scope=_scope(self.request),
+            person=data.pop("person", None),
+            **data,
+        )
+
+
+class StatusFirst(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return AiUse.Status.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+@admin.register(AiUse)
+class AiUseAdmin(ScopedAdmin):
+    """The AI-use register: violations first, then the most recent uses."""
+
+    list_display = [
+        "id",
+        "production",
+        "person",
+        "kind",
+        "starts_at",
+        "status_badge",
+        "consent",
+        "rule_ids",
+    ]
+    list_filter = [("production", admin.RelatedOnlyFieldListFilter), StatusFirst, "kind"]
+    search_fields = [
+        "person__legal_name",
+        "person__professional_name",
+        "production__title",
+        "description",
+    ]
+    list_select_related = ["person", "production", "consent"]
+    scope_queryset = staticmethod(selectors.ai_uses)
+    fields = [
+        "production",
+        "person",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "days",
+        "description",
+        "scenes",
+        "alteration_exception",
+        "synthetic_source_person",
+        "company_required",
+        "displacing_prompts",
+        "condition_of_employment",
+        "material_handed_over",
+    ]
+    decision_fields = [
+        "status_badge",
+        "agreement",
+        "consent",
+        "rule_ids",
+        "reason_list",
+        "recorded_by",
+        "created_at",
+    ]
+
+    def get_ordering(self, request):
+        return ["-status", "-starts_at", "-id"]  # "violation" sorts after "allowed"
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the register is evidence
+
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is None else [*self.decision_fields, *self.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "production":
+            kwargs["queryset"] = _writable_productions(request)
+        elif db_field.name == "person":
+            kwargs["queryset"] = access.people(_scope(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = AiUseAddForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
+
+    def save_model(self, request, obj, form, change):
+        level = messages.SUCCESS if obj.status == AiUse.Status.ALLOWED else messages.WARNING
+        self.message_user(
+            request,
+            f"Recorded as {obj.status}: {', '.join(obj.rules) or 'no rule applies'}. "
+            + " ".join(obj.reasons),
+            level,
+        )
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    @admin.display(description="decision", ordering="status")
+    def status_badge(self, obj):
+        return badge(obj.status)
+
+    @admin.display(description="rules")
+    def rule_ids(self, obj):
+        return ", ".join(obj.rules)
+
+    @admin.display(description="reasons")
+    def reason_list(self, obj):
+        return (
+            format_html("<br>".join(["{}"] * len(obj.reasons)), *obj.reasons)
+            if obj.reasons
+            else "—"
+        )
+
+
+class _RecordAdmin(ScopedAdmin):
+    def writable(self, scope, obj):
+        return scope.can_write_studio(obj.production.studio_id)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "production":
+            kwargs["queryset"] = _writable_productions(request)
+        elif db_field.name in ("person", "writer"):
+            kwargs["queryset"] = access.people(_scope(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        obj._history_user = request.user
+        super().save_model(request, obj, form, change)
+
+    def get_exclude(self, request, obj=None):
+        return ["recorded_by"]
+
+
+@admin.register(UnionNotice)
+class UnionNoticeAdmin(_RecordAdmin):
+    list_display = ["production", "guild", "kind", "given_at", "recipient"]
+    list_filter = [("production", admin.RelatedOnlyFieldListFilter), "guild", "kind"]
+    list_select_related = ["production", "guild"]
+    scope_queryset = staticmethod(selectors.union_notices)
+
+
+@admin.register(WgaDisclosure)
+class WgaDisclosureAdmin(_RecordAdmin):
+    list_display = ["production", "writer", "handed_over_on", "disclosed_at"]
+    list_filter = [("production", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["production", "writer"]
+    scope_queryset = staticmethod(selectors.wga_disclosures)
+
+
+@admin.register(StrikePeriod)
+class StrikePeriodAdmin(ScopedAdmin):
+    list_display = ["guild", "starts_on", "ends_on", "description"]
+    list_filter = ["guild"]
+    list_select_related = ["guild"]
+    scope_queryset = staticmethod(selectors.strike_periods)
+
+    def has_add_permission(self, request, obj=None):
+        scope = _scope(request)
+        return scope.superuser or bool(scope.guild_ids)
+
+    def writable(self, scope, obj):
+        return scope.superuser or obj.guild_id in scope.guild_ids
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        scope = _scope(request)
+        if db_field.name == "guild" and not scope.superuser:
+            from ledger.models import Guild
+
+            kwargs["queryset"] = Guild.objects.filter(id__in=scope.guild_ids)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        obj._history_user = request.user
+        super().save_model(request, obj, form, change)
+
+    def get_exclude(self, request, obj=None):
+        return ["recorded_by"]

@@ -1,0 +1,788 @@
+"""Consent over REST: consents (granted with their evidence, revoked, suspended, resumed), the
+AI-use register, union notices, strike periods, WGA disclosures and the consent check. Scoped like
+the registry: studio staff see and record their productions' records, guild staff read those
+under their guild's agreements, payroll keys see none of it."""
+
+import django_filters
+from django.http import FileResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ledger import access
+from ledger.access import ScopedAccess, request_scope
+from ledger.api_common import IdFilter, ScopedViewSet
+from ledger.errors import DomainError
+from ledger.models import Agreement, Guild, Person, Production
+from ledger.money import Currency, money_str
+
+from . import rules, selectors, services, whatif
+from .models import (
+    AiUse,
+    AlterationException,
+    Capacity,
+    Category,
+    Consent,
+    ConsentEvent,
+    ConsentKind,
+    Instrument,
+    Representation,
+    StrikePeriod,
+    UnionNotice,
+    UnionNoticeKind,
+    UseKind,
+    WgaDisclosure,
+)
+
+BATCH_LIMIT = 1000
+CONSENT_STATUSES = ["granted", "superseded", "revoked", "suspended", "expired"]
+
+
+class StaffOnly(ScopedAccess):
+    """Consent records are for studio and guild staff; payroll keys read payables only."""
+
+    message = "Payroll keys do not read consent records."
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        return request_scope(request).payroll_key is None
+
+
+class ReadForAnyStaff(BasePermission):
+    """For computations that write nothing (the consent check): any staff caller may ask."""
+
+    def has_permission(self, request, view):
+        scope = request_scope(request)
+        return not scope.is_empty and scope.payroll_key is None
+
+
+def _writable_productions(scope):
+    qs = Production.objects.all()
+    return qs if scope.superuser else qs.filter(studio_id__in=scope.studio_ids)
+
+
+def _forbidden(message):
+    return DomainError(message, code="permission_denied", status_code=status.HTTP_403_FORBIDDEN)
+
+
+# --- consents -------------------------------------------------------------------------------
+
+
+class ConsentEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True)
+
+    class Meta:
+        model = ConsentEvent
+        fields = ["kind", "effective_at", "reason", "actor", "recorded_at"]
+
+
+class EvidenceSerializer(serializers.Serializer):
+    name = serializers.CharField(source="evidence_name")
+    sha256 = serializers.CharField(source="evidence_sha256")
+    size = serializers.IntegerField(source="evidence_size")
+
+
+class AmountSerializer(serializers.Serializer):
+    amount = serializers.CharField()
+    currency = serializers.CharField()
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    studio = serializers.SlugRelatedField(
+        source="production.studio", slug_field="slug", read_only=True
+    )
+    agreement = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    bargained_amount = serializers.SerializerMethodField()
+    evidence = EvidenceSerializer(source="*", read_only=True)
+    superseded_by = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+    events = ConsentEventSerializer(many=True, read_only=True)
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+
+    class Meta:
+        model = Consent
+        fields = [
+            "id",
+            "person",
+            "production",
+            "studio",
+            "agreement",
+            "category",
+            "kind",
+            "description",
+            "scenes",
+            "media",
+            "territory",
+            "term_from",
+            "term_to",
+            "instrument",
+            "signed_at",
+            "signed_by",
+            "signed_by_capacity",
+            "represented_by",
+            "notice_at",
+            "engaged_at",
+            "business_reason",
+            "bargained_amount",
+            "evidence",
+            "supersedes",
+            "superseded_by",
+            "status",
+            "events",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(AmountSerializer(allow_null=True))
+    def get_bargained_amount(self, consent) -> dict | None:
+        if consent.bargained_amount is None:
+            return None
+        return {
+            "amount": money_str(consent.bargained_amount),
+            "currency": consent.bargained_currency,
+        }
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_superseded_by(self, consent) -> int | None:
+        successor = getattr(consent, "superseded_by", None)
+        return successor.pk if successor else None
+
+    @extend_schema_field(serializers.ChoiceField(choices=CONSENT_STATUSES))
+    def get_status(self, consent) -> str:
+        return selectors.consent_status(
+            consent, now=timezone.now(), events=list(consent.events.all())
+        )
+
+
+class ConsentCreateSerializer(serializers.ModelSerializer):
+    person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
+    production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
+    agreement = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Agreement.objects.all(),
+        required=False,
+        help_text="Default: the production's attached agreement of the person's guild.",
+    )
+    category = serializers.ChoiceField(
+        choices=Category,
+        required=False,
+        help_text="Default: from the person's engagement on the production.",
+    )
+    kind = serializers.ChoiceField(choices=ConsentKind)
+    instrument = serializers.ChoiceField(choices=Instrument)
+    signed_by_capacity = serializers.ChoiceField(choices=Capacity)
+    represented_by = serializers.ChoiceField(
+        choices=Representation.choices, default=Representation.NONE
+    )
+    bargained_amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    bargained_currency = serializers.ChoiceField(choices=Currency.choices, default=Currency.USD)
+    evidence = serializers.FileField(
+        allow_empty_file=False,
+        max_length=200,
+        help_text="The signed writing or rider; its SHA-256 is computed on upload.",
+    )
+    supersedes = serializers.PrimaryKeyRelatedField(
+        queryset=Consent.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Consent
+        fields = [
+            "person",
+            "production",
+            "agreement",
+            "category",
+            "kind",
+            "description",
+            "scenes",
+            "media",
+            "territory",
+            "term_from",
+            "term_to",
+            "instrument",
+            "signed_at",
+            "signed_by",
+            "signed_by_capacity",
+            "represented_by",
+            "notice_at",
+            "engaged_at",
+            "business_reason",
+            "bargained_amount",
+            "bargained_currency",
+            "evidence",
+            "supersedes",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "request" not in self.context:
+            return
+        scope = request_scope(self.context["request"])
+        self.fields["production"].queryset = _writable_productions(scope)
+        self.fields["person"].queryset = access.people(scope)
+        self.fields["supersedes"].queryset = selectors.consents(
+            scope, Consent.objects.filter(production__in=_writable_productions(scope))
+        )
+
+    def validate(self, attrs):
+        if attrs.get("term_to") and attrs["term_to"] < attrs["term_from"]:
+            raise serializers.ValidationError({"term_to": "The term cannot end before it starts."})
+        return attrs
+
+
+class ConsentEventRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    at = serializers.DateTimeField(required=False, help_text="When it takes effect; default: now.")
+
+
+class ConsentFilter(django_filters.FilterSet):
+    person = IdFilter(field_name="person_id")
+    production = IdFilter(field_name="production_id")
+    studio = django_filters.CharFilter(field_name="production__studio__slug", max_length=60)
+    agreement = django_filters.CharFilter(field_name="agreement__code", max_length=40)
+    kind = django_filters.ChoiceFilter(choices=ConsentKind)
+
+    class Meta:
+        model = Consent
+        fields = []
+
+
+class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Consents with their evidence and events. Never edited: a change of scope is a new consent
+    that `supersedes` the old one; `revoke`, `suspend` and `resume` record events."""
+
+    queryset = Consent.objects.select_related(
+        "production__studio", "agreement", "superseded_by", "recorded_by"
+    ).prefetch_related("events__actor")
+    serializer_class = ConsentSerializer
+    filterset_class = ConsentFilter
+    permission_classes = [StaffOnly]
+    scope_queryset = staticmethod(selectors.consents)
+
+    @extend_schema(
+        request={"multipart/form-data": ConsentCreateSerializer}, responses={201: ConsentSerializer}
+    )
+    def create(self, request):
+        """Record a signed consent (multipart, with the `evidence` file)."""
+        body = ConsentCreateSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        consent = services.consent_grant(actor=request.user, **body.validated_data)
+        return Response(self._read(consent.pk), status=status.HTTP_201_CREATED)
+
+    def _read(self, pk):
+        return ConsentSerializer(
+            self.get_queryset().get(pk=pk), context=self.get_serializer_context()
+        ).data
+
+    def _event(self, request, service):
+        consent = self.get_object()
+        if not self.scope.can_write_studio(consent.production.studio_id):
+            raise _forbidden("You can see this consent but not change it.")
+        body = ConsentEventRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        service(actor=request.user, consent=consent, **body.validated_data)
+        return Response(self._read(consent.pk))
+
+    @extend_schema(request=ConsentEventRequestSerializer, responses=ConsentSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """consent.revoked: covers no use dated at or after `at`; final. 409 if already revoked."""
+        return self._event(request, services.consent_revoke)
+
+    @extend_schema(request=ConsentEventRequestSerializer, responses=ConsentSerializer)
+    @action(detail=True, methods=["post"])
+    def suspend(self, request, pk=None):
+        """Suspend from `at` until resumed; suspending a suspended consent changes nothing."""
+        return self._event(request, services.consent_suspend)
+
+    @extend_schema(request=ConsentEventRequestSerializer, responses=ConsentSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """End a suspension; 409 `consent_not_suspended` if there is none."""
+        return self._event(request, services.consent_resume)
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)}
+    )
+    @action(detail=True, methods=["get"])
+    def evidence(self, request, pk=None):
+        """The evidence document as uploaded. `X-Evidence-SHA256` carries the hash recorded at
+        upload; compare it with the bytes received."""
+        consent = self.get_object()
+        try:
+            handle = consent.evidence.open("rb")
+        except FileNotFoundError:
+            raise DomainError(
+                "The evidence file is missing from storage.",
+                code="evidence_missing",
+                status_code=status.HTTP_409_CONFLICT,
+            ) from None
+        response = FileResponse(handle, as_attachment=True, filename=consent.evidence_name)
+        response["X-Evidence-SHA256"] = consent.evidence_sha256
+        return response
+
+
+# --- the AI-use register --------------------------------------------------------------------
+
+
+class AiUseSerializer(serializers.ModelSerializer):
+    studio = serializers.SlugRelatedField(
+        source="production.studio", slug_field="slug", read_only=True
+    )
+    agreement = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    rules = serializers.ListField(child=serializers.CharField(), read_only=True)
+    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = AiUse
+        fields = [
+            "id",
+            "production",
+            "studio",
+            "person",
+            "kind",
+            "starts_at",
+            "ends_at",
+            "days",
+            "description",
+            "scenes",
+            "alteration_exception",
+            "synthetic_source_person",
+            "company_required",
+            "displacing_prompts",
+            "condition_of_employment",
+            "material_handed_over",
+            "status",
+            "agreement",
+            "consent",
+            "rules",
+            "reasons",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class AiUseCreateSerializer(serializers.ModelSerializer):
+    production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
+    person = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.all(), required=False, allow_null=True
+    )
+    days = serializers.DecimalField(
+        max_digits=6, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+
+    class Meta:
+        model = AiUse
+        fields = [
+            "production",
+            "person",
+            "kind",
+            "starts_at",
+            "ends_at",
+            "days",
+            "description",
+            "scenes",
+            "alteration_exception",
+            "synthetic_source_person",
+            "company_required",
+            "displacing_prompts",
+            "condition_of_employment",
+            "material_handed_over",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "request" not in self.context:
+            return
+        scope = request_scope(self.context["request"])
+        self.fields["production"].queryset = _writable_productions(scope)
+        self.fields["person"].queryset = access.people(scope)
+
+    def validate(self, attrs):
+        if attrs.get("ends_at") and attrs["ends_at"] < attrs["starts_at"]:
+            raise serializers.ValidationError({"ends_at": "The use cannot end before it starts."})
+        if attrs.get("alteration_exception") and attrs["kind"] != "digital_alteration":
+            raise serializers.ValidationError(
+                {"alteration_exception": "Only a digital alteration has exceptions."}
+            )
+        return attrs
+
+
+class AiUseFilter(django_filters.FilterSet):
+    person = IdFilter(field_name="person_id")
+    production = IdFilter(field_name="production_id")
+    consent = IdFilter(field_name="consent_id")
+    studio = django_filters.CharFilter(field_name="production__studio__slug", max_length=60)
+    kind = django_filters.ChoiceFilter(choices=AiUse._meta.get_field("kind").choices)
+    status = django_filters.ChoiceFilter(choices=AiUse.Status.choices)
+
+    class Meta:
+        model = AiUse
+        fields = []
+
+
+class AiUseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """The AI-use register. Recording a use runs the consent check and stores the decision; a use
+    no consent covers is recorded with status `violation` (201), never refused."""
+
+    queryset = AiUse.objects.select_related("production__studio", "agreement", "recorded_by")
+    serializer_class = AiUseSerializer
+    filterset_class = AiUseFilter
+    permission_classes = [StaffOnly]
+    scope_queryset = staticmethod(selectors.ai_uses)
+
+    @extend_schema(request=AiUseCreateSerializer, responses={201: AiUseSerializer})
+    def create(self, request):
+        body = AiUseCreateSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        use = services.ai_use_record(actor=request.user, scope=self.scope, **body.validated_data)
+        data = AiUseSerializer(
+            self.get_queryset().get(pk=use.pk), context=self.get_serializer_context()
+        ).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+# --- union notices, strikes, WGA disclosures ------------------------------------------------
+
+
+class UnionNoticeSerializer(serializers.ModelSerializer):
+    production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
+    guild = serializers.SlugRelatedField(slug_field="code", queryset=Guild.objects.all())
+    kind = serializers.ChoiceField(choices=UnionNoticeKind)
+
+    class Meta:
+        model = UnionNotice
+        fields = [
+            "id",
+            "production",
+            "guild",
+            "kind",
+            "given_at",
+            "description",
+            "recipient",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "request" in self.context:
+            scope = request_scope(self.context["request"])
+            self.fields["production"].queryset = _writable_productions(scope)
+
+    def validate(self, attrs):
+        expected = {"synthetic_performer": rules.SAG, "ai_impact": rules.IATSE}[attrs["kind"]]
+        if attrs["guild"].code != expected:
+            raise serializers.ValidationError(
+                {"guild": f"A {attrs['kind']} notice goes to {expected}."}
+            )
+        return attrs
+
+
+class StrikePeriodSerializer(serializers.ModelSerializer):
+    guild = serializers.SlugRelatedField(slug_field="code", queryset=Guild.objects.all())
+
+    class Meta:
+        model = StrikePeriod
+        fields = ["id", "guild", "starts_on", "ends_on", "description", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def validate(self, attrs):
+        if attrs.get("ends_on") and attrs["ends_on"] < attrs["starts_on"]:
+            raise serializers.ValidationError({"ends_on": "A strike cannot end before it starts."})
+        return attrs
+
+
+class WgaDisclosureSerializer(serializers.ModelSerializer):
+    production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
+    writer = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
+
+    class Meta:
+        model = WgaDisclosure
+        fields = [
+            "id",
+            "production",
+            "writer",
+            "material",
+            "handed_over_on",
+            "disclosed_at",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "request" in self.context:
+            scope = request_scope(self.context["request"])
+            self.fields["production"].queryset = _writable_productions(scope)
+            self.fields["writer"].queryset = access.people(scope)
+
+
+class _RecordViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
+):
+    permission_classes = [StaffOnly]
+    record_service = None
+
+    def perform_create(self, serializer):
+        serializer.instance = type(self).record_service(
+            actor=self.request.user, **serializer.validated_data
+        )
+
+
+class UnionNoticeFilter(django_filters.FilterSet):
+    production = IdFilter(field_name="production_id")
+    guild = django_filters.CharFilter(field_name="guild__code", max_length=20)
+    kind = django_filters.ChoiceFilter(choices=UnionNoticeKind)
+
+    class Meta:
+        model = UnionNotice
+        fields = []
+
+
+class UnionNoticeViewSet(_RecordViewSet):
+    """Notices to a union: synthetic performer use (SAG-AFTRA) and AI impact (IATSE)."""
+
+    queryset = UnionNotice.objects.select_related("guild")
+    serializer_class = UnionNoticeSerializer
+    filterset_class = UnionNoticeFilter
+    scope_queryset = staticmethod(selectors.union_notices)
+    record_service = staticmethod(services.union_notice_record)
+
+
+class GuildStaffWrites(StaffOnly):
+    """Strike periods are recorded by the staff of the guild on strike (or an administrator)."""
+
+    message = "Only the guild's staff record its strikes."
+
+    def has_permission(self, request, view):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return super().has_permission(request, view)
+        if not (request.user and request.user.is_authenticated):
+            return False
+        scope = request_scope(request)
+        return scope.payroll_key is None and (scope.superuser or bool(scope.guild_ids))
+
+
+class StrikePeriodFilter(django_filters.FilterSet):
+    guild = django_filters.CharFilter(field_name="guild__code", max_length=20)
+    active_on = django_filters.DateFilter(method="filter_active_on")
+
+    class Meta:
+        model = StrikePeriod
+        fields = []
+
+    def filter_active_on(self, queryset, name, value):
+        from django.db.models import Q
+
+        return queryset.filter(starts_on__lte=value).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=value)
+        )
+
+
+class StrikePeriodViewSet(mixins.UpdateModelMixin, _RecordViewSet):
+    """Strike periods per guild (sag.consent.strike). Read by all staff; written by the guild's
+    own staff. A strike's end date is set by updating it when the strike ends."""
+
+    queryset = StrikePeriod.objects.select_related("guild")
+    serializer_class = StrikePeriodSerializer
+    filterset_class = StrikePeriodFilter
+    permission_classes = [GuildStaffWrites]
+    scope_queryset = staticmethod(selectors.strike_periods)
+    record_service = staticmethod(services.strike_period_record)
+
+    def _own_guild(self, guild):
+        if not (self.scope.superuser or guild.pk in self.scope.guild_ids):
+            raise _forbidden("Only the guild's staff record its strikes.")
+
+    def perform_create(self, serializer):
+        self._own_guild(serializer.validated_data["guild"])
+        super().perform_create(serializer)
+
+    def perform_update(self, serializer):
+        self._own_guild(serializer.instance.guild)
+        if (
+            serializer.validated_data.get("guild", serializer.instance.guild)
+            != serializer.instance.guild
+        ):
+            raise DomainError("A strike's guild cannot change.", fields={"guild": "Cannot change."})
+        serializer.instance = services.strike_period_update(
+            actor=self.request.user, strike=serializer.instance, **serializer.validated_data
+        )
+
+
+class WgaDisclosureFilter(django_filters.FilterSet):
+    production = IdFilter(field_name="production_id")
+    writer = IdFilter(field_name="writer_id")
+
+    class Meta:
+        model = WgaDisclosure
+        fields = []
+
+
+class WgaDisclosureViewSet(_RecordViewSet):
+    """Disclosures to writers that material handed over is AI-generated (wga.disclosure)."""
+
+    queryset = WgaDisclosure.objects.all()
+    serializer_class = WgaDisclosureSerializer
+    filterset_class = WgaDisclosureFilter
+    scope_queryset = staticmethod(selectors.wga_disclosures)
+    record_service = staticmethod(services.wga_disclosure_record)
+
+
+# --- the consent check ----------------------------------------------------------------------
+
+
+class ConsentCheckSerializer(serializers.Serializer):
+    """Documents one check; parsing is `_parse_check` (shared by the single and batch forms)."""
+
+    person = serializers.IntegerField(
+        allow_null=True, help_text="Null only for a synthetic performer."
+    )
+    production = serializers.IntegerField()
+    use_kind = serializers.ChoiceField(choices=UseKind)
+    on = serializers.CharField(help_text="ISO 8601 instant, or a date (start of that day, UTC).")
+    until = serializers.CharField(required=False, allow_null=True, help_text="End of a range.")
+    alteration_exception = serializers.ChoiceField(
+        choices=AlterationException, required=False, allow_null=True
+    )
+    synthetic_source_person = serializers.BooleanField(required=False)
+    company_required = serializers.BooleanField(required=False)
+    displacing_prompts = serializers.BooleanField(required=False)
+    condition_of_employment = serializers.BooleanField(required=False)
+    material_handed_over = serializers.BooleanField(required=False)
+
+
+class DecisionSerializer(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    consent = serializers.IntegerField(allow_null=True, help_text="The consent relied on.")
+    rules = serializers.ListField(child=serializers.CharField(), help_text="RULES.md §2 ids.")
+    reasons = serializers.ListField(child=serializers.CharField())
+    agreement = serializers.CharField()
+
+
+class BatchRequestSerializer(serializers.Serializer):
+    checks = ConsentCheckSerializer(many=True, max_length=BATCH_LIMIT)
+
+
+class BatchErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.JSONField())
+
+
+class BatchResultSerializer(serializers.Serializer):
+    allowed = serializers.BooleanField(required=False)
+    consent = serializers.IntegerField(allow_null=True, required=False)
+    rules = serializers.ListField(child=serializers.CharField(), required=False)
+    reasons = serializers.ListField(child=serializers.CharField(), required=False)
+    agreement = serializers.CharField(required=False)
+    error = BatchErrorSerializer(required=False, help_text="Present instead of a decision.")
+
+
+class BatchResponseSerializer(serializers.Serializer):
+    results = BatchResultSerializer(many=True)
+
+
+_CHECK_KEYS = set(ConsentCheckSerializer().fields)
+_FLAGS = services.USE_FLAGS
+
+
+def _parse_check(item, where: str = "") -> selectors.CheckRequest:
+    """One check body → a CheckRequest; a ValidationError names the faulty field."""
+
+    def bad(field, message):
+        raise serializers.ValidationError({f"{where}{field}": [message]})
+
+    if not isinstance(item, dict):
+        bad("non_field_errors", "A check is an object.")
+    unknown = sorted(set(item) - _CHECK_KEYS)
+    if unknown:
+        bad(unknown[0], "Unknown field.")
+    person = item.get("person")
+    production = item.get("production")
+    if person is not None and (type(person) is not int or not 0 < person < 2**63):
+        bad("person", "A person id (a positive whole number) or null.")
+    if type(production) is not int or not 0 < production < 2**63:
+        bad("production", "A production id (a positive whole number).")
+    kind = item.get("use_kind")
+    if kind not in rules.USE_KINDS:
+        bad("use_kind", f"One of: {', '.join(rules.USE_KINDS)}.")
+    exception = item.get("alteration_exception")
+    if exception is not None and exception not in rules.ALTERATION_EXCEPTIONS:
+        bad("alteration_exception", f"One of: {', '.join(rules.ALTERATION_EXCEPTIONS)}.")
+    try:
+        at = whatif.instant(item.get("on"), "on")
+        until = whatif.instant(item.get("until"), "until", required=False)
+    except rules.CheckInputError as error:
+        bad(error.field, error.message)
+    if until is not None and until < at:
+        bad("until", "until is before on.")
+    flags = {}
+    for flag in _FLAGS:
+        value = item.get(flag, False)
+        if not isinstance(value, bool):
+            bad(flag, "true or false.")
+        flags[flag] = value
+    return selectors.CheckRequest(
+        person_id=person,
+        production_id=production,
+        use=dict(kind=kind, at=at, until=until, alteration_exception=exception, **flags),
+    )
+
+
+class ConsentCheckView(APIView):
+    """May this person be used this way in this production at this instant? Writes nothing."""
+
+    permission_classes = [ReadForAnyStaff]
+
+    @extend_schema(request=ConsentCheckSerializer, responses=DecisionSerializer)
+    def post(self, request):
+        check = _parse_check(request.data)
+        _, decision = selectors.check_one(request_scope(request), check)
+        return Response(decision.as_dict())
+
+
+class ConsentCheckBatchView(APIView):
+    """Up to 1,000 checks in one request, answered in order. A check that cannot be answered
+    (a person or production not found, a use kind its agreement does not cover) gets an `error`
+    in its place; a malformed body is refused as a whole."""
+
+    permission_classes = [ReadForAnyStaff]
+
+    @extend_schema(request=BatchRequestSerializer, responses=BatchResponseSerializer)
+    def post(self, request):
+        checks = request.data.get("checks") if isinstance(request.data, dict) else None
+        if not isinstance(checks, list):
+            raise serializers.ValidationError({"checks": ["A list of checks."]})
+        if len(checks) > BATCH_LIMIT:
+            raise serializers.ValidationError(
+                {"checks": [f"At most {BATCH_LIMIT} checks per request."]}
+            )
+        parsed = [_parse_check(item, f"checks[{i}].") for i, item in enumerate(checks)]
+        results = []
+        for outcome in selectors.check_many(request_scope(request), parsed):
+            if isinstance(outcome, DomainError):
+                results.append(
+                    {
+                        "error": {
+                            "code": outcome.code,
+                            "message": outcome.message,
+                            "fields": outcome.fields,
+                        }
+                    }
+                )
+            else:
+                results.append(outcome.as_dict())
+        return Response({"results": results})

@@ -1,0 +1,37 @@
+"""Evidence documents: the SHA-256 recorded at upload, and the recheck that detects a later change
+to the stored bytes (`manage.py verify_evidence`)."""
+
+import hashlib
+
+from django.core.files.base import File
+
+from .models import Consent
+
+
+def evidence_digest(evidence: File) -> tuple[str, int]:
+    """SHA-256 (hex) and size of an uploaded or stored file, read in chunks."""
+    digest, size = hashlib.sha256(), 0
+    evidence.seek(0)
+    for chunk in iter(lambda: evidence.read(1 << 16), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    evidence.seek(0)
+    return digest.hexdigest(), size
+
+
+def evidence_problems() -> tuple[int, list[tuple[int, str, str]]]:
+    """(documents checked, [(consent id, stored path, what is wrong)]) over every consent."""
+    storage = Consent._meta.get_field("evidence").storage
+    checked, problems = 0, []
+    rows = Consent.objects.order_by("pk").values_list("pk", "evidence", "evidence_sha256")
+    for consent_id, path, recorded in rows.iterator(chunk_size=500):
+        checked += 1
+        try:
+            with storage.open(path, "rb") as handle:
+                actual, _ = evidence_digest(handle)
+        except FileNotFoundError:
+            problems.append((consent_id, path, "missing"))
+            continue
+        if actual != recorded:
+            problems.append((consent_id, path, f"SHA-256 is {actual}, recorded {recorded}"))
+    return checked, problems

@@ -1,0 +1,364 @@
+"""Reads for consent: who sees which records, a consent's status, and the facts the consent check
+decides on, loaded in a fixed number of queries however many checks are asked at once."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from django.db.models import Q, QuerySet
+
+from ledger import access
+from ledger.access import Scope
+from ledger.errors import DomainError, NotFound
+from ledger.models import Agreement, Classification, Engagement, Membership, Person, Production
+
+from . import rules
+from .models import AiUse, Consent, ConsentEvent, StrikePeriod, UnionNotice, WgaDisclosure
+
+# --- scope ----------------------------------------------------------------------------------
+# Studio staff see their productions' records; guild staff those under their guild's agreements;
+# payroll keys none of them.
+
+
+def _by_production(scope: Scope, qs: QuerySet, guild_path: str) -> QuerySet:
+    if scope.superuser:
+        return qs
+    if scope.payroll_key is not None:
+        return qs.none()
+    return qs.filter(
+        Q(production__studio_id__in=scope.studio_ids) | Q(**{f"{guild_path}__in": scope.guild_ids})
+    )
+
+
+def consents(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+    return _by_production(scope, Consent.objects.all() if qs is None else qs, "agreement__guild_id")
+
+
+def ai_uses(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+    return _by_production(scope, AiUse.objects.all() if qs is None else qs, "agreement__guild_id")
+
+
+def union_notices(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+    return _by_production(scope, UnionNotice.objects.all() if qs is None else qs, "guild_id")
+
+
+def wga_disclosures(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+    qs = WgaDisclosure.objects.all() if qs is None else qs
+    if scope.superuser:
+        return qs
+    if scope.payroll_key is not None:
+        return qs.none()
+    wga = Q(production__attachments__agreement__guild__code=rules.WGA) & Q(
+        production__attachments__agreement__guild_id__in=scope.guild_ids
+    )
+    return qs.filter(Q(production__studio_id__in=scope.studio_ids) | wga).distinct()
+
+
+def strike_periods(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+    """Strikes are public facts: every staff caller reads them."""
+    qs = StrikePeriod.objects.all() if qs is None else qs
+    return qs.none() if scope.payroll_key is not None or scope.is_empty else qs
+
+
+# --- status ---------------------------------------------------------------------------------
+
+
+def suspensions(events) -> list[tuple[datetime, datetime | None]]:
+    """(from, to) pairs from a consent's events in order; `to` is None while still suspended."""
+    periods, start = [], None
+    for event in events:
+        if event.kind == ConsentEvent.Kind.SUSPENDED and start is None:
+            start = event.effective_at
+        elif event.kind == ConsentEvent.Kind.RESUMED and start is not None:
+            periods.append((start, event.effective_at))
+            start = None
+    if start is not None:
+        periods.append((start, None))
+    return periods
+
+
+def revoked_at(events) -> datetime | None:
+    return next((e.effective_at for e in events if e.kind == ConsentEvent.Kind.REVOKED), None)
+
+
+def consent_status(consent: Consent, *, now: datetime, events=None) -> str:
+    """granted, superseded, revoked, suspended or expired, as of `now`."""
+    events = list(consent.events.all()) if events is None else events
+    if _has_successor(consent):
+        return "superseded"
+    revoked = revoked_at(events)
+    if revoked is not None and revoked <= now:
+        return "revoked"
+    if any(s <= now and (e is None or e > now) for s, e in suspensions(events)):
+        return "suspended"
+    if consent.term_to is not None and consent.term_to < now.date():
+        return "expired"
+    return "granted"
+
+
+def _has_successor(consent: Consent) -> bool:
+    try:
+        return consent.superseded_by is not None
+    except Consent.superseded_by.RelatedObjectDoesNotExist:
+        return False
+
+
+# --- facts for the check --------------------------------------------------------------------
+
+CLASSIFICATION_CATEGORY = {
+    Classification.DAY_PERFORMER: "principal",
+    Classification.WEEKLY_PERFORMER: "principal",
+    Classification.BACKGROUND_ACTOR: "background",
+    Classification.STAND_IN: "stand_in",
+    Classification.WRITER: "writer",
+    Classification.CREW_HOURLY: "crew",
+    Classification.CREW_WEEKLY: "crew",
+}
+MEMBERSHIP_CATEGORY = {rules.SAG: "principal", rules.WGA: "writer", rules.IATSE: "crew"}
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """One question: may `person` be used this way in `production` at `at`?"""
+
+    person_id: int | None
+    production_id: int
+    use: dict  # kind, at, until and the use's flags, as rules.UseFacts takes them
+
+
+@dataclass(frozen=True)
+class CheckFacts:
+    agreement: Agreement
+    kwargs: dict  # rules.check() keyword arguments
+
+    def decide(self) -> rules.Decision:
+        return rules.check(**self.kwargs)
+
+
+def facts_for(scope: Scope, requests: list[CheckRequest]) -> list["CheckFacts | DomainError"]:
+    """The facts for each request, in order, or the DomainError that stops it (a person or
+    production outside the caller's scope is `not_found`, like a nonexistent one)."""
+    person_ids = {r.person_id for r in requests if r.person_id is not None}
+    production_ids = {r.production_id for r in requests}
+    people = {
+        p["id"]: p
+        for p in access.people(scope, Person.objects.filter(id__in=person_ids)).values(
+            "id", "is_deceased", "date_of_death", "authorized_representative"
+        )
+    }
+    productions = set(
+        access.productions(scope, Production.objects.filter(id__in=production_ids)).values_list(
+            "id", flat=True
+        )
+    )
+    world = _World.load(person_ids, productions)
+    out = []
+    for request in requests:
+        if request.production_id not in productions:
+            out.append(NotFound("No such production.", fields={"production": "Not found."}))
+            continue
+        if request.person_id is not None and request.person_id not in people:
+            out.append(NotFound("No such person.", fields={"person": "Not found."}))
+            continue
+        try:
+            out.append(world.facts(request, people.get(request.person_id)))
+        except DomainError as refusal:
+            out.append(refusal)
+    return out
+
+
+class _World:
+    """Everything the requests' people and productions need, loaded once."""
+
+    @classmethod
+    def load(cls, person_ids, production_ids):
+        world = cls()
+        world.agreements = list(Agreement.objects.select_related("guild"))
+        world.engagements = {}
+        for e in (
+            Engagement.objects.filter(person_id__in=person_ids, production_id__in=production_ids)
+            .order_by("created_at")
+            .values("person_id", "production_id", "classification", "created_at", "start_date")
+        ):
+            engaged_at = min(e["created_at"], datetime.combine(e["start_date"], time(), UTC))
+            world.engagements.setdefault(
+                (e["person_id"], e["production_id"]), (e["classification"], engaged_at)
+            )
+        world.memberships = defaultdict(set)
+        for person_id, code in Membership.objects.filter(person_id__in=person_ids).values_list(
+            "person_id", "guild__code"
+        ):
+            world.memberships[person_id].add(code)
+        rows = list(
+            Consent.objects.filter(
+                person_id__in=person_ids, production_id__in=production_ids
+            ).values(
+                "id",
+                "person_id",
+                "production_id",
+                "category",
+                "kind",
+                "description",
+                "scenes",
+                "media",
+                "instrument",
+                "signed_at",
+                "signed_by_capacity",
+                "term_from",
+                "term_to",
+                "notice_at",
+                "engaged_at",
+                "business_reason",
+                "bargained_amount",
+                "supersedes_id",
+            )
+        )
+        successors = {r["supersedes_id"]: r["id"] for r in rows if r["supersedes_id"]}
+        events = defaultdict(list)
+        for event in ConsentEvent.objects.filter(consent_id__in=[r["id"] for r in rows]).order_by(
+            "effective_at", "id"
+        ):
+            events[event.consent_id].append(event)
+        world.consents = defaultdict(list)
+        world.categories = {}
+        for r in rows:
+            world.categories.setdefault((r["person_id"], r["production_id"]), r["category"])
+            world.consents[(r["person_id"], r["production_id"])].append(
+                rules.ConsentFacts(
+                    id=r["id"],
+                    kind=r["kind"],
+                    production=str(r["production_id"]),
+                    description=r["description"],
+                    scenes=r["scenes"],
+                    media=r["media"],
+                    instrument=r["instrument"],
+                    signed_at=r["signed_at"],
+                    signed_by_capacity=r["signed_by_capacity"],
+                    term_from=r["term_from"],
+                    term_to=r["term_to"],
+                    notice_at=r["notice_at"],
+                    engaged_at=r["engaged_at"],
+                    business_reason=r["business_reason"],
+                    bargained_amount=r["bargained_amount"],
+                    revoked_at=revoked_at(events[r["id"]]),
+                    suspensions=tuple(suspensions(events[r["id"]])),
+                    superseded_by=successors.get(r["id"]),
+                )
+            )
+        world.strikes = [
+            rules.StrikeFacts(guild=code, starts_on=start, ends_on=end)
+            for code, start, end in StrikePeriod.objects.values_list(
+                "guild__code", "starts_on", "ends_on"
+            )
+        ]
+        world.notices = defaultdict(list)
+        for production_id, kind, given_at in UnionNotice.objects.filter(
+            production_id__in=production_ids
+        ).values_list("production_id", "kind", "given_at"):
+            world.notices[production_id].append(
+                rules.UnionNoticeFacts(kind=kind, production=str(production_id), given_at=given_at)
+            )
+        world.disclosures = defaultdict(list)
+        for production_id, writer_id, disclosed_at in WgaDisclosure.objects.filter(
+            production_id__in=production_ids, writer_id__in=person_ids
+        ).values_list("production_id", "writer_id", "disclosed_at"):
+            world.disclosures[(writer_id, production_id)].append(
+                rules.DisclosureFacts(production=str(production_id), given_at=disclosed_at)
+            )
+        return world
+
+    def facts(self, request: CheckRequest, person: dict | None) -> CheckFacts:
+        key = (request.person_id, request.production_id)
+        engagement = self.engagements.get(key)
+        category = self._category(request, engagement)
+        guild = rules.CATEGORY_GUILD[category] if category else rules.SAG
+        at = request.use["at"]
+        agreement = self._agreement_in_force(guild, at.date())
+        person_facts = None
+        if person is not None:
+            deceased_on = (person["date_of_death"] or date.min) if person["is_deceased"] else None
+            person_facts = rules.PersonFacts(
+                category=category,
+                deceased_on=deceased_on,
+                engaged_at=engagement[1] if engagement else None,
+                has_representative=bool(person["authorized_representative"]),
+            )
+        use = rules.UseFacts(production=str(request.production_id), **request.use)
+        return CheckFacts(
+            agreement=agreement,
+            kwargs=dict(
+                agreement=agreement.code,
+                person=person_facts,
+                use=use,
+                consents=self.consents.get(key, []),
+                strikes=self.strikes,
+                union_notices=self.notices.get(request.production_id, []),
+                disclosures=self.disclosures.get(key, []),
+            ),
+        )
+
+    def _category(self, request, engagement) -> str | None:
+        if request.person_id is None:
+            return None
+        if engagement is not None:
+            return CLASSIFICATION_CATEGORY[engagement[0]]
+        known = self.categories.get((request.person_id, request.production_id))
+        if known:
+            return known
+        for guild in (rules.SAG, rules.WGA, rules.IATSE):
+            if guild in self.memberships.get(request.person_id, ()):
+                return MEMBERSHIP_CATEGORY[guild]
+        raise DomainError(
+            "The person is neither engaged on this production, nor consented for it, nor a "
+            "member of a guild; there is no agreement to check against.",
+            code="no_agreement",
+            fields={"person": "No engagement, consent or guild membership."},
+        )
+
+    def _agreement_in_force(self, guild: str, day: date) -> Agreement:
+        for agreement in self.agreements:
+            if agreement.guild.code == guild and agreement.in_force_on(day):
+                return agreement
+        raise DomainError(
+            f"No {guild} agreement is in force on {day}.",
+            code="no_agreement",
+            fields={"on": f"No {guild} agreement in force on that date."},
+        )
+
+
+def check_one(scope: Scope, request: CheckRequest) -> tuple[Agreement, rules.Decision]:
+    """Decide one request; raises the DomainError that stops it."""
+    result = facts_for(scope, [request])[0]
+    if isinstance(result, DomainError):
+        raise result
+    return result.agreement, _decide(result)
+
+
+def _decide(facts: CheckFacts) -> rules.Decision:
+    try:
+        return facts.decide()
+    except rules.CheckInputError as error:
+        raise DomainError(
+            error.message, code=error.code, fields={error.field or "use_kind": error.message}
+        ) from error
+
+
+def check_many(scope: Scope, requests: list[CheckRequest]) -> list["rules.Decision | DomainError"]:
+    out = []
+    for result in facts_for(scope, requests):
+        if isinstance(result, DomainError):
+            out.append(result)
+            continue
+        try:
+            out.append(_decide(result))
+        except DomainError as refusal:
+            out.append(refusal)
+    return out
+
+
+def uses_affected_by(consent: Consent, *, after: datetime) -> QuerySet:
+    """Recorded uses that relied on `consent` and are dated at or after `after` (planned uses
+    a revocation or suspension takes away)."""
+    return AiUse.objects.filter(consent=consent).filter(
+        Q(starts_at__gte=after) | Q(ends_at__gte=after)
+    )

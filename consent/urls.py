@@ -1,0 +1,18 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from . import api
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("consents", api.ConsentViewSet, basename="consent")
+router.register("ai-uses", api.AiUseViewSet, basename="ai-use")
+router.register("union-notices", api.UnionNoticeViewSet, basename="union-notice")
+router.register("strike-periods", api.StrikePeriodViewSet, basename="strike-period")
+router.register("wga-disclosures", api.WgaDisclosureViewSet, basename="wga-disclosure")
+
+urlpatterns = [
+    path("consent-checks/", api.ConsentCheckView.as_view(), name="consent-check"),
+    path("consent-checks/batch/", api.ConsentCheckBatchView.as_view(), name="consent-check-batch"),
+    *router.urls,
+]
