@@ -1,0 +1,269 @@
+"""Rate parameters as data: one JSON file per rate series, each value keyed by the date it takes
+effect, with its rule id, evidence tier (RULES.md: P, S, T, D) and source.
+
+    {"parameter": "sag.minimum.day_performer", "rule": "sag.pay.day", "unit": "USD/day",
+     "description": "...",
+     "values": [{"from": null, "value": "1082", "tier": "S", "source": "..."},
+                {"from": "2023-11-09", "value": "1158", "tier": "D", "source": "..."}]}
+
+`"from": null` is a value in force before the next one, from a start the sources do not give;
+`"value": null` records that nothing is known from that date (lookup then raises `rate_missing`).
+The loader refuses floats (amounts are decimal strings), duplicate or unordered dates, missing
+sources or tiers, and a unit that changes inside a series. Lookup never returns zero for a missing
+rate: it raises RateMissing naming the parameter and the date.
+
+Loaded official rate sheets (`overrides`) supersede shipped values for the dates they cover; the
+shipped values stay, so a lookup names which one it used.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+TIERS = ("P", "S", "T", "D")
+PARAMETER_DIR = Path(__file__).parent / "parameters"
+
+
+class ParameterFileError(ValueError):
+    """A parameter file that must not be loaded."""
+
+
+class RateMissing(LookupError):
+    """No value of `parameter` is in force on `on`: the rule cannot be computed (never zero)."""
+
+    code = "rate_missing"
+
+    def __init__(self, parameter: str, on: date, rule: str | None = None):
+        self.parameter, self.on, self.rule = parameter, on, rule
+        super().__init__(f"No value of {parameter} is in force on {on.isoformat()}.")
+
+
+@dataclass(frozen=True)
+class Value:
+    parameter: str
+    value: Decimal
+    unit: str
+    effective_from: date | None
+    tier: str
+    source: str
+    rule: str
+    sheet: str | None = None  # the loaded rate sheet it came from, if not shipped
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.tier in ("T", "D")
+
+    def explain(self) -> dict:
+        return {
+            "parameter": self.parameter,
+            "value": str(self.value),
+            "unit": self.unit,
+            "from": self.effective_from.isoformat() if self.effective_from else None,
+            "tier": self.tier,
+            "source": self.source,
+            **({"sheet": self.sheet} if self.sheet else {}),
+        }
+
+
+@dataclass(frozen=True)
+class _Entry:
+    effective_from: date | None
+    value: Decimal | None
+    tier: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Series:
+    parameter: str
+    rule: str
+    unit: str
+    description: str
+    entries: tuple[_Entry, ...]
+
+    def at(self, on: date) -> _Entry | None:
+        found = None
+        for entry in self.entries:
+            if entry.effective_from is None or entry.effective_from <= on:
+                found = entry
+            else:
+                break
+        return found
+
+
+def _reject_float(text):
+    raise ParameterFileError(f"float {text} in a parameter file: write amounts as strings")
+
+
+def parse_series(raw: dict, *, origin: str = "") -> Series:
+    """Validate one parameter file's content."""
+    where = origin or raw.get("parameter", "?")
+    for key in ("parameter", "rule", "unit", "values"):
+        if not raw.get(key):
+            raise ParameterFileError(f"{where}: `{key}` is required")
+    entries, seen = [], set()
+    for index, item in enumerate(raw["values"]):
+        at = f"{where} values[{index}]"
+        start = item.get("from")
+        try:
+            start = date.fromisoformat(start) if start is not None else None
+        except (TypeError, ValueError):
+            raise ParameterFileError(f"{at}: `from` must be YYYY-MM-DD or null") from None
+        if start in seen:
+            raise ParameterFileError(f"{at}: duplicate date {start}")
+        if start is None and index:
+            raise ParameterFileError(f"{at}: only the first value may have `from: null`")
+        if (
+            entries
+            and start is not None
+            and entries[-1].effective_from is not None
+            and (start < entries[-1].effective_from)
+        ):
+            raise ParameterFileError(f"{at}: dates must be in order")
+        seen.add(start)
+        if item.get("unit", raw["unit"]) != raw["unit"]:
+            raise ParameterFileError(
+                f"{at}: unit {item['unit']} differs from the series unit {raw['unit']}"
+            )
+        if item.get("tier") not in TIERS:
+            raise ParameterFileError(f"{at}: `tier` must be one of {', '.join(TIERS)}")
+        if not str(item.get("source") or "").strip():
+            raise ParameterFileError(f"{at}: `source` is required")
+        value = item.get("value")
+        if value is not None:
+            if not isinstance(value, str):
+                raise ParameterFileError(f"{at}: `value` must be a decimal string or null")
+            try:
+                value = Decimal(value)
+            except InvalidOperation:
+                raise ParameterFileError(f"{at}: `value` {value!r} is not a decimal") from None
+            if not value.is_finite():
+                raise ParameterFileError(f"{at}: `value` must be finite")
+        entries.append(_Entry(start, value, item["tier"], item["source"]))
+    return Series(
+        parameter=raw["parameter"],
+        rule=raw["rule"],
+        unit=raw["unit"],
+        description=raw.get("description", ""),
+        entries=tuple(entries),
+    )
+
+
+def load_file(path: Path) -> Series:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"), parse_float=_reject_float)
+    except json.JSONDecodeError as error:
+        raise ParameterFileError(f"{path.name}: not JSON: {error}") from None
+    return parse_series(raw, origin=path.name)
+
+
+@dataclass(frozen=True)
+class Override:
+    """A value from a loaded official rate sheet, in force from `effective_from` to `until`."""
+
+    parameter: str
+    effective_from: date
+    until: date | None
+    value: Decimal
+    tier: str
+    source: str
+    sheet: str
+
+
+@dataclass
+class Parameters:
+    """The shipped series plus any loaded rate sheets, and the version they make together."""
+
+    series: dict[str, Series]
+    overrides: tuple[Override, ...] = ()
+    version: str = ""
+    _by_parameter: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        for override in self.overrides:
+            if override.parameter not in self.series:
+                raise ParameterFileError(f"rate sheet names unknown parameter {override.parameter}")
+            self._by_parameter.setdefault(override.parameter, []).append(override)
+        if not self.version:
+            self.version = _version(self.series, self.overrides)
+
+    def get(self, parameter: str, on: date, *, rule: str | None = None) -> Value:
+        """The value in force on `on`; RateMissing if none is."""
+        series = self.series.get(parameter)
+        if series is None:
+            raise RateMissing(parameter, on, rule)
+        for override in reversed(self._by_parameter.get(parameter, [])):
+            if override.effective_from <= on and (override.until is None or on <= override.until):
+                return Value(
+                    parameter,
+                    override.value,
+                    series.unit,
+                    override.effective_from,
+                    override.tier,
+                    override.source,
+                    series.rule,
+                    override.sheet,
+                )
+        entry = series.at(on)
+        if entry is None or entry.value is None:
+            raise RateMissing(parameter, on, rule or series.rule)
+        return Value(
+            parameter,
+            entry.value,
+            series.unit,
+            entry.effective_from,
+            entry.tier,
+            entry.source,
+            series.rule,
+        )
+
+    def with_overrides(self, overrides) -> "Parameters":
+        return Parameters(self.series, tuple(overrides))
+
+
+def _version(series: dict[str, Series], overrides) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(series):
+        s = series[name]
+        digest.update(
+            json.dumps(
+                [
+                    name,
+                    s.rule,
+                    s.unit,
+                    [(str(e.effective_from), str(e.value), e.tier, e.source) for e in s.entries],
+                ],
+            ).encode()
+        )
+    for o in overrides:
+        digest.update(
+            json.dumps(
+                [o.parameter, str(o.effective_from), str(o.until), str(o.value), o.tier, o.sheet]
+            ).encode()
+        )
+    return digest.hexdigest()
+
+
+def load(directory: Path = PARAMETER_DIR) -> Parameters:
+    """Every parameter file under `directory`; a parameter defined twice is refused."""
+    series: dict[str, Series] = {}
+    for path in sorted(directory.rglob("*.json")):
+        loaded = load_file(path)
+        if loaded.parameter in series:
+            raise ParameterFileError(f"{path.name}: {loaded.parameter} is defined twice")
+        series[loaded.parameter] = loaded
+    return Parameters(series)
+
+
+_shipped: Parameters | None = None
+
+
+def shipped() -> Parameters:
+    """The parameters shipped in this package, loaded once."""
+    global _shipped
+    if _shipped is None:
+        _shipped = load()
+    return _shipped
