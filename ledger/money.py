@@ -1,10 +1,11 @@
 """Money: exact decimals with a currency, rounded in one place (half-up to the cent)."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import models
 
-CENT = Decimal("0.01")
+from .rounding import CENT, round_money  # noqa: F401  (the one rounding rule lives there)
+
 MAX_DIGITS = 14
 DECIMAL_PLACES = 2
 
@@ -16,13 +17,6 @@ class Currency(models.TextChoices):
     EUR = "EUR", "Euro"
     AUD = "AUD", "Australian dollar"
     NZD = "NZD", "New Zealand dollar"
-
-
-def round_money(amount: Decimal) -> Decimal:
-    """The project's one rounding rule: half-up to the cent."""
-    if not isinstance(amount, Decimal):
-        raise TypeError(f"money must be a Decimal, not {type(amount).__name__}")
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def money_field(**kwargs) -> models.DecimalField:

@@ -1,0 +1,131 @@
+"""What a formula returns: explained lines, fringes and exceptions.
+
+A line carries its rule id, a description in words, quantity and unit, rate, amount (rounded once,
+half-up to the cent), currency, the parameter values it used with their tiers and sources, and
+flags: `residuals` (the use generates residuals), `needs_confirmation` (a T or D tier figure was
+used), `below_scale` (a negotiated rate under the minimum), `below_day_minimum`."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from ledger.rounding import round_money
+
+from .params import RateMissing, Value
+
+# Weakest evidence last: a line is as strong as its weakest parameter.
+TIER_ORDER = ("P", "S", "D", "T")
+
+
+@dataclass(frozen=True)
+class Line:
+    rule: str
+    description: str
+    on: date
+    quantity: Decimal
+    unit: str
+    rate: Decimal
+    currency: str
+    params: tuple[Value, ...] = ()
+    flags: tuple[str, ...] = ()
+    covered: bool = True  # counts as covered pay for pension and health
+    episode: str | None = None
+    amount: Decimal = field(default=None)
+
+    def __post_init__(self):
+        if self.amount is None:
+            object.__setattr__(self, "amount", round_money(self.quantity * self.rate))
+        flags = list(self.flags)
+        if any(p.needs_confirmation for p in self.params) and "needs_confirmation" not in flags:
+            flags.append("needs_confirmation")
+        object.__setattr__(self, "flags", tuple(flags))
+
+    @property
+    def tier(self) -> str | None:
+        tiers = [p.tier for p in self.params]
+        return max(tiers, key=TIER_ORDER.index) if tiers else None
+
+    def as_dict(self) -> dict:
+        return {
+            "rule": self.rule,
+            "description": self.description,
+            "date": self.on.isoformat(),
+            "quantity": str(self.quantity),
+            "unit": self.unit,
+            "rate": str(self.rate),
+            "amount": f"{self.amount:.2f}",
+            "currency": self.currency,
+            "tier": self.tier,
+            "flags": list(self.flags),
+            "parameters": [p.explain() for p in self.params],
+            **({"episode": self.episode} if self.episode else {}),
+        }
+
+
+@dataclass(frozen=True)
+class Fringe:
+    rule: str
+    fund: str
+    base: Decimal
+    rate: Decimal
+    amount: Decimal
+    currency: str
+    on: date
+    params: tuple[Value, ...] = ()
+    description: str = ""
+
+    def as_dict(self) -> dict:
+        tiers = [p.tier for p in self.params]
+        return {
+            "rule": self.rule,
+            "fund": self.fund,
+            "description": self.description,
+            "base": f"{self.base:.2f}",
+            "rate": str(self.rate),
+            "amount": f"{self.amount:.2f}",
+            "currency": self.currency,
+            "date": self.on.isoformat(),
+            "tier": max(tiers, key=TIER_ORDER.index) if tiers else None,
+            "parameters": [p.explain() for p in self.params],
+        }
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An exception the quote or run reports instead of guessing: `rate_missing` and the like."""
+
+    code: str
+    rule: str
+    message: str
+    parameter: str | None = None
+    on: date | None = None
+
+    @classmethod
+    def missing(cls, error: RateMissing, rule: str) -> "Problem":
+        return cls("rate_missing", rule, str(error), error.parameter, error.on)
+
+    def as_dict(self) -> dict:
+        out = {"code": self.code, "rule": self.rule, "message": self.message}
+        if self.parameter:
+            out["parameter"] = self.parameter
+        if self.on:
+            out["date"] = self.on.isoformat()
+        return out
+
+
+@dataclass
+class Result:
+    lines: list[Line] = field(default_factory=list)
+    fringes: list[Fringe] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def extend(self, other: "Result"):
+        self.lines += other.lines
+        self.fringes += other.fringes
+        self.problems += other.problems
+
+    def total(self) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = {}
+        for item in [*self.lines, *self.fringes]:
+            totals[item.currency] = totals.get(item.currency, Decimal("0")) + item.amount
+        return totals

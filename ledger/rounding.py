@@ -1,0 +1,13 @@
+"""The project's one rounding rule, free of Django so that the pure rules packages can use it:
+money is a Decimal rounded half-up to the cent, once per amount."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+
+
+def round_money(amount: Decimal) -> Decimal:
+    """Half-up to the cent."""
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"money must be a Decimal, not {type(amount).__name__}")
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
