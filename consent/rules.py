@@ -332,7 +332,7 @@ def _check_sag(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
         return None
     if ctx.person is not None and ctx.person.category == "background" and use.kind != "training":
         rule = "sag.consent.background"
-        if verdict.failed:
+        if verdict.failed and relied is None:
             verdict.fail(rule, "A background actor's replica needs consent like a principal's.")
         else:
             verdict.ok(rule, "A background actor's replica never counts toward headcount.")
@@ -490,6 +490,8 @@ def _check_iatse(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
             "iatse.no_displacing_prompts",
             "An employee was required to write prompts that would displace a covered employee.",
         )
+    else:
+        verdict.ok("iatse.no_displacing_prompts")
     notices = [
         n
         for n in ctx.union_notices
