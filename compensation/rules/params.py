@@ -162,7 +162,11 @@ def load_file(path: Path) -> Series:
 
 @dataclass(frozen=True)
 class Override:
-    """A value from a loaded official rate sheet, in force from `effective_from` to `until`."""
+    """A value from a loaded official rate sheet, in force from `effective_from` to `until`.
+
+    A sheet may supersede a shipped series, or supply a schedule nothing is shipped for (the WGA
+    schedule of minimums, a local's IATSE wage schedule: names under SCHEDULE_PREFIXES); those
+    carry their own unit and rule."""
 
     parameter: str
     effective_from: date
@@ -171,6 +175,12 @@ class Override:
     tier: str
     source: str
     sheet: str
+    unit: str = ""
+    rule: str = ""
+
+
+# Parameters that only a loaded rate sheet supplies: RULES.md §3 ships no figure for them.
+SCHEDULE_PREFIXES = ("wga.minimum.", "iatse.scale.", "iatse.")
 
 
 @dataclass
@@ -184,8 +194,16 @@ class Parameters:
 
     def __post_init__(self):
         for override in self.overrides:
-            if override.parameter not in self.series:
+            shipped_series = self.series.get(override.parameter)
+            if shipped_series is None and not (
+                override.parameter.startswith(SCHEDULE_PREFIXES) and override.unit
+            ):
                 raise ParameterFileError(f"rate sheet names unknown parameter {override.parameter}")
+            if shipped_series is not None and override.unit not in ("", shipped_series.unit):
+                raise ParameterFileError(
+                    f"rate sheet gives {override.parameter} in {override.unit}; the series is in "
+                    f"{shipped_series.unit}"
+                )
             self._by_parameter.setdefault(override.parameter, []).append(override)
         if not self.version:
             self.version = _version(self.series, self.overrides)
@@ -193,20 +211,20 @@ class Parameters:
     def get(self, parameter: str, on: date, *, rule: str | None = None) -> Value:
         """The value in force on `on`; RateMissing if none is."""
         series = self.series.get(parameter)
-        if series is None:
-            raise RateMissing(parameter, on, rule)
         for override in reversed(self._by_parameter.get(parameter, [])):
             if override.effective_from <= on and (override.until is None or on <= override.until):
                 return Value(
                     parameter,
                     override.value,
-                    series.unit,
+                    series.unit if series else override.unit,
                     override.effective_from,
                     override.tier,
                     override.source,
-                    series.rule,
+                    series.rule if series else (override.rule or rule or ""),
                     override.sheet,
                 )
+        if series is None:
+            raise RateMissing(parameter, on, rule)
         entry = series.at(on)
         if entry is None or entry.value is None:
             raise RateMissing(parameter, on, rule or series.rule)

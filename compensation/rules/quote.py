@@ -8,11 +8,11 @@ silent pick.
 """
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from . import sag
-from .lines import Line, Problem, Result
+from . import iatse, sag, wga
+from .lines import Line, Result
 from .params import Parameters, shipped
 from .workday import WorkDay
 
@@ -36,6 +36,7 @@ _KEYS = {
     "deliveries",
     "other_pay",
     "prior_covered",
+    "ai_kit_rental",
 }
 
 
@@ -73,18 +74,14 @@ def quote(body: dict, params: Parameters | None = None) -> Quote:
     if agreement not in AGREEMENT_GUILD:
         raise QuoteInputError(f"One of: {', '.join(AGREEMENT_GUILD)}.", "agreement")
     guild = AGREEMENT_GUILD[agreement]
-    result = Result()
+    other_pay = _other_pay(body, _currency(body))
     if guild == "sag-aftra":
         result = _sag(body, params)
+    elif guild == "wga":
+        result = _wga(body, params, other_pay)
     else:
-        result.problems.append(
-            Problem(
-                "not_computed",
-                f"{guild}.pay",
-                f"{agreement}: pay under this agreement is not computed by the quote yet.",
-            )
-        )
-    result.lines += _other_pay(body, _currency(body))
+        result = _iatse(body, params)
+    result.lines += other_pay
     return Quote(result, params.version)
 
 
@@ -116,6 +113,74 @@ def _sag(body, params) -> sag.Result:
         ],
         scans=[_scan(s, f"scans[{i}]") for i, s in enumerate(_list(body, "scans"))],
     )
+
+
+def _wga(body, params, other_pay) -> Result:
+    """deliveries: [{"work_type", "date", "ai_material_handed_over"}]; the negotiated fee is
+    `other_pay`. A work type is a schedule key such as `screenplay`, `teleplay`, `rewrite`,
+    `polish` or `screenplay_rewrite`; AI-generated material handed over with a rewrite or polish
+    needs `production_kind` to name the original work (screenplay or teleplay)."""
+    kind = body.get("production_kind")
+    if kind is not None and kind not in wga.ORIGINAL_BY_KIND:
+        raise QuoteInputError(f"One of: {', '.join(wga.ORIGINAL_BY_KIND)}.", "production_kind")
+    writer = wga.Writer(params=params, production_kind=kind, currency=_currency(body))
+    if body.get("rate") is not None:
+        _rate(body.get("rate"))  # validated for its currency; the fee itself is other_pay
+    for i, raw in enumerate(_list(body, "deliveries")):
+        where = f"deliveries[{i}]"
+        _keys(raw, {"work_type", "date", "ai_material_handed_over"}, where)
+        work_type = raw.get("work_type")
+        if not isinstance(work_type, str) or not wga.WORK_TYPE.match(work_type):
+            raise QuoteInputError(
+                "A work type from the schedule of minimums, e.g. screenplay.", f"{where}.work_type"
+            )
+        delivery = wga.Delivery(
+            work_type=work_type,
+            on=_date(raw.get("date"), f"{where}.date"),
+            ai_material_handed_over=_flag(
+                raw.get("ai_material_handed_over"), f"{where}.ai_material_handed_over"
+            ),
+        )
+        if delivery.ai_material_handed_over and (wga.original_work_type(work_type, kind) is None):
+            raise QuoteInputError(
+                "production_kind (theatrical or television) is needed to name the original work "
+                f"a {work_type} of AI-generated material is paid as.",
+                "production_kind",
+            )
+        writer.deliveries.append(delivery)
+    return wga.compute(writer, pay=other_pay)
+
+
+def _iatse(body, params) -> Result:
+    """classification: the IATSE classification code of the loaded wage schedule; rate per hour
+    (or per week for an on-call weekly employee); work_days[].rest_start: when the rest before
+    that day began, an ISO datetime or an HH:MM time on the previous day."""
+    code = body.get("classification")
+    if not isinstance(code, str) or not iatse.CLASSIFICATION.match(code):
+        raise QuoteInputError(
+            "The classification code of the wage schedule (letters, digits, _ or -).",
+            "classification",
+        )
+    rate = _rate(body.get("rate"))
+    employee = iatse.Employee(
+        classification=code,
+        rate=None if rate is None else iatse.Rate(rate.amount, rate.unit, rate.currency),
+        params=params,
+    )
+    days = [_work_day(d, f"work_days[{i}]") for i, d in enumerate(_list(body, "work_days"))]
+    kit = body.get("ai_kit_rental")
+    if kit is not None:
+        _keys(kit, {"amount", "per", "date"}, "ai_kit_rental")
+        per = kit.get("per")
+        if per not in ("day", "flat"):
+            raise QuoteInputError("One of: day, flat.", "ai_kit_rental.per")
+        on = None if kit.get("date") is None else _date(kit.get("date"), "ai_kit_rental.date")
+        if not days and on is None:
+            raise QuoteInputError("A kit rental needs work days or a date.", "ai_kit_rental.date")
+        employee.kit_rental = iatse.KitRental(
+            _amount(kit.get("amount"), "ai_kit_rental.amount"), per, on
+        )
+    return iatse.compute(employee, work_days=days)
 
 
 def _other_pay(body, currency) -> list[Line]:
@@ -169,13 +234,34 @@ def _work_day(raw, where) -> WorkDay:
         if not (isinstance(meal, list) and len(meal) == 2):
             raise QuoteInputError("A meal is [start, end].", f"{where}.meals[{j}]")
         meals.append((_time(meal[0], f"{where}.meals[{j}]"), _time(meal[1], f"{where}.meals[{j}]")))
-    return WorkDay.build(
+    day = WorkDay.build(
         _date(raw.get("date"), f"{where}.date"),
         _time(raw.get("first_call"), f"{where}.first_call"),
         _time(raw.get("dismissal"), f"{where}.dismissal"),
         meals=meals,
+        rest_start=None,
         episode=_episode(raw, where),
     )
+    if raw.get("rest_start") is not None:
+        rest_start = _rest_start(raw.get("rest_start"), day.on, f"{where}.rest_start")
+        if rest_start > day.first_call:
+            raise QuoteInputError("The rest began after the call.", f"{where}.rest_start")
+        day = WorkDay(**{**day.__dict__, "rest_start": rest_start})
+    return day
+
+
+def _rest_start(value, on: date, where) -> datetime:
+    """When the rest before the day began: an ISO datetime (2024-09-02T22:30), or an HH:MM
+    time, which is on the day before `on`."""
+    if isinstance(value, str) and "T" in value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise QuoteInputError("A datetime, YYYY-MM-DDTHH:MM, or HH:MM.", where) from None
+        if moment.tzinfo is not None:
+            raise QuoteInputError("A local datetime, without an offset.", where)
+        return moment
+    return datetime.combine(on - timedelta(days=1), _time(value, where))
 
 
 def _replica_use(raw, where) -> sag.ReplicaUse:
