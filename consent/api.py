@@ -499,7 +499,8 @@ class StrikePeriodSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
     def validate(self, attrs):
-        if attrs.get("ends_on") and attrs["ends_on"] < attrs["starts_on"]:
+        starts_on = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
+        if attrs.get("ends_on") and starts_on and attrs["ends_on"] < starts_on:
             raise serializers.ValidationError({"ends_on": "A strike cannot end before it starts."})
         return attrs
 

@@ -264,6 +264,15 @@ def ai_use_record(
         ),
     )
     agreement, decision = selectors.check_one(scope, request)
+    if not ProductionAgreement.objects.filter(
+        production=production, agreement__guild_id=agreement.guild_id
+    ).exists():
+        raise DomainError(
+            f"{production} has no {agreement.guild.code} agreement attached; attach one before "
+            "recording uses under it.",
+            code="agreement_not_attached",
+            fields={"production": f"No {agreement.guild.code} agreement attached."},
+        )
     relied = Consent.objects.get(pk=decision.consent) if decision.consent else None
     return _save(
         AiUse(

@@ -222,7 +222,12 @@ def instant(value, where, *, required=True) -> datetime | None:
         ) from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise CheckInputError(
+            f"{where}: {value!r} is outside years 1-9999 in UTC.", field=where
+        ) from None
 
 
 def _date(value, where, *, required=True) -> date | None:
