@@ -20,7 +20,16 @@ from ledger.errors import DomainError
 from ledger.models import Production
 
 from . import selectors, services
-from .models import AiUse, Consent, ConsentEvent, StrikePeriod, UnionNotice, WgaDisclosure
+from .models import (
+    GRANT_FIELDS,
+    USE_FIELDS,
+    AiUse,
+    Consent,
+    ConsentEvent,
+    StrikePeriod,
+    UnionNotice,
+    WgaDisclosure,
+)
 
 BADGE_COLOURS = {
     "granted": "#1e7e34",
@@ -104,30 +113,7 @@ class ConsentAddForm(ServiceForm):
 
     class Meta:
         model = Consent
-        fields = [
-            "person",
-            "production",
-            "agreement",
-            "category",
-            "kind",
-            "description",
-            "scenes",
-            "media",
-            "territory",
-            "term_from",
-            "term_to",
-            "instrument",
-            "signed_at",
-            "signed_by",
-            "signed_by_capacity",
-            "represented_by",
-            "notice_at",
-            "engaged_at",
-            "business_reason",
-            "bargained_amount",
-            "bargained_currency",
-            "supersedes",
-        ]
+        fields = list(GRANT_FIELDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -197,7 +183,7 @@ class ConsentAdmin(ScopedAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return [*ConsentAddForm.Meta.fields[:-1], "evidence", "supersedes"]
+            return [*GRANT_FIELDS[:-1], "evidence", "supersedes"]
         return [
             "status_badge",
             "person",
@@ -360,22 +346,7 @@ class ConsentAdmin(ScopedAdmin):
 class AiUseAddForm(ServiceForm):
     class Meta:
         model = AiUse
-        fields = [
-            "production",
-            "person",
-            "kind",
-            "starts_at",
-            "ends_at",
-            "days",
-            "description",
-            "scenes",
-            "alteration_exception",
-            "synthetic_source_person",
-            "company_required",
-            "displacing_prompts",
-            "condition_of_employment",
-            "material_handed_over",
-        ]
+        fields = list(USE_FIELDS)
 
     def record(self, data):
         return services.ai_use_record(
@@ -420,22 +391,7 @@ class AiUseAdmin(ScopedAdmin):
     ]
     list_select_related = ["person", "production", "consent"]
     scope_queryset = staticmethod(selectors.ai_uses)
-    fields = [
-        "production",
-        "person",
-        "kind",
-        "starts_at",
-        "ends_at",
-        "days",
-        "description",
-        "scenes",
-        "alteration_exception",
-        "synthetic_source_person",
-        "company_required",
-        "displacing_prompts",
-        "condition_of_employment",
-        "material_handed_over",
-    ]
+    fields = list(USE_FIELDS)
     decision_fields = [
         "status_badge",
         "agreement",

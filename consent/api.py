@@ -23,6 +23,8 @@ from ledger.money import Currency, money_str
 
 from . import rules, selectors, services, whatif
 from .models import (
+    GRANT_FIELDS,
+    USE_FIELDS,
     AiUse,
     AlterationException,
     Capacity,
@@ -196,31 +198,7 @@ class ConsentCreateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Consent
-        fields = [
-            "person",
-            "production",
-            "agreement",
-            "category",
-            "kind",
-            "description",
-            "scenes",
-            "media",
-            "territory",
-            "term_from",
-            "term_to",
-            "instrument",
-            "signed_at",
-            "signed_by",
-            "signed_by_capacity",
-            "represented_by",
-            "notice_at",
-            "engaged_at",
-            "business_reason",
-            "bargained_amount",
-            "bargained_currency",
-            "evidence",
-            "supersedes",
-        ]
+        fields = [*GRANT_FIELDS[:-1], "evidence", "supersedes"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -384,22 +362,7 @@ class AiUseCreateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AiUse
-        fields = [
-            "production",
-            "person",
-            "kind",
-            "starts_at",
-            "ends_at",
-            "days",
-            "description",
-            "scenes",
-            "alteration_exception",
-            "synthetic_source_person",
-            "company_required",
-            "displacing_prompts",
-            "condition_of_employment",
-            "material_handed_over",
-        ]
+        fields = list(USE_FIELDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

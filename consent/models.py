@@ -46,6 +46,51 @@ def _valid(field: str, values) -> Q:
     return Q(**{f"{field}__in": list(values)})
 
 
+# What a person (or their representative) signs: the fields a consent is granted with, in the
+# order forms show them. The evidence file is uploaded beside them.
+GRANT_FIELDS = (
+    "person",
+    "production",
+    "agreement",
+    "category",
+    "kind",
+    "description",
+    "scenes",
+    "media",
+    "territory",
+    "term_from",
+    "term_to",
+    "instrument",
+    "signed_at",
+    "signed_by",
+    "signed_by_capacity",
+    "represented_by",
+    "notice_at",
+    "engaged_at",
+    "business_reason",
+    "bargained_amount",
+    "bargained_currency",
+    "supersedes",
+)
+# What a production records about one AI use; the decision is added when it is recorded.
+USE_FIELDS = (
+    "production",
+    "person",
+    "kind",
+    "starts_at",
+    "ends_at",
+    "days",
+    "description",
+    "scenes",
+    "alteration_exception",
+    "synthetic_source_person",
+    "company_required",
+    "displacing_prompts",
+    "condition_of_employment",
+    "material_handed_over",
+)
+
+
 def evidence_path(instance, filename):
     return f"evidence/{instance.evidence_sha256[:2]}/{instance.evidence_sha256}/{filename}"
 
