@@ -1,0 +1,35 @@
+"""Quote: what is owed for a self-contained set of work (RULES.md §3), printed as JSON. Reads no
+records and writes nothing; compensation runs call the same `quote()`."""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from compensation.rules.quote import QuoteInputError, quote
+
+
+class Command(BaseCommand):
+    help = (
+        "Compute a quote from a JSON file (or - for stdin) and print {lines, fringes, total, "
+        "exceptions, rules_version}. See compensation/rules/quote.py for the format."
+    )
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="Quote JSON file, or - for standard input.")
+
+    def handle(self, *args, file, **options):
+        try:
+            if file == "-":
+                body = json.load(sys.stdin)
+            else:
+                with open(file, encoding="utf-8") as handle:
+                    body = json.load(handle)
+        except (OSError, ValueError) as error:
+            raise CommandError(f"Cannot read the quote: {error}") from error
+        try:
+            result = quote(body)
+        except QuoteInputError as error:
+            raise CommandError(f"{error.field}: {error.message}") from error
+        self.stdout.write(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
