@@ -109,29 +109,11 @@ class ConsentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Consent
+        # The granted fields (the amount carries its currency), then what the record adds.
         fields = [
             "id",
-            "person",
-            "production",
             "studio",
-            "agreement",
-            "category",
-            "kind",
-            "description",
-            "scenes",
-            "media",
-            "territory",
-            "term_from",
-            "term_to",
-            "instrument",
-            "signed_at",
-            "signed_by",
-            "signed_by_capacity",
-            "represented_by",
-            "notice_at",
-            "engaged_at",
-            "business_reason",
-            "bargained_amount",
+            *(f for f in GRANT_FIELDS if f not in ("bargained_currency", "supersedes")),
             "evidence",
             "supersedes",
             "superseded_by",
