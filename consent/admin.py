@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from ledger import access
-from ledger.admin import ScopedAdmin
+from ledger.admin import ScopedAdmin, ServiceForm
 from ledger.errors import DomainError
 from ledger.models import Production
 
@@ -42,11 +42,11 @@ BADGE_COLOURS = {
 }
 
 
-def badge(status: str):
+def badge(status: str, colour: str | None = None):
     return format_html(
         '<span class="gl-badge" style="background:{};color:#fff;padding:2px 8px;'
         'border-radius:10px;font-weight:600;white-space:nowrap">{}</span>',
-        BADGE_COLOURS.get(status, "#495057"),
+        colour or BADGE_COLOURS.get(status, "#495057"),
         status,
     )
 
@@ -73,36 +73,6 @@ class ConsentEventInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-class ServiceForm(forms.ModelForm):
-    """An add form whose clean() records the object through its service, so that a refusal
-    becomes a form error and nothing is written. `request` is set by the admin's get_form."""
-
-    request = None
-
-    def record(self, data):
-        raise NotImplementedError
-
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        values = {k: v for k, v in data.items() if v not in (None, "")}
-        try:
-            self.instance = self.record(values)
-        except DomainError as error:
-            for field, message in (error.fields or {}).items():
-                if field in self.fields:
-                    self.add_error(field, str(message))
-            raise forms.ValidationError(error.message) from error
-        return data
-
-    def _post_clean(self):
-        pass  # the service validated and saved the instance
-
-    def save(self, commit=True):
-        return self.instance
 
 
 class ConsentAddForm(ServiceForm):

@@ -10,12 +10,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ledger import access
-from ledger.access import ScopedAccess, request_scope
+from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
 from ledger.api_common import IdFilter, ScopedViewSet
 from ledger.errors import DomainError
 from ledger.models import Agreement, Guild, Person, Production
@@ -43,25 +42,6 @@ from .models import (
 
 BATCH_LIMIT = 1000
 CONSENT_STATUSES = ["granted", "superseded", "revoked", "suspended", "expired"]
-
-
-class StaffOnly(ScopedAccess):
-    """Consent records are for studio and guild staff; payroll keys read payables only."""
-
-    message = "Payroll keys do not read consent records."
-
-    def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        return request_scope(request).payroll_key is None
-
-
-class ReadForAnyStaff(BasePermission):
-    """For computations that write nothing (the consent check): any staff caller may ask."""
-
-    def has_permission(self, request, view):
-        scope = request_scope(request)
-        return not scope.is_empty and scope.payroll_key is None
 
 
 def _writable_productions(scope):

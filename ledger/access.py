@@ -151,3 +151,22 @@ class ScopedAccess(BasePermission):
         if scope.payroll_key is not None:
             return getattr(view, "payroll_may_write", False)
         return scope.can_write_any
+
+
+class StaffOnly(ScopedAccess):
+    """Records for studio and guild staff; payroll keys read payables and write payments only."""
+
+    message = "Payroll keys read payables and payments only."
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        return request_scope(request).payroll_key is None
+
+
+class ReadForAnyStaff(BasePermission):
+    """For computations that write nothing (the consent check): any staff caller may ask."""
+
+    def has_permission(self, request, view):
+        scope = request_scope(request)
+        return not scope.is_empty and scope.payroll_key is None

@@ -14,6 +14,7 @@ from rest_framework_api_key.admin import APIKeyModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import access
+from .errors import DomainError
 from .models import (
     Agreement,
     Engagement,
@@ -307,6 +308,36 @@ class PayrollKeyAdmin(APIKeyModelAdmin, SuperuserOnlyAdmin):
 
     list_display = [*APIKeyModelAdmin.list_display, "owner"]
     filter_horizontal = ["studios"]
+
+
+class ServiceForm(forms.ModelForm):
+    """An add form whose clean() records the object through its service, so that a refusal
+    becomes a form error and nothing is written. `request` is set by the admin's get_form."""
+
+    request = None
+
+    def record(self, data):
+        raise NotImplementedError
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        values = {k: v for k, v in data.items() if v not in (None, "")}
+        try:
+            self.instance = self.record(values)
+        except DomainError as error:
+            for field, message in (error.fields or {}).items():
+                if field in self.fields:
+                    self.add_error(field, str(message))
+            raise forms.ValidationError(error.message) from error
+        return data
+
+    def _post_clean(self):
+        pass  # the service validated and saved the instance
+
+    def save(self, commit=True):
+        return self.instance
 
 
 from . import journal_admin  # noqa: E402,F401  (registers the journal's admin pages)

@@ -83,6 +83,7 @@ class Account(models.Model):
 class JournalTransaction(models.Model):
     class Kind(models.TextChoices):
         OBLIGATION = "obligation", "Obligation (what is owed)"
+        ADJUSTMENT = "adjustment", "Adjustment (a recomputed obligation's difference)"
         PAYMENT = "payment", "Payment confirmed by payroll"
         REVERSAL = "reversal", "Reversal (a correction)"
 

@@ -206,7 +206,7 @@ def journal_reverse(*, actor, transaction_id, reason: str) -> JournalTransaction
     if JournalTransaction.objects.filter(reverses=original).exists():
         raise Conflict("This transaction is already reversed.", code="already_reversed")
     legs = list(original.postings.select_related("account", "payable"))
-    if original.kind == JournalTransaction.Kind.OBLIGATION:
+    if original.kind in (JournalTransaction.Kind.OBLIGATION, JournalTransaction.Kind.ADJUSTMENT):
         for leg in legs:
             if leg.payable_id and payable_amounts(leg.payable_id)["paid"] > 0:
                 raise Conflict(
@@ -321,6 +321,90 @@ def payable_create(
         ),
     )
     return payable
+
+
+@dataclass
+class Obligation:
+    """One transaction of what a production owes one engagement: pay per payable (new, unsaved
+    ones are created; existing ones are adjusted) and fringes per union fund. Amounts are
+    changes: a negative one reduces what is owed. An obligation with only new payables posts as
+    kind `obligation`; one that changes existing payables or fringes posts as `adjustment`."""
+
+    engagement: object
+    source_type: str
+    source_id: str
+    description: str
+    effective_date: date
+    pay: list[tuple[Payable, Decimal]] = field(default_factory=list)
+    fringes: list[tuple[str, str, Decimal]] = field(default_factory=list)  # fund, currency, amount
+    adjustment: bool = False
+
+
+@transaction.atomic
+def obligations_post(*, actor, obligations: list[Obligation]) -> list[JournalTransaction]:
+    """Create the new payables and post one balanced transaction per obligation, in one database
+    transaction (the run approval's write path)."""
+    now = timezone.now()
+    new = [p for o in obligations for p, _ in o.pay if p.pk is None]
+    for payable in new:
+        payable.created_at = now
+        payable.full_clean(validate_unique=False, validate_constraints=False)
+    Payable.objects.bulk_create(new)
+    account = _account_cache()
+    entries = [_obligation_entry(o, account) for o in obligations if o.pay or o.fringes]
+    posted = journal_post_many(actor=actor, entries=entries)
+    for studio_id in {p.studio_id for p in new}:
+        notify_payables_created(
+            studio_id=studio_id, payable_ids=[p.pk for p in new if p.studio_id == studio_id]
+        )
+    return posted
+
+
+def _obligation_entry(o: Obligation, account) -> Entry:
+    e = o.engagement
+    own = {"studio_id": e.production.studio_id, "production_id": e.production_id}
+    payee = {**own, "person_id": e.person_id, "engagement_id": e.pk}
+    legs = []
+    for payable, amount in o.pay:
+        legs += [
+            Leg(account(Account.Purpose.COMPENSATION_EXPENSE, payable.currency, **own), amount),
+            Leg(
+                account(Account.Purpose.PERSON_PAYABLE, payable.currency, **payee),
+                -amount,
+                payable,
+                "owed",
+            ),
+        ]
+    for fund, currency, amount in o.fringes:
+        legs += [
+            Leg(account(Account.Purpose.FRINGE_EXPENSE, currency, **own), amount),
+            Leg(account(Account.Purpose.UNION_FUND_PAYABLE, currency, fund=fund, **own), -amount),
+        ]
+    kind = JournalTransaction.Kind.OBLIGATION
+    if o.adjustment:
+        kind = JournalTransaction.Kind.ADJUSTMENT
+    return Entry(
+        kind=kind,
+        studio_id=own["studio_id"],
+        source_type=o.source_type,
+        source_id=o.source_id,
+        description=o.description,
+        effective_date=o.effective_date,
+        legs=legs,
+    )
+
+
+def _account_cache():
+    """account_for, remembering each account for the rest of one posting."""
+    known = {}
+
+    def account(purpose, currency, **owner):
+        key = (purpose, currency, *sorted(owner.items()))
+        if key not in known:
+            known[key] = account_for(purpose=purpose, currency=currency, **owner)
+        return known[key]
+
+    return account
 
 
 def request_hash(body: dict) -> str:

@@ -127,6 +127,7 @@ SPECTACULAR_SETTINGS = {
         "UseKindEnum": "consent.models.UseKind",
         "UnionNoticeKindEnum": "consent.models.UnionNoticeKind",
         "AlterationExceptionEnum": "consent.models.AlterationException",
+        "EvidenceTierEnum": "compensation.models.EvidenceTier",
     },
 }
 

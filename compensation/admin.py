@@ -1,0 +1,644 @@
+"""Compensation in the staff admin, scoped like the API.
+
+Rate sheets are loaded from an uploaded file and never edited. Timecards and WGA deliveries are
+recorded or corrected through their services, and imported from CSV (the whole file or nothing).
+A run is started from a form and approved by an action; its page shows the exceptions and every
+line, and a line's page shows its explanation as a breakdown: rule, quantity × rate, and each
+parameter value used with its tier and source."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from consent.admin import badge
+from consent.models import AiUse
+from ledger import access
+from ledger.admin import ScopedAdmin, ServiceForm
+from ledger.errors import DomainError
+from ledger.models import Engagement, Production
+
+from . import runs, selectors, services
+from .models import (
+    CompensationLine,
+    CompensationRun,
+    EngagementTerms,
+    HoldResolution,
+    RateSheet,
+    RateSheetValue,
+    Timecard,
+    WgaDelivery,
+)
+
+STATUS_COLOURS = {
+    "queued": "#b8860b",
+    "running": "#b8860b",
+    "computed": "#0d6efd",
+    "approved": "#1e7e34",
+    "payable": "#1e7e34",
+    "failed": "#b02a37",
+    "held": "#b02a37",
+    "superseded": "#6c757d",
+    "void": "#6c757d",
+}
+
+
+def _scope(request):
+    return access.request_scope(request)
+
+
+def _writable_engagements(request):
+    scope = _scope(request)
+    qs = Engagement.objects.select_related("person", "production")
+    return qs if scope.superuser else qs.filter(production__studio_id__in=scope.studio_ids)
+
+
+def _status(value):
+    return badge(value, STATUS_COLOURS.get(value))
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- rate sheets ----------------------------------------------------------------------------
+
+
+class RateSheetValueInline(ReadOnlyInline):
+    model = RateSheetValue
+    fields = ["parameter", "effective_from", "until", "value", "unit", "tier", "source", "rule"]
+    readonly_fields = fields
+    show_change_link = False
+
+
+class RateSheetAddForm(ServiceForm):
+    file = forms.FileField(
+        help_text="CSV (parameter,from,until,value,unit,tier,source,rule) or JSON."
+    )
+
+    class Meta:
+        model = RateSheet
+        fields = ["agreement", "name", "source", "tier"]
+
+    def record(self, data):
+        upload = data.pop("file")
+        scope = _scope(self.request)
+        if not (scope.superuser or data["agreement"].guild_id in scope.guild_ids):
+            raise DomainError(f"Only {data['agreement'].guild.code} staff load its rate sheets.")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise DomainError(
+                "The file is not UTF-8 text.", fields={"file": "Not UTF-8."}
+            ) from None
+        name = upload.name or "sheet"
+        return services.rate_sheet_load(
+            actor=self.request.user,
+            file_name=name,
+            file_format="json" if name.lower().endswith(".json") else "csv",
+            content=text,
+            **data,
+        )
+
+
+@admin.register(RateSheet)
+class RateSheetAdmin(ScopedAdmin):
+    list_display = ["name", "version", "agreement", "tier", "loaded_by", "loaded_at", "sha256"]
+    list_filter = ["agreement"]
+    search_fields = ["name", "source", "sha256"]
+    list_select_related = ["agreement", "loaded_by"]
+    inlines = [RateSheetValueInline]
+    scope_queryset = staticmethod(selectors.rate_sheets)
+    readonly_fields = [
+        "agreement",
+        "name",
+        "version",
+        "source",
+        "tier",
+        "file_name",
+        "file_format",
+        "sha256",
+        "loaded_by",
+        "loaded_at",
+        "content",
+    ]
+
+    def has_add_permission(self, request, obj=None):
+        scope = _scope(request)
+        return scope.superuser or bool(scope.guild_ids)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = RateSheetAddForm
+            kwargs["fields"] = ["agreement", "name", "source", "tier"]
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
+
+    def get_fields(self, request, obj=None):
+        return (
+            ["agreement", "name", "source", "tier", "file"] if obj is None else self.readonly_fields
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
+
+
+# --- work records ---------------------------------------------------------------------------
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="A CSV file with a header row.")
+
+
+class RecordAdmin(ScopedAdmin):
+    """Records saved through their service; a CSV import page beside the list."""
+
+    import_service = None
+    import_columns = ()
+    change_list_template = "admin/compensation/change_list_with_import.html"
+
+    def writable(self, scope, obj) -> bool:
+        return scope.can_write_studio(obj.engagement.production.studio_id)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "engagement":
+            kwargs["queryset"] = _writable_engagements(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_urls(self):
+        opts = self.model._meta
+        name = f"{opts.app_label}_{opts.model_name}_import"
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name=name),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        if not _scope(request).can_write_any:
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        errors = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                text = form.cleaned_data["file"].read().decode("utf-8-sig")
+                result = type(self).import_service(
+                    actor=request.user, text=text, engagements=_writable_engagements(request)
+                )
+            except UnicodeDecodeError:
+                form.add_error("file", "The file is not UTF-8 text.")
+            except DomainError as error:
+                form.add_error(None, error.message)
+                errors = error.fields.get("rows", []) or [
+                    {"row": "", "message": m} for m in error.fields.get("file", [])
+                ]
+            else:
+                self.message_user(
+                    request,
+                    f"Imported: {result.created} new, {result.updated} corrected.",
+                    messages.SUCCESS,
+                )
+                return redirect(
+                    reverse(
+                        f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_changelist"
+                    )
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Import {self.model._meta.verbose_name_plural} from CSV",
+            "opts": self.model._meta,
+            "form": form,
+            "errors": errors,
+            "columns": self.import_columns,
+        }
+        return TemplateResponse(request, "admin/compensation/import.html", context)
+
+
+class TimecardForm(ServiceForm):
+    meals_text = forms.CharField(
+        required=False,
+        label="Meals",
+        help_text="One meal per line: 13:00-13:30.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    class Meta:
+        model = Timecard
+        fields = ["engagement", "date", "first_call", "dismissal", "rest_start", "episode"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["meals_text"].initial = "\n".join(
+                f"{a}-{b}" for a, b in self.instance.meals
+            )
+
+    def record(self, data):
+        meals = [
+            line.split("-", 1) for line in data.pop("meals_text", "").splitlines() if line.strip()
+        ]
+        if any(len(m) != 2 for m in meals):
+            raise DomainError(
+                "One meal per line: 13:00-13:30.", fields={"meals_text": "13:00-13:30."}
+            )
+        data.setdefault("rest_start", None)
+        data.setdefault("episode", "")
+        return services.timecard_save(
+            actor=self.request.user,
+            instance=self.instance if self.instance.pk else None,
+            meals=[[a.strip(), b.strip()] for a, b in meals],
+            **data,
+        )
+
+
+@admin.register(Timecard)
+class TimecardAdmin(RecordAdmin):
+    list_display = [
+        "engagement",
+        "date",
+        "first_call",
+        "dismissal",
+        "meals",
+        "work_hours",
+        "elapsed_hours",
+        "episode",
+    ]
+    list_filter = [("engagement__production", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["engagement__person__legal_name", "engagement__person__professional_name"]
+    date_hierarchy = "date"
+    list_select_related = ["engagement__person", "engagement__production"]
+    raw_id_fields = ["engagement"]
+    scope_queryset = staticmethod(selectors.timecards)
+    import_service = staticmethod(services.timecards_import)
+    import_columns = services.TIMECARD_COLUMNS
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = TimecardForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
+
+
+class DeliveryForm(ServiceForm):
+    class Meta:
+        model = WgaDelivery
+        fields = ["engagement", "work_type", "date", "ai_material_handed_over", "fee"]
+
+    def record(self, data):
+        data.setdefault("ai_material_handed_over", False)
+        data.setdefault("fee", None)
+        return services.delivery_save(
+            actor=self.request.user, instance=self.instance if self.instance.pk else None, **data
+        )
+
+
+@admin.register(WgaDelivery)
+class DeliveryAdmin(RecordAdmin):
+    list_display = ["engagement", "work_type", "date", "ai_material_handed_over", "fee"]
+    list_filter = [
+        "ai_material_handed_over",
+        ("engagement__production", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["engagement__person", "engagement__production"]
+    raw_id_fields = ["engagement"]
+    scope_queryset = staticmethod(selectors.deliveries)
+    import_service = staticmethod(services.deliveries_import)
+    import_columns = services.DELIVERY_COLUMNS
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = DeliveryForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
+
+
+@admin.register(EngagementTerms)
+class TermsAdmin(ScopedAdmin):
+    list_display = ["engagement", "wage_classification", "kit_rental_amount", "kit_rental_per"]
+    list_select_related = ["engagement__person", "engagement__production"]
+    raw_id_fields = ["engagement"]
+    scope_queryset = staticmethod(selectors.terms)
+
+    def writable(self, scope, obj) -> bool:
+        return scope.can_write_studio(obj.engagement.production.studio_id)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "engagement":
+            kwargs["queryset"] = _writable_engagements(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "engagement"}
+        saved = services.terms_set(
+            actor=request.user, engagement=form.cleaned_data["engagement"], **fields
+        )
+        obj.pk = saved.pk
+
+
+# --- runs and lines -------------------------------------------------------------------------
+
+
+class RunAddForm(ServiceForm):
+    class Meta:
+        model = CompensationRun
+        fields = ["production", "period_from", "period_to", "due_date"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        scope = _scope(self.request) if self.request else None
+        if scope is not None and not scope.superuser:
+            self.fields["production"].queryset = Production.objects.filter(
+                studio_id__in=scope.studio_ids
+            )
+
+    def record(self, data):
+        return runs.run_start(actor=self.request.user, **data)
+
+
+class LineInline(ReadOnlyInline):
+    model = CompensationLine
+    fields = [
+        "engagement",
+        "kind",
+        "status_badge",
+        "rule",
+        "date",
+        "quantity",
+        "unit",
+        "rate",
+        "amount",
+        "currency",
+        "tier",
+        "flags",
+    ]
+    readonly_fields = fields
+    ordering = ["engagement_id", "date", "id"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("engagement__person", "engagement__production")
+        )
+
+    @admin.display(description="status")
+    def status_badge(self, obj):
+        return _status(obj.status)
+
+
+@admin.register(CompensationRun)
+class RunAdmin(ScopedAdmin):
+    list_display = [
+        "id",
+        "production",
+        "period_from",
+        "period_to",
+        "status_badge",
+        "line_count",
+        "exception_count",
+        "due_date",
+        "started_at",
+        "approved_at",
+    ]
+    list_filter = ["status", ("production", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["production"]
+    actions = ["approve_selected"]
+    inlines = [LineInline]
+    scope_queryset = staticmethod(selectors.runs)
+    readonly_fields = [
+        "production",
+        "period_from",
+        "period_to",
+        "due_date",
+        "status_badge",
+        "rules_version",
+        "rate_sheets",
+        "engagements",
+        "line_count",
+        "exceptions_table",
+        "error",
+        "started_by",
+        "started_at",
+        "finished_at",
+        "approved_by",
+        "approved_at",
+        "task_id",
+    ]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = RunAddForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
+
+    def get_fields(self, request, obj=None):
+        return (
+            ["production", "period_from", "period_to", "due_date"]
+            if obj is None
+            else self.readonly_fields
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
+
+    @admin.display(description="status")
+    def status_badge(self, obj):
+        return _status(obj.status)
+
+    @admin.display(description="exceptions")
+    def exception_count(self, obj):
+        return len(obj.exceptions)
+
+    @admin.display(description="exceptions")
+    def exceptions_table(self, obj):
+        if not obj.exceptions:
+            return "None"
+        return format_html(
+            "<table><tr><th>code</th><th>rule</th><th>who</th><th>message</th></tr>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (e.get("code"), e.get("rule"), e.get("person", ""), e.get("message"))
+                    for e in obj.exceptions
+                ),
+            ),
+        )
+
+    @admin.action(description="Approve: post the selected computed runs to the ledger")
+    def approve_selected(self, request, queryset):
+        scope = _scope(request)
+        for run in queryset:
+            if not scope.can_write_studio(run.production.studio_id):
+                self.message_user(
+                    request, f"Run #{run.pk}: only its studio's staff approve it.", messages.ERROR
+                )
+                continue
+            try:
+                runs.run_approve(actor=request.user, run=run)
+            except DomainError as error:
+                self.message_user(request, f"Run #{run.pk}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Run #{run.pk} is approved and posted.", messages.SUCCESS
+                )
+
+
+@admin.register(CompensationLine)
+class LineAdmin(ScopedAdmin):
+    list_display = [
+        "id",
+        "run",
+        "engagement",
+        "kind",
+        "status_badge",
+        "rule",
+        "date",
+        "quantity",
+        "rate",
+        "amount",
+        "currency",
+        "tier",
+    ]
+    list_filter = ["status", "kind", "rule", "tier"]
+    search_fields = ["engagement__person__legal_name", "rule"]
+    list_select_related = ["run", "engagement__person", "engagement__production"]
+    scope_queryset = staticmethod(selectors.lines)
+    fields = ["run", "engagement", "ai_use", "status_badge", "explanation"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="status")
+    def status_badge(self, obj):
+        return _status(obj.status)
+
+    @admin.display(description="explanation")
+    def explanation(self, obj):
+        if obj.kind == CompensationLine.Kind.FRINGE:
+            formula = format_html(
+                "{} of covered pay {} {} = <b>{} {}</b> to {}",
+                obj.rate,
+                obj.quantity,
+                obj.currency,
+                obj.amount,
+                obj.currency,
+                obj.fund,
+            )
+        else:
+            formula = format_html(
+                "{} {} × {} {} = <b>{} {}</b>",
+                obj.quantity.normalize(),
+                obj.unit,
+                obj.rate.normalize(),
+                obj.currency,
+                obj.amount,
+                obj.currency,
+            )
+        params = format_html_join(
+            "",
+            "<tr><td><code>{}</code></td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    p["parameter"],
+                    p["value"],
+                    p["unit"],
+                    p.get("from") or "before the next",
+                    p["tier"],
+                    p.get("sheet") or p["source"],
+                )
+                for p in obj.parameters
+            ),
+        )
+        return format_html(
+            "<p><b>{}</b> — {}</p><p>{} on {}{}</p>{}<p>Flags: {}</p>",
+            obj.rule,
+            obj.description,
+            formula,
+            obj.date,
+            format_html(", episode {}", obj.episode) if obj.episode else "",
+            format_html(
+                "<table><tr><th>parameter</th><th>value</th><th>in force from</th><th>tier</th>"
+                "<th>source</th></tr>{}</table>",
+                params,
+            )
+            if obj.parameters
+            else format_html("<p>{}</p>", "No parameter: the negotiated rate decided it."),
+            ", ".join(obj.flags) or "none",
+        )
+
+
+class HoldResolutionForm(ServiceForm):
+    class Meta:
+        model = HoldResolution
+        fields = ["ai_use", "decision", "reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.request is not None:
+            scope = _scope(self.request)
+            qs = AiUse.objects.filter(status=AiUse.Status.VIOLATION, hold_resolution__isnull=True)
+            self.fields["ai_use"].queryset = (
+                qs if scope.superuser else qs.filter(production__studio_id__in=scope.studio_ids)
+            )
+
+    def record(self, data):
+        resolution = services.hold_resolve(actor=self.request.user, **data)
+        for run in runs.runs_to_rerun(data["ai_use"]):
+            runs.run_start(
+                actor=self.request.user,
+                production=run.production,
+                period_from=run.period_from,
+                period_to=run.period_to,
+                due_date=run.due_date,
+            )
+        return resolution
+
+
+@admin.register(HoldResolution)
+class HoldResolutionAdmin(ScopedAdmin):
+    list_display = ["ai_use", "decision", "resolved_by", "resolved_at"]
+    list_select_related = ["ai_use__person", "ai_use__production", "resolved_by"]
+    scope_queryset = staticmethod(selectors.hold_resolutions)
+    readonly_fields = ["ai_use", "decision", "reason", "resolved_by", "resolved_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = HoldResolutionForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields

@@ -1,0 +1,644 @@
+"""Compensation over REST, under /api/v1/compensation/: the quote (no side effects), rate sheets,
+engagement terms, timecards and WGA deliveries (one by one or imported from CSV), runs (start,
+status, lines, approve), lines with their explanations, and the resolution of held uses.
+
+Studio staff record and run their productions'; guild staff read what is under their guild's
+agreements and load their guild's rate sheets; payroll keys read payables through the ledger's
+API, not these."""
+
+import django_filters
+from django.db import connection
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from consent.models import AiUse
+from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
+from ledger.api_common import IdFilter, ScopedViewSet
+from ledger.errors import DomainError
+from ledger.models import Agreement, Engagement, Production
+
+from . import runs, selectors, services
+from .models import (
+    CompensationLine,
+    CompensationRun,
+    EngagementTerms,
+    EvidenceTier,
+    HoldResolution,
+    RateSheet,
+    RateSheetValue,
+    Timecard,
+    WgaDelivery,
+)
+from .rules.quote import QuoteInputError, quote
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+def _forbidden(message):
+    return DomainError(message, code="permission_denied", status_code=status.HTTP_403_FORBIDDEN)
+
+
+def _writable_engagements(scope):
+    qs = Engagement.objects.select_related("production", "agreement__guild", "person")
+    return qs if scope.superuser else qs.filter(production__studio_id__in=scope.studio_ids)
+
+
+def _upload_text(request) -> tuple[str, str]:
+    """The uploaded `file` (multipart) or the raw body (text/csv), as text, and its name."""
+    upload = request.FILES.get("file") if hasattr(request, "FILES") else None
+    if upload is None:
+        raise DomainError(
+            "Upload the file as `file` (multipart/form-data).", fields={"file": "Required."}
+        )
+    if upload.size > MAX_UPLOAD_BYTES:
+        raise DomainError(
+            f"At most {MAX_UPLOAD_BYTES} bytes.",
+            code="file_too_large",
+            fields={"file": "Too large."},
+        )
+    try:
+        return upload.read().decode("utf-8-sig"), upload.name or "upload"
+    except UnicodeDecodeError:
+        raise DomainError("The file is not UTF-8 text.", fields={"file": "Not UTF-8."}) from None
+
+
+# --- the quote ------------------------------------------------------------------------------
+
+QUOTE_EXAMPLE = {
+    "agreement": "sag-tvth-2023",
+    "classification": "day_performer",
+    "production_kind": "theatrical",
+    "episode_minutes": None,
+    "rate": {"amount": "1500.00", "unit": "day", "currency": "USD"},
+    "work_days": [
+        {
+            "date": "2025-08-01",
+            "first_call": "07:00",
+            "dismissal": "19:30",
+            "meals": [["13:00", "13:30"]],
+            "rest_start": None,
+        }
+    ],
+    "replica_uses": [{"kind": "ebdr_use", "date": "2025-09-10", "days": "2"}],
+    "scans": [
+        {
+            "date": "2025-03-10",
+            "hours": "3.0",
+            "other_work_that_day": False,
+            "for_performer_convenience": False,
+        }
+    ],
+    "deliveries": [],
+    "other_pay": [],
+}
+
+QuoteResponse = inline_serializer(
+    "Quote",
+    {
+        "lines": serializers.ListField(child=serializers.DictField()),
+        "fringes": serializers.ListField(child=serializers.DictField()),
+        "total": serializers.ListField(child=serializers.DictField()),
+        "exceptions": serializers.ListField(child=serializers.DictField()),
+        "rules_version": serializers.CharField(),
+    },
+)
+
+
+class QuoteView(APIView):
+    """What is owed for a self-contained set of work, with every line explained (rule, quantity,
+    rate, amount, tier, parameters with their sources, flags). Writes nothing. A missing rate is a
+    `rate_missing` exception beside every line that could be computed."""
+
+    permission_classes = [ReadForAnyStaff]
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={200: QuoteResponse},
+        examples=[
+            OpenApiExample("A SAG-AFTRA day performer", value=QUOTE_EXAMPLE, request_only=True)
+        ],
+    )
+    def post(self, request):
+        try:
+            result = quote(request.data, selectors.current_parameters())
+        except QuoteInputError as error:
+            raise DomainError(error.message, fields={error.field: error.message}) from None
+        return Response(result.as_dict())
+
+
+# --- rate sheets ----------------------------------------------------------------------------
+
+
+class RateSheetValueSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RateSheetValue
+        fields = ["parameter", "effective_from", "until", "value", "unit", "tier", "source", "rule"]
+
+
+class RateSheetSerializer(serializers.ModelSerializer):
+    agreement = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    loaded_by = serializers.CharField(source="loaded_by.username", read_only=True)
+    values = RateSheetValueSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RateSheet
+        fields = [
+            "id",
+            "agreement",
+            "name",
+            "version",
+            "source",
+            "tier",
+            "file_name",
+            "file_format",
+            "sha256",
+            "loaded_by",
+            "loaded_at",
+            "values",
+        ]
+
+
+class RateSheetLoadSerializer(serializers.Serializer):
+    agreement = serializers.SlugRelatedField(slug_field="code", queryset=Agreement.objects.all())
+    name = serializers.CharField(max_length=120)
+    source = serializers.CharField(max_length=2000)
+    tier = serializers.ChoiceField(choices=EvidenceTier, default="P")
+    file_format = serializers.ChoiceField(choices=RateSheet.Format.choices, required=False)
+    file = serializers.FileField()
+
+
+class GuildOrSuperuserWrites(BasePermission):
+    """Rate sheets are a guild's figures: its staff (or a superuser) load them; staff read."""
+
+    def has_permission(self, request, view):
+        scope = request_scope(request)
+        if scope.is_empty or scope.payroll_key is not None:
+            return False
+        return (
+            request.method in ("GET", "HEAD", "OPTIONS") or scope.superuser or bool(scope.guild_ids)
+        )
+
+
+class RateSheetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Official rate sheets as loaded, newest first; kept and numbered, never edited. A loaded
+    sheet supersedes the shipped parameters for the dates it covers."""
+
+    queryset = RateSheet.objects.prefetch_related("values")
+    serializer_class = RateSheetSerializer
+    permission_classes = [GuildOrSuperuserWrites]
+    parser_classes = [MultiPartParser, FormParser]
+    scope_queryset = staticmethod(selectors.rate_sheets)
+
+    @extend_schema(
+        request={"multipart/form-data": RateSheetLoadSerializer},
+        responses={201: RateSheetSerializer},
+    )
+    def create(self, request):
+        body = RateSheetLoadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        agreement = body.validated_data["agreement"]
+        scope = self.scope
+        if not (scope.superuser or agreement.guild_id in scope.guild_ids):
+            raise _forbidden(f"Only {agreement.guild.code} staff load its rate sheets.")
+        text, name = _upload_text(request)
+        file_format = body.validated_data.get("file_format") or (
+            "json" if name.lower().endswith(".json") else "csv"
+        )
+        sheet = services.rate_sheet_load(
+            actor=request.user,
+            agreement=agreement,
+            name=body.validated_data["name"],
+            source=body.validated_data["source"],
+            tier=body.validated_data["tier"],
+            file_name=name,
+            file_format=file_format,
+            content=text,
+        )
+        return Response(RateSheetSerializer(sheet).data, status=status.HTTP_201_CREATED)
+
+
+# --- engagement terms, timecards and deliveries ---------------------------------------------
+
+
+class EngagementField(serializers.PrimaryKeyRelatedField):
+    """An engagement the caller may write: their studios' (all, for a superuser)."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return Engagement.objects.none()
+        return _writable_engagements(request_scope(request))
+
+
+class TermsSerializer(serializers.ModelSerializer):
+    engagement = EngagementField()
+
+    class Meta:
+        model = EngagementTerms
+        fields = ["id", "engagement", "wage_classification", "kit_rental_amount", "kit_rental_per"]
+
+    def validate_wage_classification(self, value):
+        from .rules.iatse import CLASSIFICATION
+
+        if value and not CLASSIFICATION.match(value):
+            raise serializers.ValidationError("Letters, digits, _ or -, at most 40.")
+        return value
+
+
+class TimecardSerializer(serializers.ModelSerializer):
+    engagement = EngagementField()
+    meals = serializers.ListField(
+        child=serializers.ListField(
+            child=serializers.TimeField(format="%H:%M"), min_length=2, max_length=2
+        ),
+        max_length=4,
+        required=False,
+        help_text='Meal periods, [["13:00", "13:30"], …].',
+    )
+
+    class Meta:
+        model = Timecard
+        fields = [
+            "id",
+            "engagement",
+            "date",
+            "first_call",
+            "dismissal",
+            "meals",
+            "rest_start",
+            "episode",
+            "elapsed_hours",
+            "work_hours",
+        ]
+        read_only_fields = ["elapsed_hours", "work_hours"]
+        validators = []  # one card per engagement and day: a second one corrects the first
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["meals"] = instance.meals
+        return data
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    engagement = EngagementField()
+
+    class Meta:
+        model = WgaDelivery
+        fields = ["id", "engagement", "work_type", "date", "ai_material_handed_over", "fee"]
+        validators = []
+
+
+class RecordFilter(django_filters.FilterSet):
+    engagement = IdFilter(field_name="engagement_id")
+    production = IdFilter(field_name="engagement__production_id")
+    person = IdFilter(field_name="engagement__person_id")
+    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+
+
+class TimecardFilter(RecordFilter):
+    class Meta:
+        model = Timecard
+        fields = []
+
+
+class DeliveryFilter(RecordFilter):
+    class Meta:
+        model = WgaDelivery
+        fields = []
+
+
+ImportResult = inline_serializer(
+    "ImportResult", {"created": serializers.IntegerField(), "updated": serializers.IntegerField()}
+)
+ImportUpload = inline_serializer("ImportUpload", {"file": serializers.FileField()})
+
+
+class _RecordViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ScopedViewSet,
+):
+    """Work records: created, corrected (with history) and imported from CSV. A correction reaches
+    the ledger through the next run of its period."""
+
+    permission_classes = [StaffOnly]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def _save(self, serializer, instance=None):
+        raise NotImplementedError
+
+    def perform_create(self, serializer):
+        serializer.instance = self._save(serializer.validated_data)
+
+    def perform_update(self, serializer):
+        data = {**serializer.validated_data}
+        data.setdefault("engagement", serializer.instance.engagement)
+        serializer.instance = self._save(data, serializer.instance)
+
+    def create(self, request, *args, **kwargs):
+        response = super().create(request, *args, **kwargs)
+        response.data = self.get_serializer(self.get_queryset().get(pk=response.data["id"])).data
+        return response
+
+    def _import(self, request, service):
+        text, _ = _upload_text(request)
+        result = service(
+            actor=request.user, text=text, engagements=_writable_engagements(self.scope)
+        )
+        return Response(result.as_dict(), status=status.HTTP_201_CREATED)
+
+
+class TermsViewSet(_RecordViewSet):
+    """The compensation terms of an engagement beyond its rate: the IATSE wage classification of
+    the loaded schedule, and an AI kit rental (iatse.pay.kit_rental_ai)."""
+
+    queryset = EngagementTerms.objects.all()
+    serializer_class = TermsSerializer
+    scope_queryset = staticmethod(selectors.terms)
+
+    def _save(self, data, instance=None):
+        data = {**data}
+        engagement = data.pop("engagement")
+        return services.terms_set(actor=self.request.user, engagement=engagement, **data)
+
+
+class TimecardViewSet(_RecordViewSet):
+    """Timecards: one per engagement and day (posting a day again corrects it). Times are local;
+    a dismissal earlier than the call is on the next day."""
+
+    queryset = Timecard.objects.all()
+    serializer_class = TimecardSerializer
+    filterset_class = TimecardFilter
+    scope_queryset = staticmethod(selectors.timecards)
+
+    def _save(self, data, instance=None):
+        data = {**data}
+        engagement, day = (
+            data.pop("engagement"),
+            data.pop("date", instance.date if instance else None),
+        )
+        if "meals" in data:
+            data["meals"] = [[t.strftime("%H:%M") for t in meal] for meal in data["meals"]]
+        return services.timecard_save(
+            actor=self.request.user, engagement=engagement, date=day, instance=instance, **data
+        )
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUpload},
+        responses={201: ImportResult},
+        description="CSV columns: " + ", ".join(services.TIMECARD_COLUMNS) + ". A row for an "
+        "existing engagement and day corrects it. Any row's error refuses the whole file, listing "
+        "every faulty row.",
+    )
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_csv(self, request):
+        return self._import(request, services.timecards_import)
+
+
+class DeliveryViewSet(_RecordViewSet):
+    """WGA deliveries: the work type, date, whether the company handed over AI-generated material,
+    and the negotiated fee."""
+
+    queryset = WgaDelivery.objects.all()
+    serializer_class = DeliverySerializer
+    filterset_class = DeliveryFilter
+    scope_queryset = staticmethod(selectors.deliveries)
+
+    def _save(self, data, instance=None):
+        data = {**data}
+        engagement = data.pop("engagement")
+        return services.delivery_save(
+            actor=self.request.user, engagement=engagement, instance=instance, **data
+        )
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUpload},
+        responses={201: ImportResult},
+        description="CSV columns: " + ", ".join(services.DELIVERY_COLUMNS) + ".",
+    )
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_csv(self, request):
+        return self._import(request, services.deliveries_import)
+
+
+# --- runs and lines -------------------------------------------------------------------------
+
+
+class LineSerializer(serializers.ModelSerializer):
+    person = serializers.CharField(source="engagement.person.__str__", read_only=True)
+
+    class Meta:
+        model = CompensationLine
+        fields = [
+            "id",
+            "run",
+            "engagement",
+            "person",
+            "ai_use",
+            "kind",
+            "status",
+            "rule",
+            "description",
+            "date",
+            "episode",
+            "quantity",
+            "unit",
+            "rate",
+            "amount",
+            "currency",
+            "fund",
+            "tier",
+            "flags",
+            "parameters",
+            "covered",
+        ]
+
+
+class RunSerializer(serializers.ModelSerializer):
+    production = serializers.PrimaryKeyRelatedField(read_only=True)
+    started_by = serializers.CharField(source="started_by.username", read_only=True)
+    approved_by = serializers.CharField(source="approved_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = CompensationRun
+        fields = [
+            "id",
+            "production",
+            "period_from",
+            "period_to",
+            "due_date",
+            "status",
+            "rules_version",
+            "rate_sheets",
+            "engagements",
+            "line_count",
+            "exceptions",
+            "error",
+            "started_by",
+            "started_at",
+            "finished_at",
+            "approved_by",
+            "approved_at",
+        ]
+
+
+class RunStartSerializer(serializers.Serializer):
+    production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
+    period_from = serializers.DateField()
+    period_to = serializers.DateField()
+    due_date = serializers.DateField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is None:
+            return
+        scope = request_scope(request)
+        if not scope.superuser:
+            self.fields["production"].queryset = Production.objects.filter(
+                studio_id__in=scope.studio_ids
+            )
+
+
+class RunFilter(django_filters.FilterSet):
+    production = IdFilter(field_name="production_id")
+    status = django_filters.ChoiceFilter(choices=CompensationRun.Status.choices)
+
+    class Meta:
+        model = CompensationRun
+        fields = []
+
+
+class LineFilter(django_filters.FilterSet):
+    run = IdFilter(field_name="run_id")
+    engagement = IdFilter(field_name="engagement_id")
+    person = IdFilter(field_name="engagement__person_id")
+    rule = django_filters.CharFilter(max_length=60)
+    kind = django_filters.ChoiceFilter(choices=CompensationLine.Kind.choices)
+    status = django_filters.ChoiceFilter(choices=CompensationLine.Status.choices)
+    flag = django_filters.CharFilter(method="with_flag", max_length=40)
+
+    class Meta:
+        model = CompensationLine
+        fields = []
+
+    def with_flag(self, qs, name, value):
+        if connection.vendor == "postgresql":
+            return qs.filter(flags__contains=[value])
+        return qs.filter(flags__icontains=f'"{value}"')
+
+
+class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Compensation runs of a production and period. Starting one queues its computation (a
+    Celery task); `status` tells where it is. Approval posts the payable lines to the ledger (as
+    differences from earlier runs of the same period); approving twice posts nothing twice."""
+
+    queryset = CompensationRun.objects.select_related("started_by", "approved_by")
+    serializer_class = RunSerializer
+    filterset_class = RunFilter
+    permission_classes = [StaffOnly]
+    scope_queryset = staticmethod(selectors.runs)
+
+    @extend_schema(request=RunStartSerializer, responses={202: RunSerializer})
+    def create(self, request):
+        body = RunStartSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        run = runs.run_start(actor=request.user, **body.validated_data)
+        return Response(
+            RunSerializer(self.get_queryset().get(pk=run.pk)).data, status=status.HTTP_202_ACCEPTED
+        )
+
+    @extend_schema(request=None, responses={200: RunSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        run = self.get_object()
+        if not self.scope.can_write_studio(run.production.studio_id):
+            raise _forbidden("Only the production's studio staff approve its runs.")
+        runs.run_approve(actor=request.user, run=run)
+        return Response(RunSerializer(self.get_queryset().get(pk=run.pk)).data)
+
+    @extend_schema(responses={200: LineSerializer(many=True)}, filters=False)
+    @action(detail=True, methods=["get"])
+    def lines(self, request, pk=None):
+        run = self.get_object()
+        qs = selectors.lines(self.scope, CompensationLine.objects.filter(run=run)).order_by(
+            "engagement_id", "date", "id"
+        )
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(LineSerializer(page, many=True).data)
+
+
+class LineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Computed lines with their explanation: rule, description, quantity and unit, rate, amount,
+    tier, flags and the parameter values used with their sources."""
+
+    queryset = CompensationLine.objects.all()
+    serializer_class = LineSerializer
+    filterset_class = LineFilter
+    permission_classes = [StaffOnly]
+    scope_queryset = staticmethod(selectors.lines)
+
+
+# --- held uses ------------------------------------------------------------------------------
+
+
+class HoldResolutionSerializer(serializers.ModelSerializer):
+    ai_use = serializers.PrimaryKeyRelatedField(queryset=AiUse.objects.all())
+    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True)
+    rerun = serializers.SerializerMethodField()
+
+    class Meta:
+        model = HoldResolution
+        fields = ["id", "ai_use", "decision", "reason", "resolved_by", "resolved_at", "rerun"]
+        read_only_fields = ["resolved_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            scope = request_scope(request)
+            qs = AiUse.objects.filter(status=AiUse.Status.VIOLATION)
+            self.fields["ai_use"].queryset = (
+                qs if scope.superuser else qs.filter(production__studio_id__in=scope.studio_ids)
+            )
+
+    def get_rerun(self, obj) -> int | None:
+        return getattr(obj, "rerun_id", None)
+
+
+class HoldResolutionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet
+):
+    """Staff's decision on an AI use recorded as a violation, whose lines are held: `release`
+    (pay them) or `void`. When an approved run covers the use's date, the period is run again,
+    and its approval posts the difference."""
+
+    queryset = HoldResolution.objects.select_related("resolved_by", "ai_use")
+    serializer_class = HoldResolutionSerializer
+    permission_classes = [StaffOnly]
+    scope_queryset = staticmethod(selectors.hold_resolutions)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        resolution = services.hold_resolve(actor=self.request.user, **data)
+        previous = runs.runs_to_rerun(data["ai_use"])
+        if previous:
+            p = previous[0]
+            rerun = runs.run_start(
+                actor=self.request.user,
+                production=p.production,
+                period_from=p.period_from,
+                period_to=p.period_to,
+                due_date=p.due_date,
+            )
+            resolution.rerun_id = rerun.pk
+        serializer.instance = resolution

@@ -1,0 +1,167 @@
+"""An official rate sheet as staff load it: CSV, or the parameter-file format.
+
+CSV: a header row, then one value per row:
+
+    parameter,from,until,value,unit,tier,source,rule
+    sag.minimum.day_performer,2025-07-01,,1246.00,,P,SAG-AFTRA rate sheet 2025-26 p.1,
+
+`parameter`, `from` and `value` are required; `until` defaults to the end of the agreement's term;
+`tier` and `source` default to the sheet's; `unit` and `rule` are needed only for a schedule that
+nothing shipped defines (WGA minimums `wga.minimum.<work type>`, an IATSE wage schedule
+`iatse.scale.<classification>`…). JSON: one parameter file, or a list of them, as in
+`parameters/` (`from` must be a date: a sheet covers dates it names).
+
+Every problem is reported with its row, and nothing of a faulty sheet is loaded.
+"""
+
+import csv
+import io
+import json
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from .params import TIERS, Override, ParameterFileError, _reject_float, parse_series
+
+CSV_COLUMNS = ("parameter", "from", "until", "value", "unit", "tier", "source", "rule")
+MAX_VALUES = 5000
+
+
+class SheetError(ParameterFileError):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems[:20]))
+
+
+def parse_sheet(text: str, file_format: str, *, tier: str, source: str, label: str, until=None):
+    """The overrides a sheet holds; SheetError listing every problem."""
+    if file_format == "csv":
+        overrides, problems = _csv(text, tier, source, label, until)
+    elif file_format == "json":
+        overrides, problems = _json(text, label, until)
+    else:
+        raise SheetError([f"Unknown format {file_format!r}: csv or json."])
+    if not overrides and not problems:
+        problems.append("The sheet holds no values.")
+    if len(overrides) > MAX_VALUES:
+        problems.append(f"More than {MAX_VALUES} values.")
+    seen = set()
+    for o in overrides:
+        if (o.parameter, o.effective_from) in seen:
+            problems.append(f"{o.parameter} from {o.effective_from} is given twice.")
+        seen.add((o.parameter, o.effective_from))
+    if problems:
+        raise SheetError(problems)
+    return overrides
+
+
+def _csv(text, tier, source, label, until):
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("parameter", "from", "value") if c not in (reader.fieldnames or [])]
+    if missing:
+        return [], [f"The header needs the column(s) {', '.join(missing)}."]
+    unknown = sorted(set(reader.fieldnames) - set(CSV_COLUMNS))
+    if unknown:
+        return [], [f"Unknown column(s): {', '.join(unknown)}."]
+    overrides, problems = [], []
+    for number, row in enumerate(reader, start=2):
+        try:
+            overrides.append(_row(row, tier, source, label, until))
+        except ParameterFileError as error:
+            problems.append(f"row {number}: {error}")
+    return overrides, problems
+
+
+def _row(row, tier, source, label, until) -> Override:
+    parameter = (row.get("parameter") or "").strip()
+    if not parameter or len(parameter) > 120:
+        raise ParameterFileError("`parameter` is required (at most 120 characters)")
+    start = _date(row.get("from"), "from", required=True)
+    end = _date(row.get("until"), "until") or until
+    if end is not None and end < start:
+        raise ParameterFileError("`until` is before `from`")
+    value = _value(row.get("value"))
+    row_tier = (row.get("tier") or "").strip() or tier
+    if row_tier not in TIERS:
+        raise ParameterFileError(f"`tier` must be one of {', '.join(TIERS)}")
+    return Override(
+        parameter=parameter,
+        effective_from=start,
+        until=end,
+        value=value,
+        tier=row_tier,
+        source=(row.get("source") or "").strip() or source,
+        sheet=label,
+        unit=(row.get("unit") or "").strip(),
+        rule=(row.get("rule") or "").strip(),
+    )
+
+
+def _json(text, label, until):
+    try:
+        raw = json.loads(text, parse_float=_reject_float)
+    except json.JSONDecodeError as error:
+        return [], [f"Not JSON: {error}."]
+    except ParameterFileError as error:
+        return [], [str(error)]
+    overrides, problems = [], []
+    for index, item in enumerate(raw if isinstance(raw, list) else [raw]):
+        try:
+            if not isinstance(item, dict):
+                raise ParameterFileError("a parameter file is an object")
+            series = parse_series(item, origin=f"series {index + 1}")
+            overrides += _series_overrides(series, label, until)
+        except ParameterFileError as error:
+            problems.append(str(error))
+    return overrides, problems
+
+
+def _series_overrides(series, label, until) -> list[Override]:
+    out = []
+    entries = series.entries
+    for i, entry in enumerate(entries):
+        where = f"{series.parameter} value {i + 1}"
+        if entry.effective_from is None:
+            raise ParameterFileError(f"{where}: a sheet's values need a `from` date")
+        if entry.value is None:
+            raise ParameterFileError(f"{where}: a sheet's values need a value")
+        nxt = entries[i + 1].effective_from if i + 1 < len(entries) else None
+        end = date.fromordinal(nxt.toordinal() - 1) if nxt else until
+        out.append(
+            Override(
+                parameter=series.parameter,
+                effective_from=entry.effective_from,
+                until=end,
+                value=entry.value,
+                tier=entry.tier,
+                source=entry.source,
+                sheet=label,
+                unit=series.unit,
+                rule=series.rule,
+            )
+        )
+    return out
+
+
+def _date(value, name, required=False) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise ParameterFileError(f"`{name}` is required (YYYY-MM-DD)")
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ParameterFileError(f"`{name}` {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _value(value) -> Decimal:
+    value = (value or "").strip()
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ParameterFileError(f"`value` {value!r} is not a decimal") from None
+    if not number.is_finite() or abs(number) >= Decimal("1e12"):
+        raise ParameterFileError("`value` must be a finite decimal under 10^12")
+    if number.as_tuple().exponent < -6:
+        raise ParameterFileError("`value` has more than 6 decimal places")
+    return number

@@ -1,0 +1,535 @@
+"""Compensation runs: start, compute (the Celery task's body), approve.
+
+A run computes, for every engagement of a production, the quote of its work records and AI uses
+in the period (`rules.quote`, the same calculator as the quote API), and stores the lines with the
+rules version. Lines of an AI use recorded as a violation are *held*: stored, not payable, until
+staff resolve the use (`HoldResolution`) and run the period again.
+
+Approval posts, per engagement, one balanced transaction: for each pay rule the production's
+expense against a payable to the person, and for each fringe the fringe expense against the union
+fund's payable. A later run of the same production and period (a rerun after a rate correction,
+a corrected timecard, a released hold) posts only the differences from what earlier approvals
+posted, as adjustment transactions on the same payables. Approving twice posts nothing twice:
+the run row is locked and its status checked, and `RunPosting` is unique per run and key.
+"""
+
+import uuid
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from ledger import journal_services
+from ledger.errors import Conflict, DomainError
+from ledger.journal import Payable
+from ledger.models import Production
+
+from . import selectors
+from .models import CompensationLine, CompensationRun, HoldResolution, RunPosting
+from .rules.quote import QuoteInputError, quote
+
+CLASSIFICATION = {"background_actor": "background"}  # registry name -> quote name
+MAX_PERIOD_DAYS = 366
+LINE_BATCH = 2000
+SAG_SCAN_KINDS = ("scan", "replica_creation")
+
+
+# --- start ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def run_start(
+    *, actor, production: Production, period_from, period_to, due_date
+) -> CompensationRun:
+    """Queue a run of the production and period. Earlier unapproved runs of the same period are
+    superseded; a period overlapping another period's runs is refused."""
+    if period_to < period_from:
+        raise DomainError(
+            "The period cannot end before it starts.", fields={"period_to": "Before period_from."}
+        )
+    if (period_to - period_from).days >= MAX_PERIOD_DAYS:
+        raise DomainError(
+            f"A run covers at most {MAX_PERIOD_DAYS} days.", fields={"period_to": "Too long."}
+        )
+    if due_date < period_from:
+        raise DomainError(
+            "Pay cannot be due before the period starts.", fields={"due_date": "Too early."}
+        )
+    Production.objects.select_for_update().filter(pk=production.pk).first()  # one start at a time
+    runs = CompensationRun.objects.filter(production=production).exclude(
+        status__in=[CompensationRun.Status.FAILED, CompensationRun.Status.SUPERSEDED]
+    )
+    overlapping = runs.filter(period_from__lte=period_to, period_to__gte=period_from).exclude(
+        period_from=period_from, period_to=period_to
+    )
+    if overlapping.exists():
+        other = overlapping.first()
+        raise Conflict(
+            f"Run #{other.pk} covers {other.period_from} – {other.period_to}, which overlaps this "
+            "period; run that period again instead.",
+            code="period_overlaps",
+        )
+    same = runs.filter(period_from=period_from, period_to=period_to)
+    if same.filter(
+        status__in=[CompensationRun.Status.QUEUED, CompensationRun.Status.RUNNING]
+    ).exists():
+        raise Conflict("A run of this period is already in progress.", code="run_in_progress")
+    for earlier in same.filter(status=CompensationRun.Status.COMPUTED):
+        earlier.status = CompensationRun.Status.SUPERSEDED
+        earlier._history_user = actor
+        earlier.save(update_fields=["status"])
+    run = CompensationRun(
+        production=production,
+        period_from=period_from,
+        period_to=period_to,
+        due_date=due_date,
+        started_by=actor,
+        started_at=timezone.now(),
+        task_id=str(uuid.uuid4()),
+    )
+    run._history_user = actor
+    run.full_clean()
+    run.save()
+    from .tasks import compute_run
+
+    transaction.on_commit(lambda: compute_run.apply_async((run.pk,), task_id=run.task_id))
+    return run
+
+
+# --- compute --------------------------------------------------------------------------------
+
+
+def run_compute(run_id: int) -> str:
+    """Compute and store a queued run's lines; safe to call again (a redelivered task): a run
+    already computed is left alone, one whose computation died is computed anew."""
+    with transaction.atomic():
+        run = CompensationRun.objects.select_for_update().get(pk=run_id)
+        if run.status not in (CompensationRun.Status.QUEUED, CompensationRun.Status.RUNNING):
+            return run.status
+        run.status = CompensationRun.Status.RUNNING
+        run.save(update_fields=["status"])
+    try:
+        with transaction.atomic():
+            run = CompensationRun.objects.select_for_update().get(pk=run_id)
+            if run.status != CompensationRun.Status.RUNNING:
+                return run.status
+            _compute(run)
+            run.status = CompensationRun.Status.COMPUTED
+            run.finished_at = timezone.now()
+            run.save()
+    except Exception as error:
+        with transaction.atomic():
+            run = CompensationRun.objects.select_for_update().get(pk=run_id)
+            run.status = CompensationRun.Status.FAILED
+            run.error = f"{type(error).__name__}: {error}"[:2000]
+            run.finished_at = timezone.now()
+            run.save()
+        raise
+    return run.status
+
+
+def _compute(run: CompensationRun):
+    params = selectors.current_parameters()
+    inputs, unmatched = selectors.run_inputs(run)
+    resolutions = selectors.resolutions([u.pk for i in inputs for u in i.uses])
+    lines, exceptions = [], []
+    for item in inputs:
+        computed, problems = compute_engagement(run, item, params, resolutions)
+        lines += computed
+        exceptions += problems
+    for use in unmatched:
+        exceptions.append(
+            {
+                "code": "not_engaged",
+                "rule": "sag.pay.bargained_use",
+                "message": f"AI use #{use.pk} of {use.person} is in this production, where they "
+                "have no engagement of its guild: pay it by the bargained amount on the consent.",
+                "ai_use": use.pk,
+            }
+        )
+    CompensationLine.objects.bulk_create(lines, batch_size=LINE_BATCH)
+    run.rules_version = params.version
+    run.rate_sheets = selectors.sheets_in_force()
+    run.exceptions = exceptions
+    run.engagements = len(inputs)
+    run.line_count = len(lines)
+
+
+def compute_engagement(run, item, params, resolutions) -> tuple[list[CompensationLine], list[dict]]:
+    """The lines of one engagement: the quote of its records and payable uses, then one quote
+    per held use (stored as held or void lines)."""
+    e = item.engagement
+    if not (item.timecards or item.deliveries or item.uses):
+        return [], []
+    held, payable_uses = [], []
+    for use in item.uses:
+        resolution = resolutions.get(use.pk)
+        if use.status == "violation" and (
+            resolution is None or resolution.decision != HoldResolution.Decision.RELEASE
+        ):
+            held.append((use, "void" if resolution else "held"))
+        else:
+            payable_uses.append(use)
+    lines, problems = [], []
+    if e.agreement.guild.code == "iatse" and not (item.terms and item.terms.wage_classification):
+        problem = {
+            "code": "input_missing",
+            "rule": "iatse.pay.hourly",
+            "message": "Set the engagement's IATSE wage classification (its compensation terms) "
+            "to compute its pay.",
+        }
+        return [], [{**problem, "engagement": e.pk, "person": str(e.person)}]
+    body = quote_body(item, e.production, payable_uses, with_work=True)
+    _add(run, e, body, params, lines, problems, status="payable", ai_use=None)
+    for use, status in held if e.agreement.guild.code == "sag-aftra" else ():
+        body = quote_body(item, e.production, [use], with_work=False)
+        _add(run, e, body, params, lines, problems, status=status, ai_use=use)
+    return lines, problems
+
+
+def _add(run, engagement, body, params, lines, problems, *, status, ai_use):
+    where = {"engagement": engagement.pk, "person": str(engagement.person)}
+    if ai_use is not None:
+        where["ai_use"] = ai_use.pk
+    try:
+        result = quote(body, params).result
+    except QuoteInputError as error:
+        problems.append(
+            {
+                "code": "input_invalid",
+                "rule": "",
+                "message": f"{error.field}: {error.message}",
+                **where,
+            }
+        )
+        return
+    for problem in result.problems:
+        problems.append({**problem.as_dict(), **where})
+    for line in result.lines:
+        lines.append(
+            CompensationLine(
+                run=run,
+                engagement=engagement,
+                ai_use=ai_use,
+                kind=CompensationLine.Kind.PAY,
+                status=status,
+                rule=line.rule,
+                description=line.description[:500],
+                date=line.on,
+                episode=line.episode or "",
+                quantity=line.quantity,
+                unit=line.unit,
+                rate=line.rate,
+                amount=line.amount,
+                currency=line.currency,
+                tier=line.tier or "",
+                flags=list(line.flags),
+                parameters=[p.explain() for p in line.params],
+                covered=line.covered,
+            )
+        )
+    for fringe in result.fringes:
+        if not fringe.amount and not fringe.base:
+            continue
+        lines.append(
+            CompensationLine(
+                run=run,
+                engagement=engagement,
+                ai_use=ai_use,
+                kind=CompensationLine.Kind.FRINGE,
+                status=status,
+                rule=fringe.rule,
+                description=(fringe.description or f"{fringe.rule} to {fringe.fund}")[:500],
+                date=fringe.on,
+                quantity=fringe.base,
+                unit=fringe.currency,
+                rate=fringe.rate,
+                amount=fringe.amount,
+                currency=fringe.currency,
+                fund=fringe.fund,
+                tier=fringe.as_dict()["tier"] or "",
+                parameters=[p.explain() for p in fringe.params],
+                covered=False,
+            )
+        )
+
+
+def quote_body(item: selectors.EngagementInputs, production, uses, *, with_work: bool) -> dict:
+    """The quote of one engagement's records, as `POST compensation/quote/` takes it."""
+    e = item.engagement
+    guild = e.agreement.guild.code
+    body = {
+        "agreement": e.agreement.code,
+        "rate": {"amount": str(e.rate_amount), "unit": e.rate_unit, "currency": e.rate_currency},
+    }
+    work_dates = {card.date for card in item.timecards}
+    if guild == "sag-aftra":
+        body.update(
+            classification=CLASSIFICATION.get(e.classification, e.classification),
+            production_kind=production.kind,
+            episode_minutes=production.episode_minutes,
+            prior_covered={k: str(v) for k, v in item.prior_covered.items()},
+            replica_uses=[u for u in map(_replica_use, uses) if u],
+            scans=[s for s in (_scan(u, work_dates) for u in uses) if s],
+        )
+    elif guild == "wga":
+        body["production_kind"] = (
+            production.kind if production.kind in ("theatrical", "television") else None
+        )
+        if with_work:
+            body["deliveries"] = [
+                {
+                    "work_type": d.work_type,
+                    "date": d.date.isoformat(),
+                    "ai_material_handed_over": d.ai_material_handed_over,
+                }
+                for d in item.deliveries
+            ]
+            body["other_pay"] = [
+                {
+                    "date": d.date.isoformat(),
+                    "amount": str(d.fee),
+                    "description": f"Negotiated fee: {d.work_type}",
+                }
+                for d in item.deliveries
+                if d.fee is not None
+            ]
+    else:
+        terms = item.terms
+        body["classification"] = (
+            terms.wage_classification if terms and terms.wage_classification else None
+        )
+        if with_work and terms and terms.kit_rental_amount is not None:
+            body["ai_kit_rental"] = _kit_rental(item, terms)
+    if with_work and guild != "wga":
+        body["work_days"] = [_work_day(card) for card in item.timecards]
+    return body
+
+
+def _kit_rental(item, terms) -> dict | None:
+    """Per day: each work day of the period. Flat: once, on the engagement's first day, in the
+    run whose period holds it."""
+    rental = {"amount": str(terms.kit_rental_amount), "per": terms.kit_rental_per}
+    if terms.kit_rental_per == "day":
+        return rental if item.timecards else None
+    start = item.engagement.start_date
+    if item.period_from <= start <= item.period_to:
+        return {**rental, "date": start.isoformat()}
+    return None
+
+
+def _work_day(card) -> dict:
+    day = {
+        "date": card.date.isoformat(),
+        "first_call": card.first_call.strftime("%H:%M:%S"),
+        "dismissal": card.dismissal.strftime("%H:%M:%S"),
+        "meals": [list(m) for m in card.meals],
+        "rest_start": card.rest_start.strftime("%H:%M:%S") if card.rest_start else None,
+    }
+    if card.episode:
+        day["episode"] = card.episode
+    return day
+
+
+def _replica_use(use) -> dict | None:
+    on = selectors.use_date(use).isoformat()
+    if use.kind == "replica_use":
+        # Always the same production here: the run's engagements are the production's.
+        return {
+            "kind": "ebdr_use",
+            "date": on,
+            "days": str(use.days) if use.days is not None else None,
+        }
+    if use.kind == "icdr_use":
+        amount = use.consent.bargained_amount if use.consent_id else None
+        return {
+            "kind": "icdr_use",
+            "date": on,
+            **({"amount": str(amount)} if amount is not None else {}),
+        }
+    return None
+
+
+def _scan(use, work_dates) -> dict | None:
+    if use.kind not in SAG_SCAN_KINDS:
+        return None
+    on = selectors.use_date(use)
+    end = use.ends_at or use.starts_at
+    hours = Decimal(int((end - use.starts_at).total_seconds())) / 3600
+    return {
+        "date": on.isoformat(),
+        "hours": str(hours.quantize(Decimal("0.01"))),
+        "other_work_that_day": on in work_dates,
+        "for_performer_convenience": False,
+    }
+
+
+# --- approve --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def run_approve(*, actor, run: CompensationRun) -> CompensationRun:
+    """Post the run's payable lines to the ledger as the differences from what earlier runs of
+    the period posted. A run already approved posts nothing again."""
+    run = CompensationRun.objects.select_for_update().select_related("production").get(pk=run.pk)
+    if run.status == CompensationRun.Status.APPROVED:
+        return run
+    if run.status != CompensationRun.Status.COMPUTED:
+        raise Conflict(
+            f"A run is approved once computed; this one is {run.status}.", code="run_not_computed"
+        )
+    Production.objects.select_for_update().filter(pk=run.production_id).first()
+    obligations, postings = _differences(run)
+    transactions = journal_services.obligations_post(actor=actor, obligations=obligations)
+    by_engagement = {o.engagement.pk: t for o, t in zip(obligations, transactions, strict=True)}
+    for posting in postings:
+        posting.transaction = by_engagement[posting.engagement_id]
+    RunPosting.objects.bulk_create(postings, batch_size=LINE_BATCH)
+    run.status = CompensationRun.Status.APPROVED
+    run.approved_by, run.approved_at = actor, timezone.now()
+    run._history_user = actor
+    run.save()
+    return run
+
+
+def _differences(run: CompensationRun):
+    """Per engagement, what this run owes minus what was posted for its period so far."""
+    target = defaultdict(Decimal)
+    rules_of = {}
+    totals = (
+        CompensationLine.objects.filter(run=run, status=CompensationLine.Status.PAYABLE)
+        .values("engagement_id", "kind", "rule", "fund", "currency")
+        .annotate(total=Sum("amount"))
+    )
+    for t in totals:
+        key = (t["engagement_id"], t["kind"], t["fund"] or t["rule"], t["currency"])
+        target[key] += Decimal(t["total"])
+        rules_of[key] = t["rule"]
+    posted = selectors.posted_so_far(run)
+    payables = Payable.objects.in_bulk([p for _, p in posted.values() if p])
+    engagements = {
+        e.pk: e for e in run.production.engagements.select_related("production", "agreement")
+    }
+    per_engagement = defaultdict(list)
+    for key in sorted(set(target) | set(posted), key=lambda k: (k[0], k[1], k[2], k[3])):
+        before, payable_id = posted.get(key, (Decimal(0), None))
+        change = target.get(key, Decimal(0)) - before
+        if change:
+            per_engagement[key[0]].append((key, change, payables.get(payable_id)))
+    obligations, postings = [], []
+    for engagement_id, changes in per_engagement.items():
+        engagement = engagements[engagement_id]
+        obligation = journal_services.Obligation(
+            engagement=engagement,
+            source_type="compensation_run",
+            source_id=f"{run.pk}:{engagement_id}",
+            description=f"Compensation run #{run.pk}: {run.production.title}, "
+            f"{run.period_from} – {run.period_to}",
+            effective_date=run.period_to,
+        )
+        for (eid, kind, name, currency), change, payable in changes:
+            if kind == CompensationLine.Kind.FRINGE:
+                obligation.fringes.append((name, currency, change))
+                obligation.adjustment |= (eid, kind, name, currency) in posted
+                postings.append(
+                    RunPosting(
+                        run=run,
+                        engagement_id=eid,
+                        kind=kind,
+                        key=name,
+                        amount=change,
+                        currency=currency,
+                    )
+                )
+                continue
+            if payable is None:
+                payable = _new_payable(run, engagement, name, currency, change)
+            else:
+                obligation.adjustment = True
+            obligation.pay.append((payable, change))
+            postings.append(
+                RunPosting(
+                    run=run,
+                    engagement_id=eid,
+                    kind=kind,
+                    key=name,
+                    amount=change,
+                    currency=currency,
+                    payable=payable,
+                )
+            )
+        _note_fringes(obligation, rules_of)
+        obligations.append(obligation)
+    return obligations, postings
+
+
+def _new_payable(run, engagement, rule, currency, amount) -> Payable:
+    return Payable(
+        studio_id=run.production.studio_id,
+        production=run.production,
+        person_id=engagement.person_id,
+        engagement=engagement,
+        agreement=engagement.agreement,
+        rule=rule,
+        description=f"{RULE_TITLES.get(rule, rule)}: {run.production.title}, "
+        f"{run.period_from} – {run.period_to}"[:500],
+        amount=amount,
+        currency=currency,
+        period_from=run.period_from,
+        period_to=run.period_to,
+        due_date=run.due_date,
+        source_type="compensation_run",
+        source_id=f"{run.pk}:{engagement.pk}:{rule}:{currency}"[:64],
+    )
+
+
+def _note_fringes(obligation, rules_of):
+    """Payroll reads a payable's fringes to remit them: the engagement's fringe changes are noted
+    on the largest new payable of the transaction (the postings to the funds are the record)."""
+    new = [p for p, _ in obligation.pay if p.pk is None]
+    if not new or not obligation.fringes:
+        return
+    largest = max(new, key=lambda p: p.amount)
+    e = obligation.engagement.pk
+    largest.fringes = [
+        {
+            "fund": fund,
+            "rule": rules_of.get((e, "fringe", fund, currency), ""),
+            "amount": f"{amount:.2f}",
+        }
+        for fund, currency, amount in obligation.fringes
+        if currency == largest.currency
+    ]
+
+
+RULE_TITLES = {
+    "sag.pay.day": "Day pay",
+    "sag.pay.weekly": "Weekly pay",
+    "sag.pay.overtime": "Overtime",
+    "sag.pay.meal_penalty": "Meal penalties",
+    "sag.pay.ebdr_creation": "Digital replica creation (scan)",
+    "sag.pay.ebdr_use": "Digital replica use",
+    "sag.pay.bargained_use": "Bargained replica use",
+    "wga.pay.first_writer": "First-writer minimum (AI-generated material)",
+    "wga.pay.minimum": "Minimum top-up",
+    "iatse.pay.hourly": "Hourly pay",
+    "iatse.pay.triple_time": "Triple time",
+    "iatse.pay.rest_violation": "Rest-period invasion",
+    "iatse.pay.seventh_day": "Seventh day",
+    "iatse.pay.meal_penalty": "Meal penalties",
+    "iatse.pay.kit_rental_ai": "AI kit rental",
+    "other_pay": "Negotiated pay",
+}
+
+
+def runs_to_rerun(ai_use) -> list[CompensationRun]:
+    """Approved runs whose period holds the use's date (to run again once it is resolved)."""
+    on = selectors.use_date(ai_use)
+    return list(
+        CompensationRun.objects.filter(
+            Q(production_id=ai_use.production_id, status=CompensationRun.Status.APPROVED)
+            & Q(period_from__lte=on, period_to__gte=on)
+        ).order_by("-id")[:1]
+    )

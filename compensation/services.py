@@ -1,0 +1,494 @@
+"""Use cases that write compensation records other than runs: rate sheets, engagement terms,
+timecards, WGA deliveries (one at a time or imported from CSV) and hold resolutions. Each is
+atomic, validates everything before it writes and records the acting user."""
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from consent.models import AiUse
+from ledger.errors import Conflict, DomainError
+from ledger.models import Agreement, Engagement
+
+from . import selectors
+from .models import (
+    EngagementTerms,
+    HoldResolution,
+    RateSheet,
+    RateSheetValue,
+    Timecard,
+    WgaDelivery,
+)
+from .rules.params import ParameterFileError, Parameters, shipped
+from .rules.sheet import SheetError, parse_sheet
+from .rules.wga import WORK_TYPE
+from .rules.workday import WorkDay
+
+GUILD_PREFIX = {"sag-aftra": "sag.", "wga": "wga.", "iatse": "iatse."}
+MAX_IMPORT_ROWS = 20_000
+
+
+def _save(obj, *, actor):
+    try:
+        obj.full_clean()
+    except ValidationError as error:
+        raise DomainError(_first(error), fields=error.message_dict) from None
+    obj._history_user = actor
+    obj.save()
+    return obj
+
+
+def _first(error: ValidationError) -> str:
+    for messages in error.message_dict.values():
+        return messages[0]
+    return "Invalid."
+
+
+# --- rate sheets ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def rate_sheet_load(
+    *,
+    actor,
+    agreement: Agreement,
+    name: str,
+    source: str,
+    file_name: str,
+    content: str,
+    file_format: str,
+    tier: str = "P",
+) -> RateSheet:
+    """Load an official rate sheet: validated as a whole against the shipped parameters and every
+    sheet already loaded, then kept with its content and hash as the next version of `name`."""
+    name, source = (name or "").strip(), (source or "").strip()
+    if not name or not source:
+        raise DomainError(
+            "A rate sheet needs a name and a source.",
+            fields={k: "Required." for k, v in (("name", name), ("source", source)) if not v},
+        )
+    latest = (
+        RateSheet.objects.select_for_update()
+        .filter(agreement=agreement, name=name)
+        .order_by("-version")
+        .first()
+    )
+    version = latest.version + 1 if latest else 1
+    label = f"{agreement.code}:{name} v{version}"
+    try:
+        overrides = parse_sheet(
+            content,
+            file_format,
+            tier=tier,
+            source=source,
+            label=label,
+            until=agreement.effective_to,
+        )
+    except SheetError as error:
+        raise DomainError(
+            f"The rate sheet was not loaded: {error}",
+            code="rate_sheet_invalid",
+            fields={"file": error.problems},
+        ) from None
+    prefix = GUILD_PREFIX[agreement.guild.code]
+    foreign = sorted({o.parameter for o in overrides if not o.parameter.startswith(prefix)})
+    if foreign:
+        raise DomainError(
+            f"A {agreement.guild.code} sheet holds only {prefix}* parameters: "
+            f"{', '.join(foreign)}.",
+            code="rate_sheet_invalid",
+            fields={"file": [f"{p} is not a {agreement.guild.code} parameter." for p in foreign]},
+        )
+    outside = [
+        o
+        for o in overrides
+        if o.effective_from < agreement.effective_from
+        or (agreement.effective_to and o.effective_from > agreement.effective_to)
+    ]
+    if outside:
+        raise DomainError(
+            f"{outside[0].parameter} from {outside[0].effective_from} is outside the term of "
+            f"{agreement.code}.",
+            code="rate_sheet_invalid",
+            fields={"file": [f"{o.parameter} from {o.effective_from}" for o in outside]},
+        )
+    try:
+        Parameters(shipped().series, (*selectors.sheet_overrides(), *overrides))
+    except ParameterFileError as error:
+        raise DomainError(
+            f"The rate sheet was not loaded: {error}.",
+            code="rate_sheet_invalid",
+            fields={"file": [str(error)]},
+        ) from None
+    sheet = RateSheet.objects.create(
+        agreement=agreement,
+        name=name[:120],
+        version=version,
+        source=source,
+        tier=tier,
+        file_name=(file_name or "sheet")[-200:],
+        file_format=file_format,
+        content=content,
+        sha256=hashlib.sha256(content.encode()).hexdigest(),
+        loaded_by=actor,
+        loaded_at=timezone.now(),
+    )
+    RateSheetValue.objects.bulk_create(
+        RateSheetValue(
+            sheet=sheet,
+            parameter=o.parameter,
+            effective_from=o.effective_from,
+            until=o.until,
+            value=o.value,
+            unit=o.unit,
+            tier=o.tier,
+            source=o.source,
+            rule=o.rule,
+        )
+        for o in overrides
+    )
+    return sheet
+
+
+# --- engagement terms -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def terms_set(*, actor, engagement: Engagement, **fields) -> EngagementTerms:
+    terms = EngagementTerms.objects.select_for_update().filter(
+        engagement=engagement
+    ).first() or EngagementTerms(engagement=engagement)
+    for name, value in fields.items():
+        setattr(terms, name, value)
+    if terms.kit_rental_amount is None:
+        terms.kit_rental_per = ""
+    return _save(terms, actor=actor)
+
+
+# --- timecards and deliveries ---------------------------------------------------------------
+
+
+def _meals(raw) -> list[list[str]]:
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list) or len(raw) > 4:
+        raise DomainError(
+            "Meals are a list of up to four [start, end] pairs.", fields={"meals": "Invalid."}
+        )
+    meals = []
+    for meal in raw:
+        if not (isinstance(meal, (list, tuple)) and len(meal) == 2):
+            raise DomainError(
+                "A meal is [start, end].", fields={"meals": "A meal is [start, end]."}
+            )
+        start, end = (parse_time(m, "meals") for m in meal)
+        meals.append([start.strftime("%H:%M"), end.strftime("%H:%M")])
+    return meals
+
+
+def parse_time(value, field) -> time:
+    if isinstance(value, time):
+        return value
+    try:
+        parsed = time.fromisoformat(str(value).strip())
+    except ValueError:
+        raise DomainError(f"{value!r} is not a time (HH:MM).", fields={field: "HH:MM."}) from None
+    if parsed.tzinfo is not None:
+        raise DomainError("A local time, without an offset.", fields={field: "HH:MM."})
+    return parsed
+
+
+def _work_day(card: Timecard) -> WorkDay:
+    day = WorkDay.build(
+        card.date,
+        card.first_call,
+        card.dismissal,
+        meals=[(parse_time(a, "meals"), parse_time(b, "meals")) for a, b in card.meals],
+    )
+    if day.dismissal == day.first_call:
+        raise DomainError(
+            "The dismissal is the call: no work that day.",
+            fields={"dismissal": "Same as the call."},
+        )
+    for start, end in day.meals:
+        if not (day.first_call <= start < end <= day.dismissal):
+            raise DomainError(
+                "Each meal starts after the call, ends after it starts and before the dismissal.",
+                fields={"meals": "Outside the day or ends before it starts."},
+            )
+    ordered = sorted(day.meals)
+    if any(a[1] > b[0] for a, b in zip(ordered, ordered[1:], strict=False)):
+        raise DomainError("Meals overlap.", fields={"meals": "Overlapping."})
+    return day
+
+
+def _fill_hours(card: Timecard):
+    day = _work_day(card)
+    card.elapsed_hours = day.elapsed_hours
+    card.work_hours = day.work_hours
+
+
+@transaction.atomic
+def timecard_save(
+    *, actor, engagement: Engagement, date: date, instance: Timecard | None = None, **fields
+) -> Timecard:
+    """Record or correct an engagement's day."""
+    card = (
+        instance or Timecard.objects.filter(engagement=engagement, date=date).first() or Timecard()
+    )
+    card.engagement, card.date = engagement, date
+    fields["meals"] = _meals(fields.get("meals", card.meals if card.pk else []))
+    for name, value in fields.items():
+        setattr(card, name, value)
+    _check_in_engagement(engagement, date)
+    _fill_hours(card)
+    return _save(card, actor=actor)
+
+
+def _check_in_engagement(engagement: Engagement, day: date):
+    if day < engagement.start_date or (engagement.end_date and day > engagement.end_date):
+        raise DomainError(
+            f"{day} is outside the engagement ({engagement.start_date} – "
+            f"{engagement.end_date or 'open'}).",
+            code="outside_engagement",
+            fields={"date": "Outside the engagement."},
+        )
+
+
+@transaction.atomic
+def delivery_save(
+    *, actor, engagement: Engagement, instance: WgaDelivery | None = None, **fields
+) -> WgaDelivery:
+    if engagement.classification != "writer":
+        raise DomainError("Deliveries are a writer's.", fields={"engagement": "Not a writer."})
+    work_type = fields.get("work_type", instance.work_type if instance else "")
+    if not WORK_TYPE.match(work_type or ""):
+        raise DomainError(
+            "A work type of the schedule of minimums, e.g. screenplay (lower case, _).",
+            fields={"work_type": "Invalid."},
+        )
+    delivery = instance or WgaDelivery()
+    delivery.engagement = engagement
+    for name, value in fields.items():
+        setattr(delivery, name, value)
+    _check_in_engagement(engagement, delivery.date)
+    return _save(delivery, actor=actor)
+
+
+# --- CSV imports ----------------------------------------------------------------------------
+
+TIMECARD_COLUMNS = (
+    "engagement",
+    "date",
+    "first_call",
+    "dismissal",
+    "meal1_start",
+    "meal1_end",
+    "meal2_start",
+    "meal2_end",
+    "rest_start",
+    "episode",
+)
+DELIVERY_COLUMNS = ("engagement", "work_type", "date", "ai_material_handed_over", "fee")
+
+
+@dataclass
+class ImportResult:
+    created: int
+    updated: int
+
+    def as_dict(self):
+        return {"created": self.created, "updated": self.updated}
+
+
+def _csv_rows(text: str, columns, required) -> list[dict]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    missing = [c for c in required if c not in header]
+    unknown = [c for c in header if c not in columns]
+    if missing or unknown:
+        problems = [f"missing column {c}" for c in missing] + [
+            f"unknown column {c}" for c in unknown
+        ]
+        raise DomainError(
+            f"The CSV header is not usable: {', '.join(problems)}. Columns: {', '.join(columns)}.",
+            code="import_invalid",
+            fields={"file": problems},
+        )
+    rows = list(reader)
+    if not rows:
+        raise DomainError(
+            "The CSV holds no rows.", code="import_invalid", fields={"file": ["No rows."]}
+        )
+    if len(rows) > MAX_IMPORT_ROWS:
+        raise DomainError(
+            f"At most {MAX_IMPORT_ROWS} rows per import.",
+            code="import_invalid",
+            fields={"file": ["Too many rows."]},
+        )
+    return rows
+
+
+def _import(rows, save_row, engagements: QuerySet) -> ImportResult:
+    """Save every row inside one transaction; any row's error rolls all back and is reported
+    with every other row's error."""
+    ids = set()
+    for row in rows:
+        try:
+            ids.add(int(row.get("engagement") or ""))
+        except ValueError:
+            pass
+    known = {
+        e.pk: e
+        for e in engagements.filter(pk__in=[i for i in ids if 0 < i < 2**63]).select_related(
+            "production"
+        )
+    }
+    errors, created, updated = [], 0, 0
+    try:
+        with transaction.atomic():
+            for number, row in enumerate(rows, start=2):
+                try:
+                    engagement = known.get(_int(row.get("engagement")))
+                    if engagement is None:
+                        raise DomainError(
+                            "No such engagement in your scope.", fields={"engagement": "Unknown."}
+                        )
+                    with transaction.atomic():
+                        was_new = save_row(engagement, row)
+                    created, updated = created + was_new, updated + (not was_new)
+                except DomainError as error:
+                    errors.append({"row": number, "message": error.message, "fields": error.fields})
+            if errors:
+                raise _RollBack
+    except _RollBack:
+        raise DomainError(
+            f"{len(errors)} row(s) have errors; nothing was imported.",
+            code="import_invalid",
+            fields={"rows": errors[:200]},
+        ) from None
+    return ImportResult(created, updated)
+
+
+class _RollBack(Exception):
+    pass
+
+
+def _int(value) -> int | None:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _date(value, field) -> date:
+    try:
+        return date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        raise DomainError(
+            f"{value!r} is not a date (YYYY-MM-DD).", fields={field: "YYYY-MM-DD."}
+        ) from None
+
+
+def timecards_import(*, actor, text: str, engagements: QuerySet) -> ImportResult:
+    rows = _csv_rows(text, TIMECARD_COLUMNS, ("engagement", "date", "first_call", "dismissal"))
+
+    def save_row(engagement, row):
+        day = _date(row.get("date"), "date")
+        meals = [
+            [row.get(f"meal{n}_start"), row.get(f"meal{n}_end")]
+            for n in (1, 2)
+            if (row.get(f"meal{n}_start") or "").strip() or (row.get(f"meal{n}_end") or "").strip()
+        ]
+        rest = (row.get("rest_start") or "").strip()
+        existing = Timecard.objects.filter(engagement=engagement, date=day).first()
+        timecard_save(
+            actor=actor,
+            engagement=engagement,
+            date=day,
+            instance=existing,
+            first_call=parse_time(row.get("first_call"), "first_call"),
+            dismissal=parse_time(row.get("dismissal"), "dismissal"),
+            meals=meals,
+            rest_start=parse_time(rest, "rest_start") if rest else None,
+            episode=(row.get("episode") or "").strip()[:40],
+        )
+        return existing is None
+
+    return _import(rows, save_row, engagements)
+
+
+def deliveries_import(*, actor, text: str, engagements: QuerySet) -> ImportResult:
+    rows = _csv_rows(text, DELIVERY_COLUMNS, ("engagement", "work_type", "date"))
+
+    def save_row(engagement, row):
+        day = _date(row.get("date"), "date")
+        work_type = (row.get("work_type") or "").strip()
+        flag = (row.get("ai_material_handed_over") or "").strip().lower()
+        if flag not in ("", "true", "false", "yes", "no", "1", "0"):
+            raise DomainError(
+                "true or false.", fields={"ai_material_handed_over": "true or false."}
+            )
+        fee = (row.get("fee") or "").strip()
+        existing = WgaDelivery.objects.filter(
+            engagement=engagement, work_type=work_type, date=day
+        ).first()
+        delivery_save(
+            actor=actor,
+            engagement=engagement,
+            instance=existing,
+            work_type=work_type,
+            date=day,
+            ai_material_handed_over=flag in ("true", "yes", "1"),
+            fee=_money(fee) if fee else None,
+        )
+        return existing is None
+
+    return _import(rows, save_row, engagements)
+
+
+def _money(value: str) -> Decimal:
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise DomainError(f"{value!r} is not an amount.", fields={"fee": "An amount."}) from None
+    if (
+        not amount.is_finite()
+        or amount < 0
+        or amount >= Decimal("1e12")
+        or amount.as_tuple().exponent < -2
+    ):
+        raise DomainError("An amount from 0, in cents.", fields={"fee": "An amount."})
+    return amount
+
+
+# --- held AI uses ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def hold_resolve(*, actor, ai_use: AiUse, decision: str, reason: str) -> HoldResolution:
+    """Record staff's decision on a use recorded as a violation; the next run of its period pays
+    (release) or drops (void) its lines."""
+    if ai_use.status != AiUse.Status.VIOLATION:
+        raise Conflict("Only a use recorded as a violation is held.", code="not_held")
+    if decision not in HoldResolution.Decision.values:
+        raise DomainError("release or void.", fields={"decision": "release or void."})
+    if not (reason or "").strip():
+        raise DomainError("Give the reason.", fields={"reason": "Required."})
+    if HoldResolution.objects.filter(ai_use=ai_use).exists():
+        raise Conflict("This use is already resolved.", code="already_resolved")
+    return HoldResolution.objects.create(
+        ai_use=ai_use,
+        decision=decision,
+        reason=reason.strip(),
+        resolved_by=actor,
+        resolved_at=timezone.now(),
+    )
