@@ -571,7 +571,7 @@ class LineAdmin(ScopedAdmin):
                     p["parameter"],
                     p["value"],
                     p["unit"],
-                    p.get("from") or "before the next",
+                    p.get("from") or "start not given",
                     p["tier"],
                     p.get("sheet") or p["source"],
                 )

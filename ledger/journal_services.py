@@ -346,9 +346,8 @@ def obligations_post(*, actor, obligations: list[Obligation]) -> list[JournalTra
     transaction (the run approval's write path)."""
     now = timezone.now()
     new = [p for o in obligations for p, _ in o.pay if p.pk is None]
-    for payable in new:
+    for payable in new:  # built by the caller's service; the database checks its constraints
         payable.created_at = now
-        payable.full_clean(validate_unique=False, validate_constraints=False)
     Payable.objects.bulk_create(new)
     account = _account_cache()
     entries = [_obligation_entry(o, account) for o in obligations if o.pay or o.fringes]

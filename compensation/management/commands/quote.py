@@ -1,5 +1,6 @@
-"""Quote: what is owed for a self-contained set of work (RULES.md §3), printed as JSON. Reads no
-records and writes nothing; compensation runs call the same `quote()`."""
+"""Quote: what is owed for a self-contained set of work (RULES.md §3), printed as JSON. Writes
+nothing; compensation runs call the same `quote()`. With the shipped parameters it reads no
+records; `--loaded-sheets` adds the rate sheets loaded in the database, as the API does."""
 
 import json
 import sys
@@ -18,8 +19,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="Quote JSON file, or - for standard input.")
+        parser.add_argument(
+            "--loaded-sheets",
+            action="store_true",
+            help="Apply the official rate sheets loaded in the database (as the API does).",
+        )
 
-    def handle(self, *args, file, **options):
+    def handle(self, *args, file, loaded_sheets=False, **options):
         try:
             if file == "-":
                 body = json.load(sys.stdin)
@@ -29,7 +35,12 @@ class Command(BaseCommand):
         except (OSError, ValueError) as error:
             raise CommandError(f"Cannot read the quote: {error}") from error
         try:
-            result = quote(body)
+            params = None
+            if loaded_sheets:
+                from compensation.selectors import current_parameters
+
+                params = current_parameters()
+            result = quote(body, params)
         except QuoteInputError as error:
             raise CommandError(f"{error.field}: {error.message}") from error
         self.stdout.write(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
