@@ -204,7 +204,7 @@ def overtime_bands(employee: Employee, on: date, result: Result) -> list[Band]:
         )
         return [Band(ZERO, ONE, ())]
     bands = [Band(ZERO, ONE, ()), Band(after.value, mult.value, (after, mult))]
-    if f"iatse.{code}.overtime2_after_hours" in p.series:
+    if p.has(f"iatse.{code}.overtime2_after_hours"):
         try:
             after2 = p.get(f"iatse.{code}.overtime2_after_hours", on, rule="iatse.pay.hourly")
             mult2 = p.get(f"iatse.{code}.overtime2_multiplier", on, rule="iatse.pay.hourly")

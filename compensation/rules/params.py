@@ -238,6 +238,10 @@ class Parameters:
             series.rule,
         )
 
+    def has(self, parameter: str) -> bool:
+        """Whether a shipped series or a loaded rate sheet names `parameter` (for any date)."""
+        return parameter in self.series or parameter in self._by_parameter
+
     def with_overrides(self, overrides) -> "Parameters":
         return Parameters(self.series, tuple(overrides))
 

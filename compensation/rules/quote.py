@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from . import iatse, sag, wga
-from .lines import Line, Result
+from .lines import Line, Problem, Result
 from .params import Parameters, shipped
 from .workday import WorkDay
 
@@ -22,6 +22,21 @@ AGREEMENT_GUILD = {
     "wga-mba-2023": "wga",
     "wga-mba-2026": "wga",
     "iatse-basic-2024": "iatse",
+}
+# RULES.md §1: the term of each agreement version (None: no end date found).
+AGREEMENT_TERM = {
+    "sag-tvth-2023": (date(2023, 11, 9), date(2026, 6, 30)),
+    "sag-tvth-2026": (date(2026, 7, 1), date(2030, 6, 30)),
+    "wga-mba-2023": (date(2023, 9, 25), date(2026, 5, 1)),
+    "wga-mba-2026": (date(2026, 5, 2), None),
+    "iatse-basic-2024": (date(2024, 8, 4), date(2027, 7, 31)),
+}
+# The pieces of work whose date picks the agreement version (RULES.md §1): the work date, the use
+# date, the delivery date.
+WORK_DATED = {
+    "sag-aftra": ("work_days", "scans", "replica_uses"),
+    "wga": ("deliveries",),
+    "iatse": ("work_days",),
 }
 CURRENCIES = ("USD", "CAD", "GBP", "EUR", "AUD", "NZD")
 _KEYS = {
@@ -82,7 +97,43 @@ def quote(body: dict, params: Parameters | None = None) -> Quote:
     else:
         result = _iatse(body, params)
     result.lines += other_pay
+    result.problems += out_of_term(agreement, body)
     return Quote(result, params.version)
+
+
+def out_of_term(agreement: str, body: dict) -> list[Problem]:
+    """An `agreement_out_of_term` exception for each date of work outside the named agreement's
+    term (RULES.md §1), naming the version in force then, if any. The lines are still computed
+    at the rates in force on their dates."""
+    guild = AGREEMENT_GUILD[agreement]
+    start, end = AGREEMENT_TERM[agreement]
+    dates = {
+        date.fromisoformat(item["date"]) for key in WORK_DATED[guild] for item in _list(body, key)
+    }
+    problems = []
+    for on in sorted(dates):
+        if start <= on and (end is None or on <= end):
+            continue
+        governing = [
+            name
+            for name, (first, last) in AGREEMENT_TERM.items()
+            if AGREEMENT_GUILD[name] == guild and first <= on and (last is None or on <= last)
+        ]
+        term = f"{start} to {end}" if end else f"from {start}"
+        problems.append(
+            Problem(
+                "agreement_out_of_term",
+                agreement,
+                f"Work dated {on} is outside the term of {agreement} ({term}); "
+                + (
+                    f"{governing[0]} is in force then."
+                    if governing
+                    else "no agreement of RULES.md §1 for that guild is in force then."
+                ),
+                on=on,
+            )
+        )
+    return problems
 
 
 def _sag(body, params) -> sag.Result:
@@ -103,7 +154,7 @@ def _sag(body, params) -> sag.Result:
         production_kind=kind,
         episode_minutes=minutes,
         params=params,
-        prior_covered={None: _amount(body.get("prior_covered") or "0", "prior_covered")},
+        prior_covered=_prior_covered(body.get("prior_covered")),
     )
     return sag.compute(
         performer,
@@ -113,6 +164,16 @@ def _sag(body, params) -> sag.Result:
         ],
         scans=[_scan(s, f"scans[{i}]") for i, s in enumerate(_list(body, "scans"))],
     )
+
+
+def _prior_covered(raw) -> dict:
+    """Covered pay before this quote: an amount (theatrical), or {episode: amount}."""
+    if isinstance(raw, dict):
+        return {
+            (episode or None): _amount(amount, f"prior_covered.{episode}")
+            for episode, amount in raw.items()
+        }
+    return {None: _amount(raw or "0", "prior_covered")}
 
 
 def _wga(body, params, other_pay) -> Result:

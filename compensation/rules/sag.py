@@ -20,7 +20,9 @@ MINIMUM = {
     "background": "sag.minimum.background",
     "stand_in": "sag.minimum.stand_in",
 }
-PH_RATE = {"background": "sag.ph.rate.background"}  # everyone else: principals' rate
+# Stand-ins are paid as background (RULES.md §3 groups "background and stand-ins"), not as
+# principals; everyone else: the principals' rate.
+PH_RATE = {"background": "sag.ph.rate.background", "stand_in": "sag.ph.rate.background"}
 ZERO = Decimal(0)
 
 
@@ -107,7 +109,13 @@ def compute(
     for use in replica_uses:
         rule = "sag.pay.ebdr_use" if use.kind == "ebdr_use" else "sag.pay.bargained_use"
         _guard(result, rule, lambda use=use: replica_use_pay(performer, use))
-    _guard(result, "sag.ph", lambda: pension_and_health(performer, result.lines))
+    # One guard per ceiling: a missing ceiling for one episode leaves the others' contributions.
+    for key, (base, on) in covered_pay(performer, result.lines).items():
+        _guard(
+            result,
+            "sag.ph",
+            lambda key=key, base=base, on=on: [ph_fringe(performer, key, base, on)],
+        )
     return result
 
 
@@ -400,38 +408,44 @@ def ph_cap(performer: Performer, on: date) -> Value:
     return performer.params.get(f"sag.ph.cap.tv.{name}", on, rule="sag.ph")
 
 
-def pension_and_health(performer: Performer, lines: list[Line]) -> list[Fringe]:
-    """sag.ph: 21% of covered pay for principals, 20.5% for background, on covered pay up to the
-    ceiling per performer per production (theatrical) or per episode (television)."""
-    covered = defaultdict(lambda: ZERO)
-    first_day = {}
+def covered_pay(performer: Performer, lines: list[Line]) -> dict:
+    """Covered pay per ceiling: key (the episode for television, else None) -> (pay, first day)."""
+    covered = {}
     for line in lines:
         if line.covered:
             key = line.episode if performer.production_kind == "television" else None
-            covered[key] += line.amount
-            first_day[key] = min(first_day.get(key, line.on), line.on)
-    fringes = []
-    for key, base in covered.items():
-        on = first_day[key]
-        rate = performer.params.get(
-            PH_RATE.get(performer.classification, "sag.ph.rate.principal"), on
-        )
-        cap = ph_cap(performer, on)
-        prior = performer.prior_covered.get(key, ZERO)
-        subject = max(min(base, cap.value - prior), ZERO)
-        where = f"episode {key}" if key else "this production"
-        fringes.append(
-            Fringe(
-                rule="sag.ph",
-                fund="sag-aftra-ph",
-                base=subject,
-                rate=rate.value,
-                amount=round_money(subject * rate.value),
-                currency=performer.currency,
-                on=on,
-                params=(rate, cap),
-                description=f"Pension and health: {rate.value} × covered pay {subject} for {where} "
-                f"(ceiling {cap.value}, {prior} covered before)",
-            )
-        )
-    return fringes
+            base, on = covered.get(key, (ZERO, line.on))
+            covered[key] = (base + line.amount, min(on, line.on))
+    return covered
+
+
+def ph_fringe(performer: Performer, key, base: Decimal, on: date) -> Fringe:
+    """sag.ph for one ceiling: 21% of covered pay for principals, 20.5% for background (and
+    stand-ins), on covered pay up to the ceiling in force on its first day, less what was covered
+    before."""
+    rate = performer.params.get(PH_RATE.get(performer.classification, "sag.ph.rate.principal"), on)
+    cap = ph_cap(performer, on)
+    prior = performer.prior_covered.get(key, ZERO)
+    subject = max(min(base, cap.value - prior), ZERO)
+    where = f"episode {key}" if key else "this production"
+    return Fringe(
+        rule="sag.ph",
+        fund="sag-aftra-ph",
+        base=subject,
+        rate=rate.value,
+        amount=round_money(subject * rate.value),
+        currency=performer.currency,
+        on=on,
+        params=(rate, cap),
+        description=f"Pension and health: {rate.value} × covered pay {subject} for {where} "
+        f"(ceiling {cap.value}, {prior} covered before)",
+    )
+
+
+def pension_and_health(performer: Performer, lines: list[Line]) -> list[Fringe]:
+    """sag.ph: the contribution for every ceiling (per performer per production for theatrical,
+    per episode for television); RateMissing if any ceiling is missing."""
+    return [
+        ph_fringe(performer, key, base, on)
+        for key, (base, on) in covered_pay(performer, lines).items()
+    ]
