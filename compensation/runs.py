@@ -13,6 +13,7 @@ posted, as adjustment transactions on the same payables. Approving twice posts n
 the run row is locked and its status checked, and `RunPosting` is unique per run and key.
 """
 
+import logging
 import uuid
 from collections import defaultdict
 from decimal import Decimal
@@ -30,6 +31,7 @@ from . import selectors
 from .models import CompensationLine, CompensationRun, HoldResolution, RunPosting
 from .rules.quote import QuoteInputError, quote
 
+logger = logging.getLogger(__name__)
 CLASSIFICATION = {"background_actor": "background"}  # registry name -> quote name
 MAX_PERIOD_DAYS = 366
 LINE_BATCH = 2000
@@ -92,10 +94,26 @@ def run_start(
     run._history_user = actor
     run.full_clean()
     run.save()
+    transaction.on_commit(lambda: _publish(run.pk, run.task_id))
+    return run
+
+
+def _publish(run_id: int, task_id: str):
+    """Queue the computation; a run whose message cannot be published is failed, with the
+    reason, so that it blocks nothing and can be started again."""
     from .tasks import compute_run
 
-    transaction.on_commit(lambda: compute_run.apply_async((run.pk,), task_id=run.task_id))
-    return run
+    try:
+        compute_run.apply_async((run_id,), task_id=task_id)
+    except Exception as error:  # the broker is unreachable (or, run eagerly, the task failed)
+        logger.exception("compensation run %s: the computation was not queued", run_id)
+        if CompensationRun.objects.filter(pk=run_id, status=CompensationRun.Status.QUEUED).exists():
+            with transaction.atomic():
+                run = CompensationRun.objects.select_for_update().get(pk=run_id)
+                run.status = CompensationRun.Status.FAILED
+                run.error = f"Could not queue the computation: {type(error).__name__}: {error}"
+                run.finished_at = timezone.now()
+                run.save()
 
 
 # --- compute --------------------------------------------------------------------------------

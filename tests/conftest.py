@@ -44,3 +44,36 @@ def django_db_setup(django_db_setup, django_db_blocker):
             with connection.cursor() as cursor:
                 cursor.execute(f"ALTER DATABASE \"{name}\" SET guild_ledger.maintenance = 'on'")
                 cursor.execute("SET guild_ledger.maintenance = 'on'")
+
+
+# --- a real Celery worker (tests/celery_worker.py) -------------------------------------------
+# Function-scoped: the worker reads what the test committed, so the test's database must be
+# transactional (the fixture asks for it). The flush after an earlier transactional test removed
+# the guilds and agreements that migrations seed: they are seeded again (the migration's own,
+# idempotent, function), as tests/ledger/test_payment_concurrency.py does.
+
+
+def _seed_registry():
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("ledger.migrations.0002_seed_guilds_and_agreements").seed(apps, None)
+
+
+@pytest.fixture
+def rabbitmq_worker(transactional_db):
+    from tests.celery_worker import AMQP_URL, running_worker
+
+    _seed_registry()
+    with running_worker(AMQP_URL) as worker:
+        yield worker
+
+
+@pytest.fixture
+def redis_worker(transactional_db):
+    from tests.celery_worker import REDIS_URL, running_worker
+
+    _seed_registry()
+    with running_worker(REDIS_URL) as worker:
+        yield worker
