@@ -56,14 +56,32 @@ def _writable_engagements(request):
     return qs if scope.superuser else qs.filter(production__studio_id__in=scope.studio_ids)
 
 
+def _plain(number) -> str:
+    """A decimal without trailing zeros or an exponent: 1300.000000 -> 1300, 0.210 -> 0.21."""
+    return f"{number.normalize():f}"
+
+
 def _status(value):
     return badge(value, STATUS_COLOURS.get(value))
+
+
+class ServiceSaved:
+    """An admin whose add form records the object through its service (ServiceForm.clean)."""
+
+    def save_model(self, request, obj, form, change):
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        pass
 
 
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
+
+    def has_view_permission(self, request, obj=None):
+        return not _scope(request).is_empty  # the parent page is already scoped
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -113,7 +131,7 @@ class RateSheetAddForm(ServiceForm):
 
 
 @admin.register(RateSheet)
-class RateSheetAdmin(ScopedAdmin):
+class RateSheetAdmin(ServiceSaved, ScopedAdmin):
     list_display = ["name", "version", "agreement", "tier", "loaded_by", "loaded_at", "sha256"]
     list_filter = ["agreement"]
     search_fields = ["name", "source", "sha256"]
@@ -168,7 +186,7 @@ class ImportForm(forms.Form):
     file = forms.FileField(help_text="A CSV file with a header row.")
 
 
-class RecordAdmin(ScopedAdmin):
+class RecordAdmin(ServiceSaved, ScopedAdmin):
     """Records saved through their service; a CSV import page beside the list."""
 
     import_service = None
@@ -404,7 +422,7 @@ class LineInline(ReadOnlyInline):
 
 
 @admin.register(CompensationRun)
-class RunAdmin(ScopedAdmin):
+class RunAdmin(ServiceSaved, ScopedAdmin):
     list_display = [
         "id",
         "production",
@@ -468,6 +486,12 @@ class RunAdmin(ScopedAdmin):
     @admin.display(description="status")
     def status_badge(self, obj):
         return _status(obj.status)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.exceptions = selectors.visible_exceptions(_scope(request), obj)
+        return obj
 
     @admin.display(description="exceptions")
     def exception_count(self, obj):
@@ -556,9 +580,9 @@ class LineAdmin(ScopedAdmin):
         else:
             formula = format_html(
                 "{} {} × {} {} = <b>{} {}</b>",
-                obj.quantity.normalize(),
+                _plain(obj.quantity),
                 obj.unit,
-                obj.rate.normalize(),
+                _plain(obj.rate),
                 obj.currency,
                 obj.amount,
                 obj.currency,
@@ -611,20 +635,11 @@ class HoldResolutionForm(ServiceForm):
             )
 
     def record(self, data):
-        resolution = services.hold_resolve(actor=self.request.user, **data)
-        for run in runs.runs_to_rerun(data["ai_use"]):
-            runs.run_start(
-                actor=self.request.user,
-                production=run.production,
-                period_from=run.period_from,
-                period_to=run.period_to,
-                due_date=run.due_date,
-            )
-        return resolution
+        return runs.hold_resolve_and_rerun(actor=self.request.user, **data)
 
 
 @admin.register(HoldResolution)
-class HoldResolutionAdmin(ScopedAdmin):
+class HoldResolutionAdmin(ServiceSaved, ScopedAdmin):
     list_display = ["ai_use", "decision", "resolved_by", "resolved_at"]
     list_select_related = ["ai_use__person", "ai_use__production", "resolved_by"]
     scope_queryset = staticmethod(selectors.hold_resolutions)

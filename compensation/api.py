@@ -291,6 +291,7 @@ class DeliverySerializer(serializers.ModelSerializer):
     class Meta:
         model = WgaDelivery
         fields = ["id", "engagement", "work_type", "date", "ai_material_handed_over", "fee"]
+        extra_kwargs = {"fee": {"min_value": 0}}
         validators = []
 
 
@@ -490,6 +491,13 @@ class RunSerializer(serializers.ModelSerializer):
             "approved_at",
         ]
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None:
+            data["exceptions"] = selectors.visible_exceptions(request_scope(request), instance)
+        return data
+
 
 class RunStartSerializer(serializers.Serializer):
     production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
@@ -554,7 +562,10 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
         body.is_valid(raise_exception=True)
         run = runs.run_start(actor=request.user, **body.validated_data)
         return Response(
-            RunSerializer(self.get_queryset().get(pk=run.pk)).data, status=status.HTTP_202_ACCEPTED
+            RunSerializer(
+                self.get_queryset().get(pk=run.pk), context=self.get_serializer_context()
+            ).data,
+            status=status.HTTP_202_ACCEPTED,
         )
 
     @extend_schema(request=None, responses={200: RunSerializer})
@@ -564,7 +575,11 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
         if not self.scope.can_write_studio(run.production.studio_id):
             raise _forbidden("Only the production's studio staff approve its runs.")
         runs.run_approve(actor=request.user, run=run)
-        return Response(RunSerializer(self.get_queryset().get(pk=run.pk)).data)
+        return Response(
+            RunSerializer(
+                self.get_queryset().get(pk=run.pk), context=self.get_serializer_context()
+            ).data
+        )
 
     @extend_schema(responses={200: LineSerializer(many=True)}, filters=False)
     @action(detail=True, methods=["get"])
@@ -628,17 +643,6 @@ class HoldResolutionViewSet(
     scope_queryset = staticmethod(selectors.hold_resolutions)
 
     def perform_create(self, serializer):
-        data = serializer.validated_data
-        resolution = services.hold_resolve(actor=self.request.user, **data)
-        previous = runs.runs_to_rerun(data["ai_use"])
-        if previous:
-            p = previous[0]
-            rerun = runs.run_start(
-                actor=self.request.user,
-                production=p.production,
-                period_from=p.period_from,
-                period_to=p.period_to,
-                due_date=p.due_date,
-            )
-            resolution.rerun_id = rerun.pk
-        serializer.instance = resolution
+        serializer.instance = runs.hold_resolve_and_rerun(
+            actor=self.request.user, **serializer.validated_data
+        )

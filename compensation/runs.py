@@ -286,6 +286,9 @@ def _add(run, engagement, body, params, lines, problems, *, status, ai_use):
                 currency=fringe.currency,
                 fund=fringe.fund,
                 tier=fringe.as_dict()["tier"] or "",
+                flags=["needs_confirmation"]
+                if any(p.needs_confirmation for p in fringe.params)
+                else [],
                 parameters=[p.explain() for p in fringe.params],
                 covered=False,
             )
@@ -558,6 +561,26 @@ RULE_TITLES = {
     "iatse.pay.kit_rental_ai": "AI kit rental",
     "other_pay": "Negotiated pay",
 }
+
+
+@transaction.atomic
+def hold_resolve_and_rerun(*, actor, ai_use, decision, reason):
+    """Resolve a held use and, when an approved run covers its date, run that period again (its
+    approval posts the difference). Both or neither."""
+    from .services import hold_resolve
+
+    resolution = hold_resolve(actor=actor, ai_use=ai_use, decision=decision, reason=reason)
+    resolution.rerun_id = None
+    for run in runs_to_rerun(ai_use):
+        rerun = run_start(
+            actor=actor,
+            production=run.production,
+            period_from=run.period_from,
+            period_to=run.period_to,
+            due_date=run.due_date,
+        )
+        resolution.rerun_id = rerun.pk
+    return resolution
 
 
 def runs_to_rerun(ai_use) -> list[CompensationRun]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from consent import selectors as consent_selectors
@@ -98,17 +98,31 @@ def hold_resolutions(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
     return qs.filter(ai_use__in=consent_selectors.ai_uses(scope))
 
 
+def visible_exceptions(scope: Scope, run: CompensationRun) -> list[dict]:
+    """A run's exceptions as the caller may see them: all of them for the production's studio
+    staff, those of engagements under their guild's agreements for guild staff."""
+    if scope.superuser or run.production.studio_id in scope.studio_ids:
+        return run.exceptions
+    mine = set(
+        Engagement.objects.filter(
+            production_id=run.production_id, agreement__guild_id__in=scope.guild_ids
+        ).values_list("id", flat=True)
+    )
+    return [e for e in run.exceptions if e.get("engagement") in mine]
+
+
 # --- parameters -----------------------------------------------------------------------------
 
 
 def current_parameters() -> Parameters:
     """The shipped parameters with every loaded sheet over them, the latest loaded winning where
     sheets overlap. Rebuilt only when a sheet has been loaded since the last call."""
-    latest = RateSheet.objects.order_by("-id").values_list("id", flat=True).first()
+    # Count and highest id: a sheet committed late under a lower id still changes the key.
+    latest = tuple(RateSheet.objects.aggregate(n=Count("id"), top=Max("id")).values())
     cached = _parameters_cache.get("params")
     if cached is not None and _parameters_cache.get("latest") == latest:
         return cached
-    params = shipped().with_overrides(sheet_overrides()) if latest else shipped()
+    params = shipped().with_overrides(sheet_overrides()) if latest[0] else shipped()
     _parameters_cache.update(params=params, latest=latest)
     return params
 

@@ -107,18 +107,26 @@ def rate_sheet_load(
             code="rate_sheet_invalid",
             fields={"file": [f"{p} is not a {agreement.guild.code} parameter." for p in foreign]},
         )
+    end = agreement.effective_to
     outside = [
         o
         for o in overrides
         if o.effective_from < agreement.effective_from
-        or (agreement.effective_to and o.effective_from > agreement.effective_to)
+        or (end and (o.effective_from > end or o.until is None or o.until > end))
     ]
     if outside:
         raise DomainError(
-            f"{outside[0].parameter} from {outside[0].effective_from} is outside the term of "
-            f"{agreement.code}.",
+            f"{outside[0].parameter} from {outside[0].effective_from} until "
+            f"{outside[0].until or 'open'} is not inside the term of {agreement.code} "
+            f"({agreement.effective_from} – {end or 'open'}).",
             code="rate_sheet_invalid",
-            fields={"file": [f"{o.parameter} from {o.effective_from}" for o in outside]},
+            fields={
+                "file": [
+                    f"{o.parameter} from {o.effective_from} until {o.until or 'open'}: not "
+                    "inside the agreement's term"
+                    for o in outside
+                ]
+            },
         )
     try:
         Parameters(shipped().series, (*selectors.sheet_overrides(), *overrides))

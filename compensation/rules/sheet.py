@@ -76,9 +76,10 @@ def _row(row, tier, source, label, until) -> Override:
     if not parameter or len(parameter) > 120:
         raise ParameterFileError("`parameter` is required (at most 120 characters)")
     start = _date(row.get("from"), "from", required=True)
-    end = _date(row.get("until"), "until") or until
-    if end is not None and end < start:
+    given = _date(row.get("until"), "until")
+    if given is not None and given < start:
         raise ParameterFileError("`until` is before `from`")
+    end = given or until  # the term's end; a `from` after it is refused by the loader
     value = _value(row.get("value"))
     row_tier = (row.get("tier") or "").strip() or tier
     if row_tier not in TIERS:

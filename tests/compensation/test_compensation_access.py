@@ -607,11 +607,6 @@ def test_every_staff_caller_may_quote(world, role):
 # --- what a run shows a guild --------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RunSerializer shows guild staff the run's `exceptions` of every engagement of the "
-    "production (with engagement id and person name), not only those under their guild",
-)
 @pytest.mark.parametrize("role", GUILD_STAFF)
 def test_a_guild_sees_only_its_own_engagements_in_a_runs_exceptions(world, role):
     run = world.objects["runs"]["run_film"]

@@ -9,7 +9,6 @@ from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError
 from django.test import Client
 from django.urls import reverse
 
@@ -146,11 +145,6 @@ def test_a_lines_page_explains_it(world):
     assert "<code>sag.ph.rate.principal</code>" in html
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LineAdmin.explanation formats quantity and rate with Decimal.normalize(), which "
-    "turns 1300.000000 into '1.3E+3': the page reads '1 day × 1.3E+3 USD'",
-)
 def test_a_lines_formula_reads_as_plain_numbers(world):
     line = world.run.lines.get(rule="sag.pay.day")
     html = page(
@@ -189,15 +183,6 @@ def test_a_superuser_sees_a_runs_lines_and_a_sheets_values(world):
     assert "Rate sheet values" in html and "June 30, 2026" in html  # the value's `until`
 
 
-INLINE_BUG = (
-    "LineInline and RateSheetValueInline (ReadOnlyInline) keep Django's model-permission check "
-    "(has_view_permission → user.has_perm('compensation.view_…')), unlike the ScopedAdmin pages: "
-    "staff, who hold no model permissions, get the run's page without its lines and the "
-    "sheet's page without its values"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=INLINE_BUG)
 def test_a_runs_page_shows_its_lines_to_studio_staff(world):
     html = page(
         admin_client(world.maya),
@@ -207,7 +192,6 @@ def test_a_runs_page_shows_its_lines_to_studio_staff(world):
     assert "void" in html  # the voided use's lines are shown, not payable
 
 
-@pytest.mark.xfail(strict=True, reason=INLINE_BUG)
 def test_a_sheets_page_shows_its_values_to_staff(world):
     sheet = RateSheet.objects.get()
     html = page(
@@ -263,15 +247,6 @@ def test_guild_staff_cannot_import(world):
         {"file": SimpleUploadedFile("t.csv", b"engagement,date,first_call,dismissal\n")},
     )
     assert response.status_code == 403
-
-
-ADD_FORM_BUG = (
-    "the compensation admins' add forms (ServiceForm: the service records the object in clean()) "
-    "do not override save_model/save_related as consent.admin does: Django then calls "
-    "obj.save() (an UPDATE, refused on the append-only rate sheet and hold resolution tables) "
-    "and form.save_m2m(), which ServiceForm does not have, so every valid add is a 500 and "
-    "is rolled back"
-)
 
 
 def add_timecard(client, world, day="2025-08-06", meals="12:00-12:30"):
@@ -360,7 +335,6 @@ def test_studio_staff_cannot_load_a_sheet_in_the_admin(world):
     assert client.get(reverse("admin:compensation_ratesheet_add")).status_code == 403
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=ADD_FORM_BUG)
 def test_a_timecard_recorded_in_the_admin_goes_through_the_service(world):
     response = add_timecard(admin_client(world.maya), world)
     assert response.status_code == 302
@@ -369,7 +343,6 @@ def test_a_timecard_recorded_in_the_admin_goes_through_the_service(world):
     assert card.history.count() == 1 and card.history.get().history_user == world.maya
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=ADD_FORM_BUG)
 def test_a_run_started_in_the_admin_is_computed(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = add_run(admin_client(world.maya), world)
@@ -378,7 +351,6 @@ def test_a_run_started_in_the_admin_is_computed(world, django_capture_on_commit_
     assert run.status == "computed" and run.started_by == world.maya
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=ADD_FORM_BUG)
 def test_a_delivery_recorded_in_the_admin_goes_through_the_service(world):
     response = admin_client(world.maya).post(
         reverse("admin:compensation_wgadelivery_add"),
@@ -393,7 +365,6 @@ def test_a_delivery_recorded_in_the_admin_goes_through_the_service(world):
     assert WgaDelivery.objects.filter(work_type="treatment").count() == 1
 
 
-@pytest.mark.xfail(strict=True, raises=IntegrityError, reason=ADD_FORM_BUG)
 def test_a_hold_resolved_in_the_admin(world):
     use = record_violation(world.ann)
     response = admin_client(world.maya).post(
@@ -404,7 +375,6 @@ def test_a_hold_resolved_in_the_admin(world):
     assert HoldResolution.objects.filter(ai_use=use).exists()
 
 
-@pytest.mark.xfail(strict=True, raises=IntegrityError, reason=ADD_FORM_BUG)
 def test_guild_staff_load_a_sheet_in_the_admin(world):
     response = add_sheet(
         admin_client(world.sam),

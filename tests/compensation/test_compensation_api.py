@@ -361,7 +361,7 @@ INVALID_SHEETS = {
     "date after the agreement's term": (
         "rates.csv",
         "parameter,from,value\nsag.minimum.day_performer,2026-08-01,1300\n",
-        ["row 2"],  # its `until` defaults to the term's end, which is before its `from`
+        ["sag.minimum.day_performer from 2026-08-01"],
     ),
     "duplicate row": (
         "rates.csv",
@@ -412,12 +412,6 @@ def test_an_invalid_sheet_is_refused_whole_with_its_problems(world, case):
     assert ok(load_sheet(sam, CSV_SHEET), 201)["version"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rate_sheet_load checks only each value's `from` against the agreement's term: an "
-    "explicit `until` after the agreement ends is accepted, so a 2023-agreement sheet "
-    "overrides figures in the 2026 agreement's term",
-)
 def test_a_value_running_past_the_agreements_term_is_refused(world):
     text = "parameter,from,until,value\nsag.minimum.day_performer,2026-01-01,2027-12-31,1400\n"
     before = counts()
@@ -624,17 +618,7 @@ def test_a_delivery_is_recorded_and_corrected_with_history(world):
         ({"engagement": "ann"}, "engagement", "invalid"),  # not a writer
         ({"date": "2025-05-15"}, "date", "outside_engagement"),
         ({"work_type": "Screen Play!"}, "work_type", "invalid"),
-        pytest.param(
-            {"fee": "-1.00"},
-            "fee",
-            "invalid",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="a negative fee passes DeliverySerializer and is refused only by the "
-                "model's CheckConstraint in full_clean: 400 under `__all__` with 'Constraint "
-                "“delivery_fee_not_negative” is violated.', not naming `fee`",
-            ),
-        ),
+        ({"fee": "-1.00"}, "fee", "invalid"),
     ],
 )
 def test_an_invalid_delivery_is_a_400_and_writes_nothing(world, change, field, code):
@@ -1141,12 +1125,6 @@ def test_sheets_are_listed_in_a_run_that_uses_them(world, django_capture_on_comm
     assert json.dumps(day["parameters"])  # plain JSON
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runs._add stores fringe lines without flags: a P&H fringe computed with a T-tier "
-    "ceiling (television) has tier T but no needs_confirmation flag, so "
-    "GET lines/?flag=needs_confirmation misses it",
-)
 def test_a_fringe_of_weak_evidence_needs_confirmation(world, django_capture_on_commit_callbacks):
     world.film.kind, world.film.episode_minutes = "television", 60
     world.film.save()

@@ -327,12 +327,6 @@ def test_a_refused_sheet_keeps_no_row_and_no_version(world):
     assert load_sag_sheet(world).version == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HoldResolutionViewSet.perform_create records the resolution (hold_resolve commits on "
-    "its own) before run_start refuses the rerun with 409 run_in_progress: the refused request "
-    "leaves the resolution behind, and the period is never rerun for it",
-)
 def test_a_resolution_refused_because_a_run_is_in_progress_writes_nothing(
     world, django_capture_on_commit_callbacks
 ):
@@ -367,7 +361,7 @@ def test_a_resolution_refused_because_a_run_is_in_progress_writes_nothing(
 # --- the parameters in force -----------------------------------------------------------------
 
 
-def _sheet_row(world, pk, value, start=date(2025, 8, 1)):
+def _sheet_row(world, pk, value, start=date(2025, 8, 1), until=date(2026, 6, 30)):
     sheet = RateSheet.objects.create(
         pk=pk,
         agreement=world.ann.agreement,
@@ -385,7 +379,7 @@ def _sheet_row(world, pk, value, start=date(2025, 8, 1)):
         sheet=sheet,
         parameter="sag.minimum.day_performer",
         effective_from=start,
-        until=date(2026, 6, 30),
+        until=until,
         value=Decimal(value),
         tier="P",
         source="test",
@@ -405,14 +399,8 @@ def test_the_parameters_follow_each_loaded_sheet(world):
     assert _minimum_on(selectors.current_parameters()) == 1310
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="selectors.current_parameters caches the parameters by the highest sheet id only: a "
-    "sheet whose (lower) id was taken by a transaction that commits after a higher one is never "
-    "seen by a process that cached in between, until yet another sheet is loaded",
-)
 def test_a_sheet_committed_out_of_id_order_is_not_missed(world):
-    _sheet_row(world, 900002, "1300")  # committed first
+    _sheet_row(world, 900002, "1300", until=date(2025, 8, 31))  # committed first
     assert _minimum_on(selectors.current_parameters()) == 1300
     # An earlier load (a lower id) of a sheet for later dates, committed afterwards.
     _sheet_row(world, 900001, "1400", start=date(2025, 9, 1))
