@@ -3,46 +3,14 @@ append-only, like the journal (same triggers as migration 0006)."""
 
 from django.db import migrations
 
-TABLES = ["ledger_webhookdelivery", "ledger_webhookattempt"]
-
-
-def _pg(table):
-    return [
-        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-        f"FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();",
-        f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_append_only;",
-        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-        f"FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();",
-        f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_no_truncate;",
-    ]
-
-
-def _sqlite(table):
-    return [
-        f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} BEGIN "
-        f"SELECT RAISE(ABORT, 'append_only: {op} on {table} is refused'); END;"
-        for op in ("UPDATE", "DELETE")
-    ]
-
-
-def forwards(apps, schema_editor):
-    build = {"postgresql": _pg, "sqlite": _sqlite}[schema_editor.connection.vendor]
-    for table in TABLES:
-        for sql in build(table):
-            schema_editor.execute(sql, params=None)
-
-
-def backwards(apps, schema_editor):
-    for table in TABLES:
-        if schema_editor.connection.vendor == "postgresql":
-            statements = [f"DROP TRIGGER {table}_append_only ON {table};",
-                          f"DROP TRIGGER {table}_no_truncate ON {table};"]
-        else:
-            statements = [f"DROP TRIGGER {table}_no_update;", f"DROP TRIGGER {table}_no_delete;"]
-        for sql in statements:
-            schema_editor.execute(sql, params=None)
+from ledger.append_only import append_only
 
 
 class Migration(migrations.Migration):
     dependencies = [("ledger", "0007_webhooks")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [
+        append_only(
+            "ledger_webhookdelivery",
+            "ledger_webhookattempt",
+        )
+    ]

@@ -1,0 +1,44 @@
+"""The migration operation that makes tables append-only in the database itself: UPDATE and
+DELETE (and TRUNCATE on PostgreSQL) are refused by triggers, on PostgreSQL with the journal's
+`ledger_refuse_change()` (ledger migration 0006), on SQLite with RAISE(ABORT). Used by every
+app's migration for the records it relies upon."""
+
+from django.db import migrations
+
+
+def _create(vendor: str, table: str) -> list[str]:
+    if vendor == "postgresql":
+        return [
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();",
+            f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_append_only;",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();",
+            f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_no_truncate;",
+        ]
+    return [
+        f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} BEGIN "
+        f"SELECT RAISE(ABORT, 'append_only: {op} on {table} is refused'); END;"
+        for op in ("UPDATE", "DELETE")
+    ]
+
+
+def _drop(vendor: str, table: str) -> list[str]:
+    if vendor == "postgresql":
+        return [
+            f"DROP TRIGGER {table}_append_only ON {table};",
+            f"DROP TRIGGER {table}_no_truncate ON {table};",
+        ]
+    return [f"DROP TRIGGER {table}_no_update;", f"DROP TRIGGER {table}_no_delete;"]
+
+
+def append_only(*tables: str) -> migrations.RunPython:
+    def run(build):
+        def apply(apps, schema_editor):
+            for table in tables:
+                for sql in build(schema_editor.connection.vendor, table):
+                    schema_editor.execute(sql, params=None)
+
+        return apply
+
+    return migrations.RunPython(run(_create), run(_drop))
