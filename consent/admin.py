@@ -177,6 +177,7 @@ class ConsentAdmin(ScopedAdmin):
             "business_reason",
             "bargained_amount",
             "bargained_currency",
+            "named_in_disclosure",
             "evidence_link",
             "supersedes",
             "superseded_by_link",

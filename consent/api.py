@@ -24,6 +24,7 @@ from . import rules, selectors, services, whatif
 from .models import (
     GRANT_FIELDS,
     USE_FIELDS,
+    USE_FLAGS,
     AiUse,
     AlterationException,
     Capacity,
@@ -302,6 +303,7 @@ class AiUseSerializer(serializers.ModelSerializer):
             "displacing_prompts",
             "condition_of_employment",
             "material_handed_over",
+            "counted_toward_headcount",
             "status",
             "agreement",
             "consent",
@@ -588,6 +590,7 @@ class ConsentCheckSerializer(serializers.Serializer):
     displacing_prompts = serializers.BooleanField(required=False)
     condition_of_employment = serializers.BooleanField(required=False)
     material_handed_over = serializers.BooleanField(required=False)
+    counted_toward_headcount = serializers.BooleanField(required=False)
 
 
 class DecisionSerializer(serializers.Serializer):
@@ -622,7 +625,7 @@ class BatchResponseSerializer(serializers.Serializer):
 
 
 _CHECK_KEYS = set(ConsentCheckSerializer().fields)
-_FLAGS = services.USE_FLAGS
+_FLAGS = USE_FLAGS
 
 
 def _parse_check(item, where: str = "") -> selectors.CheckRequest:

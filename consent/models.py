@@ -70,6 +70,7 @@ GRANT_FIELDS = (
     "business_reason",
     "bargained_amount",
     "bargained_currency",
+    "named_in_disclosure",
     "supersedes",
 )
 # What a production records about one AI use; the decision is added when it is recorded.
@@ -88,6 +89,17 @@ USE_FIELDS = (
     "displacing_prompts",
     "condition_of_employment",
     "material_handed_over",
+    "counted_toward_headcount",
+)
+
+# The yes/no facts of a use that the consent check decides on.
+USE_FLAGS = (
+    "synthetic_source_person",
+    "company_required",
+    "displacing_prompts",
+    "condition_of_employment",
+    "material_handed_over",
+    "counted_toward_headcount",
 )
 
 
@@ -132,6 +144,11 @@ class Consent(models.Model):
         null=True, blank=True, help_text="For use in another production and ICDR use."
     )
     bargained_currency = currency_field()
+    named_in_disclosure = models.BooleanField(
+        default=False,
+        help_text="The person agreed to be named in the production's published AI disclosure "
+        "label; otherwise the label gives counts only.",
+    )
     evidence = models.FileField(upload_to=evidence_path, max_length=300)
     evidence_name = models.CharField(max_length=200)
     evidence_sha256 = models.CharField(max_length=64)
@@ -362,6 +379,11 @@ class AiUse(models.Model):
     displacing_prompts = models.BooleanField(default=False)
     condition_of_employment = models.BooleanField(default=False)
     material_handed_over = models.BooleanField(default=False)
+    counted_toward_headcount = models.BooleanField(
+        default=False,
+        help_text="A background actor's replica counted toward the production's required "
+        "background headcount (never allowed: sag.consent.background).",
+    )
     # The decision, made once when the use was recorded.
     status = models.CharField(max_length=10, choices=Status.choices)
     agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="ai_uses")

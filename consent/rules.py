@@ -169,6 +169,8 @@ class UseFacts:
     condition_of_employment: bool = False
     # AI-generated material handed to a writer (wga.disclosure).
     material_handed_over: bool = False
+    # A background actor's replica counted toward the required background headcount.
+    counted_toward_headcount: bool = False
 
     @property
     def end(self) -> datetime:
@@ -332,7 +334,13 @@ def _check_sag(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
         return None
     if ctx.person is not None and ctx.person.category == "background" and use.kind != "training":
         rule = "sag.consent.background"
-        if verdict.failed and relied is None:
+        if use.counted_toward_headcount:
+            verdict.fail(
+                rule,
+                "A background actor's replica never counts toward the required background "
+                "headcount; this use was counted.",
+            )
+        elif verdict.failed and relied is None:
             verdict.fail(rule, "A background actor's replica needs consent like a principal's.")
         else:
             verdict.ok(rule, "A background actor's replica never counts toward headcount.")

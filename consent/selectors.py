@@ -13,7 +13,15 @@ from ledger.errors import DomainError, NotFound
 from ledger.models import Agreement, Classification, Engagement, Membership, Person, Production
 
 from . import rules
-from .models import AiUse, Consent, ConsentEvent, StrikePeriod, UnionNotice, WgaDisclosure
+from .models import (
+    USE_FLAGS,
+    AiUse,
+    Consent,
+    ConsentEvent,
+    StrikePeriod,
+    UnionNotice,
+    WgaDisclosure,
+)
 
 # --- scope ----------------------------------------------------------------------------------
 # Studio staff see their productions' records; guild staff those under their guild's agreements;
@@ -362,3 +370,23 @@ def uses_affected_by(consent: Consent, *, after: datetime) -> QuerySet:
     return AiUse.objects.filter(consent=consent).filter(
         Q(starts_at__gte=after) | Q(ends_at__gte=after)
     )
+
+
+def recheck(uses) -> list["rules.Decision | DomainError"]:
+    """The decision the check makes now, on today's facts, for recorded uses: a revocation,
+    suspension or strike recorded after a use can take away the consent it was allowed on."""
+    requests = [
+        CheckRequest(
+            person_id=use.person_id,
+            production_id=use.production_id,
+            use=dict(
+                kind=use.kind,
+                at=use.starts_at,
+                until=use.ends_at,
+                alteration_exception=use.alteration_exception or None,
+                **{flag: getattr(use, flag) for flag in USE_FLAGS},
+            ),
+        )
+        for use in uses
+    ]
+    return check_many(Scope(superuser=True), requests)

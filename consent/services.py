@@ -13,7 +13,15 @@ from ledger.models import Agreement, Person, Production, ProductionAgreement
 
 from . import rules, selectors
 from .evidence import evidence_digest
-from .models import AiUse, Consent, ConsentEvent, StrikePeriod, UnionNotice, WgaDisclosure
+from .models import (
+    USE_FLAGS,
+    AiUse,
+    Consent,
+    ConsentEvent,
+    StrikePeriod,
+    UnionNotice,
+    WgaDisclosure,
+)
 
 
 def _save(obj, *, actor):
@@ -225,15 +233,6 @@ def strike_period_update(*, actor, strike: StrikePeriod, **fields) -> StrikePeri
 @transaction.atomic
 def wga_disclosure_record(*, actor, **fields) -> WgaDisclosure:
     return _save(WgaDisclosure(recorded_by=actor, **fields), actor=actor)
-
-
-USE_FLAGS = (
-    "synthetic_source_person",
-    "company_required",
-    "displacing_prompts",
-    "condition_of_employment",
-    "material_handed_over",
-)
 
 
 @transaction.atomic

@@ -49,6 +49,7 @@ _USE = {
     "displacing_prompts",
     "condition_of_employment",
     "material_handed_over",
+    "counted_toward_headcount",
 }
 _CONSENT = {
     "id",
@@ -101,6 +102,7 @@ def decide(scenario: dict) -> rules.Decision:
                 "displacing_prompts",
                 "condition_of_employment",
                 "material_handed_over",
+                "counted_toward_headcount",
             )
         },
     )

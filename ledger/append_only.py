@@ -42,3 +42,25 @@ def append_only(*tables: str) -> migrations.RunPython:
         return apply
 
     return migrations.RunPython(run(_create), run(_drop))
+
+
+def _recreate_on_sqlite(vendor: str, table: str) -> list[str]:
+    if vendor == "postgresql":
+        return []  # ALTER TABLE keeps the table, and its triggers, on PostgreSQL
+    return [
+        sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS")
+        for sql in _create(vendor, table)
+    ]
+
+
+def append_only_again(*tables: str) -> migrations.RunPython:
+    """After a schema change of append-only tables: SQLite applies most changes by building a
+    new table and dropping the old one, which drops the old table's triggers; this puts them
+    back (and does nothing on PostgreSQL)."""
+
+    def apply(apps, schema_editor):
+        for table in tables:
+            for sql in _recreate_on_sqlite(schema_editor.connection.vendor, table):
+                schema_editor.execute(sql, params=None)
+
+    return migrations.RunPython(apply, migrations.RunPython.noop)

@@ -26,9 +26,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "simple_history",
+    "django_celery_beat",
     "ledger",
     "consent",
     "compensation",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -139,10 +141,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Schedules live in the database, editable in the admin (django-celery-beat). Run exactly one
+# beat per environment: two would send every scheduled report twice (the report tasks are
+# idempotent, but the duplicate work is waste).
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # The PDF renderer and its font subsetter log every step at INFO.
+    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
 }

@@ -1,0 +1,198 @@
+"""Compliance reports, who receives them, and the production's AI disclosure label.
+
+A report is stored once, as the canonical JSON of what it found and the SHA-256 of that JSON, and
+never edited (append-only in the database, migration 0002): what a guild or a studio was told on
+a date stays what it was told. Its HTML page, CSV and PDF are rendered from the stored JSON, so
+every format says the same thing. A scheduled report is unique per scope and period, so a
+schedule that fires twice, or a task that runs twice, stores and sends one report.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from ledger.audit import AuditedManager, history
+from ledger.models import Guild, Production, Studio
+
+
+class ScopeKind(models.TextChoices):
+    PRODUCTION = "production"
+    STUDIO = "studio"
+    GUILD = "guild"
+
+
+class Report(models.Model):
+    class Origin(models.TextChoices):
+        SCHEDULED = "scheduled"
+        ON_DEMAND = "on_demand", "on demand"
+
+    scope_kind = models.CharField(max_length=10, choices=ScopeKind.choices)
+    scope_key = models.CharField(
+        max_length=60, editable=False, help_text="e.g. production:12, studio:3, guild:wga."
+    )
+    production = models.ForeignKey(
+        Production, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+    )
+    studio = models.ForeignKey(
+        Studio,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+        help_text="For a production report, the production's studio.",
+    )
+    guild = models.ForeignKey(
+        Guild, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+    )
+    period_from = models.DateField()
+    period_to = models.DateField()
+    origin = models.CharField(max_length=10, choices=Origin.choices)
+    generated_at = models.DateTimeField()
+    content = models.TextField(help_text="The report as canonical JSON (sorted keys, no spaces).")
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the content, hex.")
+    counts = models.JSONField(default=dict, help_text="{section: count}, for lists.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-generated_at", "-id"]
+        indexes = [models.Index(fields=["scope_key", "period_to"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope_key", "period_from", "period_to"],
+                condition=Q(origin="scheduled"),
+                name="report_scheduled_once_per_scope_and_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_to__gte=F("period_from")),
+                name="report_period_ordered",
+                violation_error_message="The period cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(scope_kind="production", production__isnull=False)
+                | Q(scope_kind="studio", studio__isnull=False, production__isnull=True)
+                | Q(scope_kind="guild", guild__isnull=False, studio__isnull=True),
+                name="report_scope_named",
+            ),
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="report_sha256_hex"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Compliance report, {self.scope_label}, {self.period_from} to {self.period_to}"
+
+    @property
+    def scope_label(self) -> str:
+        target = {
+            ScopeKind.PRODUCTION: self.production,
+            ScopeKind.STUDIO: self.studio,
+            ScopeKind.GUILD: self.guild,
+        }[self.scope_kind]
+        return f"{self.scope_kind} {target}"
+
+
+class ReportDelivery(models.Model):
+    """A report e-mailed to one recipient, once."""
+
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="deliveries")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "report deliveries"
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "user"], name="report_delivered_once"),
+        ]
+
+    def __str__(self):
+        return f"Report #{self.report_id} to {self.email}"
+
+
+class Subscription(models.Model):
+    """Who receives reports by e-mail: studio staff for a studio (its studio report and the
+    weekly report of each of its productions), guild staff for their guild (the monthly guild
+    report). Only a user still on that studio's or guild's staff receives anything."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscriptions"
+    )
+    studio = models.ForeignKey(
+        Studio, on_delete=models.CASCADE, null=True, blank=True, related_name="subscriptions"
+    )
+    guild = models.ForeignKey(
+        Guild, on_delete=models.CASCADE, null=True, blank=True, related_name="subscriptions"
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditedManager()
+    history = history()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(studio__isnull=False, guild__isnull=True)
+                | Q(studio__isnull=True, guild__isnull=False),
+                name="subscription_studio_or_guild",
+                violation_error_message="Subscribe to a studio or to a guild.",
+            ),
+            models.UniqueConstraint(fields=["user", "studio"], name="subscription_once_per_studio"),
+            models.UniqueConstraint(fields=["user", "guild"], name="subscription_once_per_guild"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} receives reports of {self.studio or self.guild}"
+
+
+class DisclosureLabel(models.Model):
+    """Whether the studio publishes the production's AI disclosure label (off by default), and
+    the unguessable address it is published at."""
+
+    production = models.OneToOneField(
+        Production, on_delete=models.CASCADE, related_name="disclosure_label"
+    )
+    published = models.BooleanField(default=False)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    objects = AuditedManager()
+    history = history()
+
+    def __str__(self):
+        state = "published" if self.published else "not published"
+        return f"AI disclosure label of {self.production} ({state})"
+
+
+class ReceiptDelivery(models.Model):
+    """A consent receipt e-mailed to the person: which record, to which address, by whom."""
+
+    consent = models.ForeignKey(
+        "consent.Consent", on_delete=models.PROTECT, related_name="receipt_deliveries"
+    )
+    event = models.ForeignKey(
+        "consent.ConsentEvent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="receipt_deliveries",
+        help_text="Empty: the receipt of the grant itself.",
+    )
+    email = models.EmailField()
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "receipt deliveries"
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self):
+        return f"Receipt of consent #{self.consent_id} to {self.email}"

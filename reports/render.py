@@ -1,0 +1,89 @@
+"""A stored report in each of its formats. HTML (the admin page) and PDF come from the same
+template (`reports/compliance_body.html`); the CSV and the JSON carry every row. The HTML and the
+PDF show the first ROW_LIMIT rows of a section and say how many more the CSV and JSON hold: a
+studio's report can find thousands of rows, and a PDF of them all would not be read."""
+
+import csv
+import io
+import json
+
+from django.template.loader import render_to_string
+
+from .models import Report
+
+ROW_LIMIT = 200
+CSV_COLUMNS = (
+    "section",
+    "rule",
+    "object",
+    "id",
+    "production",
+    "person",
+    "date",
+    "detail",
+    "count",
+    "amount",
+    "currency",
+)
+
+
+def content(report: Report) -> dict:
+    return json.loads(report.content)
+
+
+def context(report: Report) -> dict:
+    data = content(report)
+    sections = []
+    for section in data["sections"]:
+        rows = section["rows"]
+        sections.append(
+            {**section, "shown": rows[:ROW_LIMIT], "more": max(0, len(rows) - ROW_LIMIT)}
+        )
+    return {"report": report, "data": data, "sections": sections, "ledger": data["ledger"]}
+
+
+def html(report: Report) -> str:
+    """A standalone HTML document (what the PDF is printed from)."""
+    return render_to_string("reports/compliance.html", context(report))
+
+
+def pdf(report: Report) -> bytes:
+    from weasyprint import HTML  # imported here: loading Pango costs a second
+
+    return HTML(string=html(report)).write_pdf()
+
+
+def csv_text(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for section in content(report)["sections"]:
+        for row in section["rows"]:
+            writer.writerow([section["key"], *(row[c] for c in CSV_COLUMNS[1:])])
+    return out.getvalue()
+
+
+def file_name(report: Report, extension: str) -> str:
+    scope = report.scope_key.replace(":", "-")
+    return f"compliance-{scope}-{report.period_from}-{report.period_to}-{report.pk}.{extension}"
+
+
+def email_text(report: Report) -> str:
+    data = content(report)
+    lines = [
+        f"Compliance report: {data['scope']['label']}",
+        f"Period {report.period_from} to {report.period_to}, made "
+        f"{report.generated_at:%Y-%m-%d %H:%M} UTC.",
+        "",
+    ]
+    lines += [f"{s['count']:>7}  {s['title']}" for s in data["sections"]]
+    chain = data["ledger"]
+    lines += [
+        "",
+        f"Ledger chain: {'intact' if chain['intact'] else 'BROKEN'}, head #{chain['head_seq']} "
+        f"{chain['head_hash']}",
+        f"Report SHA-256: {report.sha256}",
+        "",
+        "The PDF is attached; the CSV and JSON are in Guild Ledger.",
+    ]
+    return "\n".join(lines)

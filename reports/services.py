@@ -1,0 +1,214 @@
+"""Writes of the reporting layer: store a report (once per scope and period when scheduled),
+send it to its subscribers (once per recipient), subscribe, publish a label, send a receipt."""
+
+import hashlib
+import json
+import logging
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ledger.access import Scope
+from ledger.errors import DomainError, NotFound
+from ledger.models import GuildStaff, Production, StudioStaff
+
+from . import compliance, render
+from .models import (
+    DisclosureLabel,
+    ReceiptDelivery,
+    Report,
+    ReportDelivery,
+    ScopeKind,
+    Subscription,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def canonical_json(content: dict) -> str:
+    """The one serialisation that is stored and hashed: sorted keys, no insignificant spaces."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def report_generate(
+    *,
+    target: compliance.Target,
+    period_from: date,
+    period_to: date,
+    origin: str,
+    actor,
+    as_of: datetime | None = None,
+) -> tuple[Report, bool]:
+    """Build and store a compliance report. A scheduled report exists once per scope and
+    period: asking again returns the stored one and `created` False."""
+    if period_to < period_from:
+        raise DomainError(
+            "The period cannot end before it starts.", fields={"period_to": "Before period_from."}
+        )
+    scheduled = origin == Report.Origin.SCHEDULED
+    if scheduled and (existing := _scheduled(target, period_from, period_to)) is not None:
+        return existing, False
+    as_of = as_of or timezone.now()
+    content = compliance.build(target, period_from, period_to, as_of)
+    text = canonical_json(content)
+    report = Report(
+        scope_kind=target.kind,
+        scope_key=target.key,
+        production=target.production,
+        studio=target.studio,
+        guild=target.guild,
+        period_from=period_from,
+        period_to=period_to,
+        origin=origin,
+        generated_at=as_of,
+        content=text,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        counts={s["key"]: s["count"] for s in content["sections"]},
+        requested_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        # Another run of the same schedule stored it first.
+        if scheduled and (existing := _scheduled(target, period_from, period_to)) is not None:
+            return existing, False
+        raise
+    return report, True
+
+
+def _scheduled(target, period_from, period_to) -> Report | None:
+    return Report.objects.filter(
+        scope_key=target.key,
+        period_from=period_from,
+        period_to=period_to,
+        origin=Report.Origin.SCHEDULED,
+    ).first()
+
+
+def recipients(report: Report) -> list:
+    """Active subscribers still on the staff of the report's studio (production and studio
+    reports) or guild (guild reports), with an e-mail address."""
+    if report.scope_kind == ScopeKind.GUILD:
+        subs = Subscription.objects.filter(guild=report.guild)
+        staff = GuildStaff.objects.filter(guild=report.guild).values("user_id")
+    else:
+        subs = Subscription.objects.filter(studio=report.studio)
+        staff = StudioStaff.objects.filter(studio=report.studio).values("user_id")
+    subs = subs.filter(active=True, user__is_active=True).exclude(user__email="")
+    subs = subs.filter(Q(user__is_superuser=True) | Q(user_id__in=staff))
+    return [s.user for s in subs.select_related("user").order_by("user_id")]
+
+
+def report_deliver(*, report: Report) -> list[ReportDelivery]:
+    """E-mail the report, PDF attached, to each recipient it has not yet been sent to. A
+    recipient is recorded after the message is handed to the mail server, so a crash in
+    between sends that one message again on the next run, never none."""
+    sent_to = set(report.deliveries.values_list("user_id", flat=True))
+    pending = [user for user in recipients(report) if user.pk not in sent_to]
+    if not pending:
+        return []
+    pdf = render.pdf(report)
+    deliveries = []
+    for user in pending:
+        message = EmailMessage(
+            subject=f"Guild Ledger: {report}",
+            body=render.email_text(report),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[user.email],
+        )
+        message.attach(render.file_name(report, "pdf"), pdf, "application/pdf")
+        message.send()
+        deliveries.append(
+            ReportDelivery.objects.create(
+                report=report, user=user, email=user.email, sent_at=timezone.now()
+            )
+        )
+    return deliveries
+
+
+def report_run(*, target, period_from, period_to, origin, actor) -> tuple[Report, bool]:
+    """Store the report and send it to its subscribers (what a schedule does)."""
+    report, created = report_generate(
+        target=target, period_from=period_from, period_to=period_to, origin=origin, actor=actor
+    )
+    report_deliver(report=report)
+    return report, created
+
+
+def active_productions():
+    return Production.objects.exclude(status__in=["completed", "cancelled"]).select_related(
+        "studio"
+    )
+
+
+@transaction.atomic
+def subscription_set(*, actor, user, studio=None, guild=None, active: bool = True) -> Subscription:
+    """Subscribe `user` to a studio's or a guild's reports (or stop with active=False). Only
+    that studio's or guild's staff may receive its reports."""
+    if (studio is None) == (guild is None):
+        raise DomainError("Subscribe to a studio or to a guild.", fields={"studio": "One of two."})
+    allowed = user.is_superuser or (
+        StudioStaff.objects.filter(user=user, studio=studio).exists()
+        if studio
+        else GuildStaff.objects.filter(user=user, guild=guild).exists()
+    )
+    if not allowed:
+        raise DomainError(
+            f"{user} is not on the staff of {studio or guild}.",
+            code="not_staff",
+            fields={"user": "Not on that staff."},
+        )
+    sub = Subscription.objects.select_for_update().filter(user=user, studio=studio, guild=guild)
+    sub = sub.first() or Subscription(user=user, studio=studio, guild=guild)
+    if sub.pk and sub.active == active:
+        return sub
+    sub.active = active
+    sub._history_user = actor
+    sub.full_clean()
+    sub.save()
+    return sub
+
+
+@transaction.atomic
+def label_publish(*, actor, scope: Scope, production: Production, published: bool):
+    """Publish or withdraw the production's AI disclosure label (studio staff only)."""
+    if not scope.can_write_studio(production.studio_id):
+        raise NotFound("No such production.")
+    label, _ = DisclosureLabel.objects.select_for_update().get_or_create(production=production)
+    if label.published == published:
+        return label
+    label.published = published
+    label._history_user = actor
+    label.save()
+    return label
+
+
+def receipt_send(*, actor, consent, event=None, email: str = "") -> ReceiptDelivery:
+    """E-mail a consent receipt (JSON and PDF) to the person, or to `email`."""
+    from . import receipts
+
+    to = email or consent.person.email
+    if not to:
+        raise DomainError(
+            f"{consent.person} has no e-mail address on record; give one.",
+            code="no_email",
+            fields={"email": "Required: the person has no e-mail address."},
+        )
+    receipt = receipts.receipt(consent, event)
+    message = EmailMessage(
+        subject=f"Your consent receipt: {receipt['record_id']}",
+        body=receipts.summary_text(receipt),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+    )
+    message.attach(f"{receipt['record_id']}.pdf", receipts.pdf(receipt), "application/pdf")
+    message.attach(f"{receipt['record_id']}.json", receipts.json_bytes(receipt), "application/json")
+    message.send()
+    return ReceiptDelivery.objects.create(
+        consent=consent, event=event, email=to, sent_by=actor, sent_at=timezone.now()
+    )
