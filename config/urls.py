@@ -9,9 +9,11 @@ urlpatterns = [
     path("api/v1/", include("ledger.urls")),
     path("api/v1/", include("consent.urls")),
     path("api/v1/compensation/", include("compensation.urls")),
+    path("api/v1/", include("reports.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("health/", health, name="health"),
+    path("disclosure/", include("reports.public_urls")),
 ]
 
 handler400 = "ledger.errors.handler400"

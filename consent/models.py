@@ -390,8 +390,8 @@ class AiUse(models.Model):
     consent = models.ForeignKey(
         Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="uses"
     )
-    rules = models.JSONField(default=list)
-    reasons = models.JSONField(default=list)
+    rules = models.JSONField(default=list, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -174,11 +174,25 @@ class _Context:
 
     def current_lines(self) -> QuerySet:
         qs = CompensationLine.objects.filter(
-            run__status__in=CURRENT_RUNS, date__gte=self.period_from, date__lte=self.period_to
+            run__in=current_runs(), date__gte=self.period_from, date__lte=self.period_to
         )
         return self.target.narrow(
             compensation_selectors.lines(self.scope, qs), "run__production"
         ).select_related("run__production")
+
+
+def current_runs() -> QuerySet:
+    """Computed or approved runs with no later computed or approved run of the same production
+    and period: an approved run stays approved when a rerun of its period (after a released
+    hold or a new rate sheet) is approved, and only the latest says what is owed."""
+    later = CompensationRun.objects.filter(
+        production_id=OuterRef("production_id"),
+        period_from=OuterRef("period_from"),
+        period_to=OuterRef("period_to"),
+        status__in=CURRENT_RUNS,
+        id__gt=OuterRef("id"),
+    )
+    return CompensationRun.objects.filter(status__in=CURRENT_RUNS).filter(~Exists(later))
 
 
 def _row(rule, obj, pk, production, person, on, detail, *, count=1, amount=None, currency=""):
@@ -194,6 +208,10 @@ def _row(rule, obj, pk, production, person, on, detail, *, count=1, amount=None,
         "amount": money_str(round_money(Decimal(amount))) if amount is not None else "",
         "currency": currency if amount is not None else "",
     }
+
+
+def _days(delta: timedelta) -> str:
+    return f"{delta.days} day{'s' if delta.days != 1 else ''}"
 
 
 def _section(key: str, title: str, rules: str, rows: list[dict]) -> dict:
@@ -255,7 +273,6 @@ def _consents_expiring(ctx: _Context) -> list[dict]:
         )
         if status not in ("granted", "suspended"):
             continue
-        days = (consent.term_to - today).days
         rows.append(
             _row(
                 "consent.term",
@@ -265,7 +282,7 @@ def _consents_expiring(ctx: _Context) -> list[dict]:
                 consent.person.name,
                 consent.term_to,
                 f"{consent.kind.replace('_', ' ')} consent ({status}) ends on {consent.term_to}, "
-                f"in {days} day{'s' if days != 1 else ''}.",
+                f"in {_days(consent.term_to - today)}.",
             )
         )
     return rows
@@ -389,8 +406,7 @@ def _overdue_payables(ctx: _Context) -> list[dict]:
             p.person.name,
             p.due_date,
             f"{p.description}: {money_str(p.due_amount)} {p.currency} of "
-            f"{money_str(p.owed_amount)} still due, {(ctx.as_of.date() - p.due_date).days} days "
-            "late.",
+            f"{money_str(p.owed_amount)} still due, {_days(ctx.as_of.date() - p.due_date)} late.",
             amount=p.due_amount,
             currency=p.currency,
         )
@@ -403,10 +419,10 @@ def _grouped_lines(qs: QuerySet, detail) -> list[dict]:
     people, for how much."""
     groups = (
         qs.order_by()
-        .values("run__production__title", "rule", "tier", "currency")
+        .values("run__production_id", "run__production__title", "rule", "tier", "currency")
         .annotate(lines=Count("id"), people=Count("engagement__person", distinct=True))
         .annotate(total=Sum("amount"))
-        .order_by("run__production__title", "rule", "tier", "currency")
+        .order_by("run__production__title", "run__production_id", "rule", "tier", "currency")
     )
     return [
         _row(
@@ -441,9 +457,7 @@ def _needs_confirmation(ctx: _Context) -> list[dict]:
 def _rate_missing(ctx: _Context) -> list[dict]:
     runs = compensation_selectors.runs(
         ctx.scope,
-        CompensationRun.objects.filter(
-            status__in=CURRENT_RUNS, period_from__lte=ctx.period_to, period_to__gte=ctx.period_from
-        ),
+        current_runs().filter(period_from__lte=ctx.period_to, period_to__gte=ctx.period_from),
     )
     rows = []
     for run in ctx.target.narrow(runs).order_by("period_from", "id"):

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from consent.models import Consent
 from ledger.audit import AuditedManager, history
 from ledger.models import Guild, Production, Studio
 
@@ -196,3 +197,11 @@ class ReceiptDelivery(models.Model):
 
     def __str__(self):
         return f"Receipt of consent #{self.consent_id} to {self.email}"
+
+
+class ConsentReceipt(Consent):
+    """Consents seen from the reporting side: the admin's list of receipts to download or send."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "consent receipt"

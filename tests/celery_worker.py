@@ -19,7 +19,14 @@ closed and keeps it in its global pool group, so the next use of the same broker
 Each worker consumes its own queue (`gl-test-<random>`, also its exchange and routing key), and
 the test process publishes to it: test runs sharing a broker at the same time (two checkouts, CI
 and a developer) cannot take each other's tasks, whose run ids name rows of another database. The
-queue is deleted when the worker stops."""
+queue is deleted when the worker stops.
+
+`running_beat(broker_url)` starts `celery -A config beat` with the database scheduler
+(django-celery-beat) as a subprocess on the same test database and broker. It sends what the
+PeriodicTask rows say, to the queue each row names: a test that wants beat's messages to reach
+its worker sets the row's `queue`, `exchange` and `routing_key` to the worker's queue. Beat
+writes `last_run_at` and `total_run_count` back to the rows only every few minutes and when it
+stops (`running_beat` stops it with SIGTERM, which syncs them first)."""
 
 import os
 import subprocess
@@ -80,6 +87,21 @@ class Worker:
                     f"{self.output()}"
                 )
             time.sleep(0.3)
+
+
+@dataclass
+class Beat:
+    process: subprocess.Popen
+    log_path: str
+
+    def output(self) -> str:
+        with open(self.log_path, encoding="utf-8", errors="replace") as log:
+            return log.read()
+
+    def assert_alive(self):
+        assert self.process.poll() is None, (
+            f"Celery beat exited ({self.process.returncode}):\n{self.output()}"
+        )
 
 
 def reset_broker_state(app=celery_app):
@@ -153,6 +175,46 @@ def running_worker(broker_url: str):
             celery_app.conf.update(previous)
             reset_broker_state()
             os.unlink(log.name)
+
+
+@contextmanager
+def running_beat(broker_url: str, *, max_interval: int = 1, loglevel: str = "WARNING"):
+    """Run `celery beat` with the database scheduler, waking at least every `max_interval`
+    seconds to notice due schedules and edited rows. Its pid file, schedule file and output live
+    in a temporary directory, removed when it stops."""
+    assert connection.vendor == "postgresql", "Beat needs the PostgreSQL test database."
+    with tempfile.TemporaryDirectory(prefix="gl-test-beat-") as directory:
+        log_path = os.path.join(directory, "beat.log")
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "--scheduler",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+            "--loglevel",
+            loglevel,
+            "--max-interval",
+            str(max_interval),
+            "--pidfile",
+            os.path.join(directory, "beat.pid"),
+            "--schedule",
+            os.path.join(directory, "beat-schedule"),
+        ]
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=settings.BASE_DIR,
+                env=worker_env(CELERY_BROKER_URL=broker_url),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            yield Beat(process, log_path)
+        finally:
+            _stop(process)
 
 
 def _stop(process: subprocess.Popen):

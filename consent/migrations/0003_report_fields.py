@@ -43,5 +43,25 @@ class Migration(migrations.Migration):
                 help_text="The person agreed to be named in the production's published AI disclosure label; otherwise the label gives counts only.",
             ),
         ),
+        migrations.AlterField(
+            model_name="aiuse",
+            name="reasons",
+            field=models.JSONField(blank=True, default=list),
+        ),
+        migrations.AlterField(
+            model_name="aiuse",
+            name="rules",
+            field=models.JSONField(blank=True, default=list),
+        ),
+        migrations.AlterField(
+            model_name="historicalaiuse",
+            name="reasons",
+            field=models.JSONField(blank=True, default=list),
+        ),
+        migrations.AlterField(
+            model_name="historicalaiuse",
+            name="rules",
+            field=models.JSONField(blank=True, default=list),
+        ),
         append_only_again("consent_consent", "consent_aiuse"),
     ]

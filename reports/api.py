@@ -1,0 +1,348 @@
+"""The reporting API: compliance reports (list, JSON, PDF, CSV, run now), consent receipts, the
+production's AI disclosure label, and the caller's own report subscriptions."""
+
+import django_filters
+from django.http import HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from consent import selectors as consent_selectors
+from consent.models import Consent, ConsentEvent
+from ledger import access
+from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
+from ledger.api_common import IdFilter, ScopedViewSet
+from ledger.errors import DomainError, NotFound
+from ledger.models import Guild, Production, Studio
+
+from . import label, receipts, render, selectors, services
+from .compliance import Target
+from .models import DisclosureLabel, ReceiptDelivery, Report, Subscription
+
+PDF = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)}
+
+
+def _forbidden(message):
+    return DomainError(message, code="permission_denied", status_code=status.HTTP_403_FORBIDDEN)
+
+
+def _file(body, content_type: str, name: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# --- compliance reports ---------------------------------------------------------------------
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    guild = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    scope = serializers.CharField(source="scope_label", read_only=True)
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "scope_kind",
+            "scope_key",
+            "scope",
+            "production",
+            "studio",
+            "guild",
+            "period_from",
+            "period_to",
+            "origin",
+            "generated_at",
+            "sha256",
+            "counts",
+            "links",
+        ]
+        read_only_fields = fields
+
+    def get_links(self, report) -> dict[str, str]:
+        return {
+            kind: reverse(f"report-{kind}", args=[report.pk]) for kind in ("detail", "pdf", "csv")
+        }
+
+
+class ReportDetailSerializer(ReportSerializer):
+    content = serializers.SerializerMethodField(
+        help_text="The stored report: scope, period, generated_at, sections (key, title, rules, "
+        "count, totals, rows) and the ledger chain's verification."
+    )
+
+    class Meta(ReportSerializer.Meta):
+        fields = [*ReportSerializer.Meta.fields, "content"]
+        read_only_fields = fields
+
+    def get_content(self, report) -> dict:
+        return render.content(report)
+
+
+class ReportRunSerializer(serializers.Serializer):
+    production = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    studio = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    guild = serializers.SlugField(required=False, help_text="sag-aftra, wga or iatse.")
+    period_from = serializers.DateField()
+    period_to = serializers.DateField()
+    send = serializers.BooleanField(
+        default=False, help_text="Also e-mail it to the scope's subscribers."
+    )
+
+    def validate(self, attrs):
+        named = [key for key in ("production", "studio", "guild") if key in attrs]
+        if len(named) != 1:
+            raise serializers.ValidationError(
+                {"production": "Name exactly one of production, studio or guild."}
+            )
+        if attrs["period_to"] < attrs["period_from"]:
+            raise serializers.ValidationError(
+                {"period_to": "The period cannot end before it starts."}
+            )
+        attrs["target"] = self._target(named[0], attrs.pop(named[0]))
+        return attrs
+
+    def _target(self, kind: str, value) -> Target:
+        scope = request_scope(self.context["request"])
+        model, lookup = {
+            "production": (Production.objects.select_related("studio"), "pk"),
+            "studio": (Studio.objects.all(), "pk"),
+            "guild": (Guild.objects.all(), "code"),
+        }[kind]
+        obj = model.filter(**{lookup: value}).first()
+        if obj is None or not selectors.may_run(scope, Target.of(obj)):
+            raise NotFound(f"No such {kind} whose report you may run.", fields={kind: "Not found."})
+        return Target.of(obj)
+
+
+class ReportFilter(django_filters.FilterSet):
+    production = IdFilter(field_name="production_id")
+    studio = IdFilter(field_name="studio_id")
+    guild = django_filters.CharFilter(field_name="guild__code")
+    period_to_after = django_filters.DateFilter(field_name="period_to", lookup_expr="gte")
+    period_to_before = django_filters.DateFilter(field_name="period_to", lookup_expr="lte")
+
+    class Meta:
+        model = Report
+        fields = ["scope_kind", "origin"]
+
+
+class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Stored compliance reports, newest first. Guild staff see their guild's reports; studio
+    staff the reports of their studios and productions. A report is never changed: its
+    `sha256` is the SHA-256 of the stored JSON content."""
+
+    queryset = Report.objects.all()
+    serializer_class = ReportSerializer
+    filterset_class = ReportFilter
+    permission_classes = [ReadForAnyStaff]  # guild staff run their guild's reports too
+    scope_queryset = staticmethod(selectors.reports)
+
+    def get_serializer_class(self):
+        return ReportDetailSerializer if self.action == "retrieve" else ReportSerializer
+
+    @extend_schema(request=ReportRunSerializer, responses={201: ReportDetailSerializer})
+    def create(self, request):
+        """Run a report now (studio staff for their studios and productions, guild staff for
+        their guild), optionally sending it to the subscribers."""
+        body = ReportRunSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        report, _ = services.report_generate(
+            target=data["target"],
+            period_from=data["period_from"],
+            period_to=data["period_to"],
+            origin=Report.Origin.ON_DEMAND,
+            actor=request.user,
+        )
+        if data["send"]:
+            services.report_deliver(report=report)
+        return Response(ReportDetailSerializer(report).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=PDF)
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        report = self.get_object()
+        return _file(render.pdf(report), "application/pdf", render.file_name(report, "pdf"))
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)})
+    @action(detail=True, methods=["get"])
+    def csv(self, request, pk=None):
+        """Every row of every section: section, rule, object, id, production, person, date,
+        detail, count, amount, currency."""
+        report = self.get_object()
+        return _file(render.csv_text(report), "text/csv", render.file_name(report, "csv"))
+
+
+# --- consent receipts -----------------------------------------------------------------------
+
+
+class ReceiptSendSerializer(serializers.Serializer):
+    event = serializers.IntegerField(
+        required=False, allow_null=True, help_text="A revocation or suspension; empty: the grant."
+    )
+    email = serializers.EmailField(
+        required=False, allow_blank=True, help_text="Default: the person's address on record."
+    )
+
+
+class ReceiptDeliverySerializer(serializers.ModelSerializer):
+    sent_by = serializers.CharField(source="sent_by.username", read_only=True)
+
+    class Meta:
+        model = ReceiptDelivery
+        fields = ["id", "consent", "event", "email", "sent_by", "sent_at"]
+        read_only_fields = fields
+
+
+EVENT_PARAM = OpenApiParameter(
+    "event", int, description="The revocation, suspension or resumption; omit for the grant."
+)
+
+
+class ReceiptViewSet(viewsets.GenericViewSet):
+    """Consent receipts for the person, after ISO/IEC TS 27560: the grant and each revocation,
+    suspension and resumption, with the evidence hash and the ledger chain position. `{id}` is
+    the consent's id."""
+
+    queryset = Consent.objects.select_related("person", "production__studio", "agreement")
+    permission_classes = [StaffOnly]
+    serializer_class = ReceiptSendSerializer
+
+    def get_queryset(self):
+        return consent_selectors.consents(request_scope(self.request), super().get_queryset())
+
+    def _event(self, consent, value):
+        if value in (None, ""):
+            return None
+        try:
+            return consent.events.get(pk=int(value))
+        except (ValueError, TypeError, OverflowError, ConsentEvent.DoesNotExist):
+            raise NotFound(
+                "No such event of this consent.", fields={"event": "Not found."}
+            ) from None
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def retrieve(self, request, pk=None):
+        """The grant's receipt, then one per event, in order."""
+        consent = self.get_object()
+        return Response({"consent": consent.pk, "receipts": receipts.receipts_for(consent)})
+
+    @extend_schema(parameters=[EVENT_PARAM], responses=PDF)
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        consent = self.get_object()
+        receipt = receipts.receipt(consent, self._event(consent, request.query_params.get("event")))
+        return _file(receipts.pdf(receipt), "application/pdf", f"{receipt['record_id']}.pdf")
+
+    @extend_schema(request=ReceiptSendSerializer, responses={201: ReceiptDeliverySerializer})
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        """E-mail the receipt, PDF and JSON attached, to the person (the production's studio
+        staff)."""
+        consent = self.get_object()
+        if not request_scope(request).can_write_studio(consent.production.studio_id):
+            raise _forbidden("Only the production's studio staff send its receipts.")
+        body = ReceiptSendSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        delivery = services.receipt_send(
+            actor=request.user,
+            consent=consent,
+            event=self._event(consent, body.validated_data.get("event")),
+            email=body.validated_data.get("email", ""),
+        )
+        return Response(ReceiptDeliverySerializer(delivery).data, status=status.HTTP_201_CREATED)
+
+
+# --- the AI disclosure label ----------------------------------------------------------------
+
+
+class LabelSerializer(serializers.Serializer):
+    production = serializers.IntegerField(read_only=True)
+    published = serializers.BooleanField()
+    public_url = serializers.CharField(read_only=True, allow_null=True)
+    content = serializers.DictField(read_only=True)
+
+
+class LabelViewSet(viewsets.GenericViewSet):
+    """The production's AI disclosure label as it would be published (`{id}`: the production).
+    Studio staff publish it (`PATCH {"published": true}`); off by default. When published it is
+    public, without login, at `public_url`."""
+
+    queryset = Production.objects.select_related("studio")
+    permission_classes = [StaffOnly]
+    serializer_class = LabelSerializer
+
+    def get_queryset(self):
+        return access.productions(request_scope(self.request), super().get_queryset())
+
+    def _body(self, production) -> dict:
+        state = DisclosureLabel.objects.filter(production=production).first()
+        published = bool(state and state.published)
+        url = reverse("disclosure-label", args=[state.public_id]) if published else None
+        return {
+            "production": production.pk,
+            "published": published,
+            "public_url": self.request.build_absolute_uri(url) if url else None,
+            "content": label.content(production),
+        }
+
+    @extend_schema(responses={200: LabelSerializer})
+    def retrieve(self, request, pk=None):
+        return Response(self._body(self.get_object()))
+
+    @extend_schema(request=LabelSerializer, responses={200: LabelSerializer})
+    def partial_update(self, request, pk=None):
+        production = self.get_object()
+        body = LabelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.label_publish(
+            actor=request.user,
+            scope=request_scope(request),
+            production=production,
+            published=body.validated_data["published"],
+        )
+        return Response(self._body(production))
+
+
+# --- subscriptions --------------------------------------------------------------------------
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    studio = serializers.PrimaryKeyRelatedField(
+        queryset=Studio.objects.all(), required=False, allow_null=True
+    )
+    guild = serializers.SlugRelatedField(
+        slug_field="code", queryset=Guild.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Subscription
+        fields = ["id", "studio", "guild", "active", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class SubscriptionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """The caller's own report subscriptions: studio staff to their studios (the studio's and
+    its productions' reports), guild staff to their guild (the monthly guild report). POST
+    subscribes, or with `active: false` stops."""
+
+    queryset = Subscription.objects.select_related("studio", "guild")
+    serializer_class = SubscriptionSerializer
+    permission_classes = [ReadForAnyStaff]
+
+    def get_queryset(self):
+        return super().get_queryset().filter(user=self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.subscription_set(
+            actor=self.request.user,
+            user=self.request.user,
+            studio=serializer.validated_data.get("studio"),
+            guild=serializer.validated_data.get("guild"),
+            active=serializer.validated_data.get("active", True),
+        )

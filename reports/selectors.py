@@ -1,0 +1,33 @@
+"""Who sees which reports: guild staff their guild's reports, studio staff the reports of their
+studios and of their productions; payroll keys none."""
+
+from django.db.models import Q, QuerySet
+
+from ledger.access import Scope
+
+from .models import Report, ScopeKind
+
+
+def reports(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+    qs = (Report.objects.all() if qs is None else qs).select_related(
+        "production", "studio", "guild"
+    )
+    if scope.superuser:
+        return qs
+    if scope.payroll_key is not None:
+        return qs.none()
+    return qs.filter(
+        Q(scope_kind__in=[ScopeKind.PRODUCTION, ScopeKind.STUDIO], studio_id__in=scope.studio_ids)
+        | Q(scope_kind=ScopeKind.GUILD, guild_id__in=scope.guild_ids)
+    )
+
+
+def may_run(scope: Scope, target) -> bool:
+    """Studio staff run their studios' and productions' reports; guild staff their guild's."""
+    if scope.payroll_key is not None:
+        return False
+    if scope.superuser:
+        return True
+    if target.kind == ScopeKind.GUILD:
+        return target.guild.pk in scope.guild_ids
+    return target.studio.pk in scope.studio_ids
