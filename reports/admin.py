@@ -6,6 +6,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -231,7 +232,7 @@ class SubscriptionAdmin(ScopedAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         scope = _scope(request)
         if db_field.name == "user" and not request.user.is_superuser:
-            kwargs["queryset"] = type(request.user).objects.filter(pk=request.user.pk)
+            kwargs["queryset"] = get_user_model().objects.filter(pk=request.user.pk)
             kwargs["initial"] = request.user.pk
         elif db_field.name == "studio" and not scope.superuser:
             kwargs["queryset"] = Studio.objects.filter(id__in=scope.studio_ids)
