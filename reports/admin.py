@@ -43,12 +43,6 @@ class ReadOnlyAdmin(ScopedAdmin):
         return False
 
 
-def _file(body, content_type, name):
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
 class RunReportForm(forms.Form):
     production = forms.ModelChoiceField(queryset=Production.objects.none(), required=False)
     studio = forms.ModelChoiceField(queryset=Studio.objects.none(), required=False)
@@ -145,11 +139,15 @@ class ReportAdmin(ReadOnlyAdmin):
 
     def pdf_view(self, request, object_id):
         report = self._report(request, object_id)
-        return _file(render.pdf(report), "application/pdf", render.file_name(report, "pdf"))
+        return render.attachment(
+            render.pdf(report), "application/pdf", render.file_name(report, "pdf")
+        )
 
     def csv_view(self, request, object_id):
         report = self._report(request, object_id)
-        return _file(render.csv_text(report), "text/csv", render.file_name(report, "csv"))
+        return render.attachment(
+            render.csv_text(report), "text/csv", render.file_name(report, "csv")
+        )
 
     def json_view(self, request, object_id):
         report = self._report(request, object_id)
@@ -303,7 +301,9 @@ class ConsentReceiptAdmin(ReadOnlyAdmin):
     def pdf_view(self, request, object_id):
         consent, event = self._consent_and_event(request, object_id)
         receipt = receipts.receipt(consent, event)
-        return _file(receipts.pdf(receipt), "application/pdf", f"{receipt['record_id']}.pdf")
+        return render.attachment(
+            receipts.pdf(receipt), "application/pdf", f"{receipt['record_id']}.pdf"
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         consent, _ = self._consent_and_event(request, object_id)

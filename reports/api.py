@@ -2,7 +2,6 @@
 production's AI disclosure label, and the caller's own report subscriptions."""
 
 import django_filters
-from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -27,12 +26,6 @@ PDF = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)}
 
 def _forbidden(message):
     return DomainError(message, code="permission_denied", status_code=status.HTTP_403_FORBIDDEN)
-
-
-def _file(body, content_type: str, name: str) -> HttpResponse:
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
 
 
 # --- compliance reports ---------------------------------------------------------------------
@@ -167,7 +160,9 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None):
         report = self.get_object()
-        return _file(render.pdf(report), "application/pdf", render.file_name(report, "pdf"))
+        return render.attachment(
+            render.pdf(report), "application/pdf", render.file_name(report, "pdf")
+        )
 
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)})
     @action(detail=True, methods=["get"])
@@ -175,7 +170,9 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         """Every row of every section: section, rule, object, id, production, person, date,
         detail, count, amount, currency."""
         report = self.get_object()
-        return _file(render.csv_text(report), "text/csv", render.file_name(report, "csv"))
+        return render.attachment(
+            render.csv_text(report), "text/csv", render.file_name(report, "csv")
+        )
 
 
 # --- consent receipts -----------------------------------------------------------------------
@@ -237,7 +234,9 @@ class ReceiptViewSet(viewsets.GenericViewSet):
     def pdf(self, request, pk=None):
         consent = self.get_object()
         receipt = receipts.receipt(consent, self._event(consent, request.query_params.get("event")))
-        return _file(receipts.pdf(receipt), "application/pdf", f"{receipt['record_id']}.pdf")
+        return render.attachment(
+            receipts.pdf(receipt), "application/pdf", f"{receipt['record_id']}.pdf"
+        )
 
     @extend_schema(request=ReceiptSendSerializer, responses={201: ReceiptDeliverySerializer})
     @action(detail=True, methods=["post"])

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 
 from .models import Report
@@ -87,3 +88,10 @@ def email_text(report: Report) -> str:
         "The PDF is attached; the CSV and JSON are in Guild Ledger.",
     ]
     return "\n".join(lines)
+
+
+def attachment(body, content_type: str, name: str) -> HttpResponse:
+    """A download of `body` under `name` (the API's and the admin's)."""
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
