@@ -23,7 +23,7 @@ from ledger import chain
 from ledger.journal import JournalTransaction
 from ledger.money import money_str
 
-from .services import canonical_json
+from .render import canonical_json
 
 SCHEMA = "guild-ledger consent receipt, after ISO/IEC TS 27560"
 

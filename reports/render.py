@@ -28,6 +28,11 @@ CSV_COLUMNS = (
 )
 
 
+def canonical_json(content: dict) -> str:
+    """The one serialisation that is stored and hashed: sorted keys, no insignificant spaces."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def content(report: Report) -> dict:
     return json.loads(report.content)
 

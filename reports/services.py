@@ -2,7 +2,6 @@
 send it to its subscribers (once per recipient), subscribe, publish a label, send a receipt."""
 
 import hashlib
-import json
 import logging
 from datetime import date, datetime
 
@@ -16,7 +15,7 @@ from ledger.access import Scope
 from ledger.errors import DomainError, NotFound
 from ledger.models import GuildStaff, Production, StudioStaff
 
-from . import compliance, render
+from . import compliance, receipts, render
 from .models import (
     DisclosureLabel,
     ReceiptDelivery,
@@ -25,13 +24,9 @@ from .models import (
     ScopeKind,
     Subscription,
 )
+from .render import canonical_json
 
 logger = logging.getLogger(__name__)
-
-
-def canonical_json(content: dict) -> str:
-    """The one serialisation that is stored and hashed: sorted keys, no insignificant spaces."""
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def report_generate(
@@ -190,8 +185,6 @@ def label_publish(*, actor, scope: Scope, production: Production, published: boo
 
 def receipt_send(*, actor, consent, event=None, email: str = "") -> ReceiptDelivery:
     """E-mail a consent receipt (JSON and PDF) to the person, or to `email`."""
-    from . import receipts
-
     to = email or consent.person.email
     if not to:
         raise DomainError(

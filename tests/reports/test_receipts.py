@@ -21,7 +21,8 @@ from ledger import chain
 from ledger.errors import DomainError
 from reports import receipts
 from reports.models import ReceiptDelivery
-from reports.services import canonical_json, receipt_send
+from reports.render import canonical_json
+from reports.services import receipt_send
 from tests.factories import (
     SPECIFIC,
     EngagementFactory,
