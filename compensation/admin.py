@@ -2,17 +2,20 @@
 
 Rate sheets are loaded from an uploaded file and never edited. Timecards and WGA deliveries are
 recorded or corrected through their services, and imported from CSV (the whole file or nothing).
-A run is started from a form and approved by an action; its page shows the exceptions and every
-line, and a line's page shows its explanation as a breakdown: rule, quantity × rate, and each
-parameter value used with its tier and source."""
+A run is started from a form and approved by an action or its page's "Approve run" button; its
+page shows the exceptions and every line, and once approved links to the payables and payments
+of its production. A line's page shows its explanation as a breakdown: rule, quantity × rate,
+and each parameter value used with its tier and source."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 
 from consent.admin import badge
 from consent.models import AiUse
@@ -26,6 +29,7 @@ from .models import (
     CompensationLine,
     CompensationRun,
     EngagementTerms,
+    EvidenceTier,
     HoldResolution,
     RateSheet,
     RateSheetValue,
@@ -458,6 +462,7 @@ class RunAdmin(ServiceSaved, ScopedAdmin):
         "approved_by",
         "approved_at",
         "task_id",
+        "dispatched_at",
     ]
 
     def has_change_permission(self, request, obj=None):
@@ -515,21 +520,73 @@ class RunAdmin(ServiceSaved, ScopedAdmin):
 
     @admin.action(description="Approve: post the selected computed runs to the ledger")
     def approve_selected(self, request, queryset):
-        scope = _scope(request)
         for run in queryset:
-            if not scope.can_write_studio(run.production.studio_id):
-                self.message_user(
-                    request, f"Run #{run.pk}: only its studio's staff approve it.", messages.ERROR
-                )
-                continue
-            try:
-                runs.run_approve(actor=request.user, run=run)
-            except DomainError as error:
-                self.message_user(request, f"Run #{run.pk}: {error.message}", messages.ERROR)
-            else:
-                self.message_user(
-                    request, f"Run #{run.pk} is approved and posted.", messages.SUCCESS
-                )
+            self._approve(request, run)
+
+    def _approve(self, request, run) -> bool:
+        if not _scope(request).can_write_studio(run.production.studio_id):
+            self.message_user(
+                request, f"Run #{run.pk}: only its studio's staff approve it.", messages.ERROR
+            )
+            return False
+        try:
+            runs.run_approve(actor=request.user, run=run)
+        except DomainError as error:
+            self.message_user(request, f"Run #{run.pk}: {error.message}", messages.ERROR)
+            return False
+        self.message_user(request, f"Run #{run.pk} is approved and posted.", messages.SUCCESS)
+        return True
+
+    # The run's page: an "Approve run" button while it waits for approval, and once approved,
+    # links to the payables and payments of its production.
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/approve/",
+                self.admin_site.admin_view(require_POST(self.approve_view)),
+                name="compensation_compensationrun_approve",
+            ),
+            *super().get_urls(),
+        ]
+
+    def approve_view(self, request, object_id):
+        run = self.get_object(request, object_id)
+        if run is None:
+            raise Http404
+        self._approve(request, run)
+        return redirect(reverse("admin:compensation_compensationrun_change", args=[run.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = self.get_object(request, object_id)
+        context = {**(self._run_tools(request, run) if run else {}), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, context)
+
+    def _run_tools(self, request, run) -> dict:
+        if run.status == CompensationRun.Status.APPROVED:
+            return {
+                "payables_url": reverse("admin:ledger_payable_changelist")
+                + f"?production__id__exact={run.production_id}",
+                "payments_url": reverse("admin:ledger_payment_changelist")
+                + f"?payable__production__id__exact={run.production_id}",
+            }
+        return {
+            "can_approve": run.status == CompensationRun.Status.COMPUTED
+            and _scope(request).can_write_studio(run.production.studio_id)
+        }
+
+
+class LineTierFilter(admin.SimpleListFilter):
+    """The evidence tiers, from the list of tiers rather than from the lines themselves."""
+
+    title = "tier"
+    parameter_name = "tier"
+
+    def lookups(self, request, model_admin):
+        return EvidenceTier
+
+    def queryset(self, request, queryset):
+        return queryset.filter(tier=self.value()) if self.value() else queryset
 
 
 @admin.register(CompensationLine)
@@ -548,9 +605,11 @@ class LineAdmin(ScopedAdmin):
         "currency",
         "tier",
     ]
-    list_filter = ["status", "kind", "rule", "tier"]
+    # No "rule" filter: its choices would be a SELECT DISTINCT over every line in scope on each
+    # page view; a rule id is found with the search box instead.
+    list_filter = ["status", "kind", LineTierFilter]
     search_fields = ["engagement__person__legal_name", "rule"]
-    list_select_related = ["run", "engagement__person", "engagement__production"]
+    list_select_related = ["run__production", "engagement__person", "engagement__production"]
     scope_queryset = staticmethod(selectors.lines)
     fields = ["run", "engagement", "ai_use", "status_badge", "explanation"]
     readonly_fields = fields

@@ -2,13 +2,18 @@
 
 Consents are recorded through a form that calls `consent_grant` (with the evidence upload) and are
 never edited afterwards; their page shows a status badge, the evidence download with its SHA-256,
-and the events. Revoke, suspend and resume are actions with a reason. The AI-use register lists
-violations first, per production."""
+and the events. Revoke, suspend and resume are actions with a reason; a consent's page also links
+to its revoke form (admin_revoke), which shows the uses it takes away. The AI-use register lists
+violations first, per production; recording a use opens its page with the decision."""
+
+from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -16,10 +21,11 @@ from django.utils.html import format_html
 
 from ledger import access
 from ledger.admin import ScopedAdmin, ServiceForm
+from ledger.admin_pagination import InScopeRelatedFilter
 from ledger.errors import DomainError
 from ledger.models import Production
 
-from . import selectors, services
+from . import admin_revoke, selectors, services
 from .models import (
     GRANT_FIELDS,
     USE_FIELDS,
@@ -43,9 +49,11 @@ BADGE_COLOURS = {
 
 
 def badge(status: str, colour: str | None = None):
+    # `badge badge-<status>` names the status for pages and browser tests alike.
     return format_html(
-        '<span class="gl-badge" style="background:{};color:#fff;padding:2px 8px;'
+        '<span class="gl-badge badge badge-{}" style="background:{};color:#fff;padding:2px 8px;'
         'border-radius:10px;font-weight:600;white-space:nowrap">{}</span>',
+        status,
         colour or BADGE_COLOURS.get(status, "#495057"),
         status,
     )
@@ -102,6 +110,24 @@ class EventForm(forms.Form):
     )
 
 
+class ExpiringFilter(admin.SimpleListFilter):
+    """Consents in force whose term ends within so many days (the dashboard links here)."""
+
+    title = "term ending"
+    parameter_name = "expiring"
+
+    def lookups(self, request, model_admin):
+        return [("30", "within 30 days"), ("90", "within 90 days")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not (value and value.isdigit() and int(value) <= 3660):
+            return queryset
+        return selectors.consents_expiring(
+            queryset, now=timezone.now(), within=timedelta(days=int(value))
+        )
+
+
 @admin.register(Consent)
 class ConsentAdmin(ScopedAdmin):
     list_display = [
@@ -116,10 +142,11 @@ class ConsentAdmin(ScopedAdmin):
         "instrument",
     ]
     list_filter = [
-        ("production", admin.RelatedOnlyFieldListFilter),
+        ("production", InScopeRelatedFilter),
         "kind",
         "agreement",
         "instrument",
+        ExpiringFilter,
     ]
     search_fields = [
         "person__legal_name",
@@ -233,8 +260,16 @@ class ConsentAdmin(ScopedAdmin):
         url = reverse("admin:consent_consent_change", args=[successor.pk])
         return format_html('<a href="{}">consent #{}</a>', url, successor.pk)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        consent = self.get_object(request, object_id)
+        context = {**(extra_context or {})}
+        if consent is not None:
+            context["revoke_link"] = admin_revoke.revoke_link(request, consent)
+        return super().change_view(request, object_id, form_url, context)
+
     def get_urls(self):
         return [
+            *admin_revoke.revoke_urls(self),
             path(
                 "<path:object_id>/evidence/",
                 self.admin_site.admin_view(self.evidence_view),
@@ -339,6 +374,24 @@ class StatusFirst(admin.SimpleListFilter):
         return queryset.filter(status=self.value()) if self.value() else queryset
 
 
+class WhenFilter(admin.SimpleListFilter):
+    """Planned uses (starting after now) or uses already started: a planned violation is a
+    consent still to obtain (the dashboard's pending consents)."""
+
+    title = "when"
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [("planned", "planned (not started)"), ("started", "started")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "planned":
+            return queryset.filter(starts_at__gt=timezone.now())
+        if self.value() == "started":
+            return queryset.filter(starts_at__lte=timezone.now())
+        return queryset
+
+
 @admin.register(AiUse)
 class AiUseAdmin(ScopedAdmin):
     """The AI-use register: violations first, then the most recent uses."""
@@ -353,14 +406,20 @@ class AiUseAdmin(ScopedAdmin):
         "consent",
         "rule_ids",
     ]
-    list_filter = [("production", admin.RelatedOnlyFieldListFilter), StatusFirst, "kind"]
+    list_filter = [
+        ("production", InScopeRelatedFilter),
+        StatusFirst,
+        WhenFilter,
+        "kind",
+    ]
     search_fields = [
         "person__legal_name",
         "person__professional_name",
         "production__title",
         "description",
     ]
-    list_select_related = ["person", "production", "consent"]
+    # The consent column prints the consent's person and production.
+    list_select_related = ["person", "production", "consent__person", "consent__production"]
     scope_queryset = staticmethod(selectors.ai_uses)
     fields = list(USE_FIELDS)
     decision_fields = [
@@ -401,12 +460,19 @@ class AiUseAdmin(ScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         level = messages.SUCCESS if obj.status == AiUse.Status.ALLOWED else messages.WARNING
+        relied = f" under consent #{obj.consent_id}" if obj.consent_id else ""
         self.message_user(
             request,
-            f"Recorded as {obj.status}: {', '.join(obj.rules) or 'no rule applies'}. "
+            f"Recorded as {obj.status}{relied}: {', '.join(obj.rules) or 'no rule applies'}. "
             + " ".join(obj.reasons),
             level,
         )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The decision is why a use is recorded here: open the use's page, which shows it.
+        if "_addanother" in request.POST or IS_POPUP_VAR in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        return redirect(reverse("admin:consent_aiuse_change", args=[obj.pk]))
 
     def save_related(self, request, form, formsets, change):
         pass

@@ -2,10 +2,10 @@
 decides on, loaded in a fixed number of queries however many checks are asked at once."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from ledger import access
 from ledger.access import Scope
@@ -109,6 +109,18 @@ def _has_successor(consent: Consent) -> bool:
         return consent.superseded_by is not None
     except Consent.superseded_by.RelatedObjectDoesNotExist:
         return False
+
+
+def consents_expiring(qs: QuerySet, *, now: datetime, within) -> QuerySet:
+    """Consents in force (granted or suspended, as consent_status says) whose term ends between
+    today and `within` (a timedelta) from today: neither superseded nor revoked by `now`."""
+    revoked = ConsentEvent.objects.filter(
+        consent_id=OuterRef("pk"), kind=ConsentEvent.Kind.REVOKED, effective_at__lte=now
+    )
+    today = now.date()
+    return qs.filter(
+        term_to__gte=today, term_to__lte=today + within, superseded_by__isnull=True
+    ).filter(~Exists(revoked))
 
 
 # --- facts for the check --------------------------------------------------------------------
@@ -375,18 +387,59 @@ def uses_affected_by(consent: Consent, *, after: datetime) -> QuerySet:
 def recheck(uses) -> list["rules.Decision | DomainError"]:
     """The decision the check makes now, on today's facts, for recorded uses: a revocation,
     suspension or strike recorded after a use can take away the consent it was allowed on."""
-    requests = [
-        CheckRequest(
-            person_id=use.person_id,
-            production_id=use.production_id,
-            use=dict(
-                kind=use.kind,
-                at=use.starts_at,
-                until=use.ends_at,
-                alteration_exception=use.alteration_exception or None,
-                **{flag: getattr(use, flag) for flag in USE_FLAGS},
-            ),
-        )
-        for use in uses
+    return check_many(Scope(superuser=True), [_recheck_request(use) for use in uses])
+
+
+def _recheck_request(use: AiUse) -> CheckRequest:
+    return CheckRequest(
+        person_id=use.person_id,
+        production_id=use.production_id,
+        use=dict(
+            kind=use.kind,
+            at=use.starts_at,
+            until=use.ends_at,
+            alteration_exception=use.alteration_exception or None,
+            **{flag: getattr(use, flag) for flag in USE_FLAGS},
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class UncoveredUse:
+    """A recorded use a revocation leaves without consent, and why (the check's rule ids)."""
+
+    use: AiUse
+    rules: tuple
+    reasons: tuple
+
+
+def revocation_impact(consent: Consent, *, at: datetime) -> list[UncoveredUse]:
+    """The recorded uses that rely on `consent`, dated at or after `at`, which the consent check
+    does not allow once the consent is revoked from `at`: decided on today's facts with the
+    revocation added, so it answers the same before the revocation is confirmed and after."""
+    uses = list(
+        uses_affected_by(consent, after=at)
+        .select_related("person", "production")
+        .order_by("starts_at", "pk")
+    )
+    facts = facts_for(Scope(superuser=True), [_recheck_request(use) for use in uses])
+    out = []
+    for use, found in zip(uses, facts, strict=True):
+        try:
+            if isinstance(found, DomainError):
+                raise found
+            decision = _decide(_revoked_from(found, consent.pk, at))
+        except DomainError as refusal:
+            out.append(UncoveredUse(use, (refusal.code,), (refusal.message,)))
+            continue
+        if not decision.allowed:
+            out.append(UncoveredUse(use, tuple(decision.rules), tuple(decision.reasons)))
+    return out
+
+
+def _revoked_from(facts: CheckFacts, consent_id: int, at: datetime) -> CheckFacts:
+    consents = [
+        replace(c, revoked_at=min(c.revoked_at or at, at)) if c.id == consent_id else c
+        for c in facts.kwargs["consents"]
     ]
-    return check_many(Scope(superuser=True), requests)
+    return CheckFacts(agreement=facts.agreement, kwargs={**facts.kwargs, "consents": consents})

@@ -5,9 +5,11 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 
 from . import access, journal_selectors, journal_services
 from .admin import ScopedAdminMixin, SuperuserOnlyAdmin
+from .admin_pagination import InScopeRelatedFilter
 from .chain_verify import verify_chain
 from .errors import DomainError
 from .journal import JournalTransaction, Payable, Payment, Posting
@@ -46,7 +48,7 @@ class PostingInline(admin.TabularInline):
 @admin.register(JournalTransaction)
 class JournalTransactionAdmin(ReadOnlyJournalAdmin):
     list_display = ["seq", "kind", "studio", "description", "effective_date", "created_at", "actor"]
-    list_filter = ["kind", ("studio", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["kind", ("studio", InScopeRelatedFilter)]
     search_fields = ["description", "source_id"]
     list_select_related = ["studio", "actor"]
     readonly_fields = [f.name for f in JournalTransaction._meta.fields]
@@ -128,6 +130,27 @@ class JournalTransactionAdmin(ReadOnlyJournalAdmin):
         return TemplateResponse(request, "admin/ledger/balances.html", context)
 
 
+class StandingFilter(admin.SimpleListFilter):
+    """Payables by what their postings say: something still due, past due with something still
+    due (the compliance report's overdue payables), or something paid."""
+
+    title = "standing"
+    parameter_name = "standing"
+
+    def lookups(self, request, model_admin):
+        return [("open", "still due"), ("overdue", "overdue"), ("paid", "partly or fully paid")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "open":
+            return queryset.filter(due_amount__gt=0)
+        if value == "overdue":
+            return queryset.filter(due_amount__gt=0, due_date__lt=timezone.now().date())
+        if value == "paid":
+            return queryset.filter(paid_amount__gt=0)
+        return queryset
+
+
 @admin.register(Payable)
 class PayableAdmin(ReadOnlyJournalAdmin):
     list_display = [
@@ -142,7 +165,12 @@ class PayableAdmin(ReadOnlyJournalAdmin):
         "currency",
         "due_date",
     ]
-    list_filter = [("production", admin.RelatedOnlyFieldListFilter), "currency", "rule"]
+    list_filter = [
+        ("production", InScopeRelatedFilter),
+        "currency",
+        StandingFilter,
+        "rule",
+    ]
     search_fields = ["person__legal_name", "person__professional_name", "description", "rule"]
     list_select_related = ["person", "production"]
     readonly_fields = [f.name for f in Payable._meta.fields]
@@ -169,6 +197,8 @@ class PayableAdmin(ReadOnlyJournalAdmin):
 class PaymentAdmin(ReadOnlyJournalAdmin):
     list_display = ["id", "payable", "amount", "currency", "paid_at", "payroll_reference", "client"]
     search_fields = ["payroll_reference"]
+    # By production: a compensation run's page links to the payments of its production.
+    list_filter = [("payable__production", InScopeRelatedFilter)]
     list_select_related = ["payable"]
     readonly_fields = [f.name for f in Payment._meta.fields]
     scope_queryset = staticmethod(lambda scope, qs: journal_selectors.scoped_payments(scope))

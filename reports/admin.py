@@ -1,6 +1,7 @@
 """The reporting admin: stored reports (the HTML page, PDF, CSV and JSON; run one now), who
-receives them, what was sent, consent receipts to download or send, and the disclosure label.
-The report schedules are django-celery-beat's own admin pages (Periodic tasks)."""
+receives them, what was sent, consent receipts to download or send, the disclosure label, and
+flags for follow-up. The report schedules are django-celery-beat's own admin pages (Periodic
+tasks). The dashboard above the app list is `templates/admin/index.html` (reports.dashboard)."""
 
 import json
 
@@ -8,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -16,15 +18,17 @@ from django.utils.html import format_html
 
 from consent import selectors as consent_selectors
 from ledger import access
-from ledger.admin import ScopedAdmin, _scope
+from ledger.admin import ScopedAdmin, ServiceForm, _scope
 from ledger.errors import DomainError
 from ledger.models import Guild, Production, Studio
 
 from . import label, receipts, render, selectors, services
 from .compliance import Target
 from .models import (
+    FLAG_TARGETS,
     ConsentReceipt,
     DisclosureLabel,
+    Flag,
     ReceiptDelivery,
     Report,
     ReportDelivery,
@@ -191,7 +195,7 @@ class ReportAdmin(ReadOnlyAdmin):
 @admin.register(ReportDelivery)
 class ReportDeliveryAdmin(ReadOnlyAdmin):
     list_display = ["report", "email", "user", "sent_at"]
-    list_select_related = ["report", "user"]
+    list_select_related = ["report__production", "report__studio", "report__guild", "user"]
 
     @staticmethod
     def scope_queryset(scope, qs):
@@ -203,6 +207,7 @@ class SubscriptionAdmin(ScopedAdmin):
     """Each staff user manages their own subscriptions; administrators everyone's."""
 
     list_display = ["user", "studio", "guild", "active", "created_at"]
+    list_select_related = ["user", "studio", "guild"]  # studio and guild may be empty
     list_filter = ["active"]
     fields = ["user", "studio", "guild", "active"]
 
@@ -330,7 +335,7 @@ class ConsentReceiptAdmin(ReadOnlyAdmin):
 @admin.register(ReceiptDelivery)
 class ReceiptDeliveryAdmin(ReadOnlyAdmin):
     list_display = ["consent", "event", "email", "sent_by", "sent_at"]
-    list_select_related = ["consent", "event", "sent_by"]
+    list_select_related = ["consent__person", "consent__production", "event", "sent_by"]
 
     @staticmethod
     def scope_queryset(scope, qs):
@@ -398,3 +403,199 @@ class DisclosureLabelAdmin(ScopedAdmin):
 
 def label_preview(production) -> str:
     return json.dumps(label.content(production), indent=2, ensure_ascii=False)
+
+
+# --- flags for follow-up ----------------------------------------------------------------------
+
+TARGET_PAGES = {
+    "production": "admin:ledger_production_change",
+    "consent": "admin:consent_consent_change",
+    "ai_use": "admin:consent_aiuse_change",
+    "line": "admin:compensation_compensationline_change",
+}
+
+
+class FlagAddForm(ServiceForm):
+    """Raise a flag: the target comes from the link that opened the form (hidden fields)."""
+
+    class Meta:
+        model = Flag
+        fields = [*FLAG_TARGETS, "note"]
+        widgets = {
+            **{name: forms.HiddenInput for name in FLAG_TARGETS},
+            "note": forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        }
+
+    def record(self, data):
+        targets = [data[name] for name in FLAG_TARGETS if data.get(name)]
+        if len(targets) != 1:
+            raise DomainError(
+                "Open the production, consent, AI use or compensation line to flag, and use its "
+                "“Flag for follow-up” link."
+            )
+        return services.flag_raise(
+            actor=self.request.user,
+            scope=_scope(self.request),
+            target=targets[0],
+            note=data.get("note", ""),
+        )
+
+
+class FlagResolveForm(ServiceForm):
+    class Meta:
+        model = Flag
+        fields = ["resolution_note"]
+        labels = {"resolution_note": "Resolution"}
+        widgets = {"resolution_note": forms.Textarea(attrs={"rows": 4, "cols": 80})}
+        help_texts = {"resolution_note": "What was done about it. Saving resolves the flag."}
+
+    def record(self, data):
+        return services.flag_resolve(
+            actor=self.request.user,
+            scope=_scope(self.request),
+            flag=self.instance,
+            note=data.get("resolution_note", ""),
+        )
+
+
+class FlagStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("open", "open"), ("resolved", "resolved")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "resolved":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+class FlagProductionFilter(admin.SimpleListFilter):
+    """The production a flag is about, whether it flags the production itself or one of its
+    consents, AI uses or compensation lines."""
+
+    title = "production"
+    parameter_name = "production"
+
+    def lookups(self, request, model_admin):
+        productions = access.productions(_scope(request)).order_by("title", "id")
+        return [(str(pk), title) for pk, title in productions.values_list("pk", "title")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(subject_production_id=int(value))
+        return queryset
+
+
+@admin.register(Flag)
+class FlagAdmin(ScopedAdmin):
+    """Guild staff raise flags from the page of what they flag; studio staff of the
+    production's studio, or the guild, resolve them with a note."""
+
+    list_display = [
+        "__str__",
+        "production_title",
+        "about",
+        "guild",
+        "note_text",
+        "raised_by",
+        "created_at",
+        "state",
+    ]
+    list_filter = [FlagStateFilter, FlagProductionFilter, "guild"]
+    search_fields = ["note", "resolution_note"]
+    list_select_related = ["guild", "raised_by", "resolved_by"]
+    scope_queryset = staticmethod(selectors.flags)
+    detail_fields = [
+        "production_title",
+        "about",
+        "guild",
+        "note",
+        "raised_by",
+        "created_at",
+        "state",
+        "resolved_by",
+        "resolved_at",
+    ]
+
+    def get_queryset(self, request):
+        title = Production.objects.filter(pk=OuterRef("subject_production_id")).values("title")
+        return super().get_queryset(request).annotate(subject_title=Subquery(title))
+
+    def has_add_permission(self, request, obj=None):
+        scope = _scope(request)
+        return scope.payroll_key is None and bool(scope.guild_ids)
+
+    def has_change_permission(self, request, obj=None):
+        # Every flag a caller sees is one they may resolve (selectors.flags): only open ones.
+        if not self.has_module_permission(request):
+            return False
+        return obj is None or obj.is_open
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a flag is part of the record: it is resolved, never deleted
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = FlagAddForm if obj is None else FlagResolveForm
+        kwargs["fields"] = [*FLAG_TARGETS, "note"] if obj is None else ["resolution_note"]
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return [*FLAG_TARGETS, "note"]
+        return [*self.detail_fields, "resolution_note"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        if obj.is_open and self.has_change_permission(request, obj):
+            return self.detail_fields
+        return [*self.detail_fields, "resolution_note"]
+
+    def get_changeform_initial_data(self, request):
+        return {name: request.GET[name] for name in FLAG_TARGETS if request.GET.get(name)}
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if add:
+            context["subtitle"] = self._target_words(request)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _target_words(self, request) -> str:
+        data = request.POST or request.GET
+        for name in FLAG_TARGETS:
+            if data.get(name):
+                words = {"ai_use": "AI use", "line": "compensation line"}.get(name, name)
+                return f"About {words} #{data[name]}"
+        return ""
+
+    def save_model(self, request, obj, form, change):
+        pass  # raised or resolved by the form's clean() through the service
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    @admin.display(description="about")
+    def about(self, obj):
+        kind = obj.target_kind
+        url = reverse(TARGET_PAGES[kind], args=[getattr(obj, f"{kind}_id")])
+        return format_html('<a href="{}">{}</a>', url, obj.target_label)
+
+    @admin.display(description="production", ordering="subject_title")
+    def production_title(self, obj):
+        return obj.subject_title
+
+    @admin.display(description="note")
+    def note_text(self, obj):
+        return obj.note if len(obj.note) <= 120 else obj.note[:119] + "…"
+
+    @admin.display(description="state", ordering="resolved_at")
+    def state(self, obj):
+        if obj.is_open:
+            return format_html('<span class="gl-badge-open">{}</span>', "open")
+        return f"resolved {obj.resolved_at:%Y-%m-%d}"

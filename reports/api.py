@@ -32,7 +32,8 @@ def _forbidden(message):
 
 
 class ReportSerializer(serializers.ModelSerializer):
-    guild = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # null on a production's or a studio's report
+    guild = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     scope = serializers.CharField(source="scope_label", read_only=True)
     links = serializers.SerializerMethodField()
 

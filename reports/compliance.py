@@ -16,6 +16,8 @@ What a section reads, and why:
   (`consent.selectors.recheck`).
 - Compensation lines are those of the production's current runs (computed or approved), never
   of a superseded or failed run.
+- Flags for follow-up are those open at the moment the report is made: raised by then and not
+  yet resolved by then.
 """
 
 from collections import defaultdict
@@ -38,7 +40,8 @@ from ledger.journal import Payable, Posting
 from ledger.models import Guild, Production, Studio
 from ledger.money import money_str, round_money
 
-from .models import ScopeKind
+from . import selectors as report_selectors
+from .models import Flag, ScopeKind
 
 EXPIRY_WINDOW = timedelta(days=30)
 WITHDRAWN_RULES = ("consent.revoked", "sag.consent.strike")
@@ -79,6 +82,7 @@ SECTIONS = (
         "Background replicas counted toward headcount",
         "sag.consent.background",
     ),
+    ("flagged_for_follow_up", "Flagged for follow-up", "guild.follow_up"),
     ("ledger_chain", "Ledger chain verification", "ledger.chain"),
 )
 TITLES = {key: title for key, title, _ in SECTIONS}
@@ -392,28 +396,45 @@ def _held_lines(ctx: _Context) -> list[dict]:
     ]
 
 
-def _overdue_payables(ctx: _Context) -> list[dict]:
-    """Past-due payables with an amount still due. The postings are summed once per payable
-    in one grouped query: a correlated sum per payable, filtered on its result, costs the
-    planner a scan of the postings for each of a studio's payables."""
-    past_due = journal_selectors.scoped_payables(
-        ctx.scope, ctx.target.narrow(Payable.objects.all())
-    ).filter(due_date__lt=ctx.as_of.date())
-    sums = (
+def past_due_payables(scope: Scope, qs: QuerySet, today: date) -> QuerySet:
+    return journal_selectors.scoped_payables(scope, qs).filter(due_date__lt=today)
+
+
+def overdue_sums(past_due: QuerySet, *fields: str) -> QuerySet:
+    """Owed and paid of each past-due payable that is not paid in full (with `fields` of the
+    payable, e.g. its production and currency), summed once per payable in one grouped query:
+    a correlated sum per payable, filtered on its result, costs the planner a scan of the
+    postings for each of a studio's payables. SQLite sums decimals as floats, so round each
+    amount (`overdue_amounts`) before comparing."""
+    return (
         Posting.objects.filter(payable__in=past_due.values("id"))
         .order_by()
-        .values("payable_id")
+        .values("payable_id", *fields)
         .annotate(
             owed=Coalesce(-Sum("amount", filter=Q(effect="owed")), journal_selectors.ZERO),
             paid=Coalesce(Sum("amount", filter=Q(effect="paid")), journal_selectors.ZERO),
         )
         .filter(owed__gt=F("paid"))
     )
-    amounts = {}
+
+
+def overdue_amounts(sums) -> list[tuple[dict, Decimal, Decimal]]:
+    """(row, owed, due) of each row of `overdue_sums` with an amount still due, to the cent."""
+    rows = []
     for s in sums:
         owed, paid = round_money(Decimal(s["owed"])), round_money(Decimal(s["paid"]))
         if owed > paid:  # SQLite sums decimals as floats: a paid payable may differ by 1e-12
-            amounts[s["payable_id"]] = (owed, owed - paid)
+            rows.append((s, owed, owed - paid))
+    return rows
+
+
+def _overdue_payables(ctx: _Context) -> list[dict]:
+    """Past-due payables with an amount still due."""
+    today = ctx.as_of.date()
+    past_due = past_due_payables(ctx.scope, ctx.target.narrow(Payable.objects.all()), today)
+    amounts = {
+        s["payable_id"]: (owed, due) for s, owed, due in overdue_amounts(overdue_sums(past_due))
+    }
     payables = Payable.objects.filter(pk__in=list(amounts)).select_related("production", "person")
     rows = []
     for p in payables.order_by("due_date", "id"):
@@ -427,7 +448,7 @@ def _overdue_payables(ctx: _Context) -> list[dict]:
                 p.person.name,
                 p.due_date,
                 f"{p.description}: {money_str(due)} {p.currency} of {money_str(owed)} still due, "
-                f"{_days(ctx.as_of.date() - p.due_date)} late.",
+                f"{_days(today - p.due_date)} late.",
                 amount=due,
                 currency=p.currency,
             )
@@ -551,6 +572,51 @@ def _background_headcount(ctx: _Context) -> list[dict]:
     ]
 
 
+def open_flags_at(scope: Scope, at: datetime) -> QuerySet:
+    """Flags in `scope` raised by `at` and not resolved by then."""
+    qs = Flag.objects.filter(created_at__lte=at).filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gt=at)
+    )
+    return report_selectors.flags(scope, qs)
+
+
+def _flag_person(flag: Flag) -> str:
+    if flag.consent_id:
+        return flag.consent.person.name
+    if flag.ai_use_id:
+        return flag.ai_use.person.name if flag.ai_use.person else "synthetic performer"
+    if flag.line_id:
+        return flag.line.engagement.person.name
+    return ""
+
+
+def _flagged_for_follow_up(ctx: _Context) -> list[dict]:
+    flags = open_flags_at(ctx.scope, ctx.as_of)
+    if ctx.target.kind == ScopeKind.PRODUCTION:
+        flags = flags.filter(subject_production_id=ctx.target.production.pk)
+    titles = dict(
+        Production.objects.filter(pk__in=flags.values("subject_production_id")).values_list(
+            "pk", "title"
+        )
+    )
+    flags = flags.select_related(
+        "guild", "raised_by", "consent__person", "ai_use__person", "line__engagement__person"
+    )
+    return [
+        _row(
+            "guild.follow_up",
+            "flag",
+            flag.pk,
+            titles[flag.subject_production_id],
+            _flag_person(flag),
+            flag.created_at.date(),
+            f"{flag.guild.name} flagged {flag.target_label} "
+            f"(by {flag.raised_by.get_username()}): {flag.note}",
+        )
+        for flag in flags.order_by("created_at", "id")
+    ]
+
+
 def _ledger_chain(ctx: _Context) -> list[dict]:
     """The whole journal, from its first transaction: a break anywhere concerns everyone."""
     report = verify_chain()
@@ -589,5 +655,6 @@ BUILDERS = {
     "rate_missing": _rate_missing,
     "below_scale": _below_scale,
     "background_headcount": _background_headcount,
+    "flagged_for_follow_up": _flagged_for_follow_up,
     "ledger_chain": _ledger_chain,
 }

@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
 from consent.models import Consent
 from ledger.audit import AuditedManager, history
@@ -205,3 +206,119 @@ class ConsentReceipt(Consent):
     class Meta:
         proxy = True
         verbose_name = "consent receipt"
+
+
+# The production a flag is about, whatever its target: a flag on a consent, an AI use or a line
+# is about that record's production.
+SUBJECT_PRODUCTION = Coalesce(
+    "production_id",
+    "consent__production_id",
+    "ai_use__production_id",
+    "line__run__production_id",
+)
+FLAG_TARGETS = ("production", "consent", "ai_use", "line")
+
+
+def _only(target: str) -> Q:
+    return Q(**{f"{name}__isnull": name != target for name in FLAG_TARGETS})
+
+
+class Flag(models.Model):
+    """A guild's request that the studio look again at a production, a consent, an AI use or a
+    compensation line, with a note saying why. It stays open, on the studio's and the guild's
+    dashboards and in every compliance report of its scope, until studio staff of the
+    production's studio or the guild's own staff resolve it, saying how."""
+
+    production = models.ForeignKey(
+        Production, on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
+    )
+    consent = models.ForeignKey(
+        "consent.Consent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+    )
+    ai_use = models.ForeignKey(
+        "consent.AiUse",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name="AI use",
+    )
+    line = models.ForeignKey(
+        "compensation.CompensationLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name="compensation line",
+    )
+    note = models.TextField(help_text="What the studio should look at, and why.")
+    guild = models.ForeignKey(Guild, on_delete=models.PROTECT, related_name="follow_ups")
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution_note = models.TextField(blank=True, help_text="What was done about it.")
+
+    objects = AuditedManager()
+    history = history()
+
+    class Meta:
+        verbose_name = "flag for follow-up"
+        verbose_name_plural = "flags for follow-up"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["guild", "resolved_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=_only("production") | _only("consent") | _only("ai_use") | _only("line"),
+                name="flag_exactly_one_target",
+                violation_error_message=(
+                    "Flag exactly one production, consent, AI use or compensation line."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(note=""),
+                name="flag_note_set",
+                violation_error_message="Say what to follow up.",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True, resolved_by__isnull=True, resolution_note="")
+                | (
+                    Q(resolved_at__isnull=False, resolved_by__isnull=False) & ~Q(resolution_note="")
+                ),
+                name="flag_resolution_complete",
+                violation_error_message="A resolution names who resolved it, when and how.",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=F("created_at")),
+                name="flag_resolved_after_raised",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Flag #{self.pk} on {self.target_label}"
+
+    @property
+    def target(self):
+        return next(getattr(self, name) for name in FLAG_TARGETS if getattr(self, f"{name}_id"))
+
+    @property
+    def target_kind(self) -> str:
+        return next(name for name in FLAG_TARGETS if getattr(self, f"{name}_id"))
+
+    @property
+    def target_label(self) -> str:
+        kind = self.target_kind
+        words = {"ai_use": "AI use", "line": "compensation line"}.get(kind, kind)
+        return f"{words} #{getattr(self, f'{kind}_id')}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

@@ -1,11 +1,13 @@
 """Who sees which reports: guild staff their guild's reports, studio staff the reports of their
-studios and of their productions; payroll keys none."""
+studios and of their productions; payroll keys none. Flags for follow-up: guild staff see their
+guild's, studio staff those about their studios' productions."""
 
 from django.db.models import Q, QuerySet
 
 from ledger.access import Scope
+from ledger.models import Production
 
-from .models import Report, ScopeKind
+from .models import SUBJECT_PRODUCTION, Flag, Report, ScopeKind
 
 
 def reports(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
@@ -31,3 +33,23 @@ def may_run(scope: Scope, target) -> bool:
     if target.kind == ScopeKind.GUILD:
         return target.guild.pk in scope.guild_ids
     return target.studio.pk in scope.studio_ids
+
+
+def flags(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+    """Flags in the caller's scope, each with `subject_production_id`: the production it is
+    about, whatever its target."""
+    qs = (Flag.objects.all() if qs is None else qs).annotate(
+        subject_production_id=SUBJECT_PRODUCTION
+    )
+    if scope.superuser:
+        return qs
+    if scope.payroll_key is not None:
+        return qs.none()
+    studio_productions = Production.objects.filter(studio_id__in=scope.studio_ids).values("pk")
+    return qs.filter(
+        Q(guild_id__in=scope.guild_ids) | Q(subject_production_id__in=studio_productions)
+    )
+
+
+def open_flags(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+    return flags(scope, qs).filter(resolved_at__isnull=True)

@@ -1,5 +1,6 @@
 """Writes of the reporting layer: store a report (once per scope and period when scheduled),
-send it to its subscribers (once per recipient), subscribe, publish a label, send a receipt."""
+send it to its subscribers (once per recipient), subscribe, publish a label, send a receipt,
+raise and resolve flags for follow-up."""
 
 import hashlib
 import logging
@@ -11,13 +12,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from compensation import selectors as compensation_selectors
+from compensation.models import CompensationLine
+from consent import selectors as consent_selectors
+from consent.models import AiUse, Consent
+from ledger import access
 from ledger.access import Scope
 from ledger.errors import DomainError, NotFound
 from ledger.models import GuildStaff, Production, StudioStaff
 
-from . import compliance, receipts, render
+from . import compliance, receipts, render, selectors
 from .models import (
     DisclosureLabel,
+    Flag,
     ReceiptDelivery,
     Report,
     ReportDelivery,
@@ -205,3 +212,102 @@ def receipt_send(*, actor, consent, event=None, email: str = "") -> ReceiptDeliv
     return ReceiptDelivery.objects.create(
         consent=consent, event=event, email=to, sent_by=actor, sent_at=timezone.now()
     )
+
+
+# --- flags for follow-up ----------------------------------------------------------------------
+
+NOTE_MAX_LENGTH = 4000
+
+# What may be flagged: the flag's field for it, and the selector that scopes it (the same one
+# that decides what a guild's staff see of it).
+FLAGGABLE = {
+    Production: ("production", access.productions),
+    Consent: ("consent", consent_selectors.consents),
+    AiUse: ("ai_use", consent_selectors.ai_uses),
+    CompensationLine: ("line", compensation_selectors.lines),
+}
+
+
+def _flaggable(target) -> tuple[str, object]:
+    try:
+        return FLAGGABLE[type(target)]
+    except KeyError:
+        raise DomainError(
+            "Flag a production, a consent, an AI use or a compensation line.",
+            code="not_flaggable",
+        ) from None
+
+
+def _in_scope(scope: Scope, target) -> bool:
+    _, scoped = _flaggable(target)
+    return scoped(scope, type(target).objects.filter(pk=target.pk)).exists()
+
+
+def flag_guild(scope: Scope, target) -> int | None:
+    """The guild (id) whose staff may flag `target`: the first of the caller's guilds whose
+    agreements cover it; None if the caller is on no such guild's staff."""
+    if scope.payroll_key is not None:
+        return None
+    return next(
+        (g for g in sorted(scope.guild_ids) if _in_scope(Scope(guild_ids=frozenset({g})), target)),
+        None,
+    )
+
+
+def _note(text: str, field: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("Write a note saying what to follow up.", fields={field: "Required."})
+    if len(text) > NOTE_MAX_LENGTH:
+        raise DomainError(
+            f"The note is longer than {NOTE_MAX_LENGTH} characters.",
+            fields={field: f"At most {NOTE_MAX_LENGTH} characters."},
+        )
+    return text
+
+
+@transaction.atomic
+def flag_raise(*, actor, scope: Scope, target, note: str) -> Flag:
+    """Flag a production, consent, AI use or compensation line for follow-up. Only staff of a
+    guild whose agreements cover it may: anyone else who can see it is refused, and to anyone
+    who cannot it does not exist."""
+    field, _ = _flaggable(target)
+    text = _note(note, "note")
+    guild_id = flag_guild(scope, target)
+    if guild_id is None:
+        if scope.payroll_key is None and _in_scope(scope, target):
+            raise DomainError(
+                "Only staff of a guild whose agreement covers it may flag it for follow-up.",
+                code="guild_staff_only",
+                status_code=403,
+            )
+        raise NotFound("Not found.")
+    flag = Flag(
+        **{field: target},
+        note=text,
+        guild_id=guild_id,
+        raised_by=actor,
+        created_at=timezone.now(),
+    )
+    flag._history_user = actor
+    flag.full_clean()
+    flag.save()
+    return flag
+
+
+@transaction.atomic
+def flag_resolve(*, actor, scope: Scope, flag: Flag, note: str) -> Flag:
+    """Resolve an open flag, saying how: studio staff of the production's studio or the staff
+    of the guild that raised it. Resolving a resolved flag changes nothing."""
+    locked = Flag.objects.select_for_update().filter(pk=flag.pk).first()
+    if locked is None or not selectors.flags(scope).filter(pk=flag.pk).exists():
+        raise NotFound("No such flag.")
+    if locked.resolved_at is not None:
+        return locked
+    locked.resolution_note = _note(note, "resolution_note")
+    locked.resolved_at = timezone.now()
+    locked.resolved_by = actor
+    locked._history_user = actor
+    locked.full_clean()
+    locked.save()
+    return locked

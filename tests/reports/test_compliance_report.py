@@ -453,6 +453,7 @@ def test_counts_are_the_rows_found(report):
         "rate_missing": 5,
         "below_scale": 1,
         "background_headcount": 1,
+        "flagged_for_follow_up": 0,
         "ledger_chain": 0,
     }
     got = sections(report)
@@ -604,6 +605,7 @@ def test_the_sag_aftra_report_has_sag_rows_of_every_studio_and_no_wga_or_iatse_r
         "rate_missing": set(),
         "below_scale": {("engagement", s.bea.pk)},
         "background_headcount": {("ai_use", s.bo_counted.pk)},
+        "flagged_for_follow_up": set(),
         "ledger_chain": set(),
     }
     assert {key: records(section) for key, section in got.items()} == expected

@@ -19,6 +19,7 @@ from tests.factories import (
     payroll_key,
     studio_staff,
 )
+from tests.openapi import assert_matches_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +97,21 @@ def test_studio_staff_run_a_production_report_and_read_it_in_every_format(api, w
     listed = api.get("/api/v1/reports/").json()["results"]
     assert [r["id"] for r in listed] == [body["id"]]
     assert "content" not in listed[0]
+
+
+def test_a_production_report_matches_the_schema_with_no_guild(api, world):
+    """Regression (found by `make fuzz`): a production's or a studio's report has `guild: null`,
+    which the schema did not allow."""
+    created = _run(api, world["maya"], production=world["light"].pk)
+    assert created.status_code == 201, created.json()
+    for path, url in [
+        ("/api/v1/reports/", "/api/v1/reports/"),
+        ("/api/v1/reports/{id}/", f"/api/v1/reports/{created.json()['id']}/"),
+    ]:
+        response = api.get(url)
+        assert response.status_code == 200
+        assert_matches_schema(response, "GET", path)
+    assert response.json()["guild"] is None
 
 
 def test_reports_are_scoped_guild_staff_see_their_guilds_reports_only(api, world):

@@ -1,0 +1,134 @@
+"""Revoking one consent from its page in the staff admin.
+
+A performer withdraws consent; the studio's staff record it, but first see what it takes away:
+the recorded uses that rely on this consent, dated from the revocation on, which the consent
+check would no longer allow. Confirming calls `consent_revoke`; the page then lists the same
+uses with links, so each can be cancelled, re-consented or resolved. A refusal (already revoked,
+superseded, dated before the signature) is a form error and writes nothing.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from ledger import access
+from ledger.errors import DomainError
+
+from . import selectors, services
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the consent is withdrawn, as the performer or their representative said.",
+        error_messages={"required": "Give the reason for the revocation."},
+    )
+    at = forms.DateTimeField(
+        label="Takes effect at",
+        required=False,
+        help_text="UTC, e.g. 2025-07-01 09:00. Empty: now. Uses dated earlier stay covered.",
+        widget=forms.DateTimeInput(attrs={"placeholder": "2025-07-01 09:00"}),
+    )
+
+    def __init__(self, *args, previewing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Showing the affected uses for another date needs no reason yet.
+        self.fields["reason"].required = not previewing
+
+
+def revoke_urls(model_admin) -> list:
+    return [
+        path(
+            "<path:object_id>/revoke/",
+            model_admin.admin_site.admin_view(
+                lambda request, object_id: revoke_view(model_admin, request, object_id)
+            ),
+            name="consent_consent_revoke",
+        ),
+    ]
+
+
+def revoke_link(request, consent) -> tuple[str, str] | None:
+    """(label, url) of the consent page's link here: "Revoke" while the consent can be
+    revoked, "Revocation" once it is; None for who may not revoke it or a superseded one."""
+    if not access.request_scope(request).can_write_studio(consent.production.studio_id):
+        return None
+    url = reverse("admin:consent_consent_revoke", args=[consent.pk])
+    events = list(consent.events.order_by("effective_at", "id"))
+    if selectors.revoked_at(events) is not None:
+        return ("Revocation", url)
+    if selectors.consent_status(consent, now=timezone.now(), events=events) == "superseded":
+        return None
+    return ("Revoke", url)
+
+
+def revoke_view(model_admin, request, object_id):
+    consent = model_admin.get_object(request, object_id)
+    if consent is None:
+        raise Http404
+    if not access.request_scope(request).can_write_studio(consent.production.studio_id):
+        raise PermissionDenied
+    revoked_at = selectors.revoked_at(list(consent.events.order_by("effective_at", "id")))
+    if revoked_at is not None:
+        return _render(model_admin, request, consent, form=None, at=revoked_at)
+    previewing = "_preview" in request.POST
+    form = RevokeForm(request.POST or None, previewing=previewing)
+    at = timezone.now()
+    if request.method == "POST" and form.is_valid():
+        at = form.cleaned_data["at"] or at
+        if not previewing:
+            done = _revoke(request, consent, form, at)
+            if done is not None:
+                return done
+    elif request.method == "POST" and "at" not in form.errors:
+        at = form.cleaned_data.get("at") or at
+    return _render(model_admin, request, consent, form=form, at=at)
+
+
+def _revoke(request, consent, form, at):
+    try:
+        services.consent_revoke(
+            actor=request.user, consent=consent, reason=form.cleaned_data["reason"], at=at
+        )
+    except DomainError as error:
+        for field, message in (error.fields or {}).items():
+            if field in form.fields:
+                form.add_error(field, str(message))
+        form.add_error(None, error.message)
+        return None
+    uncovered = len(selectors.revocation_impact(consent, at=at))
+    messages.success(
+        request,
+        f"Consent #{consent.pk} is revoked from {at:%Y-%m-%d %H:%M} UTC; "
+        f"{uncovered} recorded use(s) dated from then on are no longer covered.",
+    )
+    return redirect(reverse("admin:consent_consent_revoke", args=[consent.pk]))
+
+
+def _render(model_admin, request, consent, *, form, at):
+    scope = access.request_scope(request)
+    impact = selectors.revocation_impact(consent, at=at)
+    visible = set(
+        selectors.ai_uses(scope)
+        .filter(pk__in=[i.use.pk for i in impact])
+        .values_list("pk", flat=True)
+    )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"Revoke consent #{consent.pk}",
+        "opts": model_admin.model._meta,
+        "original": consent,
+        "consent": consent,
+        "form": form,
+        "at": at,
+        "revoked": form is None,
+        "impact": [i for i in impact if i.use.pk in visible],
+    }
+    return TemplateResponse(request, "admin/consent/consent/revoke.html", context)
