@@ -75,8 +75,8 @@ def _ts(day: int, hour: int = 10) -> datetime:
     return datetime(2025, 6, 1, hour, tzinfo=UTC).replace(day=day)
 
 
-def build_world():
-    """The studio, its staff user, and [(person id, production id)] for the 10,000 people."""
+def build_world(*, people_count: int = PEOPLE, slug: str = "bench-consent-pictures"):
+    """The studio, its staff user, and [(person id, production id)] for `people_count` people."""
     from consent.models import Consent, ConsentEvent
     from ledger.audit import acting_as, audited_bulk_create, system_user
     from ledger.models import Engagement, Membership, Person
@@ -85,14 +85,14 @@ def build_world():
     system = system_user()
     agreement = f.agreement(AGREEMENT)
     with acting_as(system):
-        studio = f.StudioFactory(name="Bench Consent Pictures", slug="bench-consent-pictures")
+        studio = f.StudioFactory(name=f"Bench {slug}", slug=slug)
         productions = [
-            f.ProductionFactory(studio=studio, title=f"Bench Consent Production {n}")
+            f.ProductionFactory(studio=studio, title=f"Bench {slug} production {n}")
             for n in range(PRODUCTIONS)
         ]
         for production in productions:
             f.ProductionAgreementFactory(production=production, agreement=agreement)
-        staff = f.studio_staff(studio, "bench-consent-staff")
+        staff = f.studio_staff(studio, f"{slug}-staff")
 
     people = audited_bulk_create(
         Person,
@@ -102,7 +102,7 @@ def build_world():
                 payroll_ref=f"BC-{i:05d}",
                 registered_by=studio,
             )
-            for i in range(PEOPLE)
+            for i in range(people_count)
         ],
         actor=system,
         batch_size=2000,
@@ -185,7 +185,7 @@ def build_world():
         if i % 5:
             second.append(consent(i, person_id, production_id, "synthetic_features"))
     first = audited_bulk_create(Consent, first, actor=system, batch_size=2000)
-    for i in range(0, PEOPLE, 5):  # every 5th person: a new replica_use replaces the first
+    for i in range(0, people_count, 5):  # every 5th person: a new replica_use replaces the first
         old = first[4 * i + 1]
         second.append(
             consent(
@@ -206,7 +206,7 @@ def build_world():
         )
 
     events = []
-    for i in range(PEOPLE):
+    for i in range(people_count):
         if i % 7 == 0:  # icdr_use revoked
             events.append(event(first[4 * i + 3], "revoked", _ts(1).replace(month=8), "Revoked."))
         if i % 11 == 0:  # digital_alteration suspended for the second half of June

@@ -11,6 +11,10 @@ fund's payable. A later run of the same production and period (a rerun after a r
 a corrected timecard, a released hold) posts only the differences from what earlier approvals
 posted, as adjustment transactions on the same payables. Approving twice posts nothing twice:
 the run row is locked and its status checked, and `RunPosting` is unique per run and key.
+
+A queued run is work waiting for the task queue (ledger/dispatch.py) until `dispatched_at` says
+its computation was published. A broker that is away leaves it queued, not failed: the dispatch
+sweep publishes it again. The computation is idempotent, so a second message computes it once.
 """
 
 import logging
@@ -22,7 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from ledger import journal_services
+from ledger import dispatch, journal_services
 from ledger.errors import Conflict, DomainError
 from ledger.journal import Payable
 from ledger.models import Production
@@ -94,26 +98,50 @@ def run_start(
     run._history_user = actor
     run.full_clean()
     run.save()
-    transaction.on_commit(lambda: _publish(run.pk, run.task_id))
+    transaction.on_commit(lambda: run_publish(run.pk, run.task_id))
     return run
 
 
-def _publish(run_id: int, task_id: str):
-    """Queue the computation; a run whose message cannot be published is failed, with the
-    reason, so that it blocks nothing and can be started again."""
+def run_publish(run_id: int, task_id: str) -> bool:
+    """Hand the run's computation to the task queue and note that it did. When the broker is
+    away the run stays queued, waiting for the dispatch sweep; False."""
     from .tasks import compute_run
 
     try:
-        compute_run.apply_async((run_id,), task_id=task_id)
-    except Exception as error:  # the broker is unreachable (or, run eagerly, the task failed)
-        logger.exception("compensation run %s: the computation was not queued", run_id)
-        if CompensationRun.objects.filter(pk=run_id, status=CompensationRun.Status.QUEUED).exists():
-            with transaction.atomic():
-                run = CompensationRun.objects.select_for_update().get(pk=run_id)
-                run.status = CompensationRun.Status.FAILED
-                run.error = f"Could not queue the computation: {type(error).__name__}: {error}"
-                run.finished_at = timezone.now()
-                run.save()
+        published = dispatch.publish(compute_run, args=(run_id,), task_id=task_id)
+    except Exception:  # run eagerly, the computation failed: run_compute has recorded why
+        logger.exception("compensation run %s: the computation failed", run_id)
+        return False
+    if published:
+        _note_dispatched(run_id)
+    return published
+
+
+def _note_dispatched(run_id: int):
+    # skip_locked: a worker holding the row has the message already, and the request that
+    # published must not wait for its computation.
+    with transaction.atomic():
+        run = (
+            CompensationRun.objects.select_for_update(skip_locked=True)
+            .filter(pk=run_id, status=CompensationRun.Status.QUEUED, dispatched_at__isnull=True)
+            .first()
+        )
+        if run is not None:
+            run.dispatched_at = timezone.now()
+            run.save(update_fields=["dispatched_at"])
+
+
+def runs_publish_waiting(cutoff) -> int:
+    """Publish again the computations of runs started before `cutoff` that never reached the
+    task queue; how many were published."""
+    waiting = (
+        CompensationRun.objects.filter(
+            status=CompensationRun.Status.QUEUED, dispatched_at__isnull=True, started_at__lt=cutoff
+        )
+        .order_by("pk")
+        .values_list("pk", "task_id")
+    )
+    return sum(run_publish(pk, task_id or None) for pk, task_id in waiting)
 
 
 # --- compute --------------------------------------------------------------------------------

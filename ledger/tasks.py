@@ -7,6 +7,8 @@ import urllib.request
 from celery import shared_task
 from django.utils import timezone
 
+from . import dispatch
+from .audit import acting_as, system_user
 from .webhooks import WebhookAttempt, WebhookDelivery, body_of, sign
 
 TIMEOUT_SECONDS = 15
@@ -27,6 +29,10 @@ class DeliveryFailed(Exception):
 def deliver_webhook(self, delivery_id: int):
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     if delivery.delivered or not delivery.endpoint.is_active:
+        return "skipped"
+    if not self.request.retries and delivery.attempts.exists():
+        # A second copy (the dispatch sweep published it again): the copy that made the first
+        # attempt owns the retries.
         return "skipped"
     body = body_of(delivery)
     timestamp = int(timezone.now().timestamp())
@@ -70,3 +76,10 @@ def deliver_webhook(self, delivery_id: int):
         exc=DeliveryFailed(error or f"HTTP {status}"),
         countdown=backoff_seconds(self.request.retries),
     )
+
+
+@shared_task(acks_late=True)
+def dispatch_waiting(grace_seconds: float | None = None) -> dict[str, int]:
+    """Publish again the work still waiting for the broker (ledger/dispatch.py)."""
+    with acting_as(system_user()):
+        return dispatch.sweep(grace_seconds)

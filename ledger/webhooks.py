@@ -5,6 +5,10 @@ signature is `v1,<base64 HMAC-SHA256>` over `"{id}.{timestamp}.{body}"`, keyed w
 endpoint's secret (`whsec_<base64>`). Payloads are thin (ids only): the receiver fetches the
 details through the authenticated API. Deliveries and every attempt are recorded; a Celery task
 sends them with exponential backoff.
+
+A delivery with no attempt is work waiting for the task queue (ledger/dispatch.py): the dispatch
+sweep publishes it again if its first publish never reached the broker. The rows are append-only,
+so the waiting is read from the attempts, not written on the delivery.
 """
 
 import base64
@@ -13,10 +17,12 @@ import hmac
 import json
 import secrets
 import uuid
+from datetime import datetime, timedelta
 
 from django.db import models, transaction
 from django.utils import timezone
 
+from . import dispatch
 from .audit import AuditedManager, history
 
 SECRET_PREFIX = "whsec_"
@@ -121,9 +127,35 @@ def notify_payables_created(*, studio_id: int, payable_ids: list[int]):
 
         ids = [d.pk for d in deliveries]
         for pk in ids:
-            # robust: a broker hiccup is logged, never turned into a failed (committed) write;
-            # the delivery row stays, undelivered, for a later redelivery.
-            transaction.on_commit(lambda pk=pk: deliver_webhook.delay(pk), robust=True)
+            # A broker that is away leaves the delivery waiting for the sweep; robust: whatever
+            # else goes wrong is logged, never turned into a failed (committed) write.
+            transaction.on_commit(
+                lambda pk=pk: dispatch.publish(deliver_webhook, args=(pk,)), robust=True
+            )
+
+
+# A delivery older than the span of its retries (about 3 days) is not sent late: its news is
+# stale, and payroll has read the payables since.
+WAITING_AT_MOST = timedelta(days=3)
+
+
+def deliveries_publish_waiting(cutoff: datetime) -> int:
+    """Publish again the deliveries made before `cutoff` (and within WAITING_AT_MOST) that no
+    attempt was made of, to active endpoints. A copy of one already on the queue is harmless:
+    `deliver_webhook` sends a delivery once and lets one copy own the retries."""
+    from .tasks import deliver_webhook
+
+    waiting = (
+        WebhookDelivery.objects.filter(
+            created_at__lt=cutoff,
+            created_at__gte=cutoff - WAITING_AT_MOST,
+            attempts__isnull=True,
+            endpoint__is_active=True,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return sum(dispatch.publish(deliver_webhook, args=(pk,)) for pk in waiting)
 
 
 def body_of(delivery: WebhookDelivery) -> bytes:

@@ -26,16 +26,23 @@ queue is deleted when the worker stops.
 PeriodicTask rows say, to the queue each row names: a test that wants beat's messages to reach
 its worker sets the row's `queue`, `exchange` and `routing_key` to the worker's queue. Beat
 writes `last_run_at` and `total_run_count` back to the rows only every few minutes and when it
-stops (`running_beat` stops it with SIGTERM, which syncs them first)."""
+stops (`running_beat` stops it with SIGTERM, which syncs them first).
+
+For fault tests a worker can be killed with SIGKILL (`Worker.kill()`, or only the pool's child
+that executes tasks, `Worker.kill_pool_child()`, with `pool="prefork"`) and started again on the
+same queue (`Worker.restart()`); `env` adds to the worker's environment. The worker's own
+default queue is its test queue (CELERY_TASK_DEFAULT_QUEUE), so that what a task publishes, or
+what the worker publishes when it starts, stays with the test as well."""
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
@@ -57,6 +64,28 @@ class Worker:
     broker_url: str
     queue: str
     log_path: str
+    command: list[str] = field(default_factory=list)
+    env: dict = field(default_factory=dict)
+
+    def kill(self):
+        """SIGKILL the worker (with the solo pool, the process that executes the task)."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def pool_children(self) -> list[int]:
+        """The pids of the worker's pool processes (prefork)."""
+        return _children(self.process.pid)
+
+    def kill_pool_child(self) -> int:
+        """SIGKILL the one pool process (prefork, concurrency 1) that executes tasks."""
+        (child,) = self.pool_children()
+        os.kill(child, signal.SIGKILL)
+        return child
+
+    def restart(self):
+        """Start a new worker process on the same broker and queue (after `kill`)."""
+        assert self.process.poll() is not None, "The worker is still running."
+        self.process = _start(self.command, self.env, self.log_path)
 
     def output(self) -> str:
         with open(self.log_path, encoding="utf-8", errors="replace") as log:
@@ -72,7 +101,14 @@ class Worker:
         with Connection(self.broker_url) as conn:
             return _declared(conn, self.queue).queue_declare().message_count
 
-    def wait_for(self, predicate, *, timeout: float = START_TIMEOUT, what: str = "the task"):
+    def wait_for(
+        self,
+        predicate,
+        *,
+        timeout: float = START_TIMEOUT,
+        what: str = "the task",
+        every: float = 0.3,
+    ):
         """Poll `predicate` until it returns something truthy (and return it), failing with the
         worker's output if the worker dies or the timeout passes."""
         deadline = time.monotonic() + timeout
@@ -86,7 +122,7 @@ class Worker:
                     f"Timed out after {timeout}s waiting for {what}; worker output:\n"
                     f"{self.output()}"
                 )
-            time.sleep(0.3)
+            time.sleep(every)
 
 
 @dataclass
@@ -125,10 +161,11 @@ def worker_env(**extra) -> dict:
 
 
 @contextmanager
-def running_worker(broker_url: str):
+def running_worker(broker_url: str, *, pool: str = "solo", env: dict | None = None):
     assert connection.vendor == "postgresql", "A worker process needs the PostgreSQL test database."
     queue = f"gl-test-{uuid.uuid4().hex[:12]}"
     log = tempfile.NamedTemporaryFile(prefix=f"{queue}-", suffix=".log", delete=False)
+    log.close()
     command = [
         sys.executable,
         "-m",
@@ -137,7 +174,8 @@ def running_worker(broker_url: str):
         "config",
         "worker",
         "--pool",
-        "solo",
+        pool,
+        *(["--concurrency", "1"] if pool == "prefork" else []),
         "--loglevel",
         "WARNING",
         "--without-gossip",
@@ -148,14 +186,11 @@ def running_worker(broker_url: str):
         "-Q",
         queue,
     ]
-    process = subprocess.Popen(
-        command,
-        cwd=settings.BASE_DIR,
-        env=worker_env(CELERY_BROKER_URL=broker_url),
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    environment = worker_env(
+        CELERY_BROKER_URL=broker_url, CELERY_TASK_DEFAULT_QUEUE=queue, **(env or {})
     )
-    log.close()
+    worker = Worker(_start(command, environment, log.name), broker_url, queue, log.name)
+    worker.command, worker.env = command, environment
     previous = {key: celery_app.conf[key] for key in CHANGED}
     try:
         celery_app.conf.update(
@@ -166,10 +201,10 @@ def running_worker(broker_url: str):
         expected = Connection(broker_url).as_uri()
         assert celery_app.amqp.producer_pool.connections.connection.as_uri() == expected
         assert celery_app.amqp.default_queue.name == queue
-        yield Worker(process, broker_url, queue, log.name)
+        yield worker
     finally:
         try:
-            _stop(process)
+            _stop(worker.process)  # the one running now, after any restart
             _delete_queue(broker_url, queue)
         finally:
             celery_app.conf.update(previous)
@@ -215,6 +250,30 @@ def running_beat(broker_url: str, *, max_interval: int = 1, loglevel: str = "WAR
             yield Beat(process, log_path)
         finally:
             _stop(process)
+
+
+def _start(command: list[str], env: dict, log_path: str) -> subprocess.Popen:
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                # pid (comm) state ppid ...: comm may hold spaces, so split after its ")".
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(entry))
+    return children
 
 
 def _stop(process: subprocess.Popen):
