@@ -5,6 +5,8 @@ import hashlib
 
 from django.core.files.base import File
 
+from ledger.security import security_event
+
 from .models import Consent
 
 
@@ -23,7 +25,13 @@ def evidence_problems() -> tuple[int, list[tuple[int, str, str]]]:
     """(documents checked, [(consent id, stored path, what is wrong)]) over every consent."""
     storage = Consent._meta.get_field("evidence").storage
     checked, problems = 0, []
-    rows = Consent.objects.order_by("pk").values_list("pk", "evidence", "evidence_sha256")
+    # A document erased at the person's request (privacy app) has no path; its SHA-256 and size
+    # stay on the consent, and there are no bytes left to check.
+    rows = (
+        Consent.objects.exclude(evidence="")
+        .order_by("pk")
+        .values_list("pk", "evidence", "evidence_sha256")
+    )
     for consent_id, path, recorded in rows.iterator(chunk_size=500):
         checked += 1
         try:
@@ -31,7 +39,19 @@ def evidence_problems() -> tuple[int, list[tuple[int, str, str]]]:
                 actual, _ = evidence_digest(handle)
         except FileNotFoundError:
             problems.append((consent_id, path, "missing"))
+            _tamper_event(consent_id, "missing")
             continue
         if actual != recorded:
             problems.append((consent_id, path, f"SHA-256 is {actual}, recorded {recorded}"))
+            _tamper_event(consent_id, "hash_mismatch")
     return checked, problems
+
+
+def _tamper_event(consent_id: int, problem: str) -> None:
+    security_event(
+        "evidence.tamper_detected",
+        actor="system",
+        object=f"consent:{consent_id}",
+        outcome="detected",
+        problem=problem,
+    )

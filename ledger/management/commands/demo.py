@@ -215,7 +215,9 @@ class Command(BaseCommand):
                 person=engagement.person,
                 engagement=engagement,
                 rule="sag.pay.day",
-                description=f"Day pay {day}: {engagement.person.name}",
+                # No names: the description is hashed into the journal and could never be
+                # erased (privacy.services); the payable names the person by id.
+                description=f"Day pay {day}, engagement #{engagement.pk}",
                 amount=engagement.rate_amount,
                 currency=engagement.rate_currency,
                 period_from=day,

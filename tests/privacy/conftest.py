@@ -1,0 +1,8 @@
+import pytest
+
+from tests.privacy import world as w
+
+
+@pytest.fixture
+def world(db):
+    return w.build()
