@@ -27,7 +27,7 @@ from compensation.models import CompensationLine, HoldResolution
 from consent.models import AiUse, Consent, ConsentEvent, UnionNotice, WgaDisclosure
 from ledger.journal import Payable
 from ledger.models import Engagement, Membership, Person
-from reports.models import ReceiptDelivery, Report
+from reports.models import Flag, ReceiptDelivery, Report
 
 MIN_TERM = 3
 ERASED_EMAIL_DOMAIN = "erased.invalid"  # RFC 2606: never delivers
@@ -88,6 +88,7 @@ HOLDINGS = (
     Holding(ReceiptDelivery, "consent__person_id", replace={"email": ERASED_EMAIL}),
     Holding(UnionNotice, None, scrub=("description", "recipient")),
     Holding(Report, None, scrub=("content",)),
+    Holding(Flag, None, scrub=("note", "resolution_note")),
     Holding(LogEntry, None, scrub=("object_repr", "change_message")),
 )
 

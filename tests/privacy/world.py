@@ -18,12 +18,12 @@ from django.contrib.contenttypes.models import ContentType
 from compensation.models import CompensationLine, CompensationRun, HoldResolution
 from consent import services as consent_services
 from ledger import services as ledger_services
-from ledger.access import Scope
+from ledger.access import Scope, scope_for
 from ledger.journal_services import payable_create, payment_confirm
 from ledger.models import Person
 from reports import compliance
 from reports.models import ReceiptDelivery, Report
-from reports.services import report_generate
+from reports.services import flag_raise, report_generate
 from tests.factories import (
     SPECIFIC,
     EngagementFactory,
@@ -32,6 +32,7 @@ from tests.factories import (
     evidence_file,
     grant_consent,
     guild,
+    guild_staff,
 )
 
 MAGGIE = {
@@ -214,6 +215,13 @@ def build() -> World:
     theo_payable = _paid_payable(clerk, e_theo, pay=False, reference="PAYRUN-2")
     ReceiptDelivery.objects.create(
         consent=maggie_consent, email=MAGGIE["email"], sent_by=clerk, sent_at=at(2025, 6, 2)
+    )
+    guild_rep = guild_staff("sag-aftra", "sag-rep")
+    flag_raise(
+        actor=guild_rep,
+        scope=scope_for(guild_rep),
+        target=maggie_consent,
+        note="Ask Maggie Vance to confirm the rider's media",
     )
     LogEntry.objects.create(
         user=clerk,
