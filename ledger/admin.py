@@ -2,18 +2,24 @@
 
 Every page, filter, choice list and history view shows only what the signed-in user's scope
 allows; an object outside it is a 404. Changes are saved through the model form (full_clean and
-the database constraints) and recorded in history with the signed-in user.
+the database constraints) and recorded in history with the signed-in user. A production's
+agreements and the engagement CSV import are guided pages of their own (admin_workflows).
 """
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import access
+from . import access, admin_workflows, api_keys
+from . import scopes as api_scopes
+from .admin_pagination import CappedCountPaginator
 from .errors import DomainError
 from .models import (
     Agreement,
@@ -24,7 +30,6 @@ from .models import (
     PayrollKey,
     Person,
     Production,
-    ProductionAgreement,
     Studio,
     StudioStaff,
 )
@@ -42,12 +47,18 @@ class ScopedAdminMixin:
     """Scope-based permissions in place of Django's model permissions."""
 
     scope_queryset = None  # (scope, queryset) -> queryset
+    paginator = CappedCountPaginator  # no page counts a whole big table
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        if self.scope_queryset is None:
-            return qs
-        return type(self).scope_queryset(_scope(request), qs)
+        if self.scope_queryset is not None:
+            qs = type(self).scope_queryset(_scope(request), qs)
+        if qs.query.select_related and isinstance(self.list_select_related, list | tuple):
+            # The changelist skips list_select_related when the queryset already follows some
+            # relations (as several scope selectors do): join what the columns name here, or
+            # every row costs a query.
+            qs = qs.select_related(*self.list_select_related)
+        return qs
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_staff and not _scope(request).is_empty
@@ -195,45 +206,6 @@ class PersonAdmin(ScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class AttachmentFormSet(forms.BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        for form in self.deleted_forms:
-            attachment = form.instance
-            if (
-                attachment.pk
-                and Engagement.objects.filter(
-                    production_id=attachment.production_id, agreement_id=attachment.agreement_id
-                ).exists()
-            ):
-                raise forms.ValidationError(
-                    f"{attachment.agreement} cannot be detached: engagements are under it."
-                )
-
-
-class AttachmentInline(admin.TabularInline):
-    model = ProductionAgreement
-    formset = AttachmentFormSet
-    extra = 0
-    fields = ["agreement", "attached_at"]
-    readonly_fields = ["attached_at"]
-
-    def _writable(self, request, obj):
-        return obj is None or _scope(request).can_write_studio(obj.studio_id)
-
-    def has_add_permission(self, request, obj=None):
-        return self._writable(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return self._writable(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._writable(request, obj)
-
-    def has_view_permission(self, request, obj=None):
-        return True
-
-
 @admin.register(Production)
 class ProductionAdmin(ScopedAdmin):
     list_display = ["title", "studio", "kind", "status", "start_date", "end_date"]
@@ -241,11 +213,29 @@ class ProductionAdmin(ScopedAdmin):
     search_fields = ["title"]
     list_select_related = ["studio"]
     date_hierarchy = None
-    inlines = [AttachmentInline]
     scope_queryset = staticmethod(lambda scope, qs: access.productions(scope, qs).distinct())
 
     def writable(self, scope, obj):
         return scope.can_write_studio(obj.studio_id)
+
+    # Agreements are attached and detached in the change page's Agreements section, through
+    # production_attach / production_detach (admin_workflows), not edited as inline rows.
+    def get_urls(self):
+        return [*admin_workflows.production_agreement_urls(self), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = {
+            **admin_workflows.agreements_context(self, request, object_id),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, context)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # A new production needs its agreements next: open its page, where they are attached.
+        if "_addanother" in request.POST or IS_POPUP_VAR in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"{obj} was added. Attach its agreements below.")
+        return redirect(reverse("admin:ledger_production_change", args=[obj.pk]) + "#agreements")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "studio" and not _scope(request).superuser:
@@ -278,6 +268,9 @@ class EngagementAdmin(ScopedAdmin):
     def writable(self, scope, obj):
         return scope.can_write_studio(obj.production.studio_id)
 
+    def get_urls(self):
+        return [*admin_workflows.engagement_import_urls(self), *super().get_urls()]
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         scope = _scope(request)
         if not scope.superuser:
@@ -302,12 +295,66 @@ class GuildStaffAdmin(SuperuserOnlyAdmin):
     search_fields = ["user__username", "user__email"]
 
 
+class PayrollKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=api_scopes.CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only what the vendor needs: a key that reads payables need not pay them.",
+    )
+
+    class Meta:
+        model = PayrollKey
+        fields = ["name", "owner", "studios", "scopes", "expiry_date", "revoked"]
+
+    def clean_scopes(self):
+        chosen = set(self.cleaned_data["scopes"])
+        return [name for name in api_scopes.ALL_SCOPES if name in chosen]
+
+
 @admin.register(PayrollKey)
 class PayrollKeyAdmin(APIKeyModelAdmin, SuperuserOnlyAdmin):
-    """Keys are shown once, on creation (the admin prints it in a message)."""
+    """Keys are shown once, on creation (the admin prints it in a message). Creating, changing
+    and revoking one is a security event; a key is revoked, never deleted, so that what it did
+    stays attributable."""
 
-    list_display = [*APIKeyModelAdmin.list_display, "owner"]
+    form = PayrollKeyForm
+    list_display = [*APIKeyModelAdmin.list_display, "owner", "scope_list"]
     filter_horizontal = ["studios"]
+
+    @admin.display(description="scopes")
+    def scope_list(self, obj):
+        return " ".join(obj.scopes)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.revoked:
+            fields += ("owner", "studios", "scopes")
+        return fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            api_keys.key_changed(actor=request.user, key=obj, changed=list(form.changed_data))
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change:  # after its studios are set, so the event describes the whole key
+            api_keys.key_created(actor=request.user, key=form.instance)
+
+
+def label_split_inputs(form):
+    """Name each input of a split field (the admin's date and time of a datetime), which the
+    field's one <label> cannot point at, so that screen readers and browser tests find it."""
+    for field in form.fields.values():
+        parts = getattr(field.widget, "widgets", None)
+        if not parts:
+            continue
+        names = ("date", "time") if len(parts) == 2 else range(1, len(parts) + 1)
+        for widget, name in zip(parts, names, strict=False):
+            widget.attrs.setdefault("aria-label", f"{field.label} ({name})")
 
 
 class ServiceForm(forms.ModelForm):
@@ -315,6 +362,10 @@ class ServiceForm(forms.ModelForm):
     becomes a form error and nothing is written. `request` is set by the admin's get_form."""
 
     request = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        label_split_inputs(self)
 
     def record(self, data):
         raise NotImplementedError
