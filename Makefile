@@ -11,13 +11,15 @@ BENCH_URL := $(BENCH_PG)/$(BENCH_DB)
 BENCH_SCRIPTS := $(filter-out __init__ common,$(basename $(notdir $(wildcard bench/*.py))))
 
 .PHONY: help install install-dev run demo serve test lint migrations-check schema-check pytest \
-        test-postgres test-sqlite smoke bench clean
+        test-postgres test-sqlite smoke bench fuzz audit clean
 
 help:
 	@echo "make run    - install, migrate the SQLite default, load the demo, serve on :8000"
 	@echo "make test   - ruff, migrations check, schema check, the whole pytest suite"
 	@echo "              (on PostgreSQL when DATABASE_URL points there)"
 	@echo "make bench  - benchmarks against PostgreSQL, written to bench/results.json"
+	@echo "make audit  - known vulnerabilities in the installed dependencies (pip-audit, PyPI)"
+	@echo "make fuzz   - Schemathesis against a live server (PostgreSQL), staff and payroll"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +73,17 @@ bench: install-dev
 		DATABASE_URL=$(BENCH_URL) DJANGO_SETTINGS_MODULE=config.settings.test \
 			$(PY) -m bench.$$script; \
 	done
+
+# Schemathesis against the served OpenAPI schema: a fresh PostgreSQL database (FUZZ_DB, default
+# gl_fuzz, dropped first), gunicorn with the production settings, a staff and a payroll run.
+# Reports in var/test-output/fuzz/.
+fuzz: install-dev
+	$(PY) -m tests.fuzz.run
+
+# Every installed distribution against PyPI's vulnerability data. --strict: a package that
+# cannot be looked up fails the audit (it is not skipped), and so does an unreachable service.
+audit: install-dev
+	$(BIN)/pip-audit --strict --vulnerability-service pypi --skip-editable --progress-spinner off
 
 smoke: install
 	bash .ci/smoke

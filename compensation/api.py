@@ -7,7 +7,9 @@ agreements and load their guild's rate sheets; payroll keys read payables throug
 API, not these."""
 
 import django_filters
-from django.db import connection
+from django.db import connection, models
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
@@ -251,11 +253,33 @@ class TermsSerializer(serializers.ModelSerializer):
         return value
 
 
+class ClockTimeField(serializers.TimeField):
+    """A time of day on the set, which has no time zone: "07:00" in, "07:00:00" out."""
+
+
+class ClockTimeSchema(OpenApiSerializerFieldExtension):
+    """OpenAPI's `format: time` is RFC 3339's full-time, which needs a zone offset ("07:00:00Z").
+    A call time has none, so an answer describes it by its pattern; a request still says
+    `format: time`, whose values (with or without an offset) are all accepted."""
+
+    target_class = ClockTimeField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "request":
+            return build_basic_type(OpenApiTypes.TIME)
+        return {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$"}
+
+
 class TimecardSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.TimeField: ClockTimeField,
+    }
     engagement = EngagementField()
     meals = serializers.ListField(
         child=serializers.ListField(
-            child=serializers.TimeField(format="%H:%M"), min_length=2, max_length=2
+            child=ClockTimeField(format="%H:%M"), min_length=2, max_length=2
         ),
         max_length=4,
         required=False,

@@ -114,7 +114,7 @@ class ConsentSerializer(serializers.ModelSerializer):
             "currency": consent.bargained_currency,
         }
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_superseded_by(self, consent) -> int | None:
         successor = getattr(consent, "superseded_by", None)
         return successor.pk if successor else None
@@ -251,14 +251,20 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         """End a suspension; 409 `consent_not_suspended` if there is none."""
         return self._event(request, services.consent_resume)
 
-    @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)}
-    )
+    # The document's own type (PDF, image, text), guessed from its name as uploaded.
+    @extend_schema(responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY)})
     @action(detail=True, methods=["get"])
     def evidence(self, request, pk=None):
         """The evidence document as uploaded. `X-Evidence-SHA256` carries the hash recorded at
         upload; compare it with the bytes received."""
         consent = self.get_object()
+        if not consent.evidence:
+            raise DomainError(
+                "The evidence document was erased at the person's request; its SHA-256 and "
+                "size remain on the consent.",
+                code="evidence_erased",
+                status_code=status.HTTP_409_CONFLICT,
+            )
         try:
             handle = consent.evidence.open("rb")
         except FileNotFoundError:
@@ -280,6 +286,10 @@ class AiUseSerializer(serializers.ModelSerializer):
         source="production.studio", slug_field="slug", read_only=True
     )
     agreement = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # Read-only model fields lose `allow_blank`, and with it the "" that most uses carry.
+    alteration_exception = serializers.ChoiceField(
+        choices=AlterationException, allow_blank=True, read_only=True
+    )
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
     rules = serializers.ListField(child=serializers.CharField(), read_only=True)
     reasons = serializers.ListField(child=serializers.CharField(), read_only=True)

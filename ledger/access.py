@@ -3,7 +3,7 @@
 - Studio staff see and change their own studios' data.
 - Guild staff see the productions, engagements and people under their guild's agreements (and
   their guild's members); they change nothing in the registry.
-- A payroll key sees its studios' data, read-only here.
+- A payroll key sees its studios' data, and only through the endpoints its scopes name.
 - Superusers see everything.
 
 Outside a caller's scope an object is simply absent: lists leave it out and detail views answer
@@ -14,8 +14,10 @@ queryset through the functions here.
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from . import scopes as api_scopes
 from .models import (
     Engagement,
     GuildStaff,
@@ -132,9 +134,21 @@ def person_writable(scope: Scope, person: Person) -> bool:
     return person.engagements.filter(production__studio_id__in=scope.studio_ids).exists()
 
 
+class ScopeMissing(exceptions.PermissionDenied):
+    """403 `scope_missing`: a payroll key reached an endpoint its scopes do not cover. (A DRF
+    exception, not a DomainError: DRF imports this module while ledger.errors is loading.)"""
+
+    stable_code = "scope_missing"
+
+    def __init__(self, scope_name: str):
+        super().__init__(f"This API key lacks the scope {scope_name}.")
+        self.scope_name = scope_name
+
+
 class ScopedAccess(BasePermission):
-    """Authenticated callers with some scope; writes only for callers who can write somewhere
-    (payroll keys only where the view says `payroll_may_write`, i.e. payments).
+    """Authenticated callers with some scope; writes only for callers who can write somewhere.
+    A payroll key also needs the API-key scope the view names for the method (ledger.scopes):
+    a view that names none is closed to payroll keys.
 
     Object-level checks are done by scoping querysets (absent means 404), and by the services,
     which check the concrete studio of what is written.
@@ -146,11 +160,19 @@ class ScopedAccess(BasePermission):
         if not (request.user and request.user.is_authenticated) and request.auth is None:
             return False
         scope = request_scope(request)
+        if scope.payroll_key is not None:
+            return self._payroll_key_may(scope.payroll_key, view, request.method)
         if request.method in SAFE_METHODS:
             return True
-        if scope.payroll_key is not None:
-            return getattr(view, "payroll_may_write", False)
         return scope.can_write_any
+
+    def _payroll_key_may(self, key: PayrollKey, view, method: str) -> bool:
+        needed = api_scopes.required_scope(view, method)
+        if needed is None:
+            return False
+        if not key.has_scope(needed):
+            raise ScopeMissing(needed)
+        return True
 
 
 class StaffOnly(ScopedAccess):

@@ -9,8 +9,8 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from . import access, services
-from .api_common import IdFilter, ScopedViewSet
+from . import access, scopes, services
+from .api_common import BooleanFilter, IdFilter, ScopedViewSet
 from .errors import DomainError
 from .models import (
     Agreement,
@@ -102,6 +102,18 @@ class PersonSerializer(serializers.ModelSerializer):
             )
 
     def validate_memberships(self, value):
+        # The list replaces the person's memberships, so every item names its guild and number
+        # even in a PATCH, whose partial validation would otherwise let either be left out.
+        missing = [
+            {
+                name: ["This field is required."]
+                for name in ("guild", "member_number")
+                if name not in membership
+            }
+            for membership in value
+        ]
+        if any(missing):
+            raise serializers.ValidationError(missing)
         guilds = [m["guild"].code for m in value]
         if len(guilds) != len(set(guilds)):
             raise serializers.ValidationError("One membership per guild.")
@@ -230,6 +242,7 @@ class PersonFilter(django_filters.FilterSet):
     guild = django_filters.CharFilter(field_name="memberships__guild__code", max_length=20)
     payroll_ref = django_filters.CharFilter(max_length=64)
     production = IdFilter(method="filter_production")
+    is_deceased = BooleanFilter()
 
     class Meta:
         model = Person
@@ -280,7 +293,7 @@ class EngagementFilter(django_filters.FilterSet):
 
 
 class ReadOnlyScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    pass
+    payroll_read_scope = scopes.REGISTRY_READ
 
 
 class WritableScopedViewSet(
@@ -324,6 +337,7 @@ class GuildViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
 
     queryset = Guild.objects.all()
     serializer_class = GuildSerializer
+    payroll_read_scope = scopes.REGISTRY_READ
     lookup_field = "code"
     scope_queryset = staticmethod(lambda scope, qs: qs)
 
@@ -333,6 +347,7 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
 
     queryset = Agreement.objects.select_related("guild")
     serializer_class = AgreementSerializer
+    payroll_read_scope = scopes.REGISTRY_READ
     lookup_field = "code"
     scope_queryset = staticmethod(lambda scope, qs: qs)
 

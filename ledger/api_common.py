@@ -4,18 +4,23 @@ import django_filters
 from django import forms
 from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers, viewsets
 
 from .access import request_scope
+from .scopes import required_scope
 
 MAX_ID = 2**63 - 1
 
 
+@extend_schema_field(
+    {"type": "integer", "format": "int64", "minimum": -MAX_ID - 1, "maximum": MAX_ID}
+)
 class IdFilter(django_filters.NumberFilter):
     """An id: a whole number in the database's 64-bit range. Foreign-key lookups have no overflow
     guard, so a larger value would reach the driver (OverflowError on SQLite, DataError on
-    PostgreSQL); it is refused as invalid input instead."""
+    PostgreSQL); it is refused as invalid input instead. (The schema says so: a NumberFilter
+    would otherwise be documented as any number, and "1.5" is refused.)"""
 
     field_class = forms.IntegerField
 
@@ -23,6 +28,29 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", -MAX_ID - 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+
+class _TrueOrFalseField(forms.NullBooleanField):
+    """`true` or `false` (any case), or nothing; the stock field's select widget reads any other
+    text as "not given" and so filtered nothing."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if str(value).lower() in ("true", "false"):
+            return str(value).lower() == "true"
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """A yes/no filter that refuses what is neither, as the schema's `boolean` says."""
+
+    field_class = _TrueOrFalseField
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -41,6 +69,9 @@ _ERRORS = {
     405: "Method not allowed.",
     409: "Conflicts with existing records.",
     415: "Unsupported media type.",
+    429: "Too many bad API keys from this address (`throttled`); retry after `Retry-After`.",
+    503: "The database is unavailable for a moment; nothing was written. Retry after the "
+    "`Retry-After` seconds (a payment with the same Idempotency-Key).",
 }
 
 
@@ -49,7 +80,7 @@ class ErrorAwareAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
-        error_codes = [401, 403, 404, 405, 415]
+        error_codes = [401, 403, 404, 405, 415, 429, 503]
         if self.method in ("POST", "PUT", "PATCH"):
             error_codes += [400, 409]
         elif self.method == "GET":
@@ -63,6 +94,31 @@ class ErrorAwareAutoSchema(AutoSchema):
                 ),
             )
         return responses
+
+    def _get_parameters(self):
+        # An optional query parameter sent empty (`?status=`) is read as not sent, by
+        # django-filter and by DRF's serializers of query strings alike; OpenAPI says so with
+        # `allowEmptyValue`.
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            if parameter["in"] == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
+        return parameters
+
+    def _payroll_scope(self) -> str | None:
+        return required_scope(self.view, self.method)
+
+    def get_description(self):
+        """The view's own text, plus the API-key scope a payroll key needs here, if any."""
+        description = super().get_description() or ""
+        needed = self._payroll_scope()
+        if needed is None:
+            return description
+        return f"{description}\n\nPayroll API keys need the scope `{needed}`.".strip()
+
+    def get_extensions(self):
+        needed = self._payroll_scope()
+        return {"x-api-key-scope": needed} if needed else {}
 
 
 class ScopedViewSet(viewsets.GenericViewSet):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from . import chain
 from .journal import JournalTransaction, Posting
 from .journal_services import hash_header, hash_posting
+from .security import security_event
 
 BATCH = 2000
 
@@ -37,6 +38,14 @@ def verify_chain() -> ChainReport:
         for tx in batch:
             reason = _break(tx, expected_seq, prev_hash, postings.get(tx.id, []))
             if reason:
+                security_event(
+                    "ledger.tamper_detected",
+                    actor="system",
+                    object=tx,
+                    outcome="detected",
+                    seq=tx.seq,
+                    reason=reason,
+                )
                 return ChainReport(
                     False, checked, expected_seq - 1, prev_hash, tx.seq, str(tx.id), reason
                 )

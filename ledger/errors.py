@@ -5,14 +5,17 @@ errors are translated here, in one place, so that no input can produce an HTML p
 """
 
 import logging
+import sys
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
-from django.http import Http404, JsonResponse
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
+
+from . import security
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +88,15 @@ def _validation_response(fields) -> Response:
 
 
 def api_exception_handler(exc, context):
-    """DRF's EXCEPTION_HANDLER: every error becomes the one JSON shape."""
+    """DRF's EXCEPTION_HANDLER: every error becomes the one JSON shape. A refusal of who the
+    caller is or of what it may do (401, 403, 429) is also a security event."""
+    response = _error_response(exc, context)
+    if response is not None and response.status_code in security.REFUSAL_STATUSES:
+        security.api_refusal(context.get("request"), exc, response)
+    return response
+
+
+def _error_response(exc, context):
     set_rollback()
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
@@ -101,7 +112,9 @@ def api_exception_handler(exc, context):
     if isinstance(exc, DjangoPermissionDenied):
         return Response(error_body("permission_denied", "Not allowed."), status=403)
     if isinstance(exc, exceptions.APIException):
-        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+        code = getattr(exc, "stable_code", None) or next(
+            (c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error"
+        )
         response = Response(error_body(code, str(exc.detail)), status=exc.status_code)
         if getattr(exc, "auth_header", None):
             response["WWW-Authenticate"] = exc.auth_header
@@ -115,7 +128,41 @@ def api_exception_handler(exc, context):
         )
     if isinstance(exc, DataError):
         return Response(error_body("invalid", "A value is out of range or malformed."), status=400)
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        return _database_unavailable(exc, Response)
     return None
+
+
+# The database is unreachable or the connection broke (a restart, a failover, a network cut).
+# Nothing was written: every use case is one transaction, rolled back with the connection. The
+# answer is a 503 that tells clients to retry; a payment retried with its Idempotency-Key is
+# recorded once whether or not the first attempt committed.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
+def _database_unavailable(exc, response_class):
+    logger.warning("database unavailable, answered 503: %s", exc)
+    response = response_class(
+        error_body(
+            "database_unavailable",
+            "The database is unavailable for a moment; nothing was changed. Retry shortly.",
+        ),
+        status=503,
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _database_unavailable_page(exc):
+    logger.warning("database unavailable, answered 503: %s", exc)
+    response = HttpResponse(
+        "The service is unavailable for a moment. Please retry shortly.",
+        status=503,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _json_for_api(request, status_code, code, message):
@@ -139,6 +186,13 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    # Django calls this inside its `except` block, wherever the exception came from (a view, a
+    # middleware, the session's save): a database outage is a 503 to retry, not a 500.
+    exc = sys.exc_info()[1]
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        if request.path.startswith("/api/"):
+            return _database_unavailable(exc, JsonResponse)
+        return _database_unavailable_page(exc)
     if request.path.startswith("/api/"):
         return _json_for_api(request, 500, "internal_error", "An unexpected error occurred.")
     from django.views.defaults import server_error

@@ -22,6 +22,7 @@ from . import chain
 from .errors import Conflict, DomainError
 from .journal import Account, IdempotencyRecord, JournalTransaction, Payable, Payment, Posting
 from .money import round_money
+from .security import payment_client_actor, security_event
 from .webhooks import notify_payables_created
 
 # Any constant works; it names the one lock that orders the hash chain on PostgreSQL.
@@ -424,6 +425,14 @@ def _replay(client, key, body_hash) -> PaymentResult | None:
     if record is None:
         return None
     if record.request_hash != body_hash:
+        # A retry that is not one: a client bug, or someone replaying a key (ASVS 16.3.3).
+        security_event(
+            "payment.idempotency_conflict",
+            actor=payment_client_actor(client),
+            object=record,
+            outcome="denied",
+            code="idempotency_key_reused",
+        )
         raise DomainError(
             "This Idempotency-Key was used with a different request body.",
             code="idempotency_key_reused",

@@ -13,6 +13,20 @@ class IdCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_schema_operation_parameters(self, view):
+        # DRF reads `page_size` leniently: a larger value is cut to 500, and one that is not a
+        # positive whole number is ignored (the page has 50 rows). The schema says just that,
+        # rather than promising an integer the server would never hold a client to.
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "string"}
+                parameter["description"] = (
+                    f"Rows per page, up to {self.max_page_size} (larger values are cut to it). "
+                    f"Any value but a positive whole number is ignored ({self.page_size} rows)."
+                )
+        return parameters
+
     def paginate_queryset(self, queryset, request, view=None):
         # A cursor is client input: its position must be a value of the ordering field, or the
         # queryset filter raises (ValueError, a 500) instead of answering "Invalid cursor".

@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import access, journal_selectors, journal_services
+from . import access, journal_selectors, journal_services, scopes
 from .api_common import MAX_ID, IdFilter, ScopedViewSet
 from .errors import DomainError
 from .journal import JournalTransaction, Payable, Payment, Posting
@@ -287,6 +287,7 @@ class PayableViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     filterset_class = PayableFilter
     queryset = Payable.objects.all()
     scope_queryset = staticmethod(lambda scope, qs: journal_selectors.open_payables(scope))
+    payroll_read_scope = scopes.PAYABLES_READ
 
     def get_renderers(self):
         if self.action == "list":
@@ -356,7 +357,8 @@ class PaymentViewSet(
     filterset_class = PaymentFilter
     queryset = Payment.objects.all()
     scope_queryset = staticmethod(lambda scope, qs: journal_selectors.scoped_payments(scope))
-    payroll_may_write = True
+    payroll_read_scope = scopes.PAYMENTS_READ
+    payroll_write_scope = scopes.PAYMENTS_WRITE
 
     def _client(self) -> str:
         scope = self.scope
@@ -454,6 +456,7 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     filterset_class = TransactionFilter
     pagination_class = SeqCursorPagination
     queryset = JournalTransaction.objects.all()
+    payroll_read_scope = scopes.LEDGER_READ  # reversing is for studio staff: no write scope
     scope_queryset = staticmethod(
         lambda scope, qs: (
             journal_selectors.scoped_transactions(scope)
@@ -484,6 +487,8 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
 
 class BalanceView(APIView):
     """Owed, paid and due per studio, production, person or engagement, per currency."""
+
+    payroll_read_scope = scopes.LEDGER_READ
 
     @extend_schema(parameters=[BalanceQuerySerializer], responses=BalanceSerializer(many=True))
     def get(self, request):
@@ -522,7 +527,8 @@ class WebhookEndpointViewSet(
 
     serializer_class = WebhookEndpointSerializer
     queryset = WebhookEndpoint.objects.all()
-    payroll_may_write = True
+    payroll_read_scope = scopes.WEBHOOKS_READ
+    payroll_write_scope = scopes.WEBHOOKS_WRITE
     scope_queryset = staticmethod(
         lambda scope, qs: (
             qs.filter(payroll_key=scope.payroll_key)

@@ -25,6 +25,15 @@ def api():
     return APIClient()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache: the bad-API-key counters (ledger.login_guard) of
+    one test's made-up keys must not throttle the next test's client."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"

@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything that differs between machines comes from the
 environment (see `.env.example`)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -15,7 +16,6 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -27,14 +27,20 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "simple_history",
     "django_celery_beat",
+    "axes",  # before ledger: its lock-out check runs before ledger's log-in event is written
     "ledger",
     "consent",
     "compensation",
     "reports",
+    "privacy",
+    # Last, so that the apps' admin templates (reports' base_site.html and index.html: the
+    # stylesheet and the dashboard) override the stock ones.
+    "django.contrib.admin",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ledger.security_headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -42,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lock-out into a 429
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -50,7 +57,8 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Site-wide admin overrides (the capped result count of ledger.admin_pagination).
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -68,6 +76,12 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out username and address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -141,16 +155,84 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# A request that publishes a task answers promptly even when the broker is away: at most 2 s to
+# connect and two quick retries, then the publish is given up and the row it was for stays
+# waiting for the dispatch sweep (ledger/dispatch.py), which publishes it once the broker is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# How long work waits for its first publish before the sweep publishes it again.
+DISPATCH_GRACE_SECONDS = env.int("DISPATCH_GRACE_SECONDS", default=60)
 # Schedules live in the database, editable in the admin (django-celery-beat). Run exactly one
 # beat per environment: two would send every scheduled report twice (the report tasks are
 # idempotent, but the duplicate work is waste).
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# --- security (ledger/login_guard.py, ledger/security.py, ledger/security_headers.py) -------
+# The default cache holds the bad-API-key counters: point CACHE_URL at a shared cache (Redis)
+# when several processes serve the API, or each process counts on its own.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Staff log-in lock-out: this many failures for one username from one address lock that pair
+# out for the cool-off; a success resets the count. Failed attempts are kept in the database
+# (axes' AccessAttempt); successful log-ins are not (they are security events already).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_CLIENT_IP_CALLABLE = "ledger.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "ledger.login_guard.lockout_response"
+AXES_VERBOSE = False
+# No admin pages for the attempts (they hold usernames and addresses); unlock with
+# `manage.py axes_reset_username <username>` or wait for the cool-off.
+AXES_ENABLE_ADMIN = False
+# Bad API keys from one address within the window before it is throttled (429) for the rest.
+API_KEY_FAILURE_LIMIT = env.int("API_KEY_FAILURE_LIMIT", default=20)
+API_KEY_FAILURE_WINDOW = env.int("API_KEY_FAILURE_WINDOW", default=300)
+# Headers (Django's defaults, stated; CSP and Permissions-Policy by ledger.security_headers).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+_SWAGGER_CDN = "https://cdn.jsdelivr.net"
+CONTENT_SECURITY_POLICY_BY_PATH = {
+    "/api/docs/": (
+        f"default-src 'self'; script-src 'self' 'unsafe-inline' {_SWAGGER_CDN}; "
+        f"style-src 'self' 'unsafe-inline' {_SWAGGER_CDN}; img-src 'self' data: {_SWAGGER_CDN}; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"security_json": {"()": "ledger.security.SecurityJsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        # Security events as JSON lines on a stream of their own, to ship to a separate store.
+        "security": {"class": "logging.StreamHandler", "formatter": "security_json"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # The PDF renderer and its font subsetter log every step at INFO.
-    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
+    "loggers": {
+        **{name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
+        "guild_ledger.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
+    },
 }

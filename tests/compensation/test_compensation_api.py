@@ -56,6 +56,7 @@ from tests.compensation.api_helpers import (
     timecard_body,
     upload,
 )
+from tests.openapi import assert_matches_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -508,6 +509,17 @@ def test_a_timecard_is_recorded_with_its_hours_in_tenths(world):
     card = Timecard.objects.get(pk=body["id"])
     assert card.history.get().history_user == world.maya
     assert ok(world.client.get(f"{TIMECARDS}{body['id']}/"))["work_hours"] == "12.0"
+
+
+def test_a_timecards_times_match_the_schema(world):
+    """Regression (found by `make fuzz`): call times have no zone ("07:00:00", meals "13:00"),
+    which OpenAPI's `format: time` (RFC 3339, with an offset) refused; answers now state a
+    pattern, while requests still take `format: time`."""
+    created = ok(world.client.post(TIMECARDS, timecard_body(world.ann), format="json"), 201)
+    assert (created["first_call"], created["meals"]) == ("07:00:00", [["13:00", "13:30"]])
+    response = world.client.get(f"{TIMECARDS}{created['id']}/")
+    assert_matches_schema(response, "GET", "/api/v1/compensation/timecards/{id}/")
+    assert_matches_schema(world.client.get(TIMECARDS), "GET", "/api/v1/compensation/timecards/")
 
 
 def test_a_correction_keeps_history_with_the_acting_user(world):

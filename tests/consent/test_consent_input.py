@@ -34,6 +34,7 @@ from tests.factories import (
     guild_staff,
     studio_staff,
 )
+from tests.openapi import assert_matches_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -771,3 +772,27 @@ def test_the_check_refuses_instants_outside_the_calendar(world, field, value, ba
     else:
         response = world["client"].post("/api/v1/consent-checks/", check, format="json")
         assert set(refused(response)["fields"]) == {field}
+
+
+# --- the answers are what the schema says (found by `make fuzz`) --------------------------------
+
+
+def test_consent_and_ai_use_answers_match_the_schema(world, media):
+    """Regression: `superseded_by` is null on a consent nothing superseded, a use's
+    `alteration_exception` is "" unless it is a digital alteration, and evidence comes back in its
+    own content type; the schema said integer, one of the exceptions, and octet-stream only."""
+    client = world["client"]
+    consent = world["consent"]
+    response = client.get(f"/api/v1/consents/{consent.pk}/")
+    assert response.json()["superseded_by"] is None
+    assert_matches_schema(response, "GET", "/api/v1/consents/{id}/")
+
+    created = client.post("/api/v1/ai-uses/", use_body(world["ann"], world["production"]))
+    assert created.status_code == 201, created.content
+    response = client.get(f"/api/v1/ai-uses/{created.json()['id']}/")
+    assert response.json()["alteration_exception"] == ""
+    assert_matches_schema(response, "GET", "/api/v1/ai-uses/{id}/")
+
+    response = client.get(f"/api/v1/consents/{consent.pk}/evidence/")
+    assert response["Content-Type"] == "application/pdf"
+    assert_matches_schema(response, "GET", "/api/v1/consents/{id}/evidence/")

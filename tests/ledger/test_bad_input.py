@@ -431,6 +431,20 @@ def test_taking_someone_elses_member_number_on_update_is_refused(world):
     assert not other.memberships.exists()
 
 
+@pytest.mark.parametrize("membership", [{"member_number": "SAG-2"}, {"guild": "wga"}, {}])
+def test_a_membership_without_its_guild_or_number_is_refused_on_update(world, membership):
+    """Regression (found by `make fuzz`): a PATCH validates partially, which let a membership
+    without its guild through to a KeyError, a 500."""
+    person = world["person"]
+    before = snapshot()
+    response = world["client"].patch(
+        f"/api/v1/people/{person.pk}/", {"memberships": [membership]}, format="json"
+    )
+    body = assert_error_shape(response, status=400, code="invalid")
+    assert "memberships" in body["fields"]
+    assert snapshot() == before
+
+
 # --- malformed requests ------------------------------------------------------------------------
 
 BODY_ENDPOINTS = ["/api/v1/productions/", "/api/v1/engagements/", "/api/v1/people/"]
@@ -571,10 +585,20 @@ def test_ids_in_range_that_match_nothing_give_an_empty_page(world, query):
         "/api/v1/people/?name=%00",
         "/api/v1/engagements/?production=1.5",
         "/api/v1/people/?production=abc",
+        # (found by `make fuzz`: any text but true/false was read as "no filter")
+        "/api/v1/people/?is_deceased=null",
+        "/api/v1/people/?is_deceased=0.5",
     ],
 )
 def test_invalid_filter_values_are_400(world, query):
     assert_error_shape(world["client"].get(query), status=400, code="invalid")
+
+
+@pytest.mark.parametrize("value, found", [("true", 0), ("False", 1), ("", 1)])
+def test_the_yes_no_filter_takes_true_false_or_nothing(world, value, found):
+    response = world["client"].get(f"/api/v1/people/?is_deceased={value}")
+    assert response.status_code == 200, response.content
+    assert len(response.json()["results"]) == found
 
 
 @pytest.mark.parametrize(

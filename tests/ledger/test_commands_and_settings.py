@@ -168,7 +168,7 @@ def test_an_expired_key_gets_401_json(key_and_raw):
     key, raw = key_and_raw
     key.expiry_date = timezone.now() - timedelta(minutes=1)
     key.save()
-    assert assert_error_shape(api_get(raw), 401)["code"] == "authentication_failed"
+    assert assert_error_shape(api_get(raw), 401)["code"] == "api_key_expired"
 
 
 def test_a_key_whose_owner_is_inactive_gets_401_json(key_and_raw):

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.factories import StudioFactory, payroll_key
+from tests.openapi import operation_parameter
 
 pytestmark = pytest.mark.django_db
 
@@ -28,3 +29,36 @@ def test_huge_ids_are_invalid_input(api, url):
     response = api.get(url)
     assert response.status_code == 400, response.content[:300]
     assert set(response.json()) == {"code", "message", "fields"}
+
+
+@pytest.mark.parametrize("value", ["1.5", "2.00001", "1e3"])
+def test_fractional_ids_are_invalid_input_as_the_schema_says(api, value):
+    """Regression (found by `make fuzz`): id filters were documented as any number, so a
+    schema-valid "1.5" was refused. The schema now says a 64-bit integer, which is what is taken."""
+    _, raw = payroll_key(StudioFactory())
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    response = api.get(f"/api/v1/payables/?production={value}")
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"production"}
+    schema = operation_parameter("GET", "/api/v1/payables/", "production")
+    assert (schema["type"], schema["maximum"]) == ("integer", 2**63 - 1)
+
+
+def test_page_size_is_documented_as_the_lenient_hint_it_is(api):
+    """Regression (found by `make fuzz`): an odd `page_size` is ignored, not refused (see
+    tests/ledger/test_bad_input.py), so the schema no longer promises an integer."""
+    _, raw = payroll_key(StudioFactory())
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    assert api.get("/api/v1/payables/?page_size=true").status_code == 200
+    assert operation_parameter("GET", "/api/v1/payables/", "page_size") == {"type": "string"}
+
+
+def test_an_empty_filter_is_no_filter_as_the_schema_says(api):
+    """Regression (found by `make fuzz`): `?due_before=` is read as not sent (django-filter and
+    DRF alike); the schema now says `allowEmptyValue` instead of promising a date."""
+    _, raw = payroll_key(StudioFactory())
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    assert api.get("/api/v1/payables/?due_before=&production=").status_code == 200
+    assert api.get("/api/v1/ledger/balances/?group=").status_code == 200
+    due_before = operation_parameter("GET", "/api/v1/payables/", "due_before", part=None)
+    assert due_before["allowEmptyValue"] is True

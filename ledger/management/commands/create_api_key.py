@@ -1,12 +1,36 @@
-"""Create a payroll API key scoped to one or more studios. The key is printed once; only its
-hash is stored."""
+"""Create a payroll API key scoped to one or more studios, with the scopes it needs and, if
+wanted, an expiry. The key is printed once; only its hash is stored."""
+
+from datetime import UTC, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
+from ledger.api_keys import payroll_key_create
 from ledger.audit import acting_as, system_user
-from ledger.models import PayrollKey, Studio
+from ledger.errors import DomainError
+from ledger.models import Studio
+from ledger.scopes import ALL_SCOPES, default_scopes
+
+
+def parse_expiry(value: str) -> datetime:
+    """`30` (days from now), `2027-01-31` (the key stops at 00:00 UTC that day) or an ISO 8601
+    date-time with a time zone."""
+    if value.isdigit():
+        return timezone.now() + timedelta(days=int(value))
+    try:
+        if len(value) == 10:
+            return datetime.combine(datetime.fromisoformat(value).date(), time(), tzinfo=UTC)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(
+            f"--expires {value!r}: give a number of days, a date (2027-01-31) or an ISO date-time."
+        ) from None
+    if moment.tzinfo is None:
+        raise CommandError(f"--expires {value!r}: give the time zone (e.g. Z or +00:00).")
+    return moment
 
 
 class Command(BaseCommand):
@@ -23,18 +47,43 @@ class Command(BaseCommand):
             "--owner",
             help="Username the key acts as in history (default: a service user per key name).",
         )
+        parser.add_argument(
+            "--scope",
+            action="append",
+            choices=ALL_SCOPES,
+            help="What the key may do (repeatable; default: every scope). "
+            "A vendor that only reads payables needs just payables:read.",
+        )
+        parser.add_argument(
+            "--expires",
+            help="Days from now (90), a date (2027-01-31, 00:00 UTC) or an ISO date-time.",
+        )
 
-    @transaction.atomic
-    def handle(self, *args, studio, name, owner=None, **options):
-        studios = list(Studio.objects.filter(slug__in=studio))
-        missing = sorted(set(studio) - {s.slug for s in studios})
-        if missing:
-            raise CommandError(f"Unknown studio: {', '.join(missing)}")
-        with acting_as(system_user()):
-            user = self._owner(owner, name)
-            key, raw = PayrollKey.objects.create_key(name=name, owner=user)
-            key.studios.set(studios)
+    def handle(self, *args, studio, name, owner=None, scope=None, expires=None, **options):
+        expires_at = parse_expiry(expires) if expires else None
+        scopes = sorted(set(scope), key=ALL_SCOPES.index) if scope else default_scopes()
+        with transaction.atomic():
+            studios = list(Studio.objects.filter(slug__in=studio))
+            missing = sorted(set(studio) - {s.slug for s in studios})
+            if missing:
+                raise CommandError(f"Unknown studio: {', '.join(missing)}")
+            actor = system_user()
+            with acting_as(actor):
+                user = self._owner(owner, name)
+            try:
+                key, raw = payroll_key_create(
+                    actor=actor,
+                    name=name,
+                    owner=user,
+                    studios=studios,
+                    scopes=scopes,
+                    expires_at=expires_at,
+                )
+            except DomainError as error:
+                raise CommandError(error.message) from None
         self.stdout.write(f"API key for {name} ({', '.join(s.slug for s in studios)}), shown once:")
+        self.stdout.write(f"scopes: {' '.join(key.scopes)}")
+        self.stdout.write(f"expires: {key.expiry_date.isoformat() if key.expiry_date else 'never'}")
         self.stdout.write(raw)
 
     def _owner(self, username, key_name):
