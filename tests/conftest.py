@@ -70,6 +70,19 @@ def _seed_registry():
     importlib.import_module("ledger.migrations.0002_seed_guilds_and_agreements").seed(apps, None)
 
 
+@pytest.fixture(autouse=True)
+def _registry_seeded_in_transactional_tests(request):
+    """A transactional test starts from a flushed database, whatever ran before it (a worker
+    test, the browser tests' live server): the seeded guilds and agreements are put back."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        _seed_registry()
+
+
 @pytest.fixture
 def rabbitmq_worker(transactional_db):
     from tests.celery_worker import AMQP_URL, running_worker
