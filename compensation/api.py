@@ -491,7 +491,9 @@ class LineSerializer(serializers.ModelSerializer):
 class RunSerializer(serializers.ModelSerializer):
     production = serializers.PrimaryKeyRelatedField(read_only=True)
     started_by = serializers.CharField(source="started_by.username", read_only=True)
-    approved_by = serializers.CharField(source="approved_by.username", read_only=True, default=None)
+    approved_by = serializers.CharField(
+        source="approved_by.username", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = CompensationRun

@@ -327,8 +327,9 @@ class AiUseSerializer(serializers.ModelSerializer):
 
 class AiUseCreateSerializer(serializers.ModelSerializer):
     production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
+    # Left out, it is null, as the service expects (a use of no one's likeness or material).
     person = serializers.PrimaryKeyRelatedField(
-        queryset=Person.objects.all(), required=False, allow_null=True
+        queryset=Person.objects.all(), allow_null=True, default=None
     )
     days = serializers.DecimalField(
         max_digits=6, decimal_places=2, min_value=0, required=False, allow_null=True

@@ -1,8 +1,12 @@
 """What every API view shares: cursor pagination, the error schema, scoped viewsets."""
 
+import re
+from datetime import UTC
+
 import django_filters
 from django import forms
 from django.http import Http404
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers, viewsets
@@ -11,6 +15,12 @@ from .access import request_scope
 from .scopes import required_scope
 
 MAX_ID = 2**63 - 1
+
+
+class _WholeNumberField(forms.IntegerField):
+    """Django's integer field takes "7.0" and "7.00" as 7; an id is written without a point."""
+
+    re_decimal = re.compile(r"(?!)")  # strips nothing
 
 
 @extend_schema_field(
@@ -22,7 +32,7 @@ class IdFilter(django_filters.NumberFilter):
     PostgreSQL); it is refused as invalid input instead. (The schema says so: a NumberFilter
     would otherwise be documented as any number, and "1.5" is refused.)"""
 
-    field_class = forms.IntegerField
+    field_class = _WholeNumberField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", -MAX_ID - 1)
@@ -51,6 +61,24 @@ class BooleanFilter(django_filters.BooleanFilter):
     """A yes/no filter that refuses what is neither, as the schema's `boolean` says."""
 
     field_class = _TrueOrFalseField
+
+
+class _UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 instant, turned to UTC before it reaches the database: PostgreSQL refuses a
+    zone offset beyond ±15:59, which ISO 8601 and Python allow (up to ±23:59)."""
+
+    def to_python(self, value):
+        instant = super().to_python(value)
+        if instant is None or instant.tzinfo is None:
+            return instant
+        try:
+            return instant.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("The instant is outside years 1-9999 in UTC.") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = _UtcDateTimeField
 
 
 class ErrorSerializer(serializers.Serializer):

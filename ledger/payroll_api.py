@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import access, journal_selectors, journal_services, scopes
-from .api_common import MAX_ID, IdFilter, ScopedViewSet
+from .api_common import MAX_ID, IdFilter, ScopedViewSet, UtcDateTimeFilter
 from .errors import DomainError
 from .journal import JournalTransaction, Payable, Payment, Posting
 from .money import money_str
@@ -192,8 +192,8 @@ class PaymentFilter(django_filters.FilterSet):
     payable = IdFilter(field_name="payable_id")
     person = IdFilter(field_name="payable__person_id")
     production = IdFilter(field_name="payable__production_id")
-    paid_after = django_filters.IsoDateTimeFilter(field_name="paid_at", lookup_expr="gte")
-    paid_before = django_filters.IsoDateTimeFilter(field_name="paid_at", lookup_expr="lt")
+    paid_after = UtcDateTimeFilter(field_name="paid_at", lookup_expr="gte")
+    paid_before = UtcDateTimeFilter(field_name="paid_at", lookup_expr="lt")
 
     class Meta:
         model = Payment

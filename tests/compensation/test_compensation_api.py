@@ -845,6 +845,15 @@ def test_a_started_run_is_computed_with_explained_lines(world, django_capture_on
     assert len(flagged) == 3
 
 
+def test_an_unapproved_run_matches_the_schema(world, django_capture_on_commit_callbacks):
+    """Regression (found by `make fuzz`): `approved_by` is null until approval; the schema
+    said a string."""
+    run = start_run(world.client, django_capture_on_commit_callbacks, world.film)
+    assert run["approved_by"] is None
+    response = world.client.get(f"{RUNS}{run['id']}/")
+    assert_matches_schema(response, "GET", "/api/v1/compensation/runs/{id}/")
+
+
 def test_a_run_reports_what_it_cannot_compute(world, django_capture_on_commit_callbacks):
     record_day(world.cy, world.maya, call="06:00", dismissal="18:00", meals=[["12:00", "12:30"]])
     run = start_run(world.client, django_capture_on_commit_callbacks, world.film)

@@ -475,6 +475,20 @@ def test_ai_use_create_refuses_bad_input(world, overrides):
     assert counts() == before
 
 
+def test_a_use_without_a_person_field_is_read_as_no_person(world):
+    """Regression (found by `make fuzz`): leaving `person` out (it is optional) reached the
+    service without it, a TypeError and a 500; it now means null, refused for a replica."""
+    body = _use_body(world, {})
+    del body["person"]
+    before = counts()
+    response = world["client"].post("/api/v1/ai-uses/", body, format="json")
+    null_person = world["client"].post(
+        "/api/v1/ai-uses/", _use_body(world, {"person": None}), format="json"
+    )
+    assert refused(response) == refused(null_person)
+    assert counts() == before
+
+
 def test_ai_use_refusals_name_the_field(world):
     cases = {
         "ends_at": {"ends_at": "2025-06-10T08:59:59Z"},

@@ -62,3 +62,24 @@ def test_an_empty_filter_is_no_filter_as_the_schema_says(api):
     assert api.get("/api/v1/ledger/balances/?group=").status_code == 200
     due_before = operation_parameter("GET", "/api/v1/payables/", "due_before", part=None)
     assert due_before["allowEmptyValue"] is True
+
+
+@pytest.mark.parametrize(
+    "value, status",
+    [
+        ("4176-07-05T18:13:34.50905+18:44", 200),  # PostgreSQL refuses an offset past 15:59
+        ("2025-08-08T10:00:00-23:59", 200),
+        ("9999-12-31T23:00:00-05:00", 400),  # past year 9999 in UTC
+        ("0001-01-01T00:30:00+01:00", 400),  # before year 1 in UTC
+    ],
+)
+def test_payment_instants_with_any_offset_are_read_in_utc(api, value, status):
+    """Regression (found by `make fuzz`): an offset ISO 8601 allows but PostgreSQL does not
+    reached the database as a DataError (a 400 with no field); instants are now turned to UTC
+    first, and one that leaves the calendar in UTC names its field."""
+    _, raw = payroll_key(StudioFactory())
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    response = api.get("/api/v1/payments/", {"paid_after": value, "paid_before": value})
+    assert response.status_code == status, response.content[:300]
+    if status == 400:
+        assert set(response.json()["fields"]) == {"paid_after", "paid_before"}
