@@ -129,8 +129,10 @@ def print_table(results: list[Result]) -> None:
     widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
     for row in [header, ["-" * w for w in widths], *lines]:
         print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
-    print("\nmedians of these repetitions (value | reference):")
-    for r in results:
+    repeated = [r for r in results if r.samples or r.reference_samples]
+    if repeated:
+        print("\nmedians of these repetitions (value | reference):")
+    for r in repeated:
         samples = ", ".join(f"{v:,.0f}" for v in r.samples or [])
         reference = ", ".join(f"{v:,.0f}" for v in r.reference_samples or [])
         print(f"  {r.scenario}/{r.metric}: {samples} | {reference}")
