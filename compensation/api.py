@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from consent.models import AiUse
 from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
-from ledger.api_common import IdFilter, ScopedViewSet
+from ledger.api_common import IdFilter, ModelSerializer, ScopedViewSet, TextFilter
 from ledger.errors import DomainError
 from ledger.models import Agreement, Engagement, Production
 
@@ -137,13 +137,13 @@ class QuoteView(APIView):
 # --- rate sheets ----------------------------------------------------------------------------
 
 
-class RateSheetValueSerializer(serializers.ModelSerializer):
+class RateSheetValueSerializer(ModelSerializer):
     class Meta:
         model = RateSheetValue
         fields = ["parameter", "effective_from", "until", "value", "unit", "tier", "source", "rule"]
 
 
-class RateSheetSerializer(serializers.ModelSerializer):
+class RateSheetSerializer(ModelSerializer):
     agreement = serializers.SlugRelatedField(slug_field="code", read_only=True)
     loaded_by = serializers.CharField(source="loaded_by.username", read_only=True)
     values = RateSheetValueSerializer(many=True, read_only=True)
@@ -238,7 +238,7 @@ class EngagementField(serializers.PrimaryKeyRelatedField):
         return _writable_engagements(request_scope(request))
 
 
-class TermsSerializer(serializers.ModelSerializer):
+class TermsSerializer(ModelSerializer):
     engagement = EngagementField()
 
     class Meta:
@@ -271,9 +271,9 @@ class ClockTimeSchema(OpenApiSerializerFieldExtension):
         return {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$"}
 
 
-class TimecardSerializer(serializers.ModelSerializer):
+class TimecardSerializer(ModelSerializer):
     serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
+        **ModelSerializer.serializer_field_mapping,
         models.TimeField: ClockTimeField,
     }
     engagement = EngagementField()
@@ -309,7 +309,7 @@ class TimecardSerializer(serializers.ModelSerializer):
         return data
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class DeliverySerializer(ModelSerializer):
     engagement = EngagementField()
 
     class Meta:
@@ -458,7 +458,7 @@ class DeliveryViewSet(_RecordViewSet):
 # --- runs and lines -------------------------------------------------------------------------
 
 
-class LineSerializer(serializers.ModelSerializer):
+class LineSerializer(ModelSerializer):
     person = serializers.CharField(source="engagement.person.__str__", read_only=True)
 
     class Meta:
@@ -488,7 +488,7 @@ class LineSerializer(serializers.ModelSerializer):
         ]
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(ModelSerializer):
     production = serializers.PrimaryKeyRelatedField(read_only=True)
     started_by = serializers.CharField(source="started_by.username", read_only=True)
     approved_by = serializers.CharField(
@@ -556,10 +556,10 @@ class LineFilter(django_filters.FilterSet):
     run = IdFilter(field_name="run_id")
     engagement = IdFilter(field_name="engagement_id")
     person = IdFilter(field_name="engagement__person_id")
-    rule = django_filters.CharFilter(max_length=60)
+    rule = TextFilter(max_length=60)
     kind = django_filters.ChoiceFilter(choices=CompensationLine.Kind.choices)
     status = django_filters.ChoiceFilter(choices=CompensationLine.Status.choices)
-    flag = django_filters.CharFilter(method="with_flag", max_length=40)
+    flag = TextFilter(method="with_flag", max_length=40)
 
     class Meta:
         model = CompensationLine
@@ -632,7 +632,7 @@ class LineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
 # --- held uses ------------------------------------------------------------------------------
 
 
-class HoldResolutionSerializer(serializers.ModelSerializer):
+class HoldResolutionSerializer(ModelSerializer):
     ai_use = serializers.PrimaryKeyRelatedField(queryset=AiUse.objects.all())
     resolved_by = serializers.CharField(source="resolved_by.username", read_only=True)
     rerun = serializers.SerializerMethodField()

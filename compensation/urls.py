@@ -1,10 +1,10 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+
+from ledger.api_common import ApiRouter
 
 from . import api
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+router = ApiRouter(trailing_slash=True)
 router.register("rate-sheets", api.RateSheetViewSet, basename="rate-sheet")
 router.register("engagement-terms", api.TermsViewSet, basename="engagement-terms")
 router.register("timecards", api.TimecardViewSet, basename="timecard")

@@ -15,7 +15,14 @@ from rest_framework.views import APIView
 
 from ledger import access
 from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
-from ledger.api_common import IdFilter, ScopedViewSet
+from ledger.api_common import (
+    DecimalStringField,
+    IdFilter,
+    ModelSerializer,
+    ScopedViewSet,
+    StrictBooleanField,
+    TextFilter,
+)
 from ledger.errors import DomainError
 from ledger.models import Agreement, Guild, Person, Production
 from ledger.money import Currency, money_str
@@ -57,7 +64,7 @@ def _forbidden(message):
 # --- consents -------------------------------------------------------------------------------
 
 
-class ConsentEventSerializer(serializers.ModelSerializer):
+class ConsentEventSerializer(ModelSerializer):
     actor = serializers.CharField(source="actor.username", read_only=True)
 
     class Meta:
@@ -76,7 +83,7 @@ class AmountSerializer(serializers.Serializer):
     currency = serializers.CharField()
 
 
-class ConsentSerializer(serializers.ModelSerializer):
+class ConsentSerializer(ModelSerializer):
     studio = serializers.SlugRelatedField(
         source="production.studio", slug_field="slug", read_only=True
     )
@@ -126,7 +133,7 @@ class ConsentSerializer(serializers.ModelSerializer):
         )
 
 
-class ConsentCreateSerializer(serializers.ModelSerializer):
+class ConsentCreateSerializer(ModelSerializer):
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
     production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
     agreement = serializers.SlugRelatedField(
@@ -146,7 +153,7 @@ class ConsentCreateSerializer(serializers.ModelSerializer):
     represented_by = serializers.ChoiceField(
         choices=Representation.choices, default=Representation.NONE
     )
-    bargained_amount = serializers.DecimalField(
+    bargained_amount = DecimalStringField(
         max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
     )
     bargained_currency = serializers.ChoiceField(choices=Currency.choices, default=Currency.USD)
@@ -188,8 +195,8 @@ class ConsentEventRequestSerializer(serializers.Serializer):
 class ConsentFilter(django_filters.FilterSet):
     person = IdFilter(field_name="person_id")
     production = IdFilter(field_name="production_id")
-    studio = django_filters.CharFilter(field_name="production__studio__slug", max_length=60)
-    agreement = django_filters.CharFilter(field_name="agreement__code", max_length=40)
+    studio = TextFilter(field_name="production__studio__slug", max_length=60)
+    agreement = TextFilter(field_name="agreement__code", max_length=40)
     kind = django_filters.ChoiceFilter(choices=ConsentKind)
 
     class Meta:
@@ -281,7 +288,7 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
 # --- the AI-use register --------------------------------------------------------------------
 
 
-class AiUseSerializer(serializers.ModelSerializer):
+class AiUseSerializer(ModelSerializer):
     studio = serializers.SlugRelatedField(
         source="production.studio", slug_field="slug", read_only=True
     )
@@ -325,13 +332,13 @@ class AiUseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AiUseCreateSerializer(serializers.ModelSerializer):
+class AiUseCreateSerializer(ModelSerializer):
     production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
     # Left out, it is null, as the service expects (a use of no one's likeness or material).
     person = serializers.PrimaryKeyRelatedField(
         queryset=Person.objects.all(), allow_null=True, default=None
     )
-    days = serializers.DecimalField(
+    days = DecimalStringField(
         max_digits=6, decimal_places=2, min_value=0, required=False, allow_null=True
     )
 
@@ -361,7 +368,7 @@ class AiUseFilter(django_filters.FilterSet):
     person = IdFilter(field_name="person_id")
     production = IdFilter(field_name="production_id")
     consent = IdFilter(field_name="consent_id")
-    studio = django_filters.CharFilter(field_name="production__studio__slug", max_length=60)
+    studio = TextFilter(field_name="production__studio__slug", max_length=60)
     kind = django_filters.ChoiceFilter(choices=AiUse._meta.get_field("kind").choices)
     status = django_filters.ChoiceFilter(choices=AiUse.Status.choices)
 
@@ -394,7 +401,7 @@ class AiUseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
 # --- union notices, strikes, WGA disclosures ------------------------------------------------
 
 
-class UnionNoticeSerializer(serializers.ModelSerializer):
+class UnionNoticeSerializer(ModelSerializer):
     production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
     guild = serializers.SlugRelatedField(slug_field="code", queryset=Guild.objects.all())
     kind = serializers.ChoiceField(choices=UnionNoticeKind)
@@ -428,7 +435,7 @@ class UnionNoticeSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class StrikePeriodSerializer(serializers.ModelSerializer):
+class StrikePeriodSerializer(ModelSerializer):
     guild = serializers.SlugRelatedField(slug_field="code", queryset=Guild.objects.all())
 
     class Meta:
@@ -443,7 +450,7 @@ class StrikePeriodSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class WgaDisclosureSerializer(serializers.ModelSerializer):
+class WgaDisclosureSerializer(ModelSerializer):
     production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
     writer = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
 
@@ -482,7 +489,7 @@ class _RecordViewSet(
 
 class UnionNoticeFilter(django_filters.FilterSet):
     production = IdFilter(field_name="production_id")
-    guild = django_filters.CharFilter(field_name="guild__code", max_length=20)
+    guild = TextFilter(field_name="guild__code", max_length=20)
     kind = django_filters.ChoiceFilter(choices=UnionNoticeKind)
 
     class Meta:
@@ -515,7 +522,7 @@ class GuildStaffWrites(StaffOnly):
 
 
 class StrikePeriodFilter(django_filters.FilterSet):
-    guild = django_filters.CharFilter(field_name="guild__code", max_length=20)
+    guild = TextFilter(field_name="guild__code", max_length=20)
     active_on = django_filters.DateFilter(method="filter_active_on")
 
     class Meta:
@@ -596,16 +603,16 @@ class ConsentCheckSerializer(serializers.Serializer):
     alteration_exception = serializers.ChoiceField(
         choices=AlterationException, required=False, allow_null=True
     )
-    synthetic_source_person = serializers.BooleanField(required=False)
-    company_required = serializers.BooleanField(required=False)
-    displacing_prompts = serializers.BooleanField(required=False)
-    condition_of_employment = serializers.BooleanField(required=False)
-    material_handed_over = serializers.BooleanField(required=False)
-    counted_toward_headcount = serializers.BooleanField(required=False)
+    synthetic_source_person = StrictBooleanField(required=False)
+    company_required = StrictBooleanField(required=False)
+    displacing_prompts = StrictBooleanField(required=False)
+    condition_of_employment = StrictBooleanField(required=False)
+    material_handed_over = StrictBooleanField(required=False)
+    counted_toward_headcount = StrictBooleanField(required=False)
 
 
 class DecisionSerializer(serializers.Serializer):
-    allowed = serializers.BooleanField()
+    allowed = StrictBooleanField()
     consent = serializers.IntegerField(allow_null=True, help_text="The consent relied on.")
     rules = serializers.ListField(child=serializers.CharField(), help_text="RULES.md §2 ids.")
     reasons = serializers.ListField(child=serializers.CharField())
@@ -623,7 +630,7 @@ class BatchErrorSerializer(serializers.Serializer):
 
 
 class BatchResultSerializer(serializers.Serializer):
-    allowed = serializers.BooleanField(required=False)
+    allowed = StrictBooleanField(required=False)
     consent = serializers.IntegerField(allow_null=True, required=False)
     rules = serializers.ListField(child=serializers.CharField(), required=False)
     reasons = serializers.ListField(child=serializers.CharField(), required=False)

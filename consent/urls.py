@@ -1,10 +1,10 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+
+from ledger.api_common import ApiRouter
 
 from . import api
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+router = ApiRouter(trailing_slash=True)
 router.register("consents", api.ConsentViewSet, basename="consent")
 router.register("ai-uses", api.AiUseViewSet, basename="ai-use")
 router.register("union-notices", api.UnionNoticeViewSet, basename="union-notice")

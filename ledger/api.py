@@ -10,7 +10,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from . import access, scopes, services
-from .api_common import BooleanFilter, IdFilter, ScopedViewSet
+from .api_common import (
+    BooleanFilter,
+    DecimalStringField,
+    IdFilter,
+    ModelSerializer,
+    ScopedViewSet,
+    TextFilter,
+)
 from .errors import DomainError
 from .models import (
     Agreement,
@@ -32,13 +39,13 @@ def _scope(serializer):
 # --- serializers ---------------------------------------------------------------------------
 
 
-class GuildSerializer(serializers.ModelSerializer):
+class GuildSerializer(ModelSerializer):
     class Meta:
         model = Guild
         fields = ["id", "code", "name"]
 
 
-class AgreementSerializer(serializers.ModelSerializer):
+class AgreementSerializer(ModelSerializer):
     guild = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -46,14 +53,14 @@ class AgreementSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "guild", "effective_from", "effective_to", "tier", "source"]
 
 
-class StudioSerializer(serializers.ModelSerializer):
+class StudioSerializer(ModelSerializer):
     class Meta:
         model = Studio
         fields = ["id", "name", "slug", "created_at"]
         read_only_fields = ["created_at"]
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ModelSerializer):
     guild = serializers.SlugRelatedField(slug_field="code", queryset=Guild.objects.all())
 
     class Meta:
@@ -62,7 +69,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         validators = []  # uniqueness is checked by the service and the database
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(ModelSerializer):
     name = serializers.CharField(read_only=True)
     memberships = MembershipSerializer(many=True, required=False)
     registered_by = serializers.SlugRelatedField(
@@ -144,7 +151,7 @@ class PersonSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ProductionSerializer(serializers.ModelSerializer):
+class ProductionSerializer(ModelSerializer):
     studio = serializers.SlugRelatedField(slug_field="slug", queryset=Studio.objects.all())
     agreements = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
 
@@ -183,16 +190,14 @@ class AttachSerializer(serializers.Serializer):
 
 
 class RateSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(
-        source="rate_amount", max_digits=14, decimal_places=2, min_value=0
-    )
+    amount = DecimalStringField(source="rate_amount", max_digits=14, decimal_places=2, min_value=0)
     unit = serializers.ChoiceField(source="rate_unit", choices=RateUnit.choices)
     currency = serializers.ChoiceField(
         source="rate_currency", choices=Currency.choices, default=Currency.USD
     )
 
 
-class EngagementSerializer(serializers.ModelSerializer):
+class EngagementSerializer(ModelSerializer):
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
     production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
     studio = serializers.SlugRelatedField(
@@ -238,9 +243,9 @@ class EngagementSerializer(serializers.ModelSerializer):
 
 
 class PersonFilter(django_filters.FilterSet):
-    name = django_filters.CharFilter(method="filter_name", max_length=200)
-    guild = django_filters.CharFilter(field_name="memberships__guild__code", max_length=20)
-    payroll_ref = django_filters.CharFilter(max_length=64)
+    name = TextFilter(method="filter_name", max_length=200)
+    guild = TextFilter(field_name="memberships__guild__code", max_length=20)
+    payroll_ref = TextFilter(max_length=64)
     production = IdFilter(method="filter_production")
     is_deceased = BooleanFilter()
 
@@ -263,9 +268,9 @@ class PersonFilter(django_filters.FilterSet):
 
 
 class ProductionFilter(django_filters.FilterSet):
-    studio = django_filters.CharFilter(field_name="studio__slug", max_length=60)
-    agreement = django_filters.CharFilter(field_name="agreements__code", max_length=40)
-    title = django_filters.CharFilter(lookup_expr="icontains", max_length=200)
+    studio = TextFilter(field_name="studio__slug", max_length=60)
+    agreement = TextFilter(field_name="agreements__code", max_length=40)
+    title = TextFilter(lookup_expr="icontains", max_length=200)
 
     class Meta:
         model = Production
@@ -275,8 +280,8 @@ class ProductionFilter(django_filters.FilterSet):
 class EngagementFilter(django_filters.FilterSet):
     person = IdFilter(field_name="person_id")
     production = IdFilter(field_name="production_id")
-    studio = django_filters.CharFilter(field_name="production__studio__slug", max_length=60)
-    agreement = django_filters.CharFilter(field_name="agreement__code", max_length=40)
+    studio = TextFilter(field_name="production__studio__slug", max_length=60)
+    agreement = TextFilter(field_name="agreement__code", max_length=40)
     active_on = django_filters.DateFilter(method="filter_active_on")
 
     class Meta:

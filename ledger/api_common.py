@@ -5,22 +5,29 @@ from datetime import UTC
 
 import django_filters
 from django import forms
-from django.http import Http404
+from django.db import models
+from django.http import Http404, QueryDict
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers, viewsets
+from rest_framework.routers import DefaultRouter
 
 from .access import request_scope
 from .scopes import required_scope
 
 MAX_ID = 2**63 - 1
+WHOLE_NUMBER = re.compile(r"[-+]?[0-9]+")
 
 
 class _WholeNumberField(forms.IntegerField):
-    """Django's integer field takes "7.0" and "7.00" as 7; an id is written without a point."""
+    """An id as written in a URL: ASCII digits with an optional sign. Django's integer field also
+    takes "7.0" as 7, and int() reads other scripts' digits ("١٢" as 12)."""
 
-    re_decimal = re.compile(r"(?!)")  # strips nothing
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not WHOLE_NUMBER.fullmatch(value.strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
 
 
 @extend_schema_field(
@@ -38,6 +45,14 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", -MAX_ID - 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+
+class TextFilter(django_filters.CharFilter):
+    """A text filter no longer than the column it searches, and the schema says how long."""
+
+    def __init__(self, *args, max_length: int, **kwargs):
+        super().__init__(*args, max_length=max_length, **kwargs)
+        extend_schema_field({"type": "string", "maxLength": max_length})(self)
 
 
 class _TrueOrFalseField(forms.NullBooleanField):
@@ -79,6 +94,75 @@ class _UtcDateTimeField(IsoDateTimeField):
 
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = _UtcDateTimeField
+
+
+class DecimalStringField(serializers.DecimalField):
+    """A decimal written as a JSON string ("1250.00"), as the schema says; a JSON number is
+    refused. A number reaches Python as a binary float, which may not be the figure the caller
+    wrote (12.345678901234567890 arrives as 12.345678901234567), so money never travels as one."""
+
+    default_error_messages = {"not_a_string": 'Send the number as a string, e.g. "1250.00".'}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON `true` or `false`, as the schema says; DRF's own field also takes 1, "yes" and "on".
+    A form body (multipart, urlencoded) has only text, so there `true` and `false` come as words."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        if isinstance(getattr(self.root, "initial_data", None), QueryDict) and isinstance(
+            data, str
+        ):
+            if data.lower() in ("true", "false"):
+                return data.lower() == "true"
+        self.fail("invalid")
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """The project's model serializer: its decimal and boolean model fields are the strict ones."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: DecimalStringField,
+        models.BooleanField: StrictBooleanField,
+    }
+
+
+class ApiRouter(DefaultRouter):
+    """Every app's API router. A row's id in a URL is ASCII: the stock pattern, `[^/.]+`, lets
+    other scripts' digits through, and int() reads "١٢" as row 12 (uuid.UUID reads them too). A
+    viewset that looks rows up by another field (a guild's code) keeps the stock pattern."""
+
+    include_root_view = False
+
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        pattern = self._id_pattern(viewset)
+        if pattern is None:
+            return super().get_lookup_regex(viewset, lookup_prefix)
+        kwarg = getattr(viewset, "lookup_url_kwarg", None) or "pk"
+        return f"(?P<{lookup_prefix}{kwarg}>{pattern})"
+
+    @staticmethod
+    def _id_pattern(viewset) -> str | None:
+        queryset = getattr(viewset, "queryset", None)
+        if getattr(viewset, "lookup_field", "pk") != "pk" or queryset is None:
+            return None
+        if hasattr(viewset, "lookup_value_regex"):
+            return None
+        pk = queryset.model._meta.pk
+        if isinstance(pk, models.UUIDField):
+            return "[0-9a-fA-F-]{32,36}"
+        if isinstance(pk, models.IntegerField | models.AutoField):
+            return "[0-9]+"
+        return None
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -17,7 +17,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import access, journal_selectors, journal_services, scopes
-from .api_common import MAX_ID, IdFilter, ScopedViewSet, UtcDateTimeFilter
+from .api_common import (
+    MAX_ID,
+    DecimalStringField,
+    IdFilter,
+    ModelSerializer,
+    ScopedViewSet,
+    TextFilter,
+    UtcDateTimeFilter,
+)
 from .errors import DomainError
 from .journal import JournalTransaction, Payable, Payment, Posting
 from .money import money_str
@@ -49,18 +57,18 @@ class ProductionRefSerializer(serializers.Serializer):
 class FringeSerializer(serializers.Serializer):
     fund = serializers.CharField()
     rule = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    amount = DecimalStringField(max_digits=14, decimal_places=2)
 
 
-class PayableSerializer(serializers.ModelSerializer):
+class PayableSerializer(ModelSerializer):
     person = PayeeSerializer()
     production = ProductionRefSerializer()
     agreement = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    amount = serializers.DecimalField(
+    amount = DecimalStringField(
         source="owed_amount", max_digits=14, decimal_places=2, help_text="What is owed."
     )
-    paid = serializers.DecimalField(source="paid_amount", max_digits=14, decimal_places=2)
-    due = serializers.DecimalField(source="due_amount", max_digits=14, decimal_places=2)
+    paid = DecimalStringField(source="paid_amount", max_digits=14, decimal_places=2)
+    due = DecimalStringField(source="due_amount", max_digits=14, decimal_places=2)
     fringes = FringeSerializer(many=True)
 
     class Meta:
@@ -84,9 +92,9 @@ class PayableSerializer(serializers.ModelSerializer):
         ]
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(ModelSerializer):
     payable = serializers.PrimaryKeyRelatedField(queryset=Payable.objects.all())
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    amount = DecimalStringField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     payroll_reference = serializers.CharField(max_length=100)
     transaction = serializers.UUIDField(source="transaction_id", read_only=True)
 
@@ -115,7 +123,7 @@ class PaymentSerializer(serializers.ModelSerializer):
             self.fields["payable"].queryset = writable
 
 
-class PostingSerializer(serializers.ModelSerializer):
+class PostingSerializer(ModelSerializer):
     account = serializers.CharField(source="account.key")
     purpose = serializers.CharField(source="account.purpose")
 
@@ -124,7 +132,7 @@ class PostingSerializer(serializers.ModelSerializer):
         fields = ["account", "purpose", "payable", "effect", "amount", "currency"]
 
 
-class TransactionSerializer(serializers.ModelSerializer):
+class TransactionSerializer(ModelSerializer):
     studio = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     actor = serializers.CharField(source="actor.username")
     postings = PostingSerializer(many=True)
@@ -169,9 +177,9 @@ class BalanceSerializer(serializers.Serializer):
     person = serializers.IntegerField(required=False, allow_null=True)
     engagement = serializers.IntegerField(required=False, allow_null=True)
     currency = serializers.CharField()
-    owed = serializers.DecimalField(max_digits=14, decimal_places=2)
-    paid = serializers.DecimalField(max_digits=14, decimal_places=2)
-    due = serializers.DecimalField(max_digits=14, decimal_places=2)
+    owed = DecimalStringField(max_digits=14, decimal_places=2)
+    paid = DecimalStringField(max_digits=14, decimal_places=2)
+    due = DecimalStringField(max_digits=14, decimal_places=2)
 
 
 # --- filters -------------------------------------------------------------------------------
@@ -180,7 +188,7 @@ class BalanceSerializer(serializers.Serializer):
 class PayableFilter(django_filters.FilterSet):
     production = IdFilter(field_name="production_id")
     person = IdFilter(field_name="person_id")
-    studio = django_filters.CharFilter(field_name="studio__slug", max_length=60)
+    studio = TextFilter(field_name="studio__slug", max_length=60)
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lt")
 
     class Meta:
@@ -201,7 +209,7 @@ class PaymentFilter(django_filters.FilterSet):
 
 
 class TransactionFilter(django_filters.FilterSet):
-    studio = django_filters.CharFilter(field_name="studio__slug", max_length=60)
+    studio = TextFilter(field_name="studio__slug", max_length=60)
     after_seq = IdFilter(field_name="seq", lookup_expr="gt")
 
     class Meta:
@@ -502,7 +510,7 @@ class BalanceView(APIView):
         return Response(BalanceSerializer(rows, many=True).data)
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(ModelSerializer):
     secret = serializers.SerializerMethodField(
         help_text="The signing secret (whsec_…), shown only in the response that creates it."
     )

@@ -1,10 +1,9 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
 from . import api, payroll_api
+from .api_common import ApiRouter
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+router = ApiRouter(trailing_slash=True)
 router.register("guilds", api.GuildViewSet, basename="guild")
 router.register("agreements", api.AgreementViewSet, basename="agreement")
 router.register("studios", api.StudioViewSet, basename="studio")

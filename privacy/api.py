@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ledger import access
+from ledger.api_common import ModelSerializer
 from ledger.errors import DomainError
 from ledger.models import Person
 
@@ -33,7 +34,7 @@ class EraseRequestSerializer(serializers.Serializer):
     )
 
 
-class ErasureRecordSerializer(serializers.ModelSerializer):
+class ErasureRecordSerializer(ModelSerializer):
     actor = serializers.CharField(source="actor.username", read_only=True)
     changed = serializers.JSONField()
     history_changed = serializers.JSONField()

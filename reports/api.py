@@ -13,7 +13,13 @@ from consent import selectors as consent_selectors
 from consent.models import Consent, ConsentEvent
 from ledger import access
 from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
-from ledger.api_common import IdFilter, ScopedViewSet
+from ledger.api_common import (
+    IdFilter,
+    ModelSerializer,
+    ScopedViewSet,
+    StrictBooleanField,
+    TextFilter,
+)
 from ledger.errors import DomainError, NotFound
 from ledger.models import Guild, Production, Studio
 
@@ -31,7 +37,7 @@ def _forbidden(message):
 # --- compliance reports ---------------------------------------------------------------------
 
 
-class ReportSerializer(serializers.ModelSerializer):
+class ReportSerializer(ModelSerializer):
     # null on a production's or a studio's report
     guild = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     scope = serializers.CharField(source="scope_label", read_only=True)
@@ -83,9 +89,7 @@ class ReportRunSerializer(serializers.Serializer):
     guild = serializers.SlugField(required=False, help_text="sag-aftra, wga or iatse.")
     period_from = serializers.DateField()
     period_to = serializers.DateField()
-    send = serializers.BooleanField(
-        default=False, help_text="Also e-mail it to the scope's subscribers."
-    )
+    send = StrictBooleanField(default=False, help_text="Also e-mail it to the scope's subscribers.")
 
     def validate(self, attrs):
         named = [key for key in ("production", "studio", "guild") if key in attrs]
@@ -116,7 +120,7 @@ class ReportRunSerializer(serializers.Serializer):
 class ReportFilter(django_filters.FilterSet):
     production = IdFilter(field_name="production_id")
     studio = IdFilter(field_name="studio_id")
-    guild = django_filters.CharFilter(field_name="guild__code")
+    guild = TextFilter(field_name="guild__code", max_length=20)
     period_to_after = django_filters.DateFilter(field_name="period_to", lookup_expr="gte")
     period_to_before = django_filters.DateFilter(field_name="period_to", lookup_expr="lte")
 
@@ -188,7 +192,7 @@ class ReceiptSendSerializer(serializers.Serializer):
     )
 
 
-class ReceiptDeliverySerializer(serializers.ModelSerializer):
+class ReceiptDeliverySerializer(ModelSerializer):
     sent_by = serializers.CharField(source="sent_by.username", read_only=True)
 
     class Meta:
@@ -263,7 +267,7 @@ class ReceiptViewSet(viewsets.GenericViewSet):
 
 class LabelSerializer(serializers.Serializer):
     production = serializers.IntegerField(read_only=True)
-    published = serializers.BooleanField()
+    published = StrictBooleanField()
     public_url = serializers.CharField(read_only=True, allow_null=True)
     content = serializers.DictField(read_only=True)
 
@@ -312,7 +316,7 @@ class LabelViewSet(viewsets.GenericViewSet):
 # --- subscriptions --------------------------------------------------------------------------
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
+class SubscriptionSerializer(ModelSerializer):
     studio = serializers.PrimaryKeyRelatedField(
         queryset=Studio.objects.all(), required=False, allow_null=True
     )

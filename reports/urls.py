@@ -1,9 +1,8 @@
-from rest_framework.routers import DefaultRouter
+from ledger.api_common import ApiRouter
 
 from . import api
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+router = ApiRouter(trailing_slash=True)
 router.register("reports", api.ReportViewSet, basename="report")
 router.register("receipts", api.ReceiptViewSet, basename="receipt")
 router.register("disclosure-labels", api.LabelViewSet, basename="label")

@@ -610,6 +610,30 @@ def delivery_body(world, **fields):
     return body
 
 
+@pytest.mark.parametrize("word, expected", [("true", True), ("False", False)])
+def test_a_form_body_says_yes_or_no_in_words(world, word, expected):
+    body = delivery_body(world, ai_material_handed_over=word)
+    created = ok(world.client.post(DELIVERIES, body, format="multipart"), 201)
+    assert created["ai_material_handed_over"] is expected
+
+
+@pytest.mark.parametrize("value", ["1", "yes", "on"])
+def test_a_form_body_refuses_other_words_for_yes_or_no(world, value):
+    body = delivery_body(world, ai_material_handed_over=value)
+    error = assert_error(world.client.post(DELIVERIES, body, format="multipart"), 400)
+    assert "ai_material_handed_over" in error["fields"]
+    assert not WgaDelivery.objects.exists()
+
+
+@pytest.mark.parametrize("value", [1, "true", 45000])
+def test_a_json_body_refuses_numbers_and_text_for_booleans_and_amounts(world, value):
+    field = "fee" if value == 45000 else "ai_material_handed_over"
+    body = delivery_body(world, **{field: value})
+    error = assert_error(world.client.post(DELIVERIES, body, format="json"), 400)
+    assert field in error["fields"]
+    assert not WgaDelivery.objects.exists()
+
+
 def test_a_delivery_is_recorded_and_corrected_with_history(world):
     created = ok(world.client.post(DELIVERIES, delivery_body(world), format="json"), 201)
     assert created["work_type"] == "screenplay" and created["fee"] == "45000.00"

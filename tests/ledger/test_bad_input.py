@@ -248,6 +248,9 @@ def _engagement_cases():
         "NaN rate": lambda w: {"rate": {"amount": "NaN", "unit": "day"}},
         "infinite rate": lambda w: {"rate": {"amount": "Infinity", "unit": "day"}},
         "object for the amount": lambda w: {"rate": {"amount": {"v": 1}, "unit": "day"}},
+        # (found by `make fuzz`: amounts are strings; a JSON number passes through a float)
+        "number for the amount": lambda w: {"rate": {"amount": 1500, "unit": "day"}},
+        "fraction for the amount": lambda w: {"rate": {"amount": 1500.5, "unit": "day"}},
         "unknown rate unit": lambda w: {"rate": {"amount": "1500.00", "unit": "fortnight"}},
         "unknown currency": lambda w: {
             "rate": {"amount": "1500.00", "unit": "day", "currency": "XYZ"}
@@ -396,6 +399,10 @@ PERSON_CASES = {
     "representative without is_deceased": {"authorized_representative": "An Heir"},
     "invalid email": {"email": "not-an-email"},
     "object for a bool": {"is_deceased": {"yes": True}},
+    # (found by `make fuzz`: a boolean is JSON true or false, not 1 or "yes")
+    "number for a bool": {"is_deceased": 1},
+    "word for a bool": {"is_deceased": "yes"},
+    "string true for a bool": {"is_deceased": "true"},
     "unknown registering studio": {"registered_by": "nowhere"},
 }
 
@@ -589,6 +596,8 @@ def test_ids_in_range_that_match_nothing_give_an_empty_page(world, query):
         "/api/v1/people/?is_deceased=null",
         "/api/v1/people/?is_deceased=0.5",
         "/api/v1/engagements/?production=1.0",  # (found by `make fuzz`)
+        "/api/v1/engagements/?production=%D9%A1",  # Arabic-Indic one (found by `make fuzz`)
+        "/api/v1/people/?guild=" + "g" * 21,  # longer than the schema's maxLength
     ],
 )
 def test_invalid_filter_values_are_400(world, query):
@@ -666,3 +675,37 @@ def test_a_barrage_of_bad_requests_changes_nothing(world):
     for overrides in PERSON_CASES.values():
         client.post("/api/v1/people/", person_body(**overrides), format="json")
     assert snapshot() == before
+
+
+# --- what the schema promises about ids and text filters (found by `make fuzz`) ---------------
+
+
+def _arabic_indic(number: int) -> str:
+    return str(number).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+
+
+def test_an_id_in_another_scripts_digits_is_404_not_the_row(world):
+    pk = world["production"].pk
+    assert world["client"].get(f"/api/v1/productions/{pk}/").status_code == 200
+    response = world["client"].get(f"/api/v1/productions/{_arabic_indic(pk)}/")
+    assert_error_shape(response, status=404, code="not_found")
+
+
+def test_a_transaction_id_in_another_scripts_digits_is_404(world):
+    uuid_text = "00000000-0000-4000-8000-000000000001"
+    response = world["client"].get(
+        f"/api/v1/ledger/transactions/{_arabic_indic(0)}{uuid_text[1:]}/"
+    )
+    assert_error_shape(response, status=404, code="not_found")
+
+
+def test_the_schema_gives_ids_their_digits_and_text_filters_their_length(world):
+    schema = world["client"].get("/api/schema/?format=json").json()
+    people = schema["paths"]["/api/v1/people/{id}/"]["get"]["parameters"]
+    (path_id,) = [p for p in people if p["in"] == "path"]
+    assert path_id["schema"]["pattern"] == "^[0-9]+$"
+    listing = schema["paths"]["/api/v1/people/"]["get"]["parameters"]
+    (guild_filter,) = [p for p in listing if p["name"] == "guild"]
+    assert guild_filter["schema"]["maxLength"] == 20
+    response = world["client"].get("/api/v1/people/?guild=" + "g" * 20)
+    assert response.status_code == 200, response.content
