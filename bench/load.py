@@ -22,9 +22,11 @@ Scenarios:
 
 Reference, per scenario: the SQL statements one request of the endpoint issues (captured once
 through Django with the same settings), replayed verbatim over psycopg by the same number of
-client threads for the same time: requests/s of that raw SQL. For the payment, the captured
-statements run in a transaction that is rolled back (they insert unique keys), so the
-reference does the same reads, locks and writes without the commit. Ratio = the endpoint's
+client threads for the same time: requests/s of that raw SQL. Throughput, the endpoint's and
+the reference's, is the median over four equal windows of the run (each window's rate is
+listed). For the payment, the captured statements run in a transaction that is rolled back
+(they insert unique keys), so the reference does the same reads, locks and writes without the
+commit. Ratio = the endpoint's
 requests/s over the raw SQL's; targets are the least acceptable ratio.
 
 Pass bar: zero errors (any status other than the expected) and zero double postings (after
@@ -53,6 +55,7 @@ WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "2"))
 PEOPLE = 2000
 PAYABLES = 500
 CHECKS_PER_BATCH = 100
+WINDOWS = 4  # throughput is the median of the run's windows, the endpoint's and the reference's
 CSRF = "b" * 32  # a CSRF secret sent as cookie and header, as a browser client would
 TARGETS = {"consent_check_batch": 0.05, "payables_list": 0.05, "payments_post": 0.05}
 
@@ -61,6 +64,7 @@ TARGETS = {"consent_check_batch": 0.05, "payables_list": 0.05, "payments_post": 
 class Sample:
     seconds: float
     status: int
+    finished: float  # time.perf_counter() when the answer was read
     replayed: bool = False
 
 
@@ -156,8 +160,8 @@ class PaymentBodies:
             self.sent.append((key, body))
 
 
-def run_scenario(base_url: str, scenario: Scenario, seconds: float) -> float:
-    """CLIENTS threads hammer the endpoint for `seconds`; returns the wall time."""
+def run_scenario(base_url: str, scenario: Scenario, seconds: float) -> tuple[float, float]:
+    """CLIENTS threads hammer the endpoint for `seconds`; returns (start, wall time)."""
     host = urlsplit(base_url)
     stop = time.monotonic() + seconds
     lock = threading.Lock()
@@ -184,7 +188,9 @@ def run_scenario(base_url: str, scenario: Scenario, seconds: float) -> float:
             status, want_replay = expected
             ok = response.status == status and replayed == want_replay
             with lock:
-                scenario.samples.append(Sample(seconds_taken, response.status, replayed))
+                scenario.samples.append(
+                    Sample(seconds_taken, response.status, time.perf_counter(), replayed)
+                )
                 if not ok:
                     scenario.errors.append(f"{response.status} {payload[:200]!r}")
             if ok and scenario.name == "payments_post" and not replayed:
@@ -197,7 +203,7 @@ def run_scenario(base_url: str, scenario: Scenario, seconds: float) -> float:
         thread.start()
     for thread in threads:
         thread.join()
-    return time.perf_counter() - started
+    return started, time.perf_counter() - started
 
 
 def captured_sql(scenario: Scenario, body_for_capture) -> list[str]:
@@ -230,12 +236,13 @@ def captured_sql(scenario: Scenario, body_for_capture) -> list[str]:
     return [s for s in statements if not s.upper().startswith(control)]
 
 
-def raw_sql_rate(url: str, statements: list[str], seconds: float, rollback: bool) -> float:
-    """CLIENTS psycopg connections replaying `statements` for `seconds`: executions/s."""
+def raw_sql_rates(url: str, statements: list[str], seconds: float, rollback: bool) -> list[float]:
+    """CLIENTS psycopg connections replaying `statements` for `seconds`: executions/s in each
+    of the WINDOWS windows."""
     import psycopg
 
     stop = time.monotonic() + seconds
-    counts = [0] * CLIENTS
+    finished: list[list[float]] = [[] for _ in range(CLIENTS)]
 
     failures = []
 
@@ -249,7 +256,7 @@ def raw_sql_rate(url: str, statements: list[str], seconds: float, rollback: bool
                             if cursor.description is not None:
                                 cursor.fetchall()
                     conn.rollback() if rollback else conn.commit()
-                    counts[index] += 1
+                    finished[index].append(time.perf_counter())
         except psycopg.Error as error:
             failures.append(error)
 
@@ -261,26 +268,38 @@ def raw_sql_rate(url: str, statements: list[str], seconds: float, rollback: bool
         thread.join()
     if failures:
         raise RuntimeError(f"the reference SQL failed: {failures[0]}")
-    return sum(counts) / (time.perf_counter() - started)
+    times = [t for client_times in finished for t in client_times]
+    return window_rates(times, started, time.perf_counter() - started)
+
+
+def window_rates(finished: list[float], started: float, wall: float) -> list[float]:
+    """Completions per second in each of WINDOWS equal windows of the run."""
+    width = wall / WINDOWS
+    counts = [0] * WINDOWS
+    for moment in finished:
+        counts[min(int((moment - started) / width), WINDOWS - 1)] += 1
+    return [count / width for count in counts]
 
 
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def results_for(scenario: Scenario, wall: float, reference_rate: float) -> list[Result]:
+def results_for(scenario: Scenario, started: float, wall: float, reference_rates) -> list[Result]:
     latencies = [s.seconds * 1000 for s in scenario.samples]
-    rate = len(scenario.samples) / wall
+    rates = window_rates([s.finished for s in scenario.samples], started, wall)
     reference = f"the request's SQL run raw by {CLIENTS} psycopg clients"
     return [
         Result(
             scenario.name,
             "throughput",
-            rate,
+            statistics.median(rates),
             "req/s",
             reference,
-            reference_rate,
+            statistics.median(reference_rates),
             TARGETS[scenario.name],
+            samples=rates,
+            reference_samples=reference_rates,
         ),
         Result(scenario.name, "p50", percentile(latencies, 50), "ms", "-", 0.0, None),
         Result(scenario.name, "p99", percentile(latencies, 99), "ms", "-", 0.0, None),
@@ -346,16 +365,16 @@ def main():
     results, failures = [], []
     with running_gunicorn(url, workers=WORKERS) as server:
         for scenario in scenarios:
-            wall = run_scenario(server.base_url, scenario, SECONDS)
+            started, wall = run_scenario(server.base_url, scenario, SECONDS)
             # Captured after the load, when every account the endpoint may create exists.
             capture = scenario.next_body(random.Random("capture"), -1)
             statements = captured_sql(scenario, capture)
-            reference = raw_sql_rate(url, statements, SECONDS, rollback=scenario.method == "POST")
+            reference = raw_sql_rates(url, statements, SECONDS, rollback=scenario.method == "POST")
             log(
                 f"{scenario.name}: {len(scenario.samples)} requests, {len(scenario.errors)} "
                 f"errors, {len(statements)} statements per request"
             )
-            results += results_for(scenario, wall, reference)
+            results += results_for(scenario, started, wall, reference)
             failures += [f"{scenario.name}: {e}" for e in scenario.errors[:5]]
     counts = double_postings()
     log(f"payments after the run: {counts}; replays sent {payments.replays}")

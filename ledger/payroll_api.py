@@ -10,7 +10,7 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -20,6 +20,7 @@ from . import access, journal_selectors, journal_services, scopes
 from .api_common import (
     MAX_ID,
     DecimalStringField,
+    ErrorSerializer,
     IdFilter,
     ModelSerializer,
     ScopedViewSet,
@@ -384,7 +385,15 @@ class PaymentViewSet(
                 description="A unique key per payment, reused on every retry (max 255 chars).",
             )
         ],
-        responses={201: PaymentSerializer},
+        responses={
+            201: PaymentSerializer,
+            422: OpenApiResponse(
+                ErrorSerializer,
+                description="Refused by the ledger's rules, nothing written: more than the "
+                "payable still has due (`overpayment`), or an Idempotency-Key already used with "
+                "another body (`idempotency_key_reused`).",
+            ),
+        },
     )
     def create(self, request, *args, **kwargs):
         """Record a payment against a payable, exactly once per Idempotency-Key."""
