@@ -181,8 +181,12 @@ class ProductionSerializer(ModelSerializer):
             if not scope.superuser:
                 writable = writable.filter(id__in=scope.studio_ids)
             self.fields["studio"].queryset = writable
-        if self.instance is not None and not isinstance(self.instance, list):
-            self.fields["studio"].read_only = True
+
+    def validate_studio(self, studio):
+        # An update may name the studio (PUT sends the whole body), but only its own.
+        if self.instance is not None and studio != self.instance.studio:
+            raise serializers.ValidationError("A production stays with the studio that made it.")
+        return studio
 
 
 class AttachSerializer(serializers.Serializer):
@@ -195,6 +199,18 @@ class RateSerializer(serializers.Serializer):
     currency = serializers.ChoiceField(
         source="rate_currency", choices=Currency.choices, default=Currency.USD
     )
+
+    def validate(self, attrs):
+        # A rate changes whole, in a PATCH too: an amount means nothing without its unit.
+        missing = {
+            name: ["This field is required."]
+            for name in ("amount", "unit")
+            if self.fields[name].source not in attrs
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
+        attrs.setdefault("rate_currency", Currency.USD)
+        return attrs
 
 
 class EngagementSerializer(ModelSerializer):

@@ -190,6 +190,9 @@ PRODUCTION_UPDATE_CASES = {
     "NUL in title": {"title": "\x00"},
     "oversized title": {"title": "t" * 10_000},
     "object for an int": {"episode_minutes": {"n": 1}},
+    # (found by `make fuzz`: the studio was ignored on update, whatever it said)
+    "unknown studio": {"studio": "elsewhere"},
+    "empty studio": {"studio": ""},
 }
 
 
@@ -220,6 +223,40 @@ def test_production_update_to_a_taken_title_is_refused(world):
     assert_error_shape(response)
     assert response.status_code in (400, 409)
     assert snapshot() == before
+
+
+def test_a_production_stays_with_its_studio(world, django_user_model):
+    StudioFactory(slug="elsewhere")
+    admin = APIClient()
+    admin.force_authenticate(django_user_model.objects.create_superuser("root", "r@x.test", "pw"))
+    before = snapshot()
+    production = world["production"]
+    response = admin.patch(
+        f"/api/v1/productions/{production.pk}/", {"studio": "elsewhere"}, format="json"
+    )
+    body = assert_error_shape(response, status=400, code="invalid")
+    assert body["fields"]["studio"] == ["A production stays with the studio that made it."]
+    assert snapshot() == before
+
+
+def test_an_update_may_name_the_productions_own_studio(world):
+    StudioFactory(slug="elsewhere")
+    production = world["production"]
+    body = production_body(title="The Long Light, Part Two")
+    response = world["client"].put(f"/api/v1/productions/{production.pk}/", body, format="json")
+    assert response.status_code == 200, response.content
+    production.refresh_from_db()
+    assert (production.studio.slug, production.title) == ("meridian", "The Long Light, Part Two")
+
+
+def test_a_whole_rate_in_a_patch_changes_the_rate(world):
+    engagement = world["engagement"]
+    rate = {"amount": "1600.00", "unit": "day"}
+    response = world["client"].patch(
+        f"/api/v1/engagements/{engagement.pk}/", {"rate": rate}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["rate"] == {**rate, "currency": "USD"}
 
 
 # --- creating and changing engagements ---------------------------------------------------------
@@ -305,6 +342,9 @@ ENGAGEMENT_UPDATE_CASES = {
     "unattached agreement": {"agreement": "wga-mba-2023"},
     "unknown agreement": {"agreement": "nope"},
     "unknown classification": {"classification": "x"},
+    # (found by `make fuzz`: a rate changes whole, amount and unit, in a PATCH too)
+    "rate without amount and unit": {"rate": {"currency": "USD"}},
+    "rate without unit": {"rate": {"amount": "1600.00"}},
 }
 
 
