@@ -27,7 +27,7 @@ from .models import (
     Timecard,
     WgaDelivery,
 )
-from .rules.params import ParameterFileError, Parameters, shipped
+from .rules.params import ParameterFileError, Parameters, override_problems, shipped
 from .rules.sheet import SheetError, parse_sheet
 from .rules.wga import WORK_TYPE
 from .rules.workday import WorkDay
@@ -127,6 +127,13 @@ def rate_sheet_load(
                     for o in outside
                 ]
             },
+        )
+    problems = override_problems(shipped().series, overrides)
+    if problems:
+        raise DomainError(
+            f"The rate sheet was not loaded: {'; '.join(problems[:20])}.",
+            code="rate_sheet_invalid",
+            fields={"file": problems},
         )
     try:
         Parameters(shipped().series, (*selectors.sheet_overrides(), *overrides))

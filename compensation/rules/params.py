@@ -177,10 +177,30 @@ class Override:
     sheet: str
     unit: str = ""
     rule: str = ""
+    origin: str = ""  # where in the sheet it was given ("row 3"), for the problems reported
 
 
 # Parameters that only a loaded rate sheet supplies: RULES.md §3 ships no figure for them.
 SCHEDULE_PREFIXES = ("wga.minimum.", "iatse.scale.", "iatse.")
+
+
+def override_problems(series: dict, overrides) -> list[str]:
+    """Every sheet value that names no known series (outside SCHEDULE_PREFIXES with a unit) or
+    gives a series in another unit, each with where it was given."""
+    problems = []
+    for override in overrides:
+        where = f"{override.origin}: " if override.origin else ""
+        shipped_series = series.get(override.parameter)
+        if shipped_series is None and not (
+            override.parameter.startswith(SCHEDULE_PREFIXES) and override.unit
+        ):
+            problems.append(f"{where}rate sheet names unknown parameter {override.parameter}")
+        elif shipped_series is not None and override.unit not in ("", shipped_series.unit):
+            problems.append(
+                f"{where}rate sheet gives {override.parameter} in {override.unit}; the series "
+                f"is in {shipped_series.unit}"
+            )
+    return problems
 
 
 @dataclass
@@ -193,17 +213,10 @@ class Parameters:
     _by_parameter: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
+        problems = override_problems(self.series, self.overrides)
+        if problems:
+            raise ParameterFileError("; ".join(problems))
         for override in self.overrides:
-            shipped_series = self.series.get(override.parameter)
-            if shipped_series is None and not (
-                override.parameter.startswith(SCHEDULE_PREFIXES) and override.unit
-            ):
-                raise ParameterFileError(f"rate sheet names unknown parameter {override.parameter}")
-            if shipped_series is not None and override.unit not in ("", shipped_series.unit):
-                raise ParameterFileError(
-                    f"rate sheet gives {override.parameter} in {override.unit}; the series is in "
-                    f"{shipped_series.unit}"
-                )
             self._by_parameter.setdefault(override.parameter, []).append(override)
         if not self.version:
             self.version = _version(self.series, self.overrides)

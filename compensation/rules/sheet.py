@@ -47,7 +47,7 @@ def parse_sheet(text: str, file_format: str, *, tier: str, source: str, label: s
     seen = set()
     for o in overrides:
         if (o.parameter, o.effective_from) in seen:
-            problems.append(f"{o.parameter} from {o.effective_from} is given twice.")
+            problems.append(f"{o.origin}: {o.parameter} from {o.effective_from} is given twice.")
         seen.add((o.parameter, o.effective_from))
     if problems:
         raise SheetError(problems)
@@ -65,13 +65,13 @@ def _csv(text, tier, source, label, until):
     overrides, problems = [], []
     for number, row in enumerate(reader, start=2):
         try:
-            overrides.append(_row(row, tier, source, label, until))
+            overrides.append(_row(row, tier, source, label, until, f"row {number}"))
         except ParameterFileError as error:
             problems.append(f"row {number}: {error}")
     return overrides, problems
 
 
-def _row(row, tier, source, label, until) -> Override:
+def _row(row, tier, source, label, until, origin) -> Override:
     parameter = (row.get("parameter") or "").strip()
     if not parameter or len(parameter) > 120:
         raise ParameterFileError("`parameter` is required (at most 120 characters)")
@@ -94,6 +94,7 @@ def _row(row, tier, source, label, until) -> Override:
         sheet=label,
         unit=(row.get("unit") or "").strip(),
         rule=(row.get("rule") or "").strip(),
+        origin=origin,
     )
 
 
@@ -138,6 +139,7 @@ def _series_overrides(series, label, until) -> list[Override]:
                 sheet=label,
                 unit=series.unit,
                 rule=series.rule,
+                origin=where,
             )
         )
     return out

@@ -425,12 +425,6 @@ def test_a_value_running_past_the_agreements_term_is_refused(world):
     assert "sheet" not in minimum_used(lines_of(out, "sag.pay.day")[0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rate_sheet_load reports an unknown parameter (Parameters.__post_init__) or a duplicate "
-    "only as the first one found and without its row; sheet.py promises every problem with its "
-    "row",
-)
 def test_every_unknown_parameter_is_reported_with_its_row(world):
     text = (
         "parameter,from,value\n"
@@ -442,6 +436,19 @@ def test_every_unknown_parameter_is_reported_with_its_row(world):
     problems = error["fields"]["file"]
     assert any("row 3" in p and "astronaut" in p for p in problems), problems
     assert any("row 4" in p and "aquanaut" in p for p in problems), problems
+    assert not RateSheet.objects.exists()
+
+
+def test_a_value_given_twice_is_reported_with_its_row(world):
+    text = (
+        "parameter,from,value\n"
+        "sag.minimum.day_performer,2025-08-01,1300\n"
+        "sag.minimum.day_performer,2025-08-01,1310\n"
+    )
+    error = assert_error(load_sheet(client_for(world.sam), text), 400, "rate_sheet_invalid")
+    assert error["fields"]["file"] == [
+        "row 3: sag.minimum.day_performer from 2025-08-01 is given twice."
+    ]
 
 
 # --- engagement terms ------------------------------------------------------------------------
