@@ -21,7 +21,8 @@ from rest_framework.views import APIView
 
 from consent.models import AiUse
 from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
-from ledger.api_common import IdFilter, ModelSerializer, ScopedViewSet, TextFilter
+from ledger.api_common import IdFilter, ScopedViewSet, TextFilter
+from ledger.api_fields import ModelSerializer, StrictIntegerField, StrictPrimaryKeyRelatedField
 from ledger.errors import DomainError
 from ledger.models import Agreement, Engagement, Production
 
@@ -228,7 +229,7 @@ class RateSheetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
 # --- engagement terms, timecards and deliveries ---------------------------------------------
 
 
-class EngagementField(serializers.PrimaryKeyRelatedField):
+class EngagementField(StrictPrimaryKeyRelatedField):
     """An engagement the caller may write: their studios' (all, for a superuser)."""
 
     def get_queryset(self):
@@ -340,7 +341,7 @@ class DeliveryFilter(RecordFilter):
 
 
 ImportResult = inline_serializer(
-    "ImportResult", {"created": serializers.IntegerField(), "updated": serializers.IntegerField()}
+    "ImportResult", {"created": StrictIntegerField(), "updated": StrictIntegerField()}
 )
 ImportUpload = inline_serializer("ImportUpload", {"file": serializers.FileField()})
 
@@ -489,7 +490,7 @@ class LineSerializer(ModelSerializer):
 
 
 class RunSerializer(ModelSerializer):
-    production = serializers.PrimaryKeyRelatedField(read_only=True)
+    production = StrictPrimaryKeyRelatedField(read_only=True)
     started_by = serializers.CharField(source="started_by.username", read_only=True)
     approved_by = serializers.CharField(
         source="approved_by.username", read_only=True, default=None, allow_null=True
@@ -526,7 +527,7 @@ class RunSerializer(ModelSerializer):
 
 
 class RunStartSerializer(serializers.Serializer):
-    production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
+    production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
     period_from = serializers.DateField()
     period_to = serializers.DateField()
     due_date = serializers.DateField()
@@ -633,7 +634,7 @@ class LineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
 
 
 class HoldResolutionSerializer(ModelSerializer):
-    ai_use = serializers.PrimaryKeyRelatedField(queryset=AiUse.objects.all())
+    ai_use = StrictPrimaryKeyRelatedField(queryset=AiUse.objects.all())
     resolved_by = serializers.CharField(source="resolved_by.username", read_only=True)
     rerun = serializers.SerializerMethodField()
 

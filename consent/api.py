@@ -15,13 +15,13 @@ from rest_framework.views import APIView
 
 from ledger import access
 from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
-from ledger.api_common import (
+from ledger.api_common import IdFilter, ScopedViewSet, TextFilter
+from ledger.api_fields import (
     DecimalStringField,
-    IdFilter,
     ModelSerializer,
-    ScopedViewSet,
     StrictBooleanField,
-    TextFilter,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
 )
 from ledger.errors import DomainError
 from ledger.models import Agreement, Guild, Person, Production
@@ -75,7 +75,7 @@ class ConsentEventSerializer(ModelSerializer):
 class EvidenceSerializer(serializers.Serializer):
     name = serializers.CharField(source="evidence_name")
     sha256 = serializers.CharField(source="evidence_sha256")
-    size = serializers.IntegerField(source="evidence_size")
+    size = StrictIntegerField(source="evidence_size")
 
 
 class AmountSerializer(serializers.Serializer):
@@ -121,7 +121,7 @@ class ConsentSerializer(ModelSerializer):
             "currency": consent.bargained_currency,
         }
 
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    @extend_schema_field(StrictIntegerField(allow_null=True))
     def get_superseded_by(self, consent) -> int | None:
         successor = getattr(consent, "superseded_by", None)
         return successor.pk if successor else None
@@ -134,8 +134,8 @@ class ConsentSerializer(ModelSerializer):
 
 
 class ConsentCreateSerializer(ModelSerializer):
-    person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
-    production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
+    person = StrictPrimaryKeyRelatedField(queryset=Person.objects.all())
+    production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
     agreement = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Agreement.objects.all(),
@@ -162,7 +162,7 @@ class ConsentCreateSerializer(ModelSerializer):
         max_length=200,
         help_text="The signed writing or rider; its SHA-256 is computed on upload.",
     )
-    supersedes = serializers.PrimaryKeyRelatedField(
+    supersedes = StrictPrimaryKeyRelatedField(
         queryset=Consent.objects.all(), required=False, allow_null=True
     )
 
@@ -333,9 +333,9 @@ class AiUseSerializer(ModelSerializer):
 
 
 class AiUseCreateSerializer(ModelSerializer):
-    production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
+    production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
     # Left out, it is null, as the service expects (a use of no one's likeness or material).
-    person = serializers.PrimaryKeyRelatedField(
+    person = StrictPrimaryKeyRelatedField(
         queryset=Person.objects.all(), allow_null=True, default=None
     )
     days = DecimalStringField(
@@ -402,7 +402,7 @@ class AiUseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
 
 
 class UnionNoticeSerializer(ModelSerializer):
-    production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
+    production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
     guild = serializers.SlugRelatedField(slug_field="code", queryset=Guild.objects.all())
     kind = serializers.ChoiceField(choices=UnionNoticeKind)
 
@@ -451,8 +451,8 @@ class StrikePeriodSerializer(ModelSerializer):
 
 
 class WgaDisclosureSerializer(ModelSerializer):
-    production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
-    writer = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
+    production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
+    writer = StrictPrimaryKeyRelatedField(queryset=Person.objects.all())
 
     class Meta:
         model = WgaDisclosure
@@ -593,10 +593,8 @@ class WgaDisclosureViewSet(_RecordViewSet):
 class ConsentCheckSerializer(serializers.Serializer):
     """Documents one check; parsing is `_parse_check` (shared by the single and batch forms)."""
 
-    person = serializers.IntegerField(
-        allow_null=True, help_text="Null only for a synthetic performer."
-    )
-    production = serializers.IntegerField()
+    person = StrictIntegerField(allow_null=True, help_text="Null only for a synthetic performer.")
+    production = StrictIntegerField()
     use_kind = serializers.ChoiceField(choices=UseKind)
     on = serializers.CharField(help_text="ISO 8601 instant, or a date (start of that day, UTC).")
     until = serializers.CharField(required=False, allow_null=True, help_text="End of a range.")
@@ -613,7 +611,7 @@ class ConsentCheckSerializer(serializers.Serializer):
 
 class DecisionSerializer(serializers.Serializer):
     allowed = StrictBooleanField()
-    consent = serializers.IntegerField(allow_null=True, help_text="The consent relied on.")
+    consent = StrictIntegerField(allow_null=True, help_text="The consent relied on.")
     rules = serializers.ListField(child=serializers.CharField(), help_text="RULES.md §2 ids.")
     reasons = serializers.ListField(child=serializers.CharField())
     agreement = serializers.CharField()
@@ -631,7 +629,7 @@ class BatchErrorSerializer(serializers.Serializer):
 
 class BatchResultSerializer(serializers.Serializer):
     allowed = StrictBooleanField(required=False)
-    consent = serializers.IntegerField(allow_null=True, required=False)
+    consent = StrictIntegerField(allow_null=True, required=False)
     rules = serializers.ListField(child=serializers.CharField(), required=False)
     reasons = serializers.ListField(child=serializers.CharField(), required=False)
     agreement = serializers.CharField(required=False)

@@ -10,14 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from . import access, scopes, services
-from .api_common import (
-    BooleanFilter,
-    DecimalStringField,
-    IdFilter,
-    ModelSerializer,
-    ScopedViewSet,
-    TextFilter,
-)
+from .api_common import BooleanFilter, IdFilter, ScopedViewSet, TextFilter
+from .api_fields import DecimalStringField, ModelSerializer, StrictPrimaryKeyRelatedField
 from .errors import DomainError
 from .models import (
     Agreement,
@@ -152,6 +146,7 @@ class PersonSerializer(ModelSerializer):
 
 
 class ProductionSerializer(ModelSerializer):
+    fixed_after_create = ("studio",)
     studio = serializers.SlugRelatedField(slug_field="slug", queryset=Studio.objects.all())
     agreements = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
 
@@ -182,12 +177,6 @@ class ProductionSerializer(ModelSerializer):
                 writable = writable.filter(id__in=scope.studio_ids)
             self.fields["studio"].queryset = writable
 
-    def validate_studio(self, studio):
-        # An update may name the studio (PUT sends the whole body), but only its own.
-        if self.instance is not None and studio != self.instance.studio:
-            raise serializers.ValidationError("A production stays with the studio that made it.")
-        return studio
-
 
 class AttachSerializer(serializers.Serializer):
     agreement = serializers.SlugRelatedField(slug_field="code", queryset=Agreement.objects.all())
@@ -214,8 +203,9 @@ class RateSerializer(serializers.Serializer):
 
 
 class EngagementSerializer(ModelSerializer):
-    person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
-    production = serializers.PrimaryKeyRelatedField(queryset=Production.objects.all())
+    fixed_after_create = ("person", "production")
+    person = StrictPrimaryKeyRelatedField(queryset=Person.objects.all())
+    production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
     studio = serializers.SlugRelatedField(
         source="production.studio", slug_field="slug", read_only=True
     )
@@ -248,9 +238,6 @@ class EngagementSerializer(ModelSerializer):
                 productions = productions.filter(studio_id__in=scope.studio_ids)
             self.fields["production"].queryset = productions
             self.fields["person"].queryset = access.people(scope)
-        if self.instance is not None and not isinstance(self.instance, list):
-            self.fields["person"].read_only = True
-            self.fields["production"].read_only = True
 
 
 # --- filters -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django.db import models
-from django.http import Http404, QueryDict
+from django.http import Http404
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
@@ -94,46 +94,6 @@ class _UtcDateTimeField(IsoDateTimeField):
 
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = _UtcDateTimeField
-
-
-class DecimalStringField(serializers.DecimalField):
-    """A decimal written as a JSON string ("1250.00"), as the schema says; a JSON number is
-    refused. A number reaches Python as a binary float, which may not be the figure the caller
-    wrote (12.345678901234567890 arrives as 12.345678901234567), so money never travels as one."""
-
-    default_error_messages = {"not_a_string": 'Send the number as a string, e.g. "1250.00".'}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("not_a_string")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """JSON `true` or `false`, as the schema says; DRF's own field also takes 1, "yes" and "on".
-    A form body (multipart, urlencoded) has only text, so there `true` and `false` come as words."""
-
-    default_error_messages = {"invalid": "Must be true or false."}
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            return data
-        if isinstance(getattr(self.root, "initial_data", None), QueryDict) and isinstance(
-            data, str
-        ):
-            if data.lower() in ("true", "false"):
-                return data.lower() == "true"
-        self.fail("invalid")
-
-
-class ModelSerializer(serializers.ModelSerializer):
-    """The project's model serializer: its decimal and boolean model fields are the strict ones."""
-
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.DecimalField: DecimalStringField,
-        models.BooleanField: StrictBooleanField,
-    }
 
 
 class ApiRouter(DefaultRouter):

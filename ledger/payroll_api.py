@@ -19,13 +19,17 @@ from rest_framework.views import APIView
 from . import access, journal_selectors, journal_services, scopes
 from .api_common import (
     MAX_ID,
-    DecimalStringField,
     ErrorSerializer,
     IdFilter,
-    ModelSerializer,
     ScopedViewSet,
     TextFilter,
     UtcDateTimeFilter,
+)
+from .api_fields import (
+    DecimalStringField,
+    ModelSerializer,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
 )
 from .errors import DomainError
 from .journal import JournalTransaction, Payable, Payment, Posting
@@ -45,13 +49,13 @@ class SeqCursorPagination(IdCursorPagination):
 
 
 class PayeeSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     name = serializers.CharField()
     payroll_ref = serializers.CharField()
 
 
 class ProductionRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     title = serializers.CharField()
 
 
@@ -94,7 +98,7 @@ class PayableSerializer(ModelSerializer):
 
 
 class PaymentSerializer(ModelSerializer):
-    payable = serializers.PrimaryKeyRelatedField(queryset=Payable.objects.all())
+    payable = StrictPrimaryKeyRelatedField(queryset=Payable.objects.all())
     amount = DecimalStringField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     payroll_reference = serializers.CharField(max_length=100)
     transaction = serializers.UUIDField(source="transaction_id", read_only=True)
@@ -166,17 +170,17 @@ class BalanceQuerySerializer(serializers.Serializer):
     group = serializers.ChoiceField(
         choices=list(journal_selectors.BALANCE_GROUPS), default="studio", required=False
     )
-    studio = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    production = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    person = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    engagement = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    studio = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
+    production = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
+    person = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
+    engagement = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
 
 
 class BalanceSerializer(serializers.Serializer):
-    studio = serializers.IntegerField()
-    production = serializers.IntegerField(required=False, allow_null=True)
-    person = serializers.IntegerField(required=False, allow_null=True)
-    engagement = serializers.IntegerField(required=False, allow_null=True)
+    studio = StrictIntegerField()
+    production = StrictIntegerField(required=False, allow_null=True)
+    person = StrictIntegerField(required=False, allow_null=True)
+    engagement = StrictIntegerField(required=False, allow_null=True)
     currency = serializers.CharField()
     owed = DecimalStringField(max_digits=14, decimal_places=2)
     paid = DecimalStringField(max_digits=14, decimal_places=2)

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ledger import access
-from ledger.api_common import ModelSerializer
+from ledger.api_fields import ModelSerializer
 from ledger.errors import DomainError
 from ledger.models import Person
 

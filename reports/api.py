@@ -13,12 +13,12 @@ from consent import selectors as consent_selectors
 from consent.models import Consent, ConsentEvent
 from ledger import access
 from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
-from ledger.api_common import (
-    IdFilter,
+from ledger.api_common import IdFilter, ScopedViewSet, TextFilter
+from ledger.api_fields import (
     ModelSerializer,
-    ScopedViewSet,
     StrictBooleanField,
-    TextFilter,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
 )
 from ledger.errors import DomainError, NotFound
 from ledger.models import Guild, Production, Studio
@@ -84,8 +84,8 @@ class ReportDetailSerializer(ReportSerializer):
 
 
 class ReportRunSerializer(serializers.Serializer):
-    production = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    studio = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    production = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    studio = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1)
     guild = serializers.SlugField(required=False, help_text="sag-aftra, wga or iatse.")
     period_from = serializers.DateField()
     period_to = serializers.DateField()
@@ -184,7 +184,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
 
 
 class ReceiptSendSerializer(serializers.Serializer):
-    event = serializers.IntegerField(
+    event = StrictIntegerField(
         required=False, allow_null=True, help_text="A revocation or suspension; empty: the grant."
     )
     email = serializers.EmailField(
@@ -266,7 +266,7 @@ class ReceiptViewSet(viewsets.GenericViewSet):
 
 
 class LabelSerializer(serializers.Serializer):
-    production = serializers.IntegerField(read_only=True)
+    production = StrictIntegerField(read_only=True)
     published = StrictBooleanField()
     public_url = serializers.CharField(read_only=True, allow_null=True)
     content = serializers.DictField(read_only=True)
@@ -317,7 +317,7 @@ class LabelViewSet(viewsets.GenericViewSet):
 
 
 class SubscriptionSerializer(ModelSerializer):
-    studio = serializers.PrimaryKeyRelatedField(
+    studio = StrictPrimaryKeyRelatedField(
         queryset=Studio.objects.all(), required=False, allow_null=True
     )
     guild = serializers.SlugRelatedField(

@@ -235,7 +235,9 @@ def test_a_production_stays_with_its_studio(world, django_user_model):
         f"/api/v1/productions/{production.pk}/", {"studio": "elsewhere"}, format="json"
     )
     body = assert_error_shape(response, status=400, code="invalid")
-    assert body["fields"]["studio"] == ["A production stays with the studio that made it."]
+    assert body["fields"]["studio"] == [
+        "Fixed when the record was made: an update may repeat it, not change it."
+    ]
     assert snapshot() == before
 
 
@@ -276,6 +278,11 @@ def _engagement_cases():
         "huge person id": lambda w: {"person": int(HUGE)},
         "huge production id": lambda w: {"production": int(HUGE)},
         "negative person id": lambda w: {"person": -1},
+        # (found by `make fuzz`: ids are JSON integers; 7.9 was looked up as row 7)
+        "fraction for an id": lambda w: {"person": w["person"].pk + 0.9},
+        "whole float for an id": lambda w: {"person": float(w["person"].pk)},
+        "string digits for an id": lambda w: {"production": str(w["production"].pk)},
+        "bool for an id": lambda w: {"production": True},
         "reversed dates": lambda w: {"start_date": "2025-06-10", "end_date": "2025-06-09"},
         "negative rate": lambda w: {"rate": {"amount": "-1500.00", "unit": "day"}},
         "zero rate": lambda w: {"rate": {"amount": "0", "unit": "day"}},
@@ -345,6 +352,14 @@ ENGAGEMENT_UPDATE_CASES = {
     # (found by `make fuzz`: a rate changes whole, amount and unit, in a PATCH too)
     "rate without amount and unit": {"rate": {"currency": "USD"}},
     "rate without unit": {"rate": {"amount": "1600.00"}},
+    # (found by `make fuzz`: the person and production were ignored on update, whatever they said)
+    "another person": {"person": 987654321},
+    "a float for the production": {"production": -3.0e-143},
+}
+
+ENGAGEMENT_FIXED_CASES = {
+    "another production": lambda w: {"production": ProductionFactory(studio=w["studio"]).pk},
+    "another person": lambda w: {"person": PersonFactory(registered_by=w["studio"]).pk},
 }
 
 
@@ -363,6 +378,28 @@ def test_engagement_update_refuses_bad_input(world, overrides):
     assert engagement.agreement.code == "sag-tvth-2023"
     assert engagement.classification == "day_performer"
     assert str(engagement.rate_amount) == "1500.00" and engagement.end_date is None
+
+
+@pytest.mark.parametrize("make", ENGAGEMENT_FIXED_CASES.values(), ids=ENGAGEMENT_FIXED_CASES.keys())
+def test_an_engagement_keeps_its_person_and_production(world, make):
+    overrides = make(world)
+    before = snapshot()
+    engagement = world["engagement"]
+    response = world["client"].patch(
+        f"/api/v1/engagements/{engagement.pk}/", overrides, format="json"
+    )
+    body = assert_error_shape(response, status=400, code="invalid")
+    assert set(body["fields"]) == set(overrides)
+    assert snapshot() == before
+
+
+def test_an_engagement_update_may_repeat_its_person_and_production(world):
+    engagement = world["engagement"]
+    body = engagement_body(world, role="Harbor pilot")
+    response = world["client"].put(f"/api/v1/engagements/{engagement.pk}/", body, format="json")
+    assert response.status_code == 200, response.content
+    engagement.refresh_from_db()
+    assert (engagement.person, engagement.role) == (world["person"], "Harbor pilot")
 
 
 # --- attaching and detaching agreements --------------------------------------------------------
