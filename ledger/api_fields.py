@@ -65,9 +65,11 @@ class StrictIntegerField(serializers.IntegerField):
 
 
 class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
-    """A row named by its integer id, as a JSON integer (7.9 is not row 7)."""
+    """A row named by its id; an integer id as a JSON integer (7.9 is not row 7)."""
 
     def to_internal_value(self, data):
+        if isinstance(self.get_queryset().model._meta.pk, models.UUIDField):
+            return super().to_internal_value(data)
         number = _whole_number(self, data)
         if number is None:
             self.fail("incorrect_type", data_type=type(data).__name__)
