@@ -23,7 +23,7 @@ help:
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip setuptools
 
 install: $(PY)
 	$(PY) -m pip install --quiet -e .
