@@ -56,10 +56,13 @@ def restartable_postgres():
             pytest.fail(reason)
         pytest.skip(reason)
     version = _version()
-    if _pg("pg_ctlcluster", version, CLUSTER, "status").returncode == 4:  # no such cluster
+    # (`pg_ctlcluster status` exits 1 or 4 for a missing cluster, depending on the version.)
+    if not os.path.isdir(f"/etc/postgresql/{version}/{CLUSTER}"):
         created = _pg("pg_createcluster", version, CLUSTER, "-p", str(PORT), "--", "--auth=trust")
         assert created.returncode == 0, created.stderr
-    _pg("pg_ctlcluster", version, CLUSTER, "start")
+    started = _pg("pg_ctlcluster", version, CLUSTER, "start")
+    running = _pg("pg_ctlcluster", version, CLUSTER, "status")
+    assert running.returncode == 0, f"the {CLUSTER} cluster did not start: {started.stderr}"
     _wait_for_postgres()
     fresh_database(URL)
     return version
