@@ -1,11 +1,15 @@
 """What every bench script shares: the bench database, timing, results.
 
-Run as `python -m bench.common reset-db URL` to drop and recreate the bench database (the Makefile
-does this before migrating). Only a database whose name starts with `guild_ledger_bench` is ever
-dropped.
+Run as `python -m bench.common reset-db URL` to drop and recreate the bench database, or
+`python -m bench.common reset-db URL TEMPLATE` to recreate it as a copy of the database TEMPLATE
+(on the same server). `make bench` migrates one template database once, then gives every script
+a fresh copy of it: each script builds its own world, and the world an earlier script built (its
+studios, member numbers, journal) would collide with it. Only a database whose name starts with
+`guild_ledger_bench` is ever dropped.
 """
 
 import json
+import math
 import os
 import statistics
 import sys
@@ -17,10 +21,19 @@ from urllib.parse import urlsplit, urlunsplit
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results.json"
 BENCH_DB_PREFIX = "guild_ledger_bench"
+# BENCH_SCALE (default 1) multiplies the size of every script's world, for a quick check that the
+# whole bench runs (`make bench BENCH_SCALE=0.05`); the figures are those of full size only.
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 
 
-def reset_database(url: str) -> str:
-    """Drop and recreate the database named by `url`; returns its name."""
+def scaled(size: int, unit: int) -> int:
+    """`size` times BENCH_SCALE, rounded up to whole `unit`s (the blocks a world is built of)."""
+    return max(unit, math.ceil(size * SCALE / unit) * unit)
+
+
+def reset_database(url: str, template: str | None = None) -> str:
+    """Drop and recreate the database named by `url` (empty, or a copy of the database
+    `template`, which nothing may be connected to); returns its name."""
     import psycopg
     from psycopg import sql
 
@@ -33,7 +46,14 @@ def reset_database(url: str) -> str:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if template is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        else:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template)
+                )
+            )
     return name
 
 
@@ -143,10 +163,14 @@ def log(message: str) -> None:
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) == 2 and argv[0] == "reset-db":
-        print(f"recreated database {reset_database(argv[1])}")
+    if len(argv) in (2, 3) and argv[0] == "reset-db":
+        template = argv[2] if len(argv) == 3 else None
+        name = reset_database(argv[1], template)
+        print(f"recreated database {name}" + (f" from {template}" if template else ""))
         return
-    raise SystemExit("usage: python -m bench.common reset-db postgres://.../guild_ledger_bench")
+    raise SystemExit(
+        "usage: python -m bench.common reset-db postgres://.../guild_ledger_bench [TEMPLATE]"
+    )
 
 
 if __name__ == "__main__":

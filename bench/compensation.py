@@ -50,10 +50,19 @@ from datetime import time as clock
 from decimal import Decimal
 from unittest import mock
 
-from bench.common import Result, Stopwatch, log, median, print_table, setup_django, write_results
+from bench.common import (
+    Result,
+    Stopwatch,
+    log,
+    median,
+    print_table,
+    scaled,
+    setup_django,
+    write_results,
+)
 
 REPS = int(os.environ.get("BENCH_REPS", "3"))
-ENGAGEMENTS = 10_000
+ENGAGEMENTS = scaled(10_000, 100)
 WARM_ENGAGEMENTS = 50
 AGREEMENT = "sag-tvth-2023"
 PERIOD_FROM, PERIOD_TO, DUE_DATE = date(2025, 6, 1), date(2025, 6, 30), date(2025, 7, 15)

@@ -44,12 +44,21 @@ import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from bench.common import Result, Stopwatch, log, median, print_table, setup_django, write_results
+from bench.common import (
+    Result,
+    Stopwatch,
+    log,
+    median,
+    print_table,
+    scaled,
+    setup_django,
+    write_results,
+)
 
 REPS = int(os.environ.get("BENCH_REPS", "5"))
-PEOPLE = 10_000
-PRODUCTIONS = 20
 BATCH = 1000
+PEOPLE = scaled(10_000, BATCH)
+PRODUCTIONS = 20
 BATCHES = PEOPLE // BATCH  # 10 distinct batches, every person in exactly one
 TARGET_CHECKS_PER_SECOND = 2000
 AGREEMENT = "sag-tvth-2023"

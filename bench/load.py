@@ -46,14 +46,14 @@ import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bench.common import Result, log, print_table, write_results
+from bench.common import Result, log, print_table, scaled, write_results
 from tests.live_server import app_env, running_gunicorn
 
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "20"))
 CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "8"))
 WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "2"))
-PEOPLE = 2000
-PAYABLES = 500
+PEOPLE = scaled(2000, 100)
+PAYABLES = scaled(500, 50)
 CHECKS_PER_BATCH = 100
 WINDOWS = 4  # throughput is the median of the run's windows, the endpoint's and the reference's
 CSRF = "b" * 32  # a CSRF secret sent as cookie and header, as a browser client would

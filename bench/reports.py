@@ -78,7 +78,7 @@ if __package__ in (None, ""):
     # Run as a file (`python bench/reports.py`): make the project importable, as `-m` does.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Result, log, median, setup_django, write_results  # noqa: E402
+from bench.common import Result, log, median, scaled, setup_django, write_results  # noqa: E402
 
 REPS = int(os.environ.get("BENCH_REPS", "5"))
 SCENARIO = "compliance_report"
@@ -124,7 +124,7 @@ class Spec:
     planned: int
 
 
-MAIN = Spec("Bench Reports Pictures", "bench-reports", "BR", 20, 100_000, 300)
+MAIN = Spec("Bench Reports Pictures", "bench-reports", "BR", 20, scaled(100_000, 2000), 300)
 NOISE = Spec("Bench Reports Noise Studio", "bench-reports-noise", "BN", 2, 2_000, 10)
 
 

@@ -6,10 +6,37 @@ from rest_framework.test import APIClient
 def pytest_report_header(config):
     from django.conf import settings
 
-    return f"database: {settings.DATABASES['default']['ENGINE']}"
+    lines = [f"database: {settings.DATABASES['default']['ENGINE']}"]
+    if "not postgres" in (config.getoption("-m") or "") and config.getoption("numprocesses", None):
+        # Under pytest-xdist the workers collect, and their count below is not printed.
+        lines.append(
+            "tests marked 'postgres' are deselected on this pass: they need PostgreSQL, and run "
+            "in the PostgreSQL pass of CI."
+        )
+    return lines
+
+
+# Tests that drive real parts outside the test database: Celery workers and beat on the shared
+# RabbitMQ and Redis, gunicorn, a second PostgreSQL cluster (port 5439), Chromium against a live
+# server, SMTP sinks. Under pytest-xdist (`-n 2 --dist loadgroup`) they all go to one worker, one
+# after another, so that none of them competes with another for a broker, a port or the CPU
+# their timeouts were measured with; every other test is spread over the workers.
+REAL_PARTS_GROUP = "real-parts"
+REAL_PARTS_PATHS = ("tests/faults/", "tests/browser/")
+REAL_PARTS_FIXTURES = {"rabbitmq_worker", "redis_worker", "live_server", "mail_sink"}
+
+
+def _uses_real_parts(item) -> bool:
+    path = item.nodeid.replace("\\", "/")
+    if path.startswith(REAL_PARTS_PATHS):
+        return True
+    return bool(REAL_PARTS_FIXTURES.intersection(getattr(item, "fixturenames", ())))
 
 
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _uses_real_parts(item):
+            item.add_marker(pytest.mark.xdist_group(REAL_PARTS_GROUP))
     markexpr = config.getoption("-m") or ""
     if "not postgres" in markexpr:
         count = sum(1 for item in items if item.get_closest_marker("postgres"))

@@ -26,6 +26,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 START_TIMEOUT = 60
+# One line per request: status, method, path, seconds (tests/fuzz/run.py adds a header's value).
+ACCESS_LOG_FORMAT = "%(s)s %(m)s %(U)s %(L)s"
 
 
 def app_env(database_url: str, **extra) -> dict:
@@ -110,7 +112,14 @@ class Server:
 
 
 @contextmanager
-def running_gunicorn(database_url: str, *, workers: int = 2, threads: int = 1, **env):
+def running_gunicorn(
+    database_url: str,
+    *,
+    workers: int = 2,
+    threads: int = 1,
+    access_log_format: str = ACCESS_LOG_FORMAT,
+    **env,
+):
     """gunicorn serving config.wsgi on a free loopback port until the block ends."""
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
@@ -123,7 +132,7 @@ def running_gunicorn(database_url: str, *, workers: int = 2, threads: int = 1, *
         "--timeout=60",
         "--graceful-timeout=5",
         "--access-logfile=-",
-        "--access-logformat=%(s)s %(m)s %(U)s %(L)s",
+        f"--access-logformat={access_log_format}",
     ]
     process = subprocess.Popen(
         command, env=app_env(database_url, **env), cwd=ROOT, stdout=log, stderr=log

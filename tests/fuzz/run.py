@@ -15,8 +15,15 @@ Every phase runs (examples, coverage, fuzzing, stateful), seeded, with 200 examp
 and every built-in check, plus `tests/fuzz/hooks.py`: every 4xx or 5xx is the JSON error shape.
 `tests/fuzz/schemathesis.toml` says, with reasons, where the schema cannot speak for the API.
 JUnit and JSON reports, the server log and a summary go to var/test-output/fuzz/. The exit status
-is that of the worst run. Arguments after `--` go to both `st run` calls (for example
-`-- --include-path-regex payments` while chasing one failure).
+is that of the worst run, and a run that did not test every operation of the schema fails too.
+Arguments after `--` go to both `st run` calls (for example `-- --include-path-regex payments`
+while chasing one failure).
+
+`make fuzz` is the release run: 200 examples per operation, one caller after the other.
+`make fuzz-ci` is CI's budget: the same phases, checks, seed and operations with fewer examples
+per operation (FUZZ_MAX_EXAMPLES) and both callers at once against the same server
+(FUZZ_CONCURRENT=1), each with its own reports; every request carries `X-Fuzz-Run: <caller>`,
+which the server's access log records, so each run's answers are still counted apart.
 """
 
 import http.client
@@ -31,6 +38,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from tests.live_server import ACCESS_LOG_FORMAT as SERVER_LOG_FORMAT
 from tests.live_server import ROOT, fresh_database, manage, running_gunicorn
 
 OUTPUT = ROOT / "var" / "test-output" / "fuzz"
@@ -55,6 +63,7 @@ def settings_from_env() -> dict:
         "st_workers": os.environ.get("FUZZ_WORKERS", "2"),
         "server_workers": int(os.environ.get("FUZZ_SERVER_WORKERS", "2")),
         "runs": os.environ.get("FUZZ_RUNS", "staff,payroll").split(","),
+        "concurrent": os.environ.get("FUZZ_CONCURRENT", "0") == "1",
     }
 
 
@@ -127,21 +136,45 @@ def st_command(base_url: str, name: str, headers: list[str], settings: dict, ext
         f"--report-junit-path={OUTPUT / f'{name}.junit.xml'}",
         f"--report-json-path={OUTPUT / f'{name}.json'}",
     ]
-    for header in headers:
+    for header in [*headers, f"{RUN_HEADER}: {name}"]:
         command += ["--header", header]
     return command + extra
 
 
-def run_schemathesis(base_url, name, headers, settings, extra) -> dict:
+# Every request of a run names its caller, and the access log records it (see ACCESS_LOG_FORMAT).
+RUN_HEADER = "X-Fuzz-Run"
+ACCESS_LOG_FORMAT = f"{SERVER_LOG_FORMAT} %({{{RUN_HEADER.lower()}}}i)s"
+
+
+def start_schemathesis(base_url, name, headers, settings, extra) -> tuple:
+    """`st run` as `name`, started in the background; (process, start time, log file)."""
     command = st_command(base_url, name, headers, settings, extra)
     env = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)}
     print(f"== st run as {name} ==", flush=True)
-    started = time.monotonic()
-    with open(OUTPUT / f"{name}.log", "w") as log:
-        result = subprocess.run(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    wall = time.monotonic() - started
+    log = open(OUTPUT / f"{name}.log", "w")  # closed by finish_schemathesis
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    return process, time.monotonic(), log
+
+
+def wait_for_all(started_runs: dict) -> dict:
+    """Wait for every started run; {name: seconds from its start to its own end}."""
+    walls = {}
+    while len(walls) < len(started_runs):
+        for name, (process, began, _log) in started_runs.items():
+            if name not in walls and process.poll() is not None:
+                walls[name] = time.monotonic() - began
+        time.sleep(0.5)
+    return walls
+
+
+def finish_schemathesis(name, started, wall: float | None = None) -> dict:
+    process, began, log = started
+    exit_code = process.wait()
+    wall = time.monotonic() - began if wall is None else wall
+    log.close()
+    print(f"== st run as {name}: the end of its output ==", flush=True)
     print((OUTPUT / f"{name}.log").read_text(errors="replace")[-6000:], flush=True)
-    return _summary(name, result.returncode, wall)
+    return _summary(name, exit_code, wall)
 
 
 def _summary(name: str, exit_code: int, wall: float) -> dict:
@@ -155,18 +188,24 @@ def _summary(name: str, exit_code: int, wall: float) -> dict:
         "wall_seconds": round(wall, 1),
         "operations_tested": operations.get("tested"),
         "operations_total": operations.get("total"),
+        "operations_skipped": operations.get("skipped"),
+        "every_operation_tested": bool(operations.get("total"))
+        and operations.get("tested") == operations.get("total"),
+        "phases": {phase: value["status"] for phase, value in (report.get("phases") or {}).items()},
         "test_cases": cases.get("generated"),
         "unique_failures": cases.get("unique_failures"),
         "errors": report.get("errors"),
     }
 
 
-def _requests_by_status(log_text: str) -> dict:
-    """The gunicorn access log is one `status method path` line per request (tests.live_server)."""
+def _requests_by_status(log_text: str, run: str) -> dict:
+    """The access log is one `status method path duration caller` line per request
+    (ACCESS_LOG_FORMAT); the lines of `run`'s requests, counted by status class."""
     counts: dict[str, int] = {}
     for line in log_text.splitlines():
-        status = line.split(" ", 1)[0]
-        if len(status) == 3 and status.isdigit():
+        fields = line.split(" ")
+        status = fields[0]
+        if len(status) == 3 and status.isdigit() and fields[-1] == run:
             counts[status[0] + "xx"] = counts.get(status[0] + "xx", 0) + 1
     return counts
 
@@ -186,23 +225,52 @@ def main(extra: list[str]) -> int:
     manage(database_url, "demo")
     credentials = {"payroll": payroll_headers(database_url)}
     summaries = []
-    with running_gunicorn(database_url, workers=settings["server_workers"]) as server:
+    with running_gunicorn(
+        database_url, workers=settings["server_workers"], access_log_format=ACCESS_LOG_FORMAT
+    ) as server:
         credentials["staff"] = staff_headers(server.base_url, STAFF_LOGIN, DEMO_PASSWORD)
-        for name in settings["runs"]:
-            log_start = len(server.log())
-            summary = run_schemathesis(server.base_url, name, credentials[name], settings, extra)
-            summary["requests_by_status"] = _requests_by_status(server.log()[log_start:])
-            summaries.append(summary)
+
+        def start(name):
+            return start_schemathesis(server.base_url, name, credentials[name], settings, extra)
+
+        if settings["concurrent"]:
+            started_runs = {name: start(name) for name in settings["runs"]}
+            walls = wait_for_all(started_runs)
+            summaries = [
+                finish_schemathesis(name, run, walls[name]) for name, run in started_runs.items()
+            ]
+        else:
+            summaries = [finish_schemathesis(name, start(name)) for name in settings["runs"]]
         log_text = server.log()
+    for summary in summaries:
+        summary["requests_by_status"] = _requests_by_status(log_text, summary["run"])
     (OUTPUT / "server.log").write_text(log_text)
     shutil.rmtree(media, ignore_errors=True)
-    summary = {
-        "runs": summaries,
-        "total_wall_seconds": round(time.monotonic() - started, 1),
-    }
+    summary, exit_code = conclude(settings, summaries, time.monotonic() - started)
     (OUTPUT / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
-    return max(run["exit_code"] for run in summaries)
+    return exit_code
+
+
+def conclude(settings: dict, summaries: list[dict], wall: float) -> tuple[dict, int]:
+    """The closing summary and the exit status: that of the worst run, and a failure as well
+    when a caller did not run or a run did not test every operation (a smaller CI budget must
+    still cover the whole schema as every caller)."""
+    covered = {run["run"] for run in summaries if run["every_operation_tested"]}
+    summary = {
+        "max_examples": int(settings["max_examples"]),
+        "seed": settings["seed"],
+        "concurrent": settings["concurrent"],
+        "runs": summaries,
+        "every_operation_tested_by_every_caller": covered >= set(settings["runs"]),
+        "unique_failures": sum(run["unique_failures"] or 0 for run in summaries),
+        "total_wall_seconds": round(wall, 1),
+    }
+    worst = max((run["exit_code"] for run in summaries), default=1)
+    if not summary["every_operation_tested_by_every_caller"]:
+        print("FAILED: a caller did not test every operation of the schema.", file=sys.stderr)
+        return summary, worst or 1
+    return summary, worst
 
 
 if __name__ == "__main__":
