@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from consent import selectors as consent_selectors
 from consent.admin import badge
 from consent.models import AiUse
 from ledger import access
@@ -366,12 +367,30 @@ class TermsAdmin(ScopedAdmin):
             kwargs["queryset"] = _writable_engagements(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["engagement"]  # the terms stay with their engagement
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = TermsForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
+
     def save_model(self, request, obj, form, change):
-        fields = {k: v for k, v in form.cleaned_data.items() if k != "engagement"}
-        saved = services.terms_set(
-            actor=request.user, engagement=form.cleaned_data["engagement"], **fields
-        )
-        obj.pk = saved.pk
+        pass  # set by TermsForm.clean() through terms_set, with the API's rules
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+
+class TermsForm(ServiceForm):
+    class Meta:
+        model = EngagementTerms
+        fields = ["engagement", "wage_classification", "kit_rental_amount", "kit_rental_per"]
+
+    def record(self, data):
+        engagement = data.pop("engagement", None) or self.instance.engagement
+        return services.terms_set(actor=self.request.user, engagement=engagement, **data)
 
 
 # --- runs and lines -------------------------------------------------------------------------
@@ -688,7 +707,9 @@ class HoldResolutionForm(ServiceForm):
         super().__init__(*args, **kwargs)
         if self.request is not None:
             scope = _scope(self.request)
-            qs = AiUse.objects.filter(status=AiUse.Status.VIOLATION, hold_resolution__isnull=True)
+            qs = consent_selectors.not_voided(
+                AiUse.objects.filter(status=AiUse.Status.VIOLATION, hold_resolution__isnull=True)
+            ).select_related("person", "production")
             self.fields["ai_use"].queryset = (
                 qs if scope.superuser else qs.filter(production__studio_id__in=scope.studio_ids)
             )

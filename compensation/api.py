@@ -14,17 +14,24 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from consent import selectors as consent_selectors
 from consent.models import AiUse
 from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
 from ledger.api_common import IdFilter, ScopedViewSet, TextFilter
-from ledger.api_fields import ModelSerializer, StrictIntegerField, StrictPrimaryKeyRelatedField
+from ledger.api_fields import (
+    ModelSerializer,
+    StrictDateField,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+)
 from ledger.errors import DomainError
 from ledger.models import Agreement, Engagement, Production
+from ledger.parsers import JSONParser as BoundedJSONParser
 
 from . import runs, selectors, services
 from .models import (
@@ -245,13 +252,7 @@ class TermsSerializer(ModelSerializer):
     class Meta:
         model = EngagementTerms
         fields = ["id", "engagement", "wage_classification", "kit_rental_amount", "kit_rental_per"]
-
-    def validate_wage_classification(self, value):
-        from .rules.iatse import CLASSIFICATION
-
-        if value and not CLASSIFICATION.match(value):
-            raise serializers.ValidationError("Letters, digits, _ or -, at most 40.")
-        return value
+        # The wage classification's rule is the service's (terms_set), for the admin too.
 
 
 class ClockTimeField(serializers.TimeField):
@@ -357,7 +358,7 @@ class _RecordViewSet(
     the ledger through the next run of its period."""
 
     permission_classes = [StaffOnly]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
 
     def _save(self, serializer, instance=None):
         raise NotImplementedError
@@ -528,9 +529,9 @@ class RunSerializer(ModelSerializer):
 
 class RunStartSerializer(serializers.Serializer):
     production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
-    period_from = serializers.DateField()
-    period_to = serializers.DateField()
-    due_date = serializers.DateField()
+    period_from = StrictDateField()
+    period_to = StrictDateField()
+    due_date = StrictDateField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -648,7 +649,9 @@ class HoldResolutionSerializer(ModelSerializer):
         request = self.context.get("request")
         if request is not None:
             scope = request_scope(request)
-            qs = AiUse.objects.filter(status=AiUse.Status.VIOLATION)
+            qs = consent_selectors.not_voided(
+                AiUse.objects.filter(status=AiUse.Status.VIOLATION)
+            ).select_related("person", "production")
             self.fields["ai_use"].queryset = (
                 qs if scope.superuser else qs.filter(production__studio_id__in=scope.studio_ids)
             )

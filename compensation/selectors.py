@@ -205,8 +205,9 @@ def run_inputs(run: CompensationRun) -> tuple[list[EngagementInputs], list[AiUse
     by_person = defaultdict(list)
     for inputs in by_id.values():
         by_person[inputs.engagement.person_id].append(inputs)
-    uses = AiUse.objects.filter(
-        production_id=run.production_id, person__isnull=False
+    # A voided use was recorded by mistake: it produces no line, held or payable.
+    uses = consent_selectors.not_voided(
+        AiUse.objects.filter(production_id=run.production_id, person__isnull=False)
     ).select_related("consent", "agreement__guild", "hold_resolution")
     for use in uses.order_by("starts_at", "id"):
         if not run.period_from <= use_date(use) <= run.period_to:

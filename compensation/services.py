@@ -2,21 +2,22 @@
 timecards, WGA deliveries (one at a time or imported from CSV) and hold resolutions. Each is
 atomic, validates everything before it writes and records the acting user."""
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass
 from datetime import date, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from consent import selectors as consent_selectors
 from consent.models import AiUse
 from ledger.errors import Conflict, DomainError
 from ledger.models import Agreement, Engagement
+from ledger.money import DECIMAL_PLACES, MAX_DIGITS
+from ledger.parse import ParseError, parse_ascii_id, parse_date, parse_decimal, read_csv
 
 from . import selectors
 from .models import (
@@ -178,6 +179,16 @@ def rate_sheet_load(
 
 @transaction.atomic
 def terms_set(*, actor, engagement: Engagement, **fields) -> EngagementTerms:
+    """Set an engagement's terms (one row per engagement). The wage classification names one of
+    the loaded IATSE schedule's classifications: letters, digits, _ or -."""
+    from .rules.iatse import CLASSIFICATION
+
+    classification = fields.get("wage_classification")
+    if classification and not CLASSIFICATION.match(classification):
+        raise DomainError(
+            "The wage classification is letters, digits, _ or -, at most 40.",
+            fields={"wage_classification": "Letters, digits, _ or -, at most 40."},
+        )
     terms = EngagementTerms.objects.select_for_update().filter(
         engagement=engagement
     ).first() or EngagementTerms(engagement=engagement)
@@ -325,8 +336,16 @@ class ImportResult:
 
 
 def _csv_rows(text: str, columns, required) -> list[dict]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
+    try:
+        table = read_csv(text)
+    except ParseError as error:
+        rows = [{"row": error.row, "message": error.message, "fields": {"file": error.message}}]
+        raise DomainError(
+            error.message,
+            code="import_invalid",
+            fields={"file": [error.message], "rows": rows},
+        ) from None
+    header = table.header
     missing = [c for c in required if c not in header]
     unknown = [c for c in header if c not in columns]
     if missing or unknown:
@@ -338,7 +357,7 @@ def _csv_rows(text: str, columns, required) -> list[dict]:
             code="import_invalid",
             fields={"file": problems},
         )
-    rows = list(reader)
+    rows = [raw for _, raw in table.rows]
     if not rows:
         raise DomainError(
             "The CSV holds no rows.", code="import_invalid", fields={"file": ["No rows."]}
@@ -355,18 +374,8 @@ def _csv_rows(text: str, columns, required) -> list[dict]:
 def _import(rows, save_row, engagements: QuerySet) -> ImportResult:
     """Save every row inside one transaction; any row's error rolls all back and is reported
     with every other row's error."""
-    ids = set()
-    for row in rows:
-        try:
-            ids.add(int(row.get("engagement") or ""))
-        except ValueError:
-            pass
-    known = {
-        e.pk: e
-        for e in engagements.filter(pk__in=[i for i in ids if 0 < i < 2**63]).select_related(
-            "production"
-        )
-    }
+    ids = {_int(row.get("engagement")) for row in rows} - {None}
+    known = {e.pk: e for e in engagements.filter(pk__in=ids).select_related("production")}
     errors, created, updated = [], 0, 0
     try:
         with transaction.atomic():
@@ -398,19 +407,18 @@ class _RollBack(Exception):
 
 
 def _int(value) -> int | None:
+    """An id cell: ASCII digits ("٢١" is not engagement 21); spaces around a cell are layout."""
     try:
-        return int(str(value).strip())
-    except ValueError:
+        return parse_ascii_id((value or "").strip(), field="engagement")
+    except ParseError:
         return None
 
 
 def _date(value, field) -> date:
     try:
-        return date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        raise DomainError(
-            f"{value!r} is not a date (YYYY-MM-DD).", fields={field: "YYYY-MM-DD."}
-        ) from None
+        return parse_date((value or "").strip(), field=field)
+    except ParseError as error:
+        raise DomainError(f"{value!r}: {error.message}", fields={field: error.message}) from None
 
 
 def timecards_import(*, actor, text: str, engagements: QuerySet) -> ImportResult:
@@ -471,18 +479,13 @@ def deliveries_import(*, actor, text: str, engagements: QuerySet) -> ImportResul
 
 
 def _money(value: str) -> Decimal:
+    """A fee from 0, in cents, written as the API's amounts are (`ledger.parse`)."""
     try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise DomainError(f"{value!r} is not an amount.", fields={"fee": "An amount."}) from None
-    if (
-        not amount.is_finite()
-        or amount < 0
-        or amount >= Decimal("1e12")
-        or amount.as_tuple().exponent < -2
-    ):
-        raise DomainError("An amount from 0, in cents.", fields={"fee": "An amount."})
-    return amount
+        return parse_decimal(
+            value, field="fee", max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES
+        )
+    except ParseError as error:
+        raise DomainError(f"{value!r}: {error.message}", fields={"fee": error.message}) from None
 
 
 # --- held AI uses ---------------------------------------------------------------------------
@@ -494,6 +497,12 @@ def hold_resolve(*, actor, ai_use: AiUse, decision: str, reason: str) -> HoldRes
     (release) or drops (void) its lines."""
     if ai_use.status != AiUse.Status.VIOLATION:
         raise Conflict("Only a use recorded as a violation is held.", code="not_held")
+    if consent_selectors.voided(AiUse.objects.filter(pk=ai_use.pk)).exists():
+        raise Conflict(
+            "This use is voided: it is in no run, so nothing of it is held.",
+            code="ai_use_voided",
+            fields={"ai_use": "Voided."},
+        )
     if decision not in HoldResolution.Decision.values:
         raise DomainError("release or void.", fields={"decision": "release or void."})
     if not (reason or "").strip():

@@ -25,7 +25,7 @@ from ledger.admin_pagination import InScopeRelatedFilter
 from ledger.errors import DomainError
 from ledger.models import Production
 
-from . import admin_revoke, selectors, services
+from . import admin_revoke, admin_void, selectors, services
 from .models import (
     GRANT_FIELDS,
     USE_FIELDS,
@@ -121,7 +121,8 @@ class ExpiringFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if not (value and value.isdigit() and int(value) <= 3660):
+        # ASCII digits only: "²" passes isdigit() but not int().
+        if not (value and value.isascii() and value.isdigit() and int(value) <= 3660):
             return queryset
         return selectors.consents_expiring(
             queryset, now=timezone.now(), within=timedelta(days=int(value))
@@ -368,10 +369,15 @@ class StatusFirst(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return AiUse.Status.choices
+        return [*AiUse.Status.choices, ("voided", "voided")]
 
     def queryset(self, request, queryset):
-        return queryset.filter(status=self.value()) if self.value() else queryset
+        # A voided use counts as neither allowed nor a violation (the dashboard's counts).
+        if self.value() == "voided":
+            return selectors.voided(queryset)
+        if self.value() in AiUse.Status.values:
+            return selectors.not_voided(queryset.filter(status=self.value()))
+        return queryset
 
 
 class WhenFilter(admin.SimpleListFilter):
@@ -419,11 +425,18 @@ class AiUseAdmin(ScopedAdmin):
         "description",
     ]
     # The consent column prints the consent's person and production.
-    list_select_related = ["person", "production", "consent__person", "consent__production"]
+    list_select_related = [
+        "person",
+        "production",
+        "consent__person",
+        "consent__production",
+        "void",
+    ]
     scope_queryset = staticmethod(selectors.ai_uses)
     fields = list(USE_FIELDS)
     decision_fields = [
         "status_badge",
+        "void_note",
         "agreement",
         "consent",
         "rule_ids",
@@ -479,7 +492,28 @@ class AiUseAdmin(ScopedAdmin):
 
     @admin.display(description="decision", ordering="status")
     def status_badge(self, obj):
+        if admin_void.void_of(obj) is not None:
+            return format_html("{} {}", badge(obj.status), badge("voided", "#6c757d"))
         return badge(obj.status)
+
+    @admin.display(description="void")
+    def void_note(self, obj):
+        void = admin_void.void_of(obj)
+        if void is None:
+            return "—"
+        return format_html(
+            "Voided {} UTC by {}: {}", f"{void.voided_at:%Y-%m-%d %H:%M}", void.actor, void.reason
+        )
+
+    def get_urls(self):
+        return [*admin_void.void_urls(self), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        use = self.get_object(request, object_id)
+        context = {**(extra_context or {})}
+        if use is not None:
+            context["void_link"] = admin_void.void_link(request, use)
+        return super().change_view(request, object_id, form_url, context)
 
     @admin.display(description="rules")
     def rule_ids(self, obj):
@@ -494,9 +528,40 @@ class AiUseAdmin(ScopedAdmin):
         )
 
 
+class _RecordForm(ServiceForm):
+    """Records a notice, disclosure or strike through its service, with the caller's scope."""
+
+    service_name = ""  # the consent service that records it
+
+    def record(self, data):
+        service = getattr(services, self.service_name)
+        return service(actor=self.request.user, scope=_scope(self.request), **data)
+
+
+class UnionNoticeForm(_RecordForm):
+    service_name = "union_notice_record"
+
+    class Meta:
+        model = UnionNotice
+        fields = ["production", "guild", "kind", "given_at", "description", "recipient"]
+
+
+class WgaDisclosureForm(_RecordForm):
+    service_name = "wga_disclosure_record"
+
+    class Meta:
+        model = WgaDisclosure
+        fields = ["production", "writer", "material", "handed_over_on", "disclosed_at"]
+
+
 class _RecordAdmin(ScopedAdmin):
-    def writable(self, scope, obj):
-        return scope.can_write_studio(obj.production.studio_id)
+    """Union notices and WGA disclosures: recorded through their services with the API's rules,
+    and fixed once recorded (the API has no update for them either)."""
+
+    add_form = None
+
+    def has_change_permission(self, request, obj=None):
+        return False  # given or made, a notice or disclosure is not rewritten
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "production":
@@ -505,14 +570,25 @@ class _RecordAdmin(ScopedAdmin):
             kwargs["queryset"] = access.people(_scope(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.recorded_by = request.user
-        obj._history_user = request.user
-        super().save_model(request, obj, form, change)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
 
-    def get_exclude(self, request, obj=None):
-        return ["recorded_by"]
+    def get_fields(self, request, obj=None):
+        fields = list(self.add_form._meta.fields)
+        return fields if obj is None else [*fields, "recorded_by", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        pass  # recorded by the form's clean() through the service
+
+    def save_related(self, request, form, formsets, change):
+        pass
 
 
 @admin.register(UnionNotice)
@@ -521,6 +597,7 @@ class UnionNoticeAdmin(_RecordAdmin):
     list_filter = [("production", admin.RelatedOnlyFieldListFilter), "guild", "kind"]
     list_select_related = ["production", "guild"]
     scope_queryset = staticmethod(selectors.union_notices)
+    add_form = UnionNoticeForm
 
 
 @admin.register(WgaDisclosure)
@@ -529,6 +606,24 @@ class WgaDisclosureAdmin(_RecordAdmin):
     list_filter = [("production", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["production", "writer"]
     scope_queryset = staticmethod(selectors.wga_disclosures)
+    add_form = WgaDisclosureForm
+
+
+class StrikePeriodForm(ServiceForm):
+    """Records a strike (strike_period_record) or corrects it (strike_period_update), with the
+    API's rules: the guild's own staff, a fixed guild, an end not before the start."""
+
+    class Meta:
+        model = StrikePeriod
+        fields = ["guild", "starts_on", "ends_on", "description"]
+
+    def record(self, data):
+        scope = _scope(self.request)
+        if self.instance.pk:
+            return services.strike_period_update(
+                actor=self.request.user, scope=scope, strike=self.instance, **data
+            )
+        return services.strike_period_record(actor=self.request.user, scope=scope, **data)
 
 
 @admin.register(StrikePeriod)
@@ -537,10 +632,11 @@ class StrikePeriodAdmin(ScopedAdmin):
     list_filter = ["guild"]
     list_select_related = ["guild"]
     scope_queryset = staticmethod(selectors.strike_periods)
+    form = StrikePeriodForm
 
     def has_add_permission(self, request, obj=None):
         scope = _scope(request)
-        return scope.superuser or bool(scope.guild_ids)
+        return scope.payroll_key is None and (scope.superuser or bool(scope.guild_ids))
 
     def writable(self, scope, obj):
         return scope.superuser or obj.guild_id in scope.guild_ids
@@ -553,11 +649,19 @@ class StrikePeriodAdmin(ScopedAdmin):
             kwargs["queryset"] = Guild.objects.filter(id__in=scope.guild_ids)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["guild"]  # a strike stays with its guild
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.recorded_by = request.user
-        obj._history_user = request.user
-        super().save_model(request, obj, form, change)
+        pass  # recorded or corrected by the form's clean() through the services
+
+    def save_related(self, request, form, formsets, change):
+        pass
 
     def get_exclude(self, request, obj=None):
         return ["recorded_by"]

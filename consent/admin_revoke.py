@@ -62,7 +62,8 @@ def revoke_link(request, consent) -> tuple[str, str] | None:
         return None
     url = reverse("admin:consent_consent_revoke", args=[consent.pk])
     events = list(consent.events.order_by("effective_at", "id"))
-    if selectors.revoked_at(events) is not None:
+    revoked = selectors.revoked_at(events)
+    if revoked is not None and revoked <= timezone.now():
         return ("Revocation", url)
     if selectors.consent_status(consent, now=timezone.now(), events=events) == "superseded":
         return None
@@ -75,8 +76,10 @@ def revoke_view(model_admin, request, object_id):
         raise Http404
     if not access.request_scope(request).can_write_studio(consent.production.studio_id):
         raise PermissionDenied
+    # A revocation dated ahead of now (recorded before event dates were bounded) leaves the
+    # consent covering uses until then, so it can still be revoked from an earlier instant.
     revoked_at = selectors.revoked_at(list(consent.events.order_by("effective_at", "id")))
-    if revoked_at is not None:
+    if revoked_at is not None and revoked_at <= timezone.now():
         return _render(model_admin, request, consent, form=None, at=revoked_at)
     previewing = "_preview" in request.POST
     form = RevokeForm(request.POST or None, previewing=previewing)

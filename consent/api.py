@@ -15,11 +15,12 @@ from rest_framework.views import APIView
 
 from ledger import access
 from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
-from ledger.api_common import IdFilter, ScopedViewSet, TextFilter
+from ledger.api_common import BooleanFilter, IdFilter, ScopedViewSet, TextFilter
 from ledger.api_fields import (
     DecimalStringField,
     ModelSerializer,
     StrictBooleanField,
+    StrictInstantField,
     StrictIntegerField,
     StrictPrimaryKeyRelatedField,
 )
@@ -189,7 +190,7 @@ class ConsentCreateSerializer(ModelSerializer):
 
 class ConsentEventRequestSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
-    at = serializers.DateTimeField(required=False, help_text="When it takes effect; default: now.")
+    at = StrictInstantField(required=False, help_text="When it takes effect; default: now.")
 
 
 class ConsentFilter(django_filters.FilterSet):
@@ -288,6 +289,16 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
 # --- the AI-use register --------------------------------------------------------------------
 
 
+class AiUseVoidSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    actor = serializers.CharField(source="actor.username")
+    voided_at = serializers.DateTimeField()
+
+
+class AiUseVoidRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the use is voided.")
+
+
 class AiUseSerializer(ModelSerializer):
     studio = serializers.SlugRelatedField(
         source="production.studio", slug_field="slug", read_only=True
@@ -300,6 +311,9 @@ class AiUseSerializer(ModelSerializer):
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
     rules = serializers.ListField(child=serializers.CharField(), read_only=True)
     reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+    void = serializers.SerializerMethodField(
+        help_text="Who voided the use, when and why; null while it counts."
+    )
 
     class Meta:
         model = AiUse
@@ -328,8 +342,17 @@ class AiUseSerializer(ModelSerializer):
             "reasons",
             "recorded_by",
             "created_at",
+            "void",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(AiUseVoidSerializer(allow_null=True))
+    def get_void(self, use) -> dict | None:
+        try:
+            void = use.void
+        except AiUse.void.RelatedObjectDoesNotExist:
+            return None
+        return AiUseVoidSerializer(void).data
 
 
 class AiUseCreateSerializer(ModelSerializer):
@@ -371,6 +394,7 @@ class AiUseFilter(django_filters.FilterSet):
     studio = TextFilter(field_name="production__studio__slug", max_length=60)
     kind = django_filters.ChoiceFilter(choices=AiUse._meta.get_field("kind").choices)
     status = django_filters.ChoiceFilter(choices=AiUse.Status.choices)
+    voided = BooleanFilter(field_name="void", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = AiUse
@@ -381,7 +405,9 @@ class AiUseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     """The AI-use register. Recording a use runs the consent check and stores the decision; a use
     no consent covers is recorded with status `violation` (201), never refused."""
 
-    queryset = AiUse.objects.select_related("production__studio", "agreement", "recorded_by")
+    queryset = AiUse.objects.select_related(
+        "production__studio", "agreement", "recorded_by", "void__actor"
+    )
     serializer_class = AiUseSerializer
     filterset_class = AiUseFilter
     permission_classes = [StaffOnly]
@@ -396,6 +422,23 @@ class AiUseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             self.get_queryset().get(pk=use.pk), context=self.get_serializer_context()
         ).data
         return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AiUseVoidRequestSerializer, responses=AiUseSerializer)
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        """Void a use recorded by mistake, with a reason: it stays in the register (with who
+        voided it, when and why) and counts in no decision, report, run or dashboard. Who may
+        record the production's uses may void them; 409 `ai_use_voided` if already voided."""
+        use = self.get_object()
+        if not self.scope.can_write_studio(use.production.studio_id):
+            raise _forbidden("You can see this use but not change it.")
+        body = AiUseVoidRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.ai_use_void(actor=request.user, use=use, **body.validated_data)
+        data = AiUseSerializer(
+            self.get_queryset().get(pk=use.pk), context=self.get_serializer_context()
+        ).data
+        return Response(data)
 
 
 # --- union notices, strikes, WGA disclosures ------------------------------------------------
@@ -426,13 +469,7 @@ class UnionNoticeSerializer(ModelSerializer):
             scope = request_scope(self.context["request"])
             self.fields["production"].queryset = _writable_productions(scope)
 
-    def validate(self, attrs):
-        expected = {"synthetic_performer": rules.SAG, "ai_impact": rules.IATSE}[attrs["kind"]]
-        if attrs["guild"].code != expected:
-            raise serializers.ValidationError(
-                {"guild": f"A {attrs['kind']} notice goes to {expected}."}
-            )
-        return attrs
+    # The notice's guild rule is the service's (union_notice_record), for the admin too.
 
 
 class StrikePeriodSerializer(ModelSerializer):
@@ -443,11 +480,8 @@ class StrikePeriodSerializer(ModelSerializer):
         fields = ["id", "guild", "starts_on", "ends_on", "description", "created_at"]
         read_only_fields = ["created_at"]
 
-    def validate(self, attrs):
-        starts_on = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
-        if attrs.get("ends_on") and starts_on and attrs["ends_on"] < starts_on:
-            raise serializers.ValidationError({"ends_on": "A strike cannot end before it starts."})
-        return attrs
+    # Who records a strike, its fixed guild and its ordered dates are the services' rules
+    # (strike_period_record, strike_period_update), for the admin too.
 
 
 class WgaDisclosureSerializer(ModelSerializer):
@@ -483,7 +517,7 @@ class _RecordViewSet(
 
     def perform_create(self, serializer):
         serializer.instance = type(self).record_service(
-            actor=self.request.user, **serializer.validated_data
+            actor=self.request.user, scope=self.scope, **serializer.validated_data
         )
 
 
@@ -548,23 +582,12 @@ class StrikePeriodViewSet(mixins.UpdateModelMixin, _RecordViewSet):
     scope_queryset = staticmethod(selectors.strike_periods)
     record_service = staticmethod(services.strike_period_record)
 
-    def _own_guild(self, guild):
-        if not (self.scope.superuser or guild.pk in self.scope.guild_ids):
-            raise _forbidden("Only the guild's staff record its strikes.")
-
-    def perform_create(self, serializer):
-        self._own_guild(serializer.validated_data["guild"])
-        super().perform_create(serializer)
-
     def perform_update(self, serializer):
-        self._own_guild(serializer.instance.guild)
-        if (
-            serializer.validated_data.get("guild", serializer.instance.guild)
-            != serializer.instance.guild
-        ):
-            raise DomainError("A strike's guild cannot change.", fields={"guild": "Cannot change."})
         serializer.instance = services.strike_period_update(
-            actor=self.request.user, strike=serializer.instance, **serializer.validated_data
+            actor=self.request.user,
+            scope=self.scope,
+            strike=serializer.instance,
+            **serializer.validated_data,
         )
 
 

@@ -433,5 +433,37 @@ class AiUse(models.Model):
         ]
 
     def __str__(self):
+        # The id and the date tell apart uses of one kind, person and production (in the
+        # lists that pick one, such as the hold resolutions').
         who = self.person or "synthetic performer"
-        return f"{self.kind} of {who} in {self.production} ({self.status})"
+        on = f", {self.starts_at:%Y-%m-%d}" if self.starts_at else ""
+        return f"AI use #{self.pk}: {self.kind} of {who} in {self.production}{on} ({self.status})"
+
+
+class AiUseVoid(models.Model):
+    """The void of a use recorded by mistake (against the wrong consent, say): who, when and why.
+    The use and its history stay in the register; a voided use counts in no decision, report
+    section, compensation run or dashboard, and reports list it apart. Append-only like the
+    register: a void is never edited or withdrawn (a use voided by mistake is recorded again)."""
+
+    use = models.OneToOneField(AiUse, on_delete=models.PROTECT, related_name="void")
+    reason = models.TextField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    voided_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditedManager()
+    history = history()
+
+    class Meta:
+        verbose_name = "AI use void"
+        ordering = ["-voided_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="ai_use_void_reason_set",
+                violation_error_message="A reason for the void is required.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"void of AI use #{self.use_id}"

@@ -16,6 +16,7 @@ from . import rules
 from .models import (
     USE_FLAGS,
     AiUse,
+    AiUseVoid,
     Consent,
     ConsentEvent,
     StrikePeriod,
@@ -44,6 +45,24 @@ def consents(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
 
 def ai_uses(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
     return _by_production(scope, AiUse.objects.all() if qs is None else qs, "agreement__guild_id")
+
+
+def not_voided(qs: QuerySet, *, as_of: datetime | None = None, path: str = "") -> QuerySet:
+    """`qs` (of AI uses, or of rows pointing at one through `path`, e.g. "ai_use__") without the
+    voided uses (voided by `as_of`, when given): a void takes a use out of every decision,
+    report section, run and count."""
+    void = AiUseVoid.objects.filter(use_id=OuterRef(f"{path}id" if path else "pk"))
+    if as_of is not None:
+        void = void.filter(voided_at__lte=as_of)
+    return qs.filter(~Exists(void))
+
+
+def voided(qs: QuerySet, *, as_of: datetime | None = None) -> QuerySet:
+    """The voided uses of `qs` (voided by `as_of`, when given)."""
+    void = AiUseVoid.objects.filter(use_id=OuterRef("pk"))
+    if as_of is not None:
+        void = void.filter(voided_at__lte=as_of)
+    return qs.filter(Exists(void))
 
 
 def union_notices(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
@@ -86,7 +105,11 @@ def suspensions(events) -> list[tuple[datetime, datetime | None]]:
 
 
 def revoked_at(events) -> datetime | None:
-    return next((e.effective_at for e in events if e.kind == ConsentEvent.Kind.REVOKED), None)
+    """When the consent is revoked from: the earliest revocation, in whatever order the events
+    come (a revocation dated before one recorded earlier brings the end forward)."""
+    return min(
+        (e.effective_at for e in events if e.kind == ConsentEvent.Kind.REVOKED), default=None
+    )
 
 
 def consent_status(consent: Consent, *, now: datetime, events=None) -> str:
@@ -379,7 +402,7 @@ def check_many(scope: Scope, requests: list[CheckRequest]) -> list["rules.Decisi
 def uses_affected_by(consent: Consent, *, after: datetime) -> QuerySet:
     """Recorded uses that relied on `consent` and are dated at or after `after` (planned uses
     a revocation or suspension takes away)."""
-    return AiUse.objects.filter(consent=consent).filter(
+    return not_voided(AiUse.objects.filter(consent=consent)).filter(
         Q(starts_at__gte=after) | Q(ends_at__gte=after)
     )
 

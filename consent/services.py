@@ -8,7 +8,8 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
-from ledger.errors import Conflict, DomainError
+from ledger.access import Scope
+from ledger.errors import Conflict, DomainError, NotFound
 from ledger.models import Agreement, Person, Production, ProductionAgreement
 
 from . import rules, selectors
@@ -16,6 +17,7 @@ from .evidence import evidence_digest
 from .models import (
     USE_FLAGS,
     AiUse,
+    AiUseVoid,
     Consent,
     ConsentEvent,
     StrikePeriod,
@@ -140,7 +142,8 @@ def _check_supersedable(old: Consent, *, person: Person, kind: str):
             code="already_superseded",
             fields={"supersedes": "Already superseded."},
         )
-    if selectors.revoked_at(list(old.events.all())) is not None:
+    revoked = selectors.revoked_at(list(old.events.all()))
+    if revoked is not None and revoked <= timezone.now():
         raise Conflict(
             f"Consent {old.pk} is revoked; grant a new consent instead of superseding it.",
             code="consent_revoked",
@@ -148,27 +151,56 @@ def _check_supersedable(old: Consent, *, person: Person, kind: str):
         )
 
 
+def _check_event_at(consent: Consent, at: datetime) -> None:
+    """An event's instant lies between the consent's signature and a short tolerance after now
+    (settings.CLOCK_SKEW_TOLERANCE): events are append-only, so one dated years ahead would
+    decide the consent's state for good."""
+    if at > timezone.now() + settings.CLOCK_SKEW_TOLERANCE:
+        raise DomainError(
+            "The event cannot take effect in the future; record it when it happens.",
+            code="event_in_future",
+            fields={"at": "In the future: at most a few minutes after now."},
+        )
+    if at < consent.signed_at:
+        raise DomainError(
+            "The event cannot take effect before the consent was signed.",
+            code="event_before_signature",
+            fields={"at": f"Before the signature ({consent.signed_at.isoformat()})."},
+        )
+
+
 def _lock_for_event(consent: Consent, at: datetime) -> tuple[Consent, list[ConsentEvent]]:
+    """Lock the consent and check that an event at `at` may be recorded; returns the consent's
+    events that take effect at or before `at`, in order (the state the event changes).
+
+    Events recorded before the future was bounded may lie far ahead; they neither block a
+    present event nor count as having happened yet."""
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    _check_event_at(consent, at)
     events = list(consent.events.order_by("effective_at", "id"))
     if Consent.objects.filter(supersedes=consent).exists():
         raise Conflict(
             "This consent is superseded and covers nothing; act on its successor.",
             code="consent_superseded",
         )
-    if selectors.revoked_at(events) is not None:
+    revoked = selectors.revoked_at(events)
+    if revoked is not None and revoked <= at:
         raise Conflict("This consent is already revoked.", code="consent_revoked")
-    if at < consent.signed_at:
-        raise DomainError(
-            "The event cannot take effect before the consent was signed.",
-            fields={"at": "Before the signature."},
-        )
-    if events and at < events[-1].effective_at:
+    return consent, [e for e in events if e.effective_at <= at]
+
+
+def _check_after_last_event(consent: Consent, at: datetime) -> None:
+    """A suspension or resumption follows the events already in effect: it cannot be dated
+    before the latest of them."""
+    now = timezone.now()
+    settled = [e for e in consent.events.all() if e.effective_at <= max(now, at)]
+    last = max((e.effective_at for e in settled), default=None)
+    if last is not None and at < last:
         raise DomainError(
             "The event cannot take effect before the consent's last event.",
-            fields={"at": f"Before {events[-1].effective_at.isoformat()}."},
+            code="event_before_last_event",
+            fields={"at": f"Before {last.isoformat()}."},
         )
-    return consent, events
 
 
 def _event(consent, kind, *, actor, at, reason) -> ConsentEvent:
@@ -181,7 +213,9 @@ def _event(consent, kind, *, actor, at, reason) -> ConsentEvent:
 @transaction.atomic
 def consent_revoke(*, actor, consent: Consent, reason: str, at: datetime | None = None):
     """consent.revoked: the consent covers no use dated at or after `at`; earlier uses stay
-    covered. Revocation is final."""
+    covered. Revocation is final, and always recordable while the consent still covers
+    something: whether it is suspended, and whatever later events were recorded, a revocation
+    dated before any earlier-recorded revocation takes effect from its own date."""
     at = at or timezone.now()
     consent, _ = _lock_for_event(consent, at)
     return _event(consent, ConsentEvent.Kind.REVOKED, actor=actor, at=at, reason=reason)
@@ -192,8 +226,9 @@ def consent_suspend(*, actor, consent: Consent, reason: str, at: datetime | None
     """Suspend the consent from `at` until it is resumed; suspending twice changes nothing."""
     at = at or timezone.now()
     consent, events = _lock_for_event(consent, at)
+    _check_after_last_event(consent, at)
     if _open_suspension(events):
-        return events[-1]
+        return next(e for e in reversed(events) if e.kind == ConsentEvent.Kind.SUSPENDED)
     return _event(consent, ConsentEvent.Kind.SUSPENDED, actor=actor, at=at, reason=reason)
 
 
@@ -201,6 +236,7 @@ def consent_suspend(*, actor, consent: Consent, reason: str, at: datetime | None
 def consent_resume(*, actor, consent: Consent, reason: str, at: datetime | None = None):
     at = at or timezone.now()
     consent, events = _lock_for_event(consent, at)
+    _check_after_last_event(consent, at)
     if not _open_suspension(events):
         raise Conflict("This consent is not suspended.", code="consent_not_suspended")
     return _event(consent, ConsentEvent.Kind.RESUMED, actor=actor, at=at, reason=reason)
@@ -211,28 +247,96 @@ def _open_suspension(events) -> bool:
     return bool(periods) and periods[-1][1] is None
 
 
-@transaction.atomic
-def union_notice_record(*, actor, **fields) -> UnionNotice:
-    return _save(UnionNotice(recorded_by=actor, **fields), actor=actor)
+# The guild each kind of union notice goes to (sag.consent.synthetic, iatse.ai_impact_notice).
+NOTICE_GUILD = {"synthetic_performer": rules.SAG, "ai_impact": rules.IATSE}
+
+
+def _check_production_writable(scope: Scope | None, production: Production, field: str):
+    """A caller's scope, when given, must cover the production's studio (outside it the
+    production does not exist for the caller). Internal callers (demo, tasks) pass no scope."""
+    if scope is not None and not scope.can_write_studio(production.studio_id):
+        raise NotFound("No such production.", fields={field: "Not found."})
 
 
 @transaction.atomic
-def strike_period_record(*, actor, **fields) -> StrikePeriod:
-    return _save(StrikePeriod(recorded_by=actor, **fields), actor=actor)
+def union_notice_record(*, actor, scope: Scope | None = None, **fields) -> UnionNotice:
+    """A notice to a union, fixed once given: a synthetic performer's use goes to SAG-AFTRA, the
+    impact of AI systems to IATSE."""
+    notice = UnionNotice(recorded_by=actor, **fields)
+    expected = NOTICE_GUILD.get(notice.kind)
+    if expected is not None and notice.guild_id and notice.guild.code != expected:
+        raise DomainError(
+            f"A {notice.kind} notice goes to {expected}.",
+            fields={"guild": f"A {notice.kind} notice goes to {expected}."},
+        )
+    if notice.production_id:
+        _check_production_writable(scope, notice.production, "production")
+    return _save(notice, actor=actor)
+
+
+def _check_strike(scope: Scope | None, strike: StrikePeriod):
+    """Strikes are recorded and corrected by the staff of the guild on strike (or an
+    administrator); a strike cannot end before it starts."""
+    if scope is not None and not (scope.superuser or strike.guild_id in scope.guild_ids):
+        raise DomainError(
+            "Only the guild's staff record its strikes.",
+            code="permission_denied",
+            status_code=403,
+            fields={"guild": "Not your guild."},
+        )
+    if strike.ends_on and strike.starts_on and strike.ends_on < strike.starts_on:
+        raise DomainError(
+            "A strike cannot end before it starts.",
+            fields={"ends_on": "A strike cannot end before it starts."},
+        )
 
 
 @transaction.atomic
-def strike_period_update(*, actor, strike: StrikePeriod, **fields) -> StrikePeriod:
-    """Correct a strike's dates or description (typically: set its end when it ends)."""
-    strike = StrikePeriod.objects.select_for_update().get(pk=strike.pk)
-    for name, value in fields.items():
-        setattr(strike, name, value)
+def strike_period_record(*, actor, scope: Scope | None = None, **fields) -> StrikePeriod:
+    strike = StrikePeriod(recorded_by=actor, **fields)
+    _check_strike(scope, strike)
     return _save(strike, actor=actor)
 
 
 @transaction.atomic
-def wga_disclosure_record(*, actor, **fields) -> WgaDisclosure:
-    return _save(WgaDisclosure(recorded_by=actor, **fields), actor=actor)
+def strike_period_update(
+    *, actor, strike: StrikePeriod, scope: Scope | None = None, **fields
+) -> StrikePeriod:
+    """Correct a strike's dates or description (typically: set its end when it ends). A strike
+    stays with its guild."""
+    strike = StrikePeriod.objects.select_for_update().get(pk=strike.pk)
+    _check_strike(scope, strike)
+    guild = fields.pop("guild", strike.guild)
+    if getattr(guild, "pk", guild) != strike.guild_id:
+        raise DomainError("A strike's guild cannot change.", fields={"guild": "Cannot change."})
+    for name, value in fields.items():
+        setattr(strike, name, value)
+    _check_strike(scope, strike)
+    return _save(strike, actor=actor)
+
+
+@transaction.atomic
+def wga_disclosure_record(*, actor, scope: Scope | None = None, **fields) -> WgaDisclosure:
+    """A disclosure to a writer, fixed once made (wga.disclosure)."""
+    disclosure = WgaDisclosure(recorded_by=actor, **fields)
+    if disclosure.production_id:
+        _check_production_writable(scope, disclosure.production, "production")
+    return _save(disclosure, actor=actor)
+
+
+def _check_replica_days(kind: str, agreement: Agreement, days) -> None:
+    """sag.pay.ebdr_use pays a replica use per day the performer would have worked: a SAG-AFTRA
+    replica use without those days (or with none) could never be paid, so it is refused when
+    recorded rather than failing in a later run."""
+    if kind == "replica_use" and agreement.guild.code == rules.SAG and not (days and days > 0):
+        raise DomainError(
+            "A replica use needs the number of days the performer would have worked for it.",
+            code="replica_days_required",
+            fields={
+                "days": "Required for a replica use: the days the performer would have "
+                "worked (more than 0)."
+            },
+        )
 
 
 @transaction.atomic
@@ -272,6 +376,7 @@ def ai_use_record(
             code="agreement_not_attached",
             fields={"production": f"No {agreement.guild.code} agreement attached."},
         )
+    _check_replica_days(kind, agreement, fields.get("days"))
     relied = Consent.objects.get(pk=decision.consent) if decision.consent else None
     return _save(
         AiUse(
@@ -292,3 +397,20 @@ def ai_use_record(
         ),
         actor=actor,
     )
+
+
+@transaction.atomic
+def ai_use_void(*, actor, use: AiUse, reason: str) -> AiUseVoid:
+    """Void a use recorded by mistake (against the wrong consent, say), with who, when and why.
+    The use and its history stay in the register; from now on it counts in no decision, report
+    section, compensation run or dashboard, and reports list it apart. A void is final: voiding
+    a voided use is refused (409 `ai_use_voided`)."""
+    use = AiUse.objects.select_for_update().get(pk=use.pk)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(
+            "Say why the use is voided.", fields={"reason": "Required: why the use is voided."}
+        )
+    if AiUseVoid.objects.filter(use=use).exists():
+        raise Conflict(f"AI use #{use.pk} is already voided.", code="ai_use_voided")
+    return _save(AiUseVoid(use=use, reason=reason, actor=actor), actor=actor)

@@ -23,7 +23,9 @@ refused, so that a misspelt field cannot silently change a decision.
 """
 
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from ledger.parse import ParseError, parse_date, parse_decimal
 
 from . import rules
 from .rules import CheckInputError
@@ -238,23 +240,18 @@ def _date(value, where, *, required=True) -> date | None:
             raise CheckInputError(f"{where} is required.", field=where)
         return None
     try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise CheckInputError(
-            f"{where}: {value!r} is not a date (YYYY-MM-DD).", field=where
-        ) from None
+        return parse_date(value, field=where)
+    except ParseError as error:
+        raise CheckInputError(f"{where}: {value!r}: {error.message}", field=where) from None
 
 
 def _decimal(value, where) -> Decimal:
     if not isinstance(value, str):
         raise CheckInputError(f'{where} must be a decimal string, e.g. "1500.00".', field=where)
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise CheckInputError(f"{where}: {value!r} is not a decimal.", field=where) from None
-    if not amount.is_finite() or amount < 0:
-        raise CheckInputError(f"{where} must be a finite amount of at least zero.", field=where)
-    return amount
+    try:  # at least zero, in the API's amount syntax (ledger.parse)
+        return parse_decimal(value, field=where, max_digits=18, decimal_places=6)
+    except ParseError as error:
+        raise CheckInputError(f"{where}: {value!r}: {error.message}", field=where) from None
 
 
 def _text(value, where, *, required=True, blank=False) -> str | None:

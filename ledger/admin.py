@@ -8,19 +8,32 @@ agreements and the engagement CSV import are guided pages of their own (admin_wo
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR, IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import (
+    ALL_VAR,
+    ERROR_FLAG,
+    IS_FACETS_VAR,
+    ORDER_VAR,
+    PAGE_VAR,
+    SEARCH_VAR,
+)
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, models, transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import access, admin_workflows, api_keys
+from . import access, admin_workflows, api_keys, services
 from . import scopes as api_scopes
+from .admin_keys import KeyByPrefixAdminMixin
 from .admin_pagination import CappedCountPaginator
+from .append_only import is_append_only
 from .errors import DomainError
+from .form_fields import StrictDateFormField, StrictDecimalFormField, StrictSplitDateTimeFormField
 from .models import (
     Agreement,
     Engagement,
@@ -33,21 +46,68 @@ from .models import (
     Studio,
     StudioStaff,
 )
+from .parsers import JSONFormField
 
 admin.site.site_header = "Guild Ledger"
 admin.site.site_title = "Guild Ledger"
 admin.site.index_title = "Consent, compensation and payment records"
 
 
+# The changelist's own query parameters (page, order, search, popup…): a list asked for with only
+# these runs no lookup the caller wrote.
+CHANGELIST_PARAMS = {ALL_VAR, ERROR_FLAG, IS_FACETS_VAR, IS_POPUP_VAR, ORDER_VAR, PAGE_VAR}
+CHANGELIST_PARAMS |= {SEARCH_VAR, TO_FIELD_VAR}
+
+
 def _scope(request):
     return access.request_scope(request)
 
 
-class ScopedAdminMixin:
+class SafeLookupsMixin:
+    """A list or autocomplete search whatever the query string holds: a clean page, or Django's
+    own "?e=1" page for lookups the database cannot take (a NUL byte, a year past 9999, an
+    invalid pattern, a number out of range), never a 500. Every admin page has it: ours through
+    ScopedAdminMixin, the others' through harden_registered_admins()."""
+
+    def get_search_results(self, request, queryset, search_term):
+        # No text column holds a NUL byte (PostgreSQL refuses one in a query): nothing matches.
+        if "\x00" in search_term:
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_changelist_instance(self, request):
+        if any("\x00" in value for _, values in request.GET.lists() for value in values):
+            raise IncorrectLookupParameters("A NUL byte in the query string.")
+        if set(request.GET) <= CHANGELIST_PARAMS:
+            return super().get_changelist_instance(request)
+        try:
+            with transaction.atomic():  # a refused query must not end the request's transaction
+                return super().get_changelist_instance(request)
+        except (DatabaseError, ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+def harden_registered_admins(site=admin.site) -> None:
+    """Give SafeLookupsMixin to the admin pages other packages registered (users, groups,
+    schedules, API keys): registered again as a subclass that has it."""
+    for model, model_admin in list(site._registry.items()):
+        cls = type(model_admin)
+        if not isinstance(model_admin, SafeLookupsMixin):
+            site.unregister(model)
+            site.register(model, type(cls.__name__, (SafeLookupsMixin, cls), {}))
+
+
+class ScopedAdminMixin(SafeLookupsMixin):
     """Scope-based permissions in place of Django's model permissions."""
 
     scope_queryset = None  # (scope, queryset) -> queryset
     paginator = CappedCountPaginator  # no page counts a whole big table
+    # Amounts, dates and instants read as the API reads them (ledger.form_fields).
+    formfield_overrides = {
+        models.DecimalField: {"form_class": StrictDecimalFormField},
+        models.DateField: {"form_class": StrictDateFormField},
+        models.DateTimeField: {"form_class": StrictSplitDateTimeFormField},
+    }
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
@@ -76,7 +136,14 @@ class ScopedAdminMixin:
         return self.writable(scope, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return _scope(request).superuser
+        # Rows the database keeps for good (append-only tables) are never offered for deletion,
+        # to anyone: the trigger would refuse it (a correction is a new row instead).
+        return _scope(request).superuser and not is_append_only(self.model)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.JSONField):
+            kwargs.setdefault("form_class", JSONFormField)  # bounded nesting, no RecursionError
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def writable(self, scope, obj) -> bool:
         return scope.superuser
@@ -129,6 +196,37 @@ class SuperuserOnlyAdmin(ScopedAdmin):
         return self.has_module_permission(request)
 
 
+class RegistryServiceAdmin(ScopedAdmin):
+    """A registry admin that writes through the same services as the API (`create_service`,
+    `update_service`: names in ledger.services), so the same rules hold; the fields the API
+    fixes after creation (`fixed_after_create`) are read-only on the change form. A refusal is
+    a form error."""
+
+    create_service = ""
+    update_service = ""
+    instance_kwarg = ""
+    fixed_after_create: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields += [name for name in self.fixed_after_create if name not in fields]
+        return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = RegistryServiceForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        form.model_admin = self
+        return form
+
+    def save_model(self, request, obj, form, change):
+        pass  # written by the form's clean() through the service
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+
 class ReferenceDataAdmin(ScopedAdmin):
     """Guilds and agreements: every staff user reads them; administrators change them."""
 
@@ -154,11 +252,14 @@ class AgreementAdmin(ReferenceDataAdmin):
 
 
 @admin.register(Studio)
-class StudioAdmin(ScopedAdmin):
+class StudioAdmin(RegistryServiceAdmin):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     scope_queryset = staticmethod(access.studios)
+    create_service = "studio_create"
+    update_service = "studio_update"
+    instance_kwarg = "studio"
 
     def has_add_permission(self, request, obj=None):
         return _scope(request).superuser
@@ -200,6 +301,15 @@ class PersonAdmin(ScopedAdmin):
     def writable(self, scope, obj):
         return access.person_writable(scope, obj)
 
+    def save_model(self, request, obj, form, change):
+        # Through the services, as the API; the form has validated the person already, and
+        # the memberships are the inline's (saved next, against the same row).
+        if change:
+            saved = services.person_update(actor=request.user, person=obj, **form.cleaned_data)
+        else:
+            saved = services.person_create(actor=request.user, **form.cleaned_data)
+        obj.pk, obj._state.adding = saved.pk, False
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "registered_by" and not _scope(request).superuser:
             kwargs["queryset"] = Studio.objects.filter(id__in=_scope(request).studio_ids)
@@ -207,13 +317,17 @@ class PersonAdmin(ScopedAdmin):
 
 
 @admin.register(Production)
-class ProductionAdmin(ScopedAdmin):
+class ProductionAdmin(RegistryServiceAdmin):
     list_display = ["title", "studio", "kind", "status", "start_date", "end_date"]
     list_filter = [("studio", admin.RelatedOnlyFieldListFilter), "kind", "status"]
     search_fields = ["title"]
     list_select_related = ["studio"]
     date_hierarchy = None
     scope_queryset = staticmethod(lambda scope, qs: access.productions(scope, qs).distinct())
+    create_service = "production_create"
+    update_service = "production_update"
+    instance_kwarg = "production"
+    fixed_after_create = services.PRODUCTION_FIXED
 
     def writable(self, scope, obj):
         return scope.can_write_studio(obj.studio_id)
@@ -244,7 +358,7 @@ class ProductionAdmin(ScopedAdmin):
 
 
 @admin.register(Engagement)
-class EngagementAdmin(ScopedAdmin):
+class EngagementAdmin(RegistryServiceAdmin):
     list_display = [
         "person",
         "production",
@@ -264,6 +378,10 @@ class EngagementAdmin(ScopedAdmin):
     search_fields = ["person__legal_name", "person__professional_name", "production__title"]
     list_select_related = ["person", "production", "agreement"]
     scope_queryset = staticmethod(access.engagements)
+    create_service = "engagement_create"
+    update_service = "engagement_update"
+    instance_kwarg = "engagement"
+    fixed_after_create = services.ENGAGEMENT_FIXED
 
     def writable(self, scope, obj):
         return scope.can_write_studio(obj.production.studio_id)
@@ -312,10 +430,11 @@ class PayrollKeyForm(forms.ModelForm):
 
 
 @admin.register(PayrollKey)
-class PayrollKeyAdmin(APIKeyModelAdmin, SuperuserOnlyAdmin):
+class PayrollKeyAdmin(KeyByPrefixAdminMixin, APIKeyModelAdmin, SuperuserOnlyAdmin):
     """Keys are shown once, on creation (the admin prints it in a message). Creating, changing
     and revoking one is a security event; a key is revoked, never deleted, so that what it did
-    stays attributable."""
+    stays attributable. Its pages are addressed by the key's prefix, never its hash
+    (admin_keys)."""
 
     form = PayrollKeyForm
     list_display = [*APIKeyModelAdmin.list_display, "owner", "scope_list"]
@@ -374,7 +493,12 @@ class ServiceForm(forms.ModelForm):
         data = super().clean()
         if self.errors:
             return data
-        values = {k: v for k, v in data.items() if v not in (None, "")}
+        # Adding, an empty field means "the service's default"; changing, it clears the value.
+        values = (
+            dict(data)
+            if self.instance.pk
+            else {k: v for k, v in data.items() if v not in (None, "")}
+        )
         try:
             self.instance = self.record(values)
         except DomainError as error:
@@ -382,6 +506,12 @@ class ServiceForm(forms.ModelForm):
                 if field in self.fields:
                     self.add_error(field, str(message))
             raise forms.ValidationError(error.message) from error
+        except DjangoValidationError as error:
+            # The service's full_clean: messages of fields not on this form (fixed ones, shown
+            # read-only) become form-wide errors instead of failing the page.
+            for field, messages in getattr(error, "message_dict", {"": error.messages}).items():
+                self.add_error(field if field in self.fields else None, messages)
+            raise forms.ValidationError("Please correct the errors below.") from error
         return data
 
     def _post_clean(self):
@@ -390,5 +520,23 @@ class ServiceForm(forms.ModelForm):
     def save(self, commit=True):
         return self.instance
 
+
+class RegistryServiceForm(ServiceForm):
+    """The form of a RegistryServiceAdmin: adds with its `create_service`, changes with its
+    `update_service` (set by the admin's get_form, with `request`)."""
+
+    model_admin = None
+
+    def record(self, data):
+        admin_ = self.model_admin
+        if self.instance.pk:
+            return getattr(services, admin_.update_service)(
+                actor=self.request.user, **{admin_.instance_kwarg: self.instance}, **data
+            )
+        return getattr(services, admin_.create_service)(actor=self.request.user, **data)
+
+
+# The admin pages of the packages installed before this app are registered by now.
+harden_registered_admins()
 
 from . import journal_admin  # noqa: E402,F401  (registers the journal's admin pages)

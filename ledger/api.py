@@ -22,6 +22,7 @@ from .models import (
     Production,
     RateUnit,
     Studio,
+    membership_number_unavailable,
 )
 from .money import Currency
 
@@ -136,11 +137,9 @@ class PersonSerializer(ModelSerializer):
             if self.instance is not None:
                 clash = clash.exclude(person=self.instance)
             if clash.exists():
+                # The holder may be another tenant's: say nothing about them.
                 raise serializers.ValidationError(
-                    {
-                        "memberships": f"{membership['guild'].code} member number "
-                        f"{membership['member_number']} belongs to someone else."
-                    }
+                    {"memberships": membership_number_unavailable(membership["guild"])}
                 )
         return attrs
 

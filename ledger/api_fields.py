@@ -8,10 +8,15 @@ does has a bug worth hearing about, and money must not pass through a binary flo
 numbers come as ASCII digits and booleans as the words `true` and `false`.
 """
 
+import datetime
+
 from django.db import models
 from django.http import QueryDict
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
+from rest_framework.fields import empty
 
+from . import parse
 from .api_common import WHOLE_NUMBER
 
 
@@ -31,20 +36,85 @@ def _whole_number(field: serializers.Field, data) -> int | None:
 class DecimalStringField(serializers.DecimalField):
     """A decimal written as a JSON string ("1250.00"). A JSON number reaches Python as a binary
     float, which may not be the figure the caller wrote (12.345678901234567890 arrives as
-    12.345678901234567), so money never travels as one."""
+    12.345678901234567), so money never travels as one. The text must match the schema's
+    pattern (`ledger.parse.decimal_pattern`, published by `DecimalStringSchema`): DRF's own
+    parser also takes "1_000", "1e2", "+1", " 1", ".5" and other scripts' digits. A leading
+    `-` is allowed only when the field has no minimum at or above zero."""
 
     default_error_messages = {"not_a_string": 'Send the number as a string, e.g. "1250.00".'}
+
+    @property
+    def allow_negative(self) -> bool:
+        return self.min_value is None or self.min_value < 0
+
+    @property
+    def pattern(self) -> str:
+        return parse.decimal_pattern(
+            allow_negative=self.allow_negative,
+            max_digits=self.max_digits,
+            decimal_places=self.decimal_places,
+        )
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("not_a_string")
+        try:
+            parse.parse_decimal(
+                data,
+                field=self.field_name or "",
+                allow_negative=self.allow_negative,
+                max_digits=self.max_digits,
+                decimal_places=self.decimal_places,
+            )
+        except parse.ParseError as error:
+            raise serializers.ValidationError(error.message, code="invalid") from None
         return super().to_internal_value(data)
 
 
+class DecimalStringSchema(OpenApiSerializerFieldExtension):
+    """The schema's pattern for a DecimalStringField is the one its parser matches."""
+
+    target_class = DecimalStringField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "format": "decimal", "pattern": self.target.pattern}
+
+
+class StrictDateField(serializers.DateField):
+    """A calendar date, YYYY-MM-DD in ASCII digits, in years 1900 to 2200 (`ledger.parse`)."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+            value = value.isoformat()
+        try:
+            return parse.parse_date(value, field=self.field_name or "")
+        except parse.ParseError as error:
+            raise serializers.ValidationError(error.message, code="invalid") from None
+
+
+class StrictInstantField(serializers.DateTimeField):
+    """An instant with its date, time and offset (2025-06-21T12:00:00Z), in years 1900 to 2200,
+    stored in UTC. DRF's field also takes a bare date (as local midnight) and years 1 and 9999."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, datetime.datetime):
+            value = value.isoformat()
+        try:
+            return parse.parse_instant(value, field=self.field_name or "")
+        except parse.ParseError as error:
+            raise serializers.ValidationError(error.message, code="invalid") from None
+
+
 class StrictBooleanField(serializers.BooleanField):
-    """JSON `true` or `false` (in a form body, those words in any case)."""
+    """JSON `true` or `false` (in a form body, those words in any case).
+
+    DRF reads a boolean left out of a form body as `false` (an unticked HTML checkbox sends
+    nothing). An API form body is not a checkbox: a key left out means the field's default, or
+    "required", exactly as in JSON."""
 
     default_error_messages = {"invalid": "Must be true or false."}
+    default_empty_html = empty
 
     def to_internal_value(self, data):
         if isinstance(data, bool):
@@ -84,6 +154,8 @@ class ModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DecimalField: DecimalStringField,
+        models.DateField: StrictDateField,
+        models.DateTimeField: StrictInstantField,
         models.BooleanField: StrictBooleanField,
         models.IntegerField: StrictIntegerField,
         models.BigIntegerField: StrictIntegerField,

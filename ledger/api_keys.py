@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .audit import acting_as
@@ -62,6 +63,24 @@ def key_changed(*, actor, key: PayrollKey, changed: list[str]) -> None:
             fields=",".join(others),
             scopes=" ".join(key.scopes),
         )
+
+
+def key_unusable_reason(key: PayrollKey, *, now: datetime | None = None) -> str | None:
+    """`key_revoked` or `key_expired` for a key that may no longer act or be acted for (its
+    webhooks included), None for a usable one. Expired from the instant of its expiry_date."""
+    if key.revoked:
+        return "key_revoked"
+    if key.expiry_date is not None and key.expiry_date <= (now or timezone.now()):
+        return "key_expired"
+    return None
+
+
+def usable_keys_q(prefix: str = "", *, now: datetime | None = None) -> Q:
+    """The keys (through `prefix`, e.g. "payroll_key__") that are neither revoked nor expired."""
+    now = now or timezone.now()
+    return Q(**{f"{prefix}revoked": False}) & (
+        Q(**{f"{prefix}expiry_date__isnull": True}) | Q(**{f"{prefix}expiry_date__gt": now})
+    )
 
 
 def _on_commit_event(action: str, *, actor, key: PayrollKey, **fields) -> None:

@@ -5,6 +5,42 @@ app's migration for the records it relies upon."""
 
 from django.db import migrations
 
+# Every table whose rows the database refuses to update or delete: the journal's (migration
+# 0006), and those the migrations of ledger, consent, compensation, reports and privacy pass to
+# append_only(). The admin offers no delete for their rows (ledger.admin.ScopedAdminMixin).
+# tests/security/test_no_500.py holds this list to the triggers the database really has.
+APPEND_ONLY_TABLES = frozenset(
+    {
+        "ledger_account",
+        "ledger_journaltransaction",
+        "ledger_posting",
+        "ledger_payable",
+        "ledger_payment",
+        "ledger_idempotencyrecord",
+        "ledger_webhookdelivery",
+        "ledger_webhookattempt",
+        "consent_consent",
+        "consent_consentevent",
+        "consent_aiuse",
+        "consent_aiusevoid",
+        "compensation_ratesheet",
+        "compensation_ratesheetvalue",
+        "compensation_compensationline",
+        "compensation_runposting",
+        "compensation_holdresolution",
+        "reports_report",
+        "reports_reportdelivery",
+        "reports_receiptdelivery",
+        "privacy_erasurerecord",
+        "privacy_exportrecord",
+    }
+)
+
+
+def is_append_only(model) -> bool:
+    """Whether the database refuses to update or delete `model`'s rows."""
+    return model._meta.db_table in APPEND_ONLY_TABLES
+
 
 def _create(vendor: str, table: str) -> list[str]:
     if vendor == "postgresql":

@@ -13,18 +13,17 @@ earlier row of the file, or to an engagement already recorded, is refused, so th
 same file twice does not engage everybody twice.
 """
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from . import access, services
+from . import access, csv_safe, services
 from .access import Scope
 from .errors import DomainError
 from .models import Agreement, Engagement, Person, Production
-from .money import Currency
+from .money import DECIMAL_PLACES, MAX_DIGITS, Currency
+from .parse import ParseError, parse_ascii_id, parse_date, parse_decimal, read_csv
 
 COLUMNS = (
     "payroll_ref",
@@ -114,11 +113,8 @@ class Preview:
 
 
 def template_csv() -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerow(TEMPLATE_EXAMPLE)
-    return out.getvalue()
+    row = [TEMPLATE_EXAMPLE[column] for column in COLUMNS]
+    return csv_safe.text(COLUMNS, [row], lineterminator="\n")
 
 
 def engagement_import_preview(*, scope: Scope, text: str) -> Preview:
@@ -164,12 +160,11 @@ def _file_error(message: str, problems: list[str]) -> DomainError:
 
 
 def _read(text: str) -> list[tuple[int, dict]]:
-    reader = csv.DictReader(io.StringIO(text))
     try:
-        header = [name.strip() for name in reader.fieldnames or []]
-    except csv.Error as error:
-        raise _file_error(f"The header is not valid CSV: {error}.", ["Not valid CSV."]) from None
-    reader.fieldnames = header
+        table = read_csv(text)
+    except ParseError as error:
+        raise _file_error(error.message, ["Not valid CSV."]) from None
+    header = table.header
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if "payroll_ref" not in header and "person_id" not in header:
         missing.insert(0, "payroll_ref or person_id")
@@ -185,19 +180,15 @@ def _read(text: str) -> list[tuple[int, dict]]:
             f"The CSV header is not usable: {', '.join(problems)}. Columns: {', '.join(COLUMNS)}.",
             problems,
         )
-    rows = []
-    try:
-        for raw in reader:
-            if any((value or "").strip() for value in _values(raw)):
-                rows.append((reader.line_num, raw))
-            if len(rows) > MAX_ROWS:
-                raise _file_error(
-                    f"At most {MAX_ROWS} rows per import; split the file.", ["Too many rows."]
-                )
-    except csv.Error as error:
+    rows = [
+        (line, raw)
+        for line, raw in table.rows
+        if any((value or "").strip() for value in _values(raw))
+    ]
+    if len(rows) > MAX_ROWS:
         raise _file_error(
-            f"The CSV cannot be read after line {reader.line_num}: {error}.", ["Not valid CSV."]
-        ) from None
+            f"At most {MAX_ROWS} rows per import; split the file.", ["Too many rows."]
+        )
     if not rows:
         raise _file_error("The CSV holds no rows under its header.", ["No rows."])
     return rows
@@ -230,7 +221,11 @@ def _parse(number: int, raw: dict) -> PreviewRow:
 
 
 def _is_id(value: str) -> bool:
-    return value.isdigit() and 0 < int(value) < 2**63
+    """ASCII digits naming a possible row: "٢١" is not row 21, and "²" is not an id at all."""
+    try:
+        return parse_ascii_id(value, field="id") > 0
+    except ParseError:
+        return False
 
 
 # --- resolving names to records -------------------------------------------------------------
@@ -326,6 +321,7 @@ def _validate(row: PreviewRow):
             column = _column_of(name, cells)
             for message in messages if column not in wrong else ():
                 row.fail(column, message)
+    _strict_cells(row, cells, {column for column, _ in row.errors})
     if row.errors:
         return
     # full_clean converted the text into the values that will be recorded.
@@ -337,6 +333,25 @@ def _validate(row: PreviewRow):
         start_date=engagement.start_date.isoformat(),
         end_date=engagement.end_date.isoformat() if engagement.end_date else "",
     )
+
+
+def _strict_cells(row: PreviewRow, cells: dict, wrong: set):
+    """The amount and the dates as the API reads them (`ledger.parse`): the model's own fields
+    would also take "1_000.00", "1e2", " 1.00", other scripts' digits and year 9999."""
+    parsers = {
+        "rate_amount": lambda text, field: parse_decimal(
+            text, field=field, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES
+        ),
+        "start_date": parse_date,
+        "end_date": parse_date,
+    }
+    for column, parser in parsers.items():
+        if column in wrong or not cells[column]:
+            continue
+        try:
+            parser(cells[column], field=column)
+        except ParseError as error:
+            row.fail(column, error.message)
 
 
 def _column_of(field_name: str, cells: dict) -> str:
@@ -396,7 +411,7 @@ def _lock_productions(scope: Scope, text: str):
     at once cannot both pass the duplicate check."""
     try:
         ids = {int(c) for c in _production_cells(text) if _is_id(c)}
-    except csv.Error:
+    except ParseError:
         return
     list(
         _writable_productions(scope)
@@ -408,4 +423,4 @@ def _lock_productions(scope: Scope, text: str):
 
 
 def _production_cells(text: str) -> list[str]:
-    return [(raw.get("production") or "").strip() for raw in csv.DictReader(io.StringIO(text))]
+    return [(raw.get("production") or "").strip() for _, raw in read_csv(text).rows]

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from . import security
+from .parse import ParseError
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,9 @@ def _error_response(exc, context):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
     if isinstance(exc, exceptions.ValidationError):
         return _validation_response(_flatten(exc.detail))
+    if isinstance(exc, ParseError):
+        # The same answer as a serializer field's refusal of the same text.
+        return _validation_response({exc.field: [exc.message]})
     if isinstance(exc, DjangoValidationError):
         fields = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -1,20 +1,30 @@
 """The journal in the staff admin: read-only (no add, change or delete), a reverse action that
 calls the service, balances per person and production, and the chain verification result."""
 
+import dataclasses
+import re
+
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from . import access, journal_selectors, journal_services
-from .admin import ScopedAdminMixin, SuperuserOnlyAdmin
+from .admin import ScopedAdminMixin, ServiceForm, SuperuserOnlyAdmin
 from .admin_pagination import InScopeRelatedFilter
 from .chain_verify import verify_chain
 from .errors import DomainError
 from .journal import JournalTransaction, Payable, Payment, Posting
 from .models import Person, Production
-from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .webhooks import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    webhook_endpoint_update,
+)
 
 
 class ReadOnlyJournalAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -195,31 +205,109 @@ class PayableAdmin(ReadOnlyJournalAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyJournalAdmin):
-    list_display = ["id", "payable", "amount", "currency", "paid_at", "payroll_reference", "client"]
+    list_display = [
+        "id",
+        "payable",
+        "amount",
+        "currency",
+        "paid_at",
+        "payroll_reference",
+        "confirmed_by",
+    ]
     search_fields = ["payroll_reference"]
     # By production: a compensation run's page links to the payments of its production.
     list_filter = [("payable__production", InScopeRelatedFilter)]
     list_select_related = ["payable"]
-    readonly_fields = [f.name for f in Payment._meta.fields]
+    # `client` names a payroll key by its primary key, which embeds the key's hash: shown by
+    # the key's prefix instead (confirmed_by).
+    exclude = ["client"]
+    readonly_fields = [
+        "confirmed_by" if f.name == "client" else f.name for f in Payment._meta.fields
+    ]
     scope_queryset = staticmethod(lambda scope, qs: journal_selectors.scoped_payments(scope))
+
+    @admin.display(description="client")
+    def confirmed_by(self, obj):
+        kind, _, ident = obj.client.partition(":")
+        return f"key:{ident.partition('.')[0]}" if kind == "key" else obj.client
+
+
+class WebhookEndpointForm(ServiceForm):
+    """Changes an endpoint through the service the API uses: a new URL is checked the same way."""
+
+    url = forms.URLField(max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["url", "is_active"]
+
+    def record(self, data):
+        return webhook_endpoint_update(
+            actor=self.request.user,
+            endpoint=self.instance,
+            url=data.get("url"),
+            is_active=data.get("is_active"),
+        )
+
+
+class _HistoryWithoutSecret(HistoricalRecordContextHelper):
+    def context_for_delta_changes(self, delta):
+        changes = [change for change in delta.changes if change.field != "secret"]
+        return super().context_for_delta_changes(dataclasses.replace(delta, changes=changes))
 
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(SuperuserOnlyAdmin):
-    list_display = ["url", "payroll_key", "is_active", "created_at"]
+    """Endpoints are registered by their payroll key through the API, whose answer is the only
+    place the signing secret is shown. Here neither the secret (on any page, history included)
+    nor the key's hash is shown; a change goes through the same service as the API."""
+
+    form = WebhookEndpointForm
+    list_display = ["url", "key", "is_active", "created_at"]
     list_filter = ["is_active"]
-    readonly_fields = ["secret", "created_at"]
+    list_select_related = ["payroll_key"]
+    fields = ["url", "key", "is_active", "created_at"]
+    readonly_fields = ["key", "created_at"]
+
+    @admin.display(description="payroll API key")
+    def key(self, obj):
+        return f"{obj.payroll_key.name} ({obj.payroll_key.prefix})"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
+
+    def save_model(self, request, obj, form, change):
+        pass  # the form's service saved it
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return _HistoryWithoutSecret(self.model, historical_record)
 
 
 class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
-    fields = ["attempted_at", "status_code", "succeeded", "error"]
+    fields = ["attempted_at", "status_code", "succeeded", "outcome"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="error")
+    def outcome(self, obj):
+        # A stable category (ledger.webhook_transport). An attempt recorded before categories
+        # holds a socket's text, which says which ports answer: not shown.
+        if not obj.error or re.fullmatch(r"[a-z0-9_]{1,40}", obj.error):
+            return obj.error
+        return "error"
 
 
 @admin.register(WebhookDelivery)

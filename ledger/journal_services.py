@@ -11,9 +11,10 @@ import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -490,6 +491,29 @@ def payment_confirm(
         ) from None
 
 
+def _check_paid_at(payable: Payable, paid_at: datetime):
+    """A payment is made when payroll made it: not later than now (give or take the clocks'
+    skew, `CLOCK_SKEW_TOLERANCE`), and not before the payable is in the books, which is from
+    the start (UTC) of its obligation's effective date, its `period_to`. Its date becomes the
+    payment transaction's effective date, so a payment from 2030 would sit in the journal as a
+    2030 fact, and one before its obligation would leave the person overpaid in between."""
+    tolerance = settings.CLOCK_SKEW_TOLERANCE
+    if paid_at > timezone.now() + tolerance:
+        seconds = int(tolerance.total_seconds())
+        raise DomainError(
+            "The payment is dated in the future; give the moment payroll made it.",
+            code="paid_at_invalid",
+            fields={"paid_at": [f"More than {seconds} seconds after now."]},
+        )
+    earliest = datetime.combine(payable.period_to, time(), tzinfo=UTC)
+    if paid_at < earliest:
+        raise DomainError(
+            f"The payment is dated before payable #{payable.pk} is owed ({payable.period_to}).",
+            code="paid_at_invalid",
+            fields={"paid_at": [f"Before the payable's obligation date, {payable.period_to}."]},
+        )
+
+
 @transaction.atomic
 def _payment_confirm_once(
     *, actor, client, key, body_hash, payable, amount, paid_at, payroll_reference, render
@@ -498,6 +522,7 @@ def _payment_confirm_once(
     replay = _replay(client, key, body_hash)  # the holder of the lock may have just used it
     if replay:
         return replay
+    _check_paid_at(payable, paid_at)
     if Payment.objects.filter(client=client, payroll_reference=payroll_reference).exists():
         raise Conflict(
             f"Payroll reference {payroll_reference!r} is already recorded.",

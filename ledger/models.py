@@ -161,6 +161,22 @@ class Membership(models.Model):
     def __str__(self):
         return f"{self.guild.code} {self.member_number}"
 
+    def unique_error_message(self, model_class, unique_check):
+        # The number may be held by a person of another studio: the refusal (admin inline, the
+        # services' full_clean) must not confirm that it exists there.
+        if set(unique_check) == {"guild", "member_number"}:
+            return ValidationError(
+                membership_number_unavailable(self.guild if self.guild_id else None),
+                code="unique_together",
+            )
+        return super().unique_error_message(model_class, unique_check)
+
+
+def membership_number_unavailable(guild) -> str:
+    """The one refusal of a member number already recorded, whoever holds it."""
+    code = f"{guild.code} " if guild is not None else ""
+    return f"This {code}member number cannot be recorded; check it with the guild."
+
 
 class ProductionKind(models.TextChoices):
     THEATRICAL = "theatrical"

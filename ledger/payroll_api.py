@@ -1,7 +1,6 @@
 """The payroll integration over REST: what is owed (payables), what was paid (payments, with
 Idempotency-Key), balances, the journal's transactions, and CSV exports of the same queries."""
 
-import csv
 from decimal import Decimal
 
 import django_filters
@@ -16,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import access, journal_selectors, journal_services, scopes
+from . import access, csv_safe, journal_selectors, journal_services, scopes
 from .api_common import (
     MAX_ID,
     ErrorSerializer,
@@ -36,7 +35,7 @@ from .journal import JournalTransaction, Payable, Payment, Posting
 from .money import money_str
 from .pagination import IdCursorPagination
 from .renderers import FastJSONRenderer
-from .webhooks import WebhookEndpoint
+from .webhooks import WebhookEndpoint, webhook_endpoint_create, webhook_endpoint_update
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -226,12 +225,7 @@ class TransactionFilter(django_filters.FilterSet):
 
 
 def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-    stream = (writer.writerow(row) for row in [header, *rows])
+    stream = csv_safe.lines(header, rows)
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -532,6 +526,13 @@ class WebhookEndpointSerializer(ModelSerializer):
         model = WebhookEndpoint
         fields = ["id", "url", "is_active", "secret", "created_at"]
         read_only_fields = ["created_at"]
+        extra_kwargs = {
+            "url": {
+                "help_text": "https on a public address (no loopback, private, link-local, "
+                "multicast or reserved address; no user name or password). Redirects are not "
+                "followed. Refused with `webhook_url_refused`."
+            }
+        }
 
     def get_secret(self, obj) -> str | None:
         return obj.secret if self.context.get("show_secret") else None
@@ -567,15 +568,13 @@ class WebhookEndpointViewSet(
             )
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        endpoint = WebhookEndpoint(payroll_key=self.scope.payroll_key, **serializer.validated_data)
-        endpoint.full_clean()
-        endpoint.save()
+        endpoint = webhook_endpoint_create(
+            actor=request.user, key=self.scope.payroll_key, **serializer.validated_data
+        )
         body = WebhookEndpointSerializer(endpoint, context={"show_secret": True}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):
-        endpoint = serializer.instance
-        for name, value in serializer.validated_data.items():
-            setattr(endpoint, name, value)
-        endpoint.full_clean()
-        endpoint.save()
+        serializer.instance = webhook_endpoint_update(
+            actor=self.request.user, endpoint=serializer.instance, **serializer.validated_data
+        )

@@ -3,7 +3,7 @@
 
 from django.db import transaction
 
-from .errors import Conflict
+from .errors import Conflict, DomainError
 from .models import (
     Agreement,
     Engagement,
@@ -14,6 +14,10 @@ from .models import (
     ProductionAgreement,
     Studio,
 )
+
+# Fixed after creation, in the API (`fixed_after_create`), the admin (read-only) and here.
+PRODUCTION_FIXED = ("studio",)
+ENGAGEMENT_FIXED = ("person", "production")
 
 
 def _save(obj, *, actor):
@@ -31,6 +35,25 @@ def _delete(obj, *, actor):
 def _assign(obj, fields: dict):
     for name, value in fields.items():
         setattr(obj, name, value)
+
+
+def _refuse_fixed(obj, fields: dict, fixed: tuple[str, ...]):
+    """Fields fixed when the record was made may be repeated, not changed: a production stays
+    with its studio, an engagement with its person and production (payables name them)."""
+    changed = {
+        name: "Fixed when the record was made: an update may repeat it, not change it."
+        for name in fixed
+        if name in fields
+        and getattr(fields[name], "pk", fields[name]) != getattr(obj, f"{name}_id")
+    }
+    if changed:
+        raise DomainError(
+            f"{', '.join(changed)} cannot change once the record is made.",
+            code="fixed_after_create",
+            fields=changed,
+        )
+    for name in fixed:
+        fields.pop(name, None)
 
 
 @transaction.atomic
@@ -87,6 +110,7 @@ def production_create(*, actor, **fields) -> Production:
 @transaction.atomic
 def production_update(*, actor, production: Production, **fields) -> Production:
     production = Production.objects.select_for_update().get(pk=production.pk)
+    _refuse_fixed(production, fields, PRODUCTION_FIXED)
     _assign(production, fields)
     return _save(production, actor=actor)
 
@@ -129,5 +153,6 @@ def engagement_create(*, actor, **fields) -> Engagement:
 @transaction.atomic
 def engagement_update(*, actor, engagement: Engagement, **fields) -> Engagement:
     engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+    _refuse_fixed(engagement, fields, ENGAGEMENT_FIXED)
     _assign(engagement, fields)
     return _save(engagement, actor=actor)

@@ -6,6 +6,11 @@ endpoint's secret (`whsec_<base64>`). Payloads are thin (ids only): the receiver
 details through the authenticated API. Deliveries and every attempt are recorded; a Celery task
 sends them with exponential backoff.
 
+Endpoints are registered and changed through `webhook_endpoint_create` and
+`webhook_endpoint_update`, which refuse a URL the server may not send to (ledger.webhook_transport:
+https, public addresses only); `webhook_deliver` checks it again, with the payroll key, before
+every attempt. The signing secret is shown once, in the answer that registers the endpoint.
+
 A delivery with no attempt is work waiting for the task queue (ledger/dispatch.py): the dispatch
 sweep publishes it again if its first publish never reached the broker. The rows are append-only,
 so the waiting is read from the attempts, not written on the delivery.
@@ -17,13 +22,15 @@ import hmac
 import json
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import models, transaction
 from django.utils import timezone
 
-from . import dispatch
-from .audit import AuditedManager, history
+from . import dispatch, webhook_transport
+from .audit import AuditedManager, acting_as, history, system_user
+from .errors import DomainError
 
 SECRET_PREFIX = "whsec_"
 
@@ -103,10 +110,57 @@ class WebhookAttempt(models.Model):
         return f"{self.delivery_id} {self.status_code or self.error}"
 
 
+def _url_refusal(url) -> DomainError | None:
+    try:
+        webhook_transport.check_registration(url)
+    except webhook_transport.TargetRefused as refusal:
+        return DomainError(
+            refusal.message, code="webhook_url_refused", fields={"url": refusal.message}
+        )
+    return None
+
+
+def webhook_endpoint_create(*, actor, key, url: str, is_active: bool = True) -> WebhookEndpoint:
+    """Register an endpoint of payroll key `key`. Refused (`webhook_url_refused`, on `url`) unless
+    the URL is https on public addresses (ledger.webhook_transport); nothing is written then."""
+    refusal = _url_refusal(url)
+    if refusal is not None:
+        raise refusal
+    with transaction.atomic(), acting_as(actor):
+        endpoint = WebhookEndpoint(payroll_key=key, url=url, is_active=is_active)
+        endpoint.full_clean()
+        endpoint.save()
+    return endpoint
+
+
+def webhook_endpoint_update(
+    *, actor, endpoint: WebhookEndpoint, url: str | None = None, is_active: bool | None = None
+) -> WebhookEndpoint:
+    """Change an endpoint's URL or switch it on or off. A new URL, and the URL of an endpoint
+    switched back on, are checked as at registration; a refusal writes nothing."""
+    with transaction.atomic(), acting_as(actor):
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        new_url = endpoint.url if url is None else url
+        new_active = endpoint.is_active if is_active is None else is_active
+        if (new_url, new_active) == (endpoint.url, endpoint.is_active):
+            return endpoint
+        if new_url != endpoint.url or (new_active and not endpoint.is_active):
+            refusal = _url_refusal(new_url)
+            if refusal is not None:
+                raise refusal
+        endpoint.url, endpoint.is_active = new_url, new_active
+        endpoint.full_clean()
+        endpoint.save()
+    return endpoint
+
+
 def notify_payables_created(*, studio_id: int, payable_ids: list[int]):
-    """Record one delivery per interested endpoint and send them once the transaction commits."""
+    """Record one delivery per interested endpoint and send them once the transaction commits.
+    The endpoints of a revoked or expired key hear nothing."""
+    from .api_keys import usable_keys_q
+
     endpoints = WebhookEndpoint.objects.filter(
-        is_active=True, payroll_key__revoked=False, payroll_key__studios__id=studio_id
+        usable_keys_q("payroll_key__"), is_active=True, payroll_key__studios__id=studio_id
     ).distinct()
     deliveries = [
         WebhookDelivery.objects.create(
@@ -143,10 +197,12 @@ def deliveries_publish_waiting(cutoff: datetime) -> int:
     """Publish again the deliveries made before `cutoff` (and within WAITING_AT_MOST) that no
     attempt was made of, to active endpoints. A copy of one already on the queue is harmless:
     `deliver_webhook` sends a delivery once and lets one copy own the retries."""
+    from .api_keys import usable_keys_q
     from .tasks import deliver_webhook
 
     waiting = (
         WebhookDelivery.objects.filter(
+            usable_keys_q("endpoint__payroll_key__"),
             created_at__lt=cutoff,
             created_at__gte=cutoff - WAITING_AT_MOST,
             attempts__isnull=True,
@@ -160,3 +216,69 @@ def deliveries_publish_waiting(cutoff: datetime) -> int:
 
 def body_of(delivery: WebhookDelivery) -> bytes:
     return json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+DELIVERY_TIMEOUT_SECONDS = 15
+# A URL the settings refuse outright is not worth trying again; everything else may be passing.
+_FINAL_ERRORS = {"invalid_url", "insecure_url"}
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    outcome: str  # delivered, skipped, not sent, endpoint disabled, failed
+    error: str = ""  # a stable category (ledger.webhook_transport), never a socket's text
+    retry: bool = False
+
+
+def webhook_deliver(*, delivery_id: int, is_retry: bool) -> DeliveryResult:
+    """Sign and send one delivery once, and record the attempt.
+
+    Skipped when already delivered, when its endpoint is off, or when another copy of the task
+    owns the retries. The endpoints of a revoked or expired payroll key receive nothing (an
+    attempt records why). The URL and the addresses it resolves to are checked on every attempt
+    and the request goes to exactly the checked addresses; a redirect is a failed attempt. A
+    receiver that answers 410 Gone switches its endpoint off."""
+    from .api_keys import key_unusable_reason
+
+    delivery = WebhookDelivery.objects.select_related("endpoint__payroll_key").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    if delivery.delivered or not endpoint.is_active:
+        return DeliveryResult("skipped")
+    if not is_retry and delivery.attempts.exists():
+        # A second copy (the dispatch sweep published it again): the copy that made the first
+        # attempt owns the retries.
+        return DeliveryResult("skipped")
+    unusable = key_unusable_reason(endpoint.payroll_key)
+    if unusable:
+        _attempt(delivery, status=None, error=unusable, succeeded=False)
+        return DeliveryResult("not sent", error=unusable)
+    body = body_of(delivery)
+    timestamp = int(timezone.now().timestamp())
+    sent = webhook_transport.post(
+        endpoint.url,
+        body,
+        {
+            "content-type": "application/json",
+            "webhook-id": delivery.message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(endpoint.secret, delivery.message_id, timestamp, body),
+        },
+        timeout=DELIVERY_TIMEOUT_SECONDS,
+    )
+    _attempt(delivery, status=sent.status, error=sent.error, succeeded=sent.succeeded)
+    if sent.succeeded:
+        return DeliveryResult("delivered")
+    if sent.status == 410:  # the receiver says: gone, stop sending
+        webhook_endpoint_update(actor=system_user(), endpoint=endpoint, is_active=False)
+        return DeliveryResult("endpoint disabled", error=sent.error)
+    return DeliveryResult("failed", error=sent.error, retry=sent.error not in _FINAL_ERRORS)
+
+
+def _attempt(delivery: WebhookDelivery, *, status, error: str, succeeded: bool) -> None:
+    WebhookAttempt.objects.create(
+        delivery=delivery,
+        attempted_at=timezone.now(),
+        status_code=status,
+        error=error,
+        succeeded=succeeded,
+    )

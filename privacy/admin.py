@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 
-from ledger.admin import PersonAdmin
+from ledger.admin import PersonAdmin, SafeLookupsMixin
 from ledger.errors import DomainError
 from ledger.models import Person
 
@@ -88,7 +88,7 @@ admin.site.unregister(Person)
 admin.site.register(Person, PrivacyPersonAdmin)
 
 
-class PrivacyRecordAdmin(admin.ModelAdmin):
+class PrivacyRecordAdmin(SafeLookupsMixin, admin.ModelAdmin):
     """Records are written by the services only and never changed."""
 
     def has_module_permission(self, request):

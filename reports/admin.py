@@ -20,7 +20,9 @@ from consent import selectors as consent_selectors
 from ledger import access
 from ledger.admin import ScopedAdmin, ServiceForm, _scope
 from ledger.errors import DomainError
+from ledger.form_fields import StrictDateFormField
 from ledger.models import Guild, Production, Studio
+from ledger.parse import ParseError, parse_ascii_id
 
 from . import label, receipts, render, selectors, services
 from .compliance import Target
@@ -34,6 +36,14 @@ from .models import (
     ReportDelivery,
     Subscription,
 )
+
+
+def _ascii_id(value) -> int | None:
+    """An id from a query parameter, or None: ASCII digits only ("²" and "٢١" name no row)."""
+    try:
+        return parse_ascii_id(value, field="id")
+    except ParseError:
+        return None
 
 
 class ReadOnlyAdmin(ScopedAdmin):
@@ -51,8 +61,8 @@ class RunReportForm(forms.Form):
     production = forms.ModelChoiceField(queryset=Production.objects.none(), required=False)
     studio = forms.ModelChoiceField(queryset=Studio.objects.none(), required=False)
     guild = forms.ModelChoiceField(queryset=Guild.objects.none(), required=False)
-    period_from = forms.DateField(help_text="YYYY-MM-DD")
-    period_to = forms.DateField(help_text="YYYY-MM-DD")
+    period_from = StrictDateFormField(help_text="YYYY-MM-DD")
+    period_to = StrictDateFormField(help_text="YYYY-MM-DD")
     send = forms.BooleanField(required=False, help_text="Also e-mail it to the subscribers.")
 
     def __init__(self, *args, scope, **kwargs):
@@ -97,7 +107,8 @@ class ReportAdmin(ReadOnlyAdmin):
 
     @admin.display(description="findings")
     def findings(self, obj):
-        return sum(obj.counts.values())
+        # Voided uses are listed for the record, not found wrong.
+        return sum(n for key, n in obj.counts.items() if key != "voided_uses")
 
     @admin.display(description="SHA-256")
     def short_hash(self, obj):
@@ -161,6 +172,23 @@ class ReportAdmin(ReadOnlyAdmin):
         )
         return response
 
+    def _report_made(self, request, report, *, send: bool):
+        if not send:
+            self.message_user(request, f"{report} made.", messages.SUCCESS)
+            return
+        delivery = services.report_send_now(report=report)
+        if delivery.status == "failed":
+            self.message_user(
+                request,
+                f"{report} made, but the mail server could not send it (sent to "
+                f"{delivery.sent} subscriber(s) before it failed).",
+                messages.WARNING,
+            )
+        else:
+            self.message_user(
+                request, f"{report} made; sent to {delivery.sent} subscriber(s).", messages.SUCCESS
+            )
+
     def run_view(self, request):
         scope = _scope(request)
         if scope.is_empty or scope.payroll_key is not None:
@@ -176,12 +204,13 @@ class ReportAdmin(ReadOnlyAdmin):
                     origin=Report.Origin.ON_DEMAND,
                     actor=request.user,
                 )
-                sent = services.report_deliver(report=report) if data["send"] else []
             except DomainError as error:
+                for field, message in error.fields.items():
+                    if field in form.fields:
+                        form.add_error(field, str(message))
                 form.add_error(None, error.message)
             else:
-                note = f"; sent to {len(sent)} subscriber(s)" if data["send"] else ""
-                self.message_user(request, f"{report} made{note}.", messages.SUCCESS)
+                self._report_made(request, report, send=data["send"])
                 return redirect(reverse("admin:reports_report_change", args=[report.pk]))
         context = {
             **self.admin_site.each_context(request),
@@ -298,7 +327,8 @@ class ConsentReceiptAdmin(ReadOnlyAdmin):
         event_id = request.GET.get("event")
         if not event_id:
             return consent, None
-        event = consent.events.filter(pk=event_id).first() if event_id.isdigit() else None
+        event_pk = _ascii_id(event_id)
+        event = consent.events.filter(pk=event_pk).first() if event_pk else None
         if event is None:
             raise Http404
         return consent, event
@@ -485,9 +515,9 @@ class FlagProductionFilter(admin.SimpleListFilter):
         return [(str(pk), title) for pk, title in productions.values_list("pk", "title")]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(subject_production_id=int(value))
+        production_id = _ascii_id(self.value())
+        if production_id:
+            return queryset.filter(subject_production_id=production_id)
         return queryset
 
 

@@ -4,7 +4,12 @@ production's AI disclosure label, and the caller's own report subscriptions."""
 import django_filters
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -17,11 +22,13 @@ from ledger.api_common import IdFilter, ScopedViewSet, TextFilter
 from ledger.api_fields import (
     ModelSerializer,
     StrictBooleanField,
+    StrictDateField,
     StrictIntegerField,
     StrictPrimaryKeyRelatedField,
 )
 from ledger.errors import DomainError, NotFound
 from ledger.models import Guild, Production, Studio
+from ledger.parse import ParseError, parse_ascii_id
 
 from . import label, receipts, render, selectors, services
 from .compliance import Target
@@ -83,12 +90,35 @@ class ReportDetailSerializer(ReportSerializer):
         return render.content(report)
 
 
+class ReportDeliverySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=["not_requested", "sent", "failed"],
+        help_text="not_requested (send was false); sent; failed (the mail server could not be "
+        "reached or refused it: the report is stored all the same).",
+    )
+    sent = serializers.IntegerField(
+        min_value=0, help_text="Messages sent now (subscribers already sent it are skipped)."
+    )
+
+
+class ReportRunResultSerializer(ReportDetailSerializer):
+    delivery = serializers.SerializerMethodField(help_text="What became of `send`.")
+
+    class Meta(ReportDetailSerializer.Meta):
+        fields = [*ReportDetailSerializer.Meta.fields, "delivery"]
+        read_only_fields = fields
+
+    @extend_schema_field(ReportDeliverySerializer)
+    def get_delivery(self, report) -> dict:
+        return ReportDeliverySerializer(self.context["delivery"]).data
+
+
 class ReportRunSerializer(serializers.Serializer):
     production = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1)
     studio = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1)
     guild = serializers.SlugField(required=False, help_text="sag-aftra, wga or iatse.")
-    period_from = serializers.DateField()
-    period_to = serializers.DateField()
+    period_from = StrictDateField()
+    period_to = StrictDateField()
     send = StrictBooleanField(default=False, help_text="Also e-mail it to the scope's subscribers.")
 
     def validate(self, attrs):
@@ -143,7 +173,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     def get_serializer_class(self):
         return ReportDetailSerializer if self.action == "retrieve" else ReportSerializer
 
-    @extend_schema(request=ReportRunSerializer, responses={201: ReportDetailSerializer})
+    @extend_schema(request=ReportRunSerializer, responses={201: ReportRunResultSerializer})
     def create(self, request):
         """Run a report now (studio staff for their studios and productions, guild staff for
         their guild), optionally sending it to the subscribers."""
@@ -157,9 +187,15 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             origin=Report.Origin.ON_DEMAND,
             actor=request.user,
         )
-        if data["send"]:
-            services.report_deliver(report=report)
-        return Response(ReportDetailSerializer(report).data, status=status.HTTP_201_CREATED)
+        # The report is stored: the answer is 201 with it whatever the mail server does, and
+        # says whether it was sent.
+        delivery = (
+            services.report_send_now(report=report)
+            if data["send"]
+            else services.Delivery(status="not_requested")
+        )
+        result = ReportRunResultSerializer(report, context={"delivery": delivery})
+        return Response(result.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=PDF)
     @action(detail=True, methods=["get"])
@@ -184,12 +220,19 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
 
 
 class ReceiptSendSerializer(serializers.Serializer):
+    """A receipt holds personal data: it goes to the person's address on record, never to one
+    the caller names (an `email` in the body is refused)."""
+
     event = StrictIntegerField(
         required=False, allow_null=True, help_text="A revocation or suspension; empty: the grant."
     )
-    email = serializers.EmailField(
-        required=False, allow_blank=True, help_text="Default: the person's address on record."
-    )
+
+    def validate(self, attrs):
+        if isinstance(self.initial_data, dict) and "email" in self.initial_data:
+            raise serializers.ValidationError(
+                {"email": "Receipts go to the person's address on record; none can be given."}
+            )
+        return attrs
 
 
 class ReceiptDeliverySerializer(ModelSerializer):
@@ -222,8 +265,9 @@ class ReceiptViewSet(viewsets.GenericViewSet):
         if value in (None, ""):
             return None
         try:
-            return consent.events.get(pk=int(value))
-        except (ValueError, TypeError, OverflowError, ConsentEvent.DoesNotExist):
+            # A query parameter's id is ASCII digits: int() would read "٢١" as event 21.
+            return consent.events.get(pk=parse_ascii_id(value, field="event"))
+        except (ParseError, ConsentEvent.DoesNotExist):
             raise NotFound(
                 "No such event of this consent.", fields={"event": "Not found."}
             ) from None
@@ -246,8 +290,8 @@ class ReceiptViewSet(viewsets.GenericViewSet):
     @extend_schema(request=ReceiptSendSerializer, responses={201: ReceiptDeliverySerializer})
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
-        """E-mail the receipt, PDF and JSON attached, to the person (the production's studio
-        staff)."""
+        """E-mail the receipt, PDF and JSON attached, to the person's address on record (the
+        production's studio staff)."""
         consent = self.get_object()
         if not request_scope(request).can_write_studio(consent.production.studio_id):
             raise _forbidden("Only the production's studio staff send its receipts.")
@@ -257,7 +301,6 @@ class ReceiptViewSet(viewsets.GenericViewSet):
             actor=request.user,
             consent=consent,
             event=self._event(consent, body.validated_data.get("event")),
-            email=body.validated_data.get("email", ""),
         )
         return Response(ReceiptDeliverySerializer(delivery).data, status=status.HTTP_201_CREATED)
 
@@ -328,6 +371,17 @@ class SubscriptionSerializer(ModelSerializer):
         model = Subscription
         fields = ["id", "studio", "guild", "active", "created_at"]
         read_only_fields = ["id", "created_at"]
+
+    def __init__(self, *args, **kwargs):
+        # One subscribes to one's own studios and guilds: any other is answered as an id that
+        # does not exist, never with its name.
+        super().__init__(*args, **kwargs)
+        if "request" not in self.context:
+            return
+        scope = request_scope(self.context["request"])
+        if not scope.superuser:
+            self.fields["studio"].queryset = Studio.objects.filter(id__in=scope.studio_ids)
+            self.fields["guild"].queryset = Guild.objects.filter(id__in=scope.guild_ids)
 
 
 class SubscriptionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):

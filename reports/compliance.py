@@ -18,6 +18,9 @@ What a section reads, and why:
   of a superseded or failed run.
 - Flags for follow-up are those open at the moment the report is made: raised by then and not
   yet resolved by then.
+- A use voided by the moment the report is made (recorded by mistake) counts in no section and
+  none of its held lines is listed; the last section lists such uses of the period apart, with
+  who voided each, when and why.
 """
 
 from collections import defaultdict
@@ -84,6 +87,7 @@ SECTIONS = (
     ),
     ("flagged_for_follow_up", "Flagged for follow-up", "guild.follow_up"),
     ("ledger_chain", "Ledger chain verification", "ledger.chain"),
+    ("voided_uses", "Voided AI uses", "ai_use.void: recorded by mistake, counted nowhere above"),
 )
 TITLES = {key: title for key, title, _ in SECTIONS}
 
@@ -162,9 +166,13 @@ class _Context:
         self.chain = None
         self._violations = None
 
-    def uses(self) -> QuerySet:
+    def all_uses(self) -> QuerySet:
         qs = AiUse.objects.select_related("production", "person")
         return self.target.narrow(consent_selectors.ai_uses(self.scope, qs))
+
+    def uses(self) -> QuerySet:
+        """The uses that count: those not voided by the moment the report is made."""
+        return consent_selectors.not_voided(self.all_uses(), as_of=self.as_of)
 
     def uses_in_period(self) -> QuerySet:
         return self.uses().filter(starts_at__gte=self.start, starts_at__lt=self.end)
@@ -379,7 +387,11 @@ def _missing_union_notices(ctx: _Context) -> list[dict]:
 
 
 def _held_lines(ctx: _Context) -> list[dict]:
-    lines = ctx.current_lines().filter(status=CompensationLine.Status.HELD)
+    lines = consent_selectors.not_voided(
+        ctx.current_lines().filter(status=CompensationLine.Status.HELD),
+        as_of=ctx.as_of,
+        path="ai_use__",
+    )
     return [
         _row(
             line.rule,
@@ -642,6 +654,22 @@ def _ledger_chain(ctx: _Context) -> list[dict]:
     ]
 
 
+def _voided_uses(ctx: _Context) -> list[dict]:
+    """Uses of the period voided by the moment the report is made: who, when and why."""
+    uses = consent_selectors.voided(
+        ctx.all_uses().filter(starts_at__gte=ctx.start, starts_at__lt=ctx.end), as_of=ctx.as_of
+    )
+    return [
+        _use_row(
+            use,
+            ["ai_use.void"],
+            f"recorded as {use.status}; voided {use.void.voided_at.astimezone(UTC):%Y-%m-%d %H:%M}"
+            f" UTC by {use.void.actor.get_username()}: {use.void.reason}",
+        )
+        for use in uses.select_related("void__actor").order_by("starts_at", "id")
+    ]
+
+
 BUILDERS = {
     "violations": _violations,
     "planned_uses_not_covered": _planned_uses_not_covered,
@@ -657,4 +685,5 @@ BUILDERS = {
     "background_headcount": _background_headcount,
     "flagged_for_follow_up": _flagged_for_follow_up,
     "ledger_chain": _ledger_chain,
+    "voided_uses": _voided_uses,
 }

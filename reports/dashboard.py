@@ -164,14 +164,14 @@ def _per_production(qs, path: str = "production_id") -> dict[int, int]:
 
 def _violations(scope: Scope, ids: list[int]) -> dict[int, int]:
     qs = AiUse.objects.filter(production_id__in=ids, status=AiUse.Status.VIOLATION)
-    return _per_production(consent_selectors.ai_uses(scope, qs))
+    return _per_production(consent_selectors.ai_uses(scope, consent_selectors.not_voided(qs)))
 
 
 def _pending_consents(scope: Scope, ids: list[int], now: datetime) -> dict[int, int]:
     qs = AiUse.objects.filter(
         production_id__in=ids, status=AiUse.Status.VIOLATION, starts_at__gt=now
     )
-    return _per_production(consent_selectors.ai_uses(scope, qs))
+    return _per_production(consent_selectors.ai_uses(scope, consent_selectors.not_voided(qs)))
 
 
 def _expiring_consents(scope: Scope, ids: list[int], now: datetime) -> dict[int, int]:

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 
 from compensation.models import WgaDelivery
 from consent import rules
+from consent import selectors as consent_selectors
 from consent.models import AiUse, Consent, UnionNotice, WgaDisclosure
 from ledger.models import Person, Production
 
@@ -25,7 +26,8 @@ from .models import Report
 
 def content(production: Production) -> dict:
     """The label as plain JSON values."""
-    uses = AiUse.objects.filter(production=production)
+    # A voided use was recorded by mistake: the public label does not count it.
+    uses = consent_selectors.not_voided(AiUse.objects.filter(production=production))
     return {
         "label": "AI disclosure",
         "production": production.title,

@@ -3,12 +3,12 @@ template (`reports/compliance_body.html`); the CSV and the JSON carry every row.
 PDF show the first ROW_LIMIT rows of a section and say how many more the CSV and JSON hold: a
 studio's report can find thousands of rows, and a PDF of them all would not be read."""
 
-import csv
-import io
 import json
 
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+
+from ledger import csv_safe
 
 from .models import Report
 
@@ -60,13 +60,12 @@ def pdf(report: Report) -> bytes:
 
 
 def csv_text(report: Report) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for section in content(report)["sections"]:
-        for row in section["rows"]:
-            writer.writerow([section["key"], *(row[c] for c in CSV_COLUMNS[1:])])
-    return out.getvalue()
+    rows = (
+        [section["key"], *(row[c] for c in CSV_COLUMNS[1:])]
+        for section in content(report)["sections"]
+        for row in section["rows"]
+    )
+    return csv_safe.text(CSV_COLUMNS, rows)
 
 
 def file_name(report: Report, extension: str) -> str:

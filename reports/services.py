@@ -4,10 +4,10 @@ raise and resolve flags for follow-up."""
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import BadHeaderError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -16,7 +16,7 @@ from compensation import selectors as compensation_selectors
 from compensation.models import CompensationLine
 from consent import selectors as consent_selectors
 from consent.models import AiUse, Consent
-from ledger import access
+from ledger import access, mail
 from ledger.access import Scope
 from ledger.errors import DomainError, NotFound
 from ledger.models import GuildStaff, Production, StudioStaff
@@ -35,6 +35,36 @@ from .render import canonical_json
 
 logger = logging.getLogger(__name__)
 
+# What sending can raise: the mail server unreachable or refusing (smtplib's errors are OSErrors),
+# or a header Django will not send.
+MAIL_ERRORS = (OSError, BadHeaderError)
+
+
+# A report covers dates inside these bounds, over at most MAX_PERIOD_DAYS (ten years): the
+# agreements the ledger applies begin in this century, and a period reaching the end of the
+# calendar (9999-12-31) cannot even be counted forward a day.
+PERIOD_MIN = date(2000, 1, 1)
+PERIOD_MAX = date(2100, 12, 31)
+MAX_PERIOD_DAYS = 3660
+
+
+def period_check(period_from: date, period_to: date) -> None:
+    """Refuse (DomainError naming the field) a report period outside PERIOD_MIN..PERIOD_MAX,
+    ending before it starts, or longer than MAX_PERIOD_DAYS."""
+    bounds = f"between {PERIOD_MIN} and {PERIOD_MAX}"
+    for name, day in (("period_from", period_from), ("period_to", period_to)):
+        if not PERIOD_MIN <= day <= PERIOD_MAX:
+            raise DomainError(f"A report period lies {bounds}.", fields={name: f"A date {bounds}."})
+    if period_to < period_from:
+        raise DomainError(
+            "The period cannot end before it starts.", fields={"period_to": "Before period_from."}
+        )
+    if (period_to - period_from).days >= MAX_PERIOD_DAYS:
+        raise DomainError(
+            f"A report period is at most {MAX_PERIOD_DAYS} days long.",
+            fields={"period_to": f"At most {MAX_PERIOD_DAYS} days after period_from."},
+        )
+
 
 def report_generate(
     *,
@@ -47,10 +77,7 @@ def report_generate(
 ) -> tuple[Report, bool]:
     """Build and store a compliance report. A scheduled report exists once per scope and
     period: asking again returns the stored one and `created` False."""
-    if period_to < period_from:
-        raise DomainError(
-            "The period cannot end before it starts.", fields={"period_to": "Before period_from."}
-        )
+    period_check(period_from, period_to)
     scheduled = origin == Report.Origin.SCHEDULED
     if scheduled and (existing := _scheduled(target, period_from, period_to)) is not None:
         return existing, False
@@ -117,11 +144,8 @@ def report_deliver(*, report: Report) -> list[ReportDelivery]:
     pdf = render.pdf(report)
     deliveries = []
     for user in pending:
-        message = EmailMessage(
-            subject=f"Guild Ledger: {report}",
-            body=render.email_text(report),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[user.email],
+        message = mail.message(
+            subject=f"Guild Ledger: {report}", body=render.email_text(report), to=[user.email]
         )
         message.attach(render.file_name(report, "pdf"), pdf, "application/pdf")
         message.send()
@@ -131,6 +155,30 @@ def report_deliver(*, report: Report) -> list[ReportDelivery]:
             )
         )
     return deliveries
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of sending a stored report when asked to: `status` is "not_requested",
+    "sent" (to `sent` subscribers not sent it before; 0 when there were none) or "failed" (the
+    mail server could not be reached or refused it, after `sent` messages; the report is
+    stored all the same)."""
+
+    status: str
+    sent: int = 0
+
+
+def report_send_now(*, report: Report) -> Delivery:
+    """Send a report just stored on request (the API's and the admin's "run now"). The report
+    is kept whatever happens to the mail: a failure to send is reported in the answer, and
+    logged, instead of failing a request whose report already exists."""
+    before = report.deliveries.count()
+    try:
+        deliveries = report_deliver(report=report)
+    except MAIL_ERRORS:
+        logger.exception("Report %s was stored but could not be sent", report.pk)
+        return Delivery(status="failed", sent=report.deliveries.count() - before)
+    return Delivery(status="sent", sent=len(deliveries))
 
 
 def report_run(*, target, period_from, period_to, origin, actor) -> tuple[Report, bool]:
@@ -190,25 +238,33 @@ def label_publish(*, actor, scope: Scope, production: Production, published: boo
     return label
 
 
-def receipt_send(*, actor, consent, event=None, email: str = "") -> ReceiptDelivery:
-    """E-mail a consent receipt (JSON and PDF) to the person, or to `email`."""
-    to = email or consent.person.email
+def receipt_send(*, actor, consent, event=None) -> ReceiptDelivery:
+    """E-mail a consent receipt (JSON and PDF) to the person's address on record. A receipt is
+    personal data: it never goes to an address the caller supplies."""
+    to = consent.person.email
     if not to:
         raise DomainError(
-            f"{consent.person} has no e-mail address on record; give one.",
+            f"{consent.person} has no e-mail address on record; record it on the person first.",
             code="no_email",
-            fields={"email": "Required: the person has no e-mail address."},
+            fields={"email": "The person has no e-mail address on record."},
         )
     receipt = receipts.receipt(consent, event)
-    message = EmailMessage(
+    message = mail.message(
         subject=f"Your consent receipt: {receipt['record_id']}",
         body=receipts.summary_text(receipt),
-        from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
     )
     message.attach(f"{receipt['record_id']}.pdf", receipts.pdf(receipt), "application/pdf")
     message.attach(f"{receipt['record_id']}.json", receipts.json_bytes(receipt), "application/json")
-    message.send()
+    try:
+        message.send()
+    except MAIL_ERRORS:
+        logger.exception("The receipt of consent %s could not be sent", consent.pk)
+        raise DomainError(
+            "The mail server could not send the receipt; nothing was recorded. Try again later.",
+            code="mail_unavailable",
+            status_code=503,
+        ) from None
     return ReceiptDelivery.objects.create(
         consent=consent, event=event, email=to, sent_by=actor, sent_at=timezone.now()
     )

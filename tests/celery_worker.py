@@ -156,6 +156,8 @@ def worker_env(**extra) -> dict:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": f"postgres://{user}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        # The tests' webhook receivers listen on plain http at 127.0.0.1.
+        "WEBHOOK_ALLOW_INSECURE": "on",
         **extra,
     }
 

@@ -20,10 +20,14 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
+from ledger.parse import ParseError, parse_date, parse_decimal
+
 TIERS = ("P", "S", "T", "D")
+# A value is under 10^12 with at most six decimal places (a rate, a percentage, a cap).
+VALUE_MAX_DIGITS, VALUE_DECIMAL_PLACES = 18, 6
 PARAMETER_DIR = Path(__file__).parent / "parameters"
 
 
@@ -104,13 +108,20 @@ def parse_series(raw: dict, *, origin: str = "") -> Series:
     for key in ("parameter", "rule", "unit", "values"):
         if not raw.get(key):
             raise ParameterFileError(f"{where}: `{key}` is required")
+    for key in ("parameter", "rule", "unit"):
+        if not isinstance(raw[key], str):
+            raise ParameterFileError(f"{where}: `{key}` must be a string")
+    if not isinstance(raw["values"], list):
+        raise ParameterFileError(f"{where}: `values` must be a list")
     entries, seen = [], set()
     for index, item in enumerate(raw["values"]):
         at = f"{where} values[{index}]"
+        if not isinstance(item, dict):
+            raise ParameterFileError(f"{at}: a value is an object")
         start = item.get("from")
         try:
-            start = date.fromisoformat(start) if start is not None else None
-        except (TypeError, ValueError):
+            start = parse_date(start, field="from") if start is not None else None
+        except ParseError:
             raise ParameterFileError(f"{at}: `from` must be YYYY-MM-DD or null") from None
         if start in seen:
             raise ParameterFileError(f"{at}: duplicate date {start}")
@@ -137,11 +148,17 @@ def parse_series(raw: dict, *, origin: str = "") -> Series:
             if not isinstance(value, str):
                 raise ParameterFileError(f"{at}: `value` must be a decimal string or null")
             try:
-                value = Decimal(value)
-            except InvalidOperation:
-                raise ParameterFileError(f"{at}: `value` {value!r} is not a decimal") from None
-            if not value.is_finite():
-                raise ParameterFileError(f"{at}: `value` must be finite")
+                value = parse_decimal(
+                    value,
+                    field="value",
+                    allow_negative=True,
+                    max_digits=VALUE_MAX_DIGITS,
+                    decimal_places=VALUE_DECIMAL_PLACES,
+                )
+            except ParseError as error:
+                raise ParameterFileError(
+                    f"{at}: `value` {value!r} is not a decimal: {error.message}"
+                ) from None
         entries.append(_Entry(start, value, item["tier"], item["source"]))
     return Series(
         parameter=raw["parameter"],

@@ -9,7 +9,9 @@ silent pick.
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from ledger.parse import ParseError, parse_date, parse_decimal
 
 from . import iatse, sag, wga
 from .lines import Line, Problem, Result
@@ -365,22 +367,20 @@ def _episode(raw, where):
 
 
 def _amount(value, where) -> Decimal:
+    """From 0 to under 10^12, at most 6 places, in the API's amount syntax (`ledger.parse`)."""
     if not isinstance(value, str):
         raise QuoteInputError('A decimal string, e.g. "1500.00".', where)
     try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise QuoteInputError(f"{value!r} is not a decimal.", where) from None
-    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
-        raise QuoteInputError("A finite amount from 0 to under 10^12.", where)
-    return amount
+        return parse_decimal(value, field=where, max_digits=18, decimal_places=6)
+    except ParseError as error:
+        raise QuoteInputError(error.message, where) from None
 
 
 def _date(value, where) -> date:
     try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise QuoteInputError("A date, YYYY-MM-DD.", where) from None
+        return parse_date(value, field=where)
+    except ParseError as error:
+        raise QuoteInputError(f"A date, YYYY-MM-DD. {error.message}", where) from None
 
 
 def _time(value, where) -> time:

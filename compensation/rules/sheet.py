@@ -14,16 +14,25 @@ nothing shipped defines (WGA minimums `wga.minimum.<work type>`, an IATSE wage s
 Every problem is reported with its row, and nothing of a faulty sheet is loaded.
 """
 
-import csv
-import io
 import json
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from .params import TIERS, Override, ParameterFileError, _reject_float, parse_series
+from ledger.parse import ParseError, check_json_depth, parse_date, parse_decimal, read_csv
+
+from .params import (
+    TIERS,
+    VALUE_DECIMAL_PLACES,
+    VALUE_MAX_DIGITS,
+    Override,
+    ParameterFileError,
+    _reject_float,
+    parse_series,
+)
 
 CSV_COLUMNS = ("parameter", "from", "until", "value", "unit", "tier", "source", "rule")
 MAX_VALUES = 5000
+MAX_JSON_DEPTH = 8
 
 
 class SheetError(ParameterFileError):
@@ -55,15 +64,18 @@ def parse_sheet(text: str, file_format: str, *, tier: str, source: str, label: s
 
 
 def _csv(text, tier, source, label, until):
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("parameter", "from", "value") if c not in (reader.fieldnames or [])]
+    try:
+        table = read_csv(text, max_rows=MAX_VALUES)
+    except ParseError as error:
+        return [], [error.message]
+    missing = [c for c in ("parameter", "from", "value") if c not in table.header]
     if missing:
         return [], [f"The header needs the column(s) {', '.join(missing)}."]
-    unknown = sorted(set(reader.fieldnames) - set(CSV_COLUMNS))
+    unknown = sorted(set(table.header) - set(CSV_COLUMNS))
     if unknown:
         return [], [f"Unknown column(s): {', '.join(unknown)}."]
     overrides, problems = [], []
-    for number, row in enumerate(reader, start=2):
+    for number, row in table.rows:
         try:
             overrides.append(_row(row, tier, source, label, until, f"row {number}"))
         except ParameterFileError as error:
@@ -99,6 +111,11 @@ def _row(row, tier, source, label, until, origin) -> Override:
 
 
 def _json(text, label, until):
+    try:
+        # A parameter file nests three levels; json.loads recurses once per level (RecursionError).
+        check_json_depth(text, field="file", limit=MAX_JSON_DEPTH)
+    except ParseError as error:
+        return [], [f"Not a rate sheet: {error.message}"]
     try:
         raw = json.loads(text, parse_float=_reject_float)
     except json.JSONDecodeError as error:
@@ -152,19 +169,23 @@ def _date(value, name, required=False) -> date | None:
             raise ParameterFileError(f"`{name}` is required (YYYY-MM-DD)")
         return None
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ParameterFileError(f"`{name}` {value!r} is not a date (YYYY-MM-DD)") from None
+        return parse_date(value, field=name)
+    except ParseError as error:
+        raise ParameterFileError(
+            f"`{name}` {value!r} is not a date (YYYY-MM-DD): {error.message}"
+        ) from None
 
 
 def _value(value) -> Decimal:
+    """Under 10^12, at most 6 places, in the API's amount syntax (`ledger.parse`)."""
     value = (value or "").strip()
     try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise ParameterFileError(f"`value` {value!r} is not a decimal") from None
-    if not number.is_finite() or abs(number) >= Decimal("1e12"):
-        raise ParameterFileError("`value` must be a finite decimal under 10^12")
-    if number.as_tuple().exponent < -6:
-        raise ParameterFileError("`value` has more than 6 decimal places")
-    return number
+        return parse_decimal(
+            value,
+            field="value",
+            allow_negative=True,
+            max_digits=VALUE_MAX_DIGITS,
+            decimal_places=VALUE_DECIMAL_PLACES,
+        )
+    except ParseError as error:
+        raise ParameterFileError(f"`value` {value!r} is not a decimal: {error.message}") from None

@@ -120,6 +120,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["ledger.access.ScopedAccess"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON nested past ledger.parsers.MAX_JSON_DEPTH is a 400, never a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "ledger.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "ledger.pagination.IdCursorPagination",
     "DEFAULT_SCHEMA_CLASS": "ledger.api_common.ErrorAwareAutoSchema",
     "EXCEPTION_HANDLER": "ledger.errors.api_exception_handler",
@@ -197,6 +203,13 @@ AXES_ENABLE_ADMIN = False
 # Bad API keys from one address within the window before it is throttled (429) for the rest.
 API_KEY_FAILURE_LIMIT = env.int("API_KEY_FAILURE_LIMIT", default=20)
 API_KEY_FAILURE_WINDOW = env.int("API_KEY_FAILURE_WINDOW", default=300)
+
+# How far ahead of the server's clock a caller may date an event (a payment's `paid_at`, a consent
+# event's `at`): clocks drift, but an instant years ahead would wedge the record it belongs to.
+CLOCK_SKEW_TOLERANCE = timedelta(seconds=env.int("CLOCK_SKEW_TOLERANCE_SECONDS", default=300))
+# Webhook endpoints must be https and must not resolve to loopback, private, link-local, multicast
+# or reserved addresses; plain http (and loopback) only where this is on, for local development.
+WEBHOOK_ALLOW_INSECURE = env.bool("WEBHOOK_ALLOW_INSECURE", default=False)
 # Headers (Django's defaults, stated; CSP and Permissions-Policy by ledger.security_headers).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

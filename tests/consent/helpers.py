@@ -5,10 +5,18 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
-from consent.models import AiUse, Consent, ConsentEvent, StrikePeriod, UnionNotice, WgaDisclosure
+from consent.models import (
+    AiUse,
+    AiUseVoid,
+    Consent,
+    ConsentEvent,
+    StrikePeriod,
+    UnionNotice,
+    WgaDisclosure,
+)
 from tests.factories import SPECIFIC, evidence_file
 
-CONSENT_MODELS = [Consent, ConsentEvent, AiUse, UnionNotice, StrikePeriod, WgaDisclosure]
+CONSENT_MODELS = [Consent, ConsentEvent, AiUse, AiUseVoid, UnionNotice, StrikePeriod, WgaDisclosure]
 
 EVIDENCE = b"%PDF-1.4 signed consent rider for the battle scenes"
 EVIDENCE_SHA256 = hashlib.sha256(EVIDENCE).hexdigest()

@@ -68,6 +68,8 @@ pytestmark = pytest.mark.django_db
 #   public  — strike periods: every staff role reads all of them
 #   strike  — strike writes: only the guild's own staff
 #   check   — the consent check: any staff caller, answering only about people in scope
+#   void    — voiding an AI use: like an event (404 outside a studio's scope, 403 to who may
+#             write nothing); nothing written
 MATRIX = {
     ("consent-check", "post"): "check",
     ("consent-check-batch", "post"): "check",
@@ -81,6 +83,7 @@ MATRIX = {
     ("ai-use-list", "get"): "list",
     ("ai-use-list", "post"): "create",
     ("ai-use-detail", "get"): "detail",
+    ("ai-use-void", "post"): "void",
     ("union-notice-list", "get"): "list",
     ("union-notice-list", "post"): "create",
     ("union-notice-detail", "get"): "detail",
@@ -459,11 +462,35 @@ def test_callers_who_see_a_consent_cannot_change_it(world, role, route):
     for obj in world["consent"].values():
         response = client.post(
             reverse(name, args=[obj.pk]),
-            {"reason": "Guild edit", "at": "2025-06-20"},
+            {"reason": "Guild edit", "at": "2025-06-20T00:00:00Z"},
             format="json",
         )
         body = assert_error(response, 403, "permission_denied")
         assert "credentials" not in body["message"].lower(), body
+    assert counts() == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", routes("void"), ids="-".join)
+def test_voids_outside_the_scope_answer_like_a_missing_use(world, role, route):
+    name, _method = route
+    client = world.client(role)
+    status, code = expected_event_refusal(role)
+    body = {"reason": "Hijacked"}
+    before = counts()
+    missing = client.post(reverse(name, args=[NONEXISTENT_ID]), body, format="json")
+    assert_error(missing, status, code)
+    hidden = world.hidden(role, "ai-use") if role in VISIBLE else list(world["ai-use"])
+    for obj_name in hidden:
+        response = client.post(
+            reverse(name, args=[world["ai-use"][obj_name].pk]), body, format="json"
+        )
+        assert_error(response, status, code)
+        assert response.json() == missing.json(), obj_name
+    if role in ("sag", "wga", "payroll_a"):  # who sees a use but may write nothing
+        for obj in world["ai-use"].values():
+            response = client.post(reverse(name, args=[obj.pk]), body, format="json")
+            assert_error(response, 403, "permission_denied")
     assert counts() == before
 
 

@@ -197,6 +197,7 @@ def test_register_lists_violations_first_and_add_shows_the_decision(world):
             "kind": "replica_use",
             "starts_at_0": "2025-07-01",
             "starts_at_1": "09:00:00",
+            "days": "1",
             "description": "Replica in scene 12",
         },
         follow=True,

@@ -200,7 +200,9 @@ def test_revoke_changes_decisions_after_the_revocation_only(world):
     assert check_on(world, before_use)["consent"] == consent.pk
     assert check_on(world, after_use)["allowed"] is True
 
-    response = event(world, consent.pk, "revoke", reason="Performer withdrew", at="2025-06-15")
+    response = event(
+        world, consent.pk, "revoke", reason="Performer withdrew", at="2025-06-15T00:00:00Z"
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "revoked"
@@ -270,15 +272,22 @@ def test_suspend_refuses_during_the_suspension_and_resume_allows_after(world):
 def test_resume_when_not_suspended_is_409(world):
     consent = grant(world)
     before = counts()
-    response = event(world, consent.pk, "resume", reason="Nothing to resume", at="2025-06-14")
+    response = event(
+        world, consent.pk, "resume", reason="Nothing to resume", at="2025-06-14T00:00:00Z"
+    )
     assert_error(response, 409, "consent_not_suspended")
     assert counts() == before
 
     # And again after a completed suspension.
-    assert event(world, consent.pk, "suspend", reason="x", at="2025-06-12").status_code == 200
-    assert event(world, consent.pk, "resume", reason="y", at="2025-06-13").status_code == 200
+    assert (
+        event(world, consent.pk, "suspend", reason="x", at="2025-06-12T00:00:00Z").status_code
+        == 200
+    )
+    assert (
+        event(world, consent.pk, "resume", reason="y", at="2025-06-13T00:00:00Z").status_code == 200
+    )
     before = counts()
-    response = event(world, consent.pk, "resume", reason="z", at="2025-06-14")
+    response = event(world, consent.pk, "resume", reason="z", at="2025-06-14T00:00:00Z")
     assert_error(response, 409, "consent_not_suspended")
     assert counts() == before
 
@@ -361,10 +370,17 @@ def test_superseding_a_consent_of_another_kind_or_person_is_refused(world, media
 
 def test_superseding_a_revoked_consent_is_409(world):
     old = grant(world)
-    assert event(world, old.pk, "revoke", reason="withdrawn", at="2025-06-15").status_code == 200
+    assert (
+        event(world, old.pk, "revoke", reason="withdrawn", at="2025-06-15T00:00:00Z").status_code
+        == 200
+    )
     before = counts()
     response = post_consent(
-        world["client"], world["ann"], world["light"], supersedes=old.pk, signed_at="2025-06-16"
+        world["client"],
+        world["ann"],
+        world["light"],
+        supersedes=old.pk,
+        signed_at="2025-06-16T00:00:00Z",
     )
     assert_error(response, 409, "consent_revoked")
     assert counts() == before
@@ -378,7 +394,7 @@ def test_events_on_a_superseded_consent_are_409(world):
         response = event(world, old.pk, action, reason="x", at="2025-06-20T00:00:00Z")
         assert_error(response, 409, "consent_superseded")
         assert counts() == before
-    assert event(world, new.pk, "revoke", reason="x", at="2025-06-20").status_code == 200
+    assert event(world, new.pk, "revoke", reason="x", at="2025-06-20T00:00:00Z").status_code == 200
 
 
 # --- the evidence download --------------------------------------------------------------------
@@ -437,7 +453,7 @@ def test_an_uncovered_use_is_recorded_as_a_violation_never_refused(world):
     before = counts()
     response = world["client"].post(
         "/api/v1/ai-uses/",
-        use_body(world["ann"], world["light"], kind="replica_use"),
+        use_body(world["ann"], world["light"], kind="replica_use", days="1"),
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -451,7 +467,10 @@ def test_an_uncovered_use_is_recorded_as_a_violation_never_refused(world):
 
     # A use after a revocation is a violation naming consent.revoked.
     consent = Consent.objects.get(person=world["ann"])
-    assert event(world, consent.pk, "revoke", reason="gone", at="2025-06-15").status_code == 200
+    assert (
+        event(world, consent.pk, "revoke", reason="gone", at="2025-06-15T00:00:00Z").status_code
+        == 200
+    )
     response = world["client"].post(
         "/api/v1/ai-uses/",
         use_body(world["ann"], world["light"], starts_at="2025-06-20T09:00:00Z"),

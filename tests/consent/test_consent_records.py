@@ -95,6 +95,7 @@ def records():
         person=engagement.person,
         kind="replica_use",
         starts_at=at(2025, 6, 10, 9),
+        days=1,
         description="Replica in the finale",
     )
     assert use.status == "violation"

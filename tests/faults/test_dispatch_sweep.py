@@ -22,7 +22,8 @@ HOUR = 3600
 
 
 @pytest.fixture
-def receiver_factory():
+def receiver_factory(settings):
+    settings.WEBHOOK_ALLOW_INSECURE = True  # the receivers listen on plain http at 127.0.0.1
     made = []
     yield lambda *statuses: made.append(Receiver(statuses)) or made[-1]
     for receiver in made:

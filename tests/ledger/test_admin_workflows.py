@@ -463,6 +463,7 @@ def record_use_in_admin(client, engagement, kind, starts="2025-06-10"):
             "kind": kind,
             "starts_at_0": starts,
             "starts_at_1": "09:00:00",
+            "days": "1",
             "description": "Replica in scene 12",
         },
         follow=True,
@@ -607,7 +608,7 @@ def test_revoking_records_the_event_and_lists_the_uses_it_took_away(world, froze
     client = logged_in(world["alice"])
     response = client.post(
         revoke_url(consent),
-        {"reason": "Performer withdrew consent", "at": "2025-06-15 00:00", "_revoke": "1"},
+        {"reason": "Performer withdrew consent", "at": "2025-06-05 12:00", "_revoke": "1"},
         follow=True,
     )
     assert response.redirect_chain == [(revoke_url(consent), 302)]
@@ -616,7 +617,7 @@ def test_revoking_records_the_event_and_lists_the_uses_it_took_away(world, froze
         "revoked",
         "Performer withdrew consent",
         world["alice"],
-        datetime(2025, 6, 15, tzinfo=UTC),
+        datetime(2025, 6, 5, 12, tzinfo=UTC),
     )
     assert event.history.get().history_user == world["alice"]
     page = html(response)

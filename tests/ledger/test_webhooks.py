@@ -1,6 +1,7 @@
 """Webhooks to payroll clients: signed per Standard Webhooks, delivered with retries, recorded.
 
-A real HTTP server on loopback stands in for the payroll vendor's receiver."""
+A real HTTP server on loopback stands in for the payroll vendor's receiver: plain http to
+loopback, which only WEBHOOK_ALLOW_INSECURE (local development) allows."""
 
 import json
 import threading
@@ -48,7 +49,8 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver_factory():
+def receiver_factory(settings):
+    settings.WEBHOOK_ALLOW_INSECURE = True
     made = []
 
     def make(*statuses):

@@ -124,6 +124,7 @@ def _uses(clerk, engagement, *, label):
         production=engagement.production,
         person=engagement.person,
         kind="replica_use",
+        days=1,
     )
     consent_services.ai_use_record(
         starts_at=at(2025, 6, 5, 9), description=f"Replica of {label} in the finale", **common

@@ -455,6 +455,7 @@ def test_counts_are_the_rows_found(report):
         "background_headcount": 1,
         "flagged_for_follow_up": 0,
         "ledger_chain": 0,
+        "voided_uses": 0,
     }
     got = sections(report)
     assert {key: section["count"] for key, section in got.items()} == expected
@@ -607,6 +608,7 @@ def test_the_sag_aftra_report_has_sag_rows_of_every_studio_and_no_wga_or_iatse_r
         "background_headcount": {("ai_use", s.bo_counted.pk)},
         "flagged_for_follow_up": set(),
         "ledger_chain": set(),
+        "voided_uses": set(),
     }
     assert {key: records(section) for key, section in got.items()} == expected
     rules = {

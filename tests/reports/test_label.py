@@ -112,6 +112,8 @@ def consent_for(engagement, actor, who, **fields):
 
 
 def use(actor, production, person, kind, day, description, **flags):
+    if kind == "replica_use":
+        flags.setdefault("days", 1)  # a replica use needs its days
     return ai_use_record(
         actor=actor,
         scope=EVERYONE,

@@ -178,7 +178,7 @@ def test_event_receipts_carry_the_event_and_the_status_it_made(world):
         resumed = consent_resume(actor=actor, consent=consent, reason="Settled")
     with clock(at(2025, 7, 1, 9)):
         revoked = consent_revoke(
-            actor=actor, consent=consent, reason="Withdrawn", at=at(2025, 8, 1)
+            actor=actor, consent=consent, reason="Withdrawn", at=at(2025, 6, 30)
         )
 
     r = receipts.receipt(consent, suspended)
@@ -193,11 +193,11 @@ def test_event_receipts_carry_the_event_and_the_status_it_made(world):
     }
     assert r["status"] == "suspended"
     assert receipts.receipt(consent, resumed)["status"] == "granted"
-    # A revocation recorded now with effect later: its status is read when it takes effect.
-    later = receipts.receipt(consent, revoked)
-    assert later["event"] == "revoked"
-    assert later["consent_event"]["recorded_at"] == "2025-07-01T09:00:00+00:00"
-    assert (later["status"], later["status_as_of"]) == ("revoked", "2025-08-01T00:00:00+00:00")
+    # A revocation recorded after the moment it took effect: its status as of its recording.
+    late = receipts.receipt(consent, revoked)
+    assert late["event"] == "revoked"
+    assert late["consent_event"]["recorded_at"] == "2025-07-01T09:00:00+00:00"
+    assert (late["status"], late["status_as_of"]) == ("revoked", "2025-07-01T09:00:00+00:00")
     # And the grant's receipt is still the grant's.
     assert receipts.receipt(consent)["status"] == "granted"
 
@@ -382,18 +382,16 @@ def test_receipt_send_mails_pdf_and_json_and_records_the_delivery(world):
     )
 
 
-def test_receipt_send_of_an_event_to_a_given_address(world):
+def test_receipt_send_of_an_event_goes_to_the_address_on_record(world):
     consent = grant(world)
     with clock(at(2025, 6, 10, 9)):
         event = consent_suspend(actor=world["recorder"], consent=consent, reason="Dispute")
-    delivery = receipt_send(
-        actor=world["recorder"], consent=consent, event=event, email="agent@agency.test"
-    )
+    delivery = receipt_send(actor=world["recorder"], consent=consent, event=event)
     (message,) = mail.outbox
-    assert message.to == ["agent@agency.test"]
+    assert message.to == ["ann@actor.test"]
     name = f"consent-{consent.pk}-event-{event.pk}.json"
     assert json.loads(attachments(message)[name][0])["event"] == "suspended"
-    assert (delivery.event, delivery.email) == (event, "agent@agency.test")
+    assert (delivery.event, delivery.email) == (event, "ann@actor.test")
 
 
 def test_no_address_is_refused_and_nothing_is_written(world):

@@ -361,7 +361,7 @@ def test_the_admin_lists_scopes_and_never_deletes_a_key(world, admin_client):
     key, _, _ = key_client(world, [PAYABLES_READ])
     page = admin_client.get("/admin/ledger/payrollkey/").content.decode()
     assert "payables:read" in page
-    assert admin_client.get(f"/admin/ledger/payrollkey/{key.pk}/delete/").status_code == 403
+    assert admin_client.get(f"/admin/ledger/payrollkey/{key.prefix}/delete/").status_code == 403
 
 
 # --- the schema ----------------------------------------------------------------------------

@@ -332,7 +332,7 @@ def test_the_admin_logs_creation_and_revocation(
     key = PayrollKey.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            f"/admin/ledger/payrollkey/{key.pk}/change/",
+            f"/admin/ledger/payrollkey/{key.prefix}/change/",
             {"name": "vendor", "owner": owner.pk, "studios": [studio.pk],
              "scopes": [PAYABLES_READ, PAYMENTS_WRITE], "revoked": "on"},
         )  # fmt: skip

@@ -12,25 +12,26 @@ from ledger.api_keys import payroll_key_create
 from ledger.audit import acting_as, system_user
 from ledger.errors import DomainError
 from ledger.models import Studio
+from ledger.parse import ParseError, parse_date, parse_instant
 from ledger.scopes import ALL_SCOPES, default_scopes
 
 
 def parse_expiry(value: str) -> datetime:
     """`30` (days from now), `2027-01-31` (the key stops at 00:00 UTC that day) or an ISO 8601
     date-time with a time zone."""
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²" is a digit to isdigit(), not to int()
+        if int(value) > 36_600:
+            raise CommandError(f"--expires {value!r}: at most 36600 days.")
         return timezone.now() + timedelta(days=int(value))
     try:
         if len(value) == 10:
-            return datetime.combine(datetime.fromisoformat(value).date(), time(), tzinfo=UTC)
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+            return datetime.combine(parse_date(value, field="expires"), time(), tzinfo=UTC)
+        return parse_instant(value, field="expires")
+    except ParseError as error:
         raise CommandError(
-            f"--expires {value!r}: give a number of days, a date (2027-01-31) or an ISO date-time."
+            f"--expires {value!r}: give a number of days, a date (2027-01-31) or an ISO "
+            f"date-time (and with it, give the time zone: Z or +00:00). {error.message}"
         ) from None
-    if moment.tzinfo is None:
-        raise CommandError(f"--expires {value!r}: give the time zone (e.g. Z or +00:00).")
-    return moment
 
 
 class Command(BaseCommand):
