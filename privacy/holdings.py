@@ -24,7 +24,7 @@ from django.contrib.admin.models import LogEntry
 from django.db.models import Model, Q
 
 from compensation.models import CompensationLine, HoldResolution
-from consent.models import AiUse, Consent, ConsentEvent, UnionNotice, WgaDisclosure
+from consent.models import AiUse, AiUseVoid, Consent, ConsentEvent, UnionNotice, WgaDisclosure
 from ledger.journal import Payable
 from ledger.models import Engagement, Membership, Person
 from reports.models import Flag, ReceiptDelivery, Report
@@ -81,6 +81,7 @@ HOLDINGS = (
     ),
     Holding(ConsentEvent, "consent__person_id", scrub=("reason",)),
     Holding(AiUse, "person_id", scrub=("description", "scenes", "reasons")),
+    Holding(AiUseVoid, "use__person_id", scrub=("reason",)),
     Holding(WgaDisclosure, "writer_id", scrub=("material",)),
     Holding(CompensationLine, "engagement__person_id", scrub=("description",)),
     Holding(HoldResolution, "ai_use__person_id", scrub=("reason",)),

@@ -27,7 +27,7 @@ from compensation.models import (
     Timecard,
     WgaDelivery,
 )
-from consent.models import AiUse, Consent, ConsentEvent, WgaDisclosure
+from consent.models import AiUse, AiUseVoid, Consent, ConsentEvent, WgaDisclosure
 from ledger.journal import Account, JournalTransaction, Payable, Payment, Posting
 from ledger.journal_services import payable_amounts
 from ledger.models import Engagement, Membership, Person
@@ -177,6 +177,7 @@ def person_export(person: Person) -> dict:
         "consents": _rows(Consent.objects.filter(person=person), evidence=_evidence),
         "consent_events": _rows(ConsentEvent.objects.filter(consent__person=person)),
         "ai_uses": _rows(AiUse.objects.filter(person=person)),
+        "ai_use_voids": _rows(AiUseVoid.objects.filter(use__person=person)),
         "wga_disclosures": _rows(WgaDisclosure.objects.filter(writer=person)),
         "compensation_lines": _rows(CompensationLine.objects.filter(**of_engagements)),
         "hold_resolutions": _rows(HoldResolution.objects.filter(ai_use__person=person)),

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from consent.models import AiUseVoid
 from ledger.errors import DomainError
 from ledger.journal import JournalTransaction, Posting
 from ledger.journal_services import journal_reverse, payable_amounts, payable_create
@@ -47,6 +48,7 @@ def test_the_world_holds_maggie_in_every_kind_of_place(world):
         "consent_historicalconsent",
         "consent_consentevent",
         "consent_aiuse",
+        "consent_aiusevoid",
         "consent_wgadisclosure",
         "consent_unionnotice",
         "compensation_compensationline",
@@ -283,6 +285,22 @@ def test_the_open_gate_lets_personal_columns_change_and_nothing_else(world):
         with pytest.raises(DatabaseError) as refused, transaction.atomic():
             _open_gate(world.maggie)
             _update(sql, [consent])
+        assert "append_only" in str(refused.value)
+
+
+def test_the_open_gate_lets_a_voids_reason_change_and_nothing_else(world):
+    void = AiUseVoid.objects.get(use__person=world.maggie).pk
+    with transaction.atomic():
+        _open_gate(world.maggie)
+        _update("UPDATE consent_aiusevoid SET reason = 'changed' WHERE id = %s", [void])
+        transaction.set_rollback(True)
+    for sql in (
+        "UPDATE consent_aiusevoid SET reason = 'y', voided_at = '2000-01-01' WHERE id = %s",
+        "DELETE FROM consent_aiusevoid WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError) as refused, transaction.atomic():
+            _open_gate(world.maggie)
+            _update(sql, [void])
         assert "append_only" in str(refused.value)
 
 

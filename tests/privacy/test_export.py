@@ -13,6 +13,7 @@ RECORD_LISTS = (
     "consents",
     "consent_events",
     "ai_uses",
+    "ai_use_voids",
     "wga_disclosures",
     "compensation_lines",
     "hold_resolutions",
@@ -28,7 +29,8 @@ def test_every_record_type_seeded_for_the_person_is_exported(world):
     export = json.loads(json.dumps(person_export(world.maggie)))  # JSON-serialisable as is
     assert export["person"]["legal_name"] == w.MAGGIE["legal_name"]
     assert [k for k in RECORD_LISTS if not export[k]] == []
-    assert len(export["ai_uses"]) == 2
+    assert len(export["ai_uses"]) == 3
+    assert export["ai_use_voids"][0]["use_id"] == export["ai_uses"][1]["id"]
     assert export["consent_events"][0]["kind"] == "suspended"
 
 

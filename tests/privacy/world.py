@@ -3,9 +3,9 @@ Maggie (who asks to be erased) and Theo (who must come out of it untouched).
 
 Maggie's values appear where staff and the services really put them: her names, e-mail, payroll
 and member references on the registry, an earlier professional name in history, her name in a
-consent's description and a suspension's reason, in the AI-use register, a WGA disclosure, a
-union notice, a compensation line, a hold resolution, a receipt e-mailed to her, the admin's log
-and a stored compliance report. Her payable is paid in full; Theo's is still due.
+consent's description and a suspension's reason, in the AI-use register and a void's reason, a
+WGA disclosure, a union notice, a compensation line, a hold resolution, a receipt e-mailed to her,
+the admin's log and a stored compliance report. Her payable is paid in full; Theo's is still due.
 """
 
 from dataclasses import dataclass
@@ -126,8 +126,15 @@ def _uses(clerk, engagement, *, label):
         kind="replica_use",
         days=1,
     )
-    consent_services.ai_use_record(
+    finale = consent_services.ai_use_record(
         starts_at=at(2025, 6, 5, 9), description=f"Replica of {label} in the finale", **common
+    )
+    # A second entry of the finale, by mistake, voided with a reason that names the person.
+    duplicate = consent_services.ai_use_record(
+        starts_at=at(2025, 6, 5, 9), description="Replica in the finale, entered twice", **common
+    )
+    consent_services.ai_use_void(
+        actor=clerk, use=duplicate, reason=f"{label}'s finale was already recorded (#{finale.pk})"
     )
     return consent_services.ai_use_record(
         starts_at=at(2025, 6, 13, 9), description=f"Replica of {label} in a reshoot", **common
