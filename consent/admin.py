@@ -369,7 +369,7 @@ class StatusFirst(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [*AiUse.Status.choices, ("voided", "voided")]
+        return [*AiUse.Status.choices, ("voided", "Voided")]
 
     def queryset(self, request, queryset):
         # A voided use counts as neither allowed nor a violation (the dashboard's counts).

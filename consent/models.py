@@ -435,9 +435,10 @@ class AiUse(models.Model):
     def __str__(self):
         # The id and the date tell apart uses of one kind, person and production (in the
         # lists that pick one, such as the hold resolutions').
-        who = self.person or "synthetic performer"
+        what = self.get_kind_display() + (f" of {self.person}" if self.person else "")
         on = f", {self.starts_at:%Y-%m-%d}" if self.starts_at else ""
-        return f"AI use #{self.pk}: {self.kind} of {who} in {self.production}{on} ({self.status})"
+        status = self.get_status_display().lower()
+        return f"AI use #{self.pk}: {what} in {self.production}{on} ({status})"
 
 
 class AiUseVoid(models.Model):
