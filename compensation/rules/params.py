@@ -148,17 +148,9 @@ def parse_series(raw: dict, *, origin: str = "") -> Series:
             if not isinstance(value, str):
                 raise ParameterFileError(f"{at}: `value` must be a decimal string or null")
             try:
-                value = parse_decimal(
-                    value,
-                    field="value",
-                    allow_negative=True,
-                    max_digits=VALUE_MAX_DIGITS,
-                    decimal_places=VALUE_DECIMAL_PLACES,
-                )
-            except ParseError as error:
-                raise ParameterFileError(
-                    f"{at}: `value` {value!r} is not a decimal: {error.message}"
-                ) from None
+                value = parse_value(value)
+            except ParameterFileError as error:
+                raise ParameterFileError(f"{at}: {error}") from None
         entries.append(_Entry(start, value, item["tier"], item["source"]))
     return Series(
         parameter=raw["parameter"],
@@ -319,3 +311,18 @@ def shipped() -> Parameters:
     if _shipped is None:
         _shipped = load()
     return _shipped
+
+
+def parse_value(text: str) -> Decimal:
+    """A parameter's value: under 10^12, at most 6 places, in the API's amount syntax
+    (`ledger.parse`)."""
+    try:
+        return parse_decimal(
+            text,
+            field="value",
+            allow_negative=True,
+            max_digits=VALUE_MAX_DIGITS,
+            decimal_places=VALUE_DECIMAL_PLACES,
+        )
+    except ParseError as error:
+        raise ParameterFileError(f"`value` {text!r} is not a decimal: {error.message}") from None

@@ -18,16 +18,15 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from ledger.parse import ParseError, check_json_depth, parse_date, parse_decimal, read_csv
+from ledger.parse import ParseError, check_json_depth, parse_date, read_csv
 
 from .params import (
     TIERS,
-    VALUE_DECIMAL_PLACES,
-    VALUE_MAX_DIGITS,
     Override,
     ParameterFileError,
     _reject_float,
     parse_series,
+    parse_value,
 )
 
 CSV_COLUMNS = ("parameter", "from", "until", "value", "unit", "tier", "source", "rule")
@@ -177,15 +176,4 @@ def _date(value, name, required=False) -> date | None:
 
 
 def _value(value) -> Decimal:
-    """Under 10^12, at most 6 places, in the API's amount syntax (`ledger.parse`)."""
-    value = (value or "").strip()
-    try:
-        return parse_decimal(
-            value,
-            field="value",
-            allow_negative=True,
-            max_digits=VALUE_MAX_DIGITS,
-            decimal_places=VALUE_DECIMAL_PLACES,
-        )
-    except ParseError as error:
-        raise ParameterFileError(f"`value` {value!r} is not a decimal: {error.message}") from None
+    return parse_value((value or "").strip())
