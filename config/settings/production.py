@@ -1,7 +1,9 @@
 """Production: every secret from the environment, no defaults for them, HTTPS only."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import WEBHOOK_ALLOW_INSECURE, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -20,3 +22,9 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+if WEBHOOK_ALLOW_INSECURE:
+    raise ImproperlyConfigured(
+        "WEBHOOK_ALLOW_INSECURE is for local development: in production webhooks go only to "
+        "https on public addresses."
+    )

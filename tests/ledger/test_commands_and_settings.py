@@ -211,7 +211,7 @@ def production_env(**overrides) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "DEBUG"}
+        if key not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "DEBUG", "WEBHOOK_ALLOW_INSECURE"}
         and not key.startswith(("SECURE_", "SECRET_", "ALLOWED_"))
     }
     env.update(
@@ -261,3 +261,10 @@ def test_production_settings_have_no_defaults_for_secrets(missing):
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert f"ImproperlyConfigured: Set the {missing} environment variable" in output, output
+
+
+def test_production_refuses_to_send_webhooks_to_plain_http_or_loopback():
+    result = run_manage("check", env=production_env(WEBHOOK_ALLOW_INSECURE="on"))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: WEBHOOK_ALLOW_INSECURE is for local development" in output
