@@ -9,7 +9,6 @@ API, not these."""
 import django_filters
 from django.db import connection, models
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
@@ -21,6 +20,7 @@ from rest_framework.views import APIView
 
 from consent import selectors as consent_selectors
 from consent.models import AiUse
+from ledger import parse
 from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
 from ledger.api_common import IdFilter, ScopedViewSet, TextFilter
 from ledger.api_fields import (
@@ -256,20 +256,26 @@ class TermsSerializer(ModelSerializer):
 
 
 class ClockTimeField(serializers.TimeField):
-    """A time of day on the set, which has no time zone: "07:00" in, "07:00:00" out."""
+    """A time of day on the set, which has no time zone: "07:00" in (`ledger.parse`), "07:00:00"
+    out."""
+
+    def to_internal_value(self, value):
+        try:
+            return parse.parse_clock_time(value, field=self.field_name or "")
+        except parse.ParseError as error:
+            raise serializers.ValidationError(error.message, code="invalid") from None
 
 
 class ClockTimeSchema(OpenApiSerializerFieldExtension):
     """OpenAPI's `format: time` is RFC 3339's full-time, which needs a zone offset ("07:00:00Z").
-    A call time has none, so an answer describes it by its pattern; a request still says
-    `format: time`, whose values (with or without an offset) are all accepted."""
+    A call time has none, so it is described by its pattern, in requests and answers alike."""
 
     target_class = ClockTimeField
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):
         if direction == "request":
-            return build_basic_type(OpenApiTypes.TIME)
+            return {"type": "string", "pattern": parse.CLOCK_TIME_PATTERN}
         return {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$"}
 
 

@@ -17,7 +17,14 @@ from consent.models import AiUse
 from ledger.errors import Conflict, DomainError
 from ledger.models import Agreement, Engagement
 from ledger.money import DECIMAL_PLACES, MAX_DIGITS
-from ledger.parse import ParseError, parse_ascii_id, parse_date, parse_decimal, read_csv
+from ledger.parse import (
+    ParseError,
+    parse_ascii_id,
+    parse_clock_time,
+    parse_date,
+    parse_decimal,
+    read_csv,
+)
 
 from . import selectors
 from .models import (
@@ -221,15 +228,19 @@ def _meals(raw) -> list[list[str]]:
 
 
 def parse_time(value, field) -> time:
+    """A call time (`ledger.parse.parse_clock_time`); a `time` from a serializer or form is
+    held to the same rule: the set's wall clock, no offset."""
     if isinstance(value, time):
+        if value.tzinfo is not None:
+            raise DomainError("A local time, without an offset.", fields={field: "HH:MM."})
         return value
     try:
-        parsed = time.fromisoformat(str(value).strip())
-    except ValueError:
-        raise DomainError(f"{value!r} is not a time (HH:MM).", fields={field: "HH:MM."}) from None
-    if parsed.tzinfo is not None:
-        raise DomainError("A local time, without an offset.", fields={field: "HH:MM."})
-    return parsed
+        return parse_clock_time((value or "").strip(), field=field)
+    except ParseError:
+        raise DomainError(
+            f"{value!r} is not a time of day (HH:MM or HH:MM:SS, without an offset).",
+            fields={field: "HH:MM."},
+        ) from None
 
 
 def _work_day(card: Timecard) -> WorkDay:

@@ -19,7 +19,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 MIN_YEAR = 1900
@@ -175,6 +175,20 @@ def parse_instant(text, *, field: str) -> datetime:
     except ValueError:
         raise ParseError(field, f"{text} is not a moment of the calendar.") from None
     return moment.astimezone(UTC)
+
+
+_CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?")
+CLOCK_TIME_PATTERN = rf"^{_CLOCK_TIME.pattern}$"
+
+
+def parse_clock_time(text, *, field: str) -> time:
+    """A time of day on a set, HH:MM or HH:MM:SS in ASCII digits, with no offset: a call time
+    is the local wall clock's, so "07:00Z" or "07:00+02:00" would claim a zone it does not have."""
+    match = _CLOCK_TIME.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise ParseError(field, "A time of day is HH:MM or HH:MM:SS, without an offset.")
+    hour, minute, second = match.groups()
+    return time(int(hour), int(minute), int(second or 0))
 
 
 def check_instant(value: datetime, *, field: str) -> datetime:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from ledger.parse import ParseError, parse_date, parse_decimal
+from ledger.parse import ParseError, parse_clock_time, parse_date, parse_decimal
 
 from . import iatse, sag, wga
 from .lines import Line, Problem, Result
@@ -385,12 +385,9 @@ def _date(value, where) -> date:
 
 def _time(value, where) -> time:
     try:
-        parsed = time.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise QuoteInputError("A time of day, HH:MM.", where) from None
-    if parsed.tzinfo is not None:
-        raise QuoteInputError("A local time of day, without an offset.", where)
-    return parsed
+        return parse_clock_time(value, field=where)
+    except ParseError:
+        raise QuoteInputError("A local time of day, HH:MM, without an offset.", where) from None
 
 
 def _flag(value, where) -> bool:
