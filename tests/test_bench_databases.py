@@ -54,8 +54,6 @@ def test_bench_scale_keeps_whole_blocks(monkeypatch):
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_bench_database_is_a_fresh_copy_of_the_template():
-    if connection.vendor != "postgresql":
-        pytest.skip("the bench databases live on PostgreSQL")
     db = connection.settings_dict
     server = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}"
     suffix = uuid.uuid4().hex[:8]
