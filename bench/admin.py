@@ -113,7 +113,7 @@ def pages(world) -> list[Page]:
 
 def build_world() -> dict:
     from bench.reports import Spec, seed_studio
-    from ledger.audit import acting_as, system_user
+    from core.audit import acting_as, system_user
     from ledger.models import StudioStaff
     from tests.factories import UserFactory
 
@@ -162,9 +162,9 @@ def top_up_journal(studio, system) -> int:
     from django.utils import timezone
 
     from bench.reports import HEADER_COPY, POSTING_COPY, copy_into
-    from ledger import chain
-    from ledger.journal import Account, Posting
-    from ledger.journal_services import CHAIN_LOCK_KEY, chain_head
+    from ledger.journal import chain
+    from ledger.journal.services import CHAIN_LOCK_KEY, chain_head
+    from ledger.models import Account, Posting
 
     pairs = []
     accounts = Account.objects.filter(studio=studio, person__isnull=True)

@@ -117,7 +117,7 @@ def seed_production(studio, agreement, actor, title: str, n: int, offset: int):
 
     from django.db import connection, transaction
 
-    from ledger.audit import acting_as, audited_bulk_create
+    from core.audit import acting_as, audited_bulk_create
     from ledger.models import Engagement, Person
     from tests import factories as f
 
@@ -178,7 +178,7 @@ def seed_production(studio, agreement, actor, title: str, n: int, offset: int):
 
 
 def build_world():
-    from ledger.audit import acting_as, system_user
+    from core.audit import acting_as, system_user
     from tests import factories as f
 
     actor = system_user()
@@ -354,7 +354,7 @@ def repetition(actor, production) -> dict:
 def approve(actor, run) -> tuple[dict, float]:
     from compensation import runs
     from compensation.models import RunPosting
-    from ledger.journal import Payable, Posting
+    from ledger.models import Payable, Posting
 
     before = (Posting.objects.count(), Payable.objects.count())
     start = time.perf_counter()

@@ -87,7 +87,7 @@ def _ts(day: int, hour: int = 10) -> datetime:
 def build_world(*, people_count: int = PEOPLE, slug: str = "bench-consent-pictures"):
     """The studio, its staff user, and [(person id, production id)] for `people_count` people."""
     from consent.models import Consent, ConsentEvent
-    from ledger.audit import acting_as, audited_bulk_create, system_user
+    from core.audit import acting_as, audited_bulk_create, system_user
     from ledger.models import Engagement, Membership, Person
     from tests import factories as f
 
@@ -347,8 +347,8 @@ def bench_endpoint(staff, batches: list) -> tuple[list[Result], dict]:
 
 def bench_pure(staff, batches: list, ref_rates: list) -> Result:
     from consent import rules, selectors, whatif
+    from core.errors import DomainError
     from ledger.access import scope_for
-    from ledger.errors import DomainError
 
     scope = scope_for(staff)
     requests = []

@@ -74,11 +74,10 @@ class World:
 
 
 def build_world() -> World:
+    from core.audit import acting_as
     from ledger import access
-    from ledger.audit import acting_as
-    from ledger.journal import Account
-    from ledger.journal_services import account_for
-    from ledger.models import Engagement
+    from ledger.journal.services import account_for
+    from ledger.models import Account, Engagement
     from tests import factories as f
 
     actor = f.UserFactory(username="bench-actor")
@@ -127,8 +126,8 @@ def make_entries(world: World, n: int, tag: str) -> list:
     """`n` obligation entries of 2, 3 or 4 legs, each with a freshly inserted payable."""
     from django.utils import timezone
 
-    from ledger.journal import JournalTransaction, Payable
-    from ledger.journal_services import Entry, Leg
+    from ledger.journal.services import Entry, Leg
+    from ledger.models import JournalTransaction, Payable
 
     now = timezone.now()
     payables, shapes = [], []
@@ -187,7 +186,7 @@ def make_entries(world: World, n: int, tag: str) -> list:
 
 def post_batches(world: World, batches: list) -> tuple[int, float]:
     """Post each batch with journal_post_many; (postings, seconds)."""
-    from ledger.journal_services import journal_post_many
+    from ledger.journal.services import journal_post_many
 
     watch, postings = Stopwatch(), 0
     for entries in batches:
@@ -202,9 +201,9 @@ def copy_rows(world: World, batches: list, tag: str) -> list:
     chained hashes) naming cloned payables: [(posting rows, header rows)] per batch."""
     from django.utils import timezone
 
-    from ledger import chain
-    from ledger.journal import Payable
-    from ledger.journal_services import chain_head
+    from ledger.journal import chain
+    from ledger.journal.services import chain_head
+    from ledger.models import Payable
 
     seq, prev_hash = chain_head()
     now = timezone.now()
@@ -286,8 +285,8 @@ def copy_batches(prepared: list) -> tuple[int, float]:
 
 def loop_payables(world: World, n: int, tag: str) -> tuple[int, float]:
     """`n` payable_create calls (2 or 4 legs each); (postings, seconds)."""
-    from ledger.journal import Posting
-    from ledger.journal_services import Fringe, payable_create
+    from ledger.journal.services import Fringe, payable_create
+    from ledger.models import Posting
 
     before = Posting.objects.count()
     watch = Stopwatch()
@@ -394,7 +393,7 @@ def export_sql(scope) -> tuple[str, list]:
     from django.db.models import F, Value
     from django.db.models.functions import Coalesce, NullIf
 
-    from ledger.journal_selectors import open_payables
+    from ledger.journal.selectors import open_payables
 
     qs = (
         open_payables(scope)
@@ -476,8 +475,8 @@ def bench_export(world: World) -> list[Result]:
 
 def main():
     name = setup_django()
-    from ledger.chain_verify import verify_chain
-    from ledger.journal import JournalTransaction, Payable, Posting
+    from ledger.journal.verify import verify_chain
+    from ledger.models import JournalTransaction, Payable, Posting
 
     log(f"bench.ledger on database {name}, {REPS} repetitions")
     world = build_world()

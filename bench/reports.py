@@ -32,8 +32,9 @@ tier T, WGA first-writer lines at tier D, P&H fringes; 500 lines flagged below_s
 below_day_minimum; held lines for one in ten SAG violations), rate_missing exceptions for the crew
 of two productions. One payable per engagement due 10 July, posted with one obligation
 transaction each; paid in full except 2% unpaid and 1% half paid (198,000 journal transactions on
-one valid hash chain, computed with `ledger.chain.link_hash` as `journal_post_many` does, COPYed
-postings first). A second studio of 2 productions and 2,000 engagements with the same mix is noise.
+one valid hash chain, computed with `ledger.journal.chain.link_hash` as `journal_post_many`
+does, COPYed postings first). A second studio of 2 productions and 2,000 engagements with the
+same mix is noise.
 The productions, runs and their attachments go through factories and `save()` (history
 included); everything else is written with psycopg COPY (no history rows; the report reads none).
 
@@ -46,7 +47,7 @@ compliance_report (period 2025-06-01 .. 2025-06-30, as of 2025-07-20 12:00 UTC, 
     generate_and_pdf: generate, then `reports.render.pdf(report)` (what a report job delivers).
     pdf: `reports.render.pdf(report)`, against WeasyPrint's `write_pdf` of the same HTML rendered
     beforehand (the template's share). Reported only.
-    chain_verify: `ledger.chain_verify.verify_chain()` over the whole journal, transactions/s,
+    chain_verify: `ledger.journal.verify.verify_chain()` over the whole journal, transactions/s,
     against a SELECT of the journal's transactions and postings (fetched). Reported only.
     Reference, "SQL": one cursor, plain SQL strings, rows fetched: every section's rows and
     counts (violations in the period; planned uses and the allowed uses a revocation or
@@ -240,7 +241,7 @@ def seed_studio(spec: Spec, system) -> Built:
     deliveries, runs and lines, payables and the journal."""
     from django.db import connection, transaction
 
-    from ledger.audit import acting_as
+    from core.audit import acting_as
     from ledger.models import Studio
     from tests import factories as f
 
@@ -930,9 +931,9 @@ def _journal(spec, studio, owed: list[Owed], system) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from ledger import chain
-    from ledger.journal import Account
-    from ledger.journal_services import CHAIN_LOCK_KEY, chain_head
+    from ledger.journal import chain
+    from ledger.journal.services import CHAIN_LOCK_KEY, chain_head
+    from ledger.models import Account
 
     purposes = Account.Purpose
     accounts, rows = {}, []
@@ -1058,7 +1059,7 @@ def _journal(spec, studio, owed: list[Owed], system) -> dict:
 
 
 def build_world():
-    from ledger.audit import system_user
+    from core.audit import system_user
 
     system = system_user()
     start = time.perf_counter()
@@ -1360,7 +1361,7 @@ def repetition(target, system) -> dict:
     """Every measurement once, back to back, in a fixed order."""
     from weasyprint import HTML
 
-    from ledger.chain_verify import verify_chain
+    from ledger.journal.verify import verify_chain
     from reports import compliance, render, services
 
     r = {}

@@ -20,9 +20,10 @@ from django.views.decorators.http import require_POST
 from consent import selectors as consent_selectors
 from consent.admin import badge
 from consent.models import AiUse
+from core.admin.base import ServiceForm
+from core.errors import DomainError
 from ledger import access
-from ledger.admin import ScopedAdmin, ServiceForm
-from ledger.errors import DomainError
+from ledger.access.admin import ScopedAdmin
 from ledger.models import Engagement, Production
 
 from . import runs, selectors, services

@@ -20,18 +20,19 @@ from rest_framework.views import APIView
 
 from consent import selectors as consent_selectors
 from consent.models import AiUse
-from ledger import parse
-from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
-from ledger.api_common import IdFilter, ScopedViewSet, TextFilter
-from ledger.api_fields import (
+from core import parse
+from core.api.common import IdFilter, TextFilter
+from core.api.fields import (
     ModelSerializer,
     StrictDateField,
     StrictIntegerField,
     StrictPrimaryKeyRelatedField,
 )
-from ledger.errors import DomainError
+from core.api.parsers import JSONParser as BoundedJSONParser
+from core.errors import DomainError
+from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
+from ledger.access.api import ScopedViewSet
 from ledger.models import Agreement, Engagement, Production
-from ledger.parsers import JSONParser as BoundedJSONParser
 
 from . import runs, selectors, services
 from .models import (
@@ -256,7 +257,7 @@ class TermsSerializer(ModelSerializer):
 
 
 class ClockTimeField(serializers.TimeField):
-    """A time of day on the set, which has no time zone: "07:00" in (`ledger.parse`), "07:00:00"
+    """A time of day on the set, which has no time zone: "07:00" in (`core.parse`), "07:00:00"
     out."""
 
     def to_internal_value(self, value):

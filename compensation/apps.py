@@ -5,11 +5,11 @@ class CompensationConfig(AppConfig):
     name = "compensation"
 
     def ready(self):
-        from ledger import dispatch
+        from core import outbox
 
-        from . import runs
+        from . import runs, tasks  # noqa: F401  (tasks: registers the run's task)
 
-        dispatch.register("compensation_runs", runs.runs_publish_waiting)
+        outbox.register("compensation_runs", runs.runs_publish_waiting)
 
     def load_demo(self, *, actor):
         from .demo import load

@@ -18,10 +18,9 @@ from django.db import models
 from django.db.models import F, Q
 
 from consent.models import AiUse
-from ledger.audit import AuditedManager, history
-from ledger.journal import JournalTransaction, Payable
-from ledger.models import Agreement, Engagement, Production
-from ledger.money import currency_field, money_field
+from core.audit import AuditedManager, history
+from core.money import currency_field, money_field
+from ledger.models import Agreement, Engagement, JournalTransaction, Payable, Production
 
 from .rules.params import TIERS
 

@@ -12,7 +12,7 @@ a corrected timecard, a released hold) posts only the differences from what earl
 posted, as adjustment transactions on the same payables. Approving twice posts nothing twice:
 the run row is locked and its status checked, and `RunPosting` is unique per run and key.
 
-A queued run is work waiting for the task queue (ledger/dispatch.py) until `dispatched_at` says
+A queued run is work waiting for the task queue (core/outbox.py) until `dispatched_at` says
 its computation was published. A broker that is away leaves it queued, not failed: the dispatch
 sweep publishes it again. The computation is idempotent, so a second message computes it once.
 """
@@ -26,16 +26,19 @@ from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from ledger import dispatch, journal_services
-from ledger.errors import Conflict, DomainError
-from ledger.journal import Payable
-from ledger.models import Production
+from core import outbox
+from core.errors import Conflict, DomainError
+from ledger.journal import services as journal_services
+from ledger.models import Payable, Production
 
 from . import selectors
 from .models import CompensationLine, CompensationRun, HoldResolution, RunPosting
 from .rules.quote import QuoteInputError, quote
 
 logger = logging.getLogger(__name__)
+
+# The task that computes a run (compensation/tasks.py), published by name.
+COMPUTE_TASK = "compensation.tasks.compute_run"
 CLASSIFICATION = {"background_actor": "background"}  # registry name -> quote name
 MAX_PERIOD_DAYS = 366
 LINE_BATCH = 2000
@@ -105,10 +108,8 @@ def run_start(
 def run_publish(run_id: int, task_id: str) -> bool:
     """Hand the run's computation to the task queue and note that it did. When the broker is
     away the run stays queued, waiting for the dispatch sweep; False."""
-    from .tasks import compute_run
-
     try:
-        published = dispatch.publish(compute_run, args=(run_id,), task_id=task_id)
+        published = outbox.publish(COMPUTE_TASK, args=(run_id,), task_id=task_id)
     except Exception:  # run eagerly, the computation failed: run_compute has recorded why
         logger.exception("compensation run %s: the computation failed", run_id)
         return False

@@ -14,10 +14,9 @@ from django.utils import timezone
 
 from consent import selectors as consent_selectors
 from consent.models import AiUse
-from ledger.errors import Conflict, DomainError
-from ledger.models import Agreement, Engagement
-from ledger.money import DECIMAL_PLACES, MAX_DIGITS
-from ledger.parse import (
+from core.errors import Conflict, DomainError
+from core.money import DECIMAL_PLACES, MAX_DIGITS
+from core.parse import (
     ParseError,
     parse_ascii_id,
     parse_clock_time,
@@ -25,6 +24,7 @@ from ledger.parse import (
     parse_decimal,
     read_csv,
 )
+from ledger.models import Agreement, Engagement
 
 from . import selectors
 from .models import (
@@ -228,7 +228,7 @@ def _meals(raw) -> list[list[str]]:
 
 
 def parse_time(value, field) -> time:
-    """A call time (`ledger.parse.parse_clock_time`); a `time` from a serializer or form is
+    """A call time (`core.parse.parse_clock_time`); a `time` from a serializer or form is
     held to the same rule: the set's wall clock, no offset."""
     if isinstance(value, time):
         if value.tzinfo is not None:
@@ -490,7 +490,7 @@ def deliveries_import(*, actor, text: str, engagements: QuerySet) -> ImportResul
 
 
 def _money(value: str) -> Decimal:
-    """A fee from 0, in cents, written as the API's amounts are (`ledger.parse`)."""
+    """A fee from 0, in cents, written as the API's amounts are (`core.parse`)."""
     try:
         return parse_decimal(
             value, field="fee", max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES

@@ -2,12 +2,12 @@
 
 from celery import shared_task
 
-from ledger.audit import acting_as, system_user
+from core.audit import acting_as, system_user
 
 from . import runs
 
 
-@shared_task(acks_late=True)
+@shared_task(name=runs.COMPUTE_TASK, acks_late=True)
 def compute_run(run_id: int) -> str:
     """Compute a queued run. Redelivered after a worker died, it computes the run anew (the
     dead attempt's lines were never committed); delivered twice, it leaves a computed run alone."""

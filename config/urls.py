@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from ledger.admin_pagination import cap_counts
-from ledger.views import health
+from core.admin.base import site_ready
+from core.health import health
 
-cap_counts(admin.site)  # every admin is registered by now: no page counts a whole table
+site_ready(admin.site)  # every admin is registered by now
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -20,7 +20,7 @@ urlpatterns = [
     path("disclosure/", include("reports.public_urls")),
 ]
 
-handler400 = "ledger.errors.handler400"
-handler403 = "ledger.errors.handler403"
-handler404 = "ledger.errors.handler404"
-handler500 = "ledger.errors.handler500"
+handler400 = "core.errors.handler400"
+handler403 = "core.errors.handler403"
+handler404 = "core.errors.handler404"
+handler500 = "core.errors.handler500"

@@ -19,10 +19,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.admin.base import ServiceForm
+from core.admin.pagination import InScopeRelatedFilter
+from core.errors import DomainError
 from ledger import access
-from ledger.admin import ScopedAdmin, ServiceForm
-from ledger.admin_pagination import InScopeRelatedFilter
-from ledger.errors import DomainError
+from ledger.access.admin import ScopedAdmin
 from ledger.models import Production
 
 from . import admin_revoke, admin_void, selectors, services

@@ -16,8 +16,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from core.errors import DomainError
 from ledger import access
-from ledger.errors import DomainError
 
 from . import selectors, services
 

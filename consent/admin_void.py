@@ -14,8 +14,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from core.errors import DomainError
 from ledger import access
-from ledger.errors import DomainError
 
 from . import services
 from .models import AiUse, AiUseVoid

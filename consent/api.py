@@ -13,10 +13,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ledger import access
-from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
-from ledger.api_common import BooleanFilter, IdFilter, ScopedViewSet, TextFilter
-from ledger.api_fields import (
+from core.api.common import BooleanFilter, IdFilter, TextFilter
+from core.api.fields import (
     DecimalStringField,
     ModelSerializer,
     StrictBooleanField,
@@ -24,9 +22,12 @@ from ledger.api_fields import (
     StrictIntegerField,
     StrictPrimaryKeyRelatedField,
 )
-from ledger.errors import DomainError
+from core.errors import DomainError
+from core.money import Currency, money_str
+from ledger import access
+from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
+from ledger.access.api import ScopedViewSet
 from ledger.models import Agreement, Guild, Person, Production
-from ledger.money import Currency, money_str
 
 from . import rules, selectors, services, whatif
 from .models import (

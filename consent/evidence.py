@@ -5,7 +5,7 @@ import hashlib
 
 from django.core.files.base import File
 
-from ledger.security import security_event
+from core.security.events import security_event
 
 from .models import Consent
 

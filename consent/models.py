@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from ledger.audit import AuditedManager, history
+from core.audit import AuditedManager, history
+from core.money import Currency, currency_field, money_field
 from ledger.models import Agreement, Guild, Person, Production
-from ledger.money import Currency, currency_field, money_field
 
 from . import rules
 

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from core.errors import DomainError, NotFound
 from ledger import access
 from ledger.access import Scope
-from ledger.errors import DomainError, NotFound
 from ledger.models import Agreement, Classification, Engagement, Membership, Person, Production
 
 from . import rules

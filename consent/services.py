@@ -8,8 +8,8 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import Conflict, DomainError, NotFound
 from ledger.access import Scope
-from ledger.errors import Conflict, DomainError, NotFound
 from ledger.models import Agreement, Person, Production, ProductionAgreement
 
 from . import rules, selectors

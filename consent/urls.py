@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ledger.api_common import ApiRouter
+from core.api.common import ApiRouter
 
 from . import api
 

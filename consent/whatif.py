@@ -25,7 +25,7 @@ refused, so that a misspelt field cannot silently change a decision.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from ledger.parse import ParseError, parse_date, parse_decimal
+from core.parse import ParseError, parse_date, parse_decimal
 
 from . import rules
 from .rules import CheckInputError
@@ -248,7 +248,7 @@ def _date(value, where, *, required=True) -> date | None:
 def _decimal(value, where) -> Decimal:
     if not isinstance(value, str):
         raise CheckInputError(f'{where} must be a decimal string, e.g. "1500.00".', field=where)
-    try:  # at least zero, in the API's amount syntax (ledger.parse)
+    try:  # at least zero, in the API's amount syntax (core.parse)
         return parse_decimal(value, field=where, max_digits=18, decimal_places=6)
     except ParseError as error:
         raise CheckInputError(f"{where}: {value!r}: {error.message}", field=where) from None

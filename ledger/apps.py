@@ -6,7 +6,12 @@ class LedgerConfig(AppConfig):
     verbose_name = "Registry and ledger"
 
     def ready(self):
-        from . import dispatch, login_guard, webhooks
+        from core import outbox
+        from ledger.journal import admin as _journal_admin  # noqa: F401  (the rooms' admin pages)
+        from ledger.payroll import admin as _payroll_admin  # noqa: F401
+        from ledger.registry import admin as _registry_admin  # noqa: F401
+        from ledger.webhooks import admin as _webhooks_admin  # noqa: F401
+        from ledger.webhooks import services as webhooks
+        from ledger.webhooks import tasks  # noqa: F401  (registers the delivery task)
 
-        login_guard.connect()  # log-ins, failures and lock-outs become security events
-        dispatch.register("webhook_deliveries", webhooks.deliveries_publish_waiting)
+        outbox.register("webhook_deliveries", webhooks.deliveries_publish_waiting)

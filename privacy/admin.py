@@ -8,9 +8,10 @@ from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 
-from ledger.admin import PersonAdmin, SafeLookupsMixin
-from ledger.errors import DomainError
+from core.admin.base import SafeLookupsMixin
+from core.errors import DomainError
 from ledger.models import Person
+from ledger.registry.admin import PersonAdmin
 
 from .models import ErasureRecord, ExportRecord
 from .services import REASON_MAX, person_erase, person_export_take

@@ -17,9 +17,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.fields import ModelSerializer
+from core.errors import DomainError
 from ledger import access
-from ledger.api_fields import ModelSerializer
-from ledger.errors import DomainError
 from ledger.models import Person
 
 from . import services

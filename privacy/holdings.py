@@ -25,8 +25,7 @@ from django.db.models import Model, Q
 
 from compensation.models import CompensationLine, HoldResolution
 from consent.models import AiUse, AiUseVoid, Consent, ConsentEvent, UnionNotice, WgaDisclosure
-from ledger.journal import Payable
-from ledger.models import Engagement, Membership, Person
+from ledger.models import Engagement, Membership, Payable, Person
 from reports.models import Flag, ReceiptDelivery, Report
 
 MIN_TERM = 3

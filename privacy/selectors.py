@@ -28,9 +28,17 @@ from compensation.models import (
     WgaDelivery,
 )
 from consent.models import AiUse, AiUseVoid, Consent, ConsentEvent, WgaDisclosure
-from ledger.journal import Account, JournalTransaction, Payable, Payment, Posting
-from ledger.journal_services import payable_amounts
-from ledger.models import Engagement, Membership, Person
+from ledger.journal.services import payable_amounts
+from ledger.models import (
+    Account,
+    Engagement,
+    JournalTransaction,
+    Membership,
+    Payable,
+    Payment,
+    Person,
+    Posting,
+)
 from reports.models import ReceiptDelivery, Report
 
 from .holdings import HOLDINGS

@@ -30,7 +30,7 @@ deleted inside the erasure's own transaction, so no other connection ever sees i
 PostgreSQL, the transaction-local setting `guild_ledger.erasure` is `on`, and only when every
 column that changes is one of that table's personal columns. DELETE and TRUNCATE stay refused.
 On SQLite, a later migration that rebuilds one of those tables puts back the plain trigger
-(`ledger.append_only.append_only_again`), which closes the gate for that table: erasure then
+(`core.append_only.append_only_again`), which closes the gate for that table: erasure then
 fails loudly rather than writing around it.
 
 **Limits, said plainly.** A journal transaction's `description` is inside its hash: changing it
@@ -41,7 +41,7 @@ through the pseudonymized person). A report or receipt already e-mailed cannot b
 A person's registry record can be edited after erasure; whoever does so records new data.
 
 Every export and erasure, and every refused erasure, is also a security event
-(`ledger.security`: `privacy.export`, `privacy.erase`; ids and codes only).
+(`core.security.events`: `privacy.export`, `privacy.erase`; ids and codes only).
 """
 
 import hashlib
@@ -52,11 +52,10 @@ import uuid
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ledger.errors import Conflict, DomainError
-from ledger.journal import Payable
-from ledger.journal_services import payable_amounts
-from ledger.models import Person
-from ledger.security import security_event
+from core.errors import Conflict, DomainError
+from core.security.events import security_event
+from ledger.journal.services import payable_amounts
+from ledger.models import Payable, Person
 from reports.models import Report
 
 from . import scan, selectors

@@ -17,12 +17,14 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from consent import selectors as consent_selectors
+from core.admin.base import ServiceForm
+from core.admin.form_fields import StrictDateFormField
+from core.errors import DomainError
+from core.parse import ParseError, parse_ascii_id
 from ledger import access
-from ledger.admin import ScopedAdmin, ServiceForm, _scope
-from ledger.errors import DomainError
-from ledger.form_fields import StrictDateFormField
+from ledger.access import request_scope
+from ledger.access.admin import ScopedAdmin
 from ledger.models import Guild, Production, Studio
-from ledger.parse import ParseError, parse_ascii_id
 
 from . import label, receipts, render, selectors, services
 from .compliance import Target
@@ -190,7 +192,7 @@ class ReportAdmin(ReadOnlyAdmin):
             )
 
     def run_view(self, request):
-        scope = _scope(request)
+        scope = request_scope(request)
         if scope.is_empty or scope.payroll_key is not None:
             raise PermissionDenied
         form = RunReportForm(request.POST or None, scope=scope)
@@ -262,7 +264,7 @@ class SubscriptionAdmin(ScopedAdmin):
         return []
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        scope = _scope(request)
+        scope = request_scope(request)
         if db_field.name == "user" and not request.user.is_superuser:
             kwargs["queryset"] = get_user_model().objects.filter(pk=request.user.pk)
             kwargs["initial"] = request.user.pk
@@ -346,7 +348,7 @@ class ConsentReceiptAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Send the receipts (grant and latest event) to the person")
     def send_receipts(self, request, queryset):
-        scope = _scope(request)
+        scope = request_scope(request)
         for consent in queryset.order_by("pk"):
             if not scope.can_write_studio(consent.production.studio_id):
                 self.message_user(request, f"{consent}: not yours to send.", messages.ERROR)
@@ -400,7 +402,7 @@ class DisclosureLabelAdmin(ScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "production":
-            scope = _scope(request)
+            scope = request_scope(request)
             kwargs["queryset"] = (
                 Production.objects.all()
                 if scope.superuser
@@ -424,7 +426,7 @@ class DisclosureLabelAdmin(ScopedAdmin):
     def save_model(self, request, obj, form, change):
         saved = services.label_publish(
             actor=request.user,
-            scope=_scope(request),
+            scope=request_scope(request),
             production=obj.production,
             published=obj.published,
         )
@@ -465,7 +467,7 @@ class FlagAddForm(ServiceForm):
             )
         return services.flag_raise(
             actor=self.request.user,
-            scope=_scope(self.request),
+            scope=request_scope(self.request),
             target=targets[0],
             note=data.get("note", ""),
         )
@@ -482,7 +484,7 @@ class FlagResolveForm(ServiceForm):
     def record(self, data):
         return services.flag_resolve(
             actor=self.request.user,
-            scope=_scope(self.request),
+            scope=request_scope(self.request),
             flag=self.instance,
             note=data.get("resolution_note", ""),
         )
@@ -511,7 +513,7 @@ class FlagProductionFilter(admin.SimpleListFilter):
     parameter_name = "production"
 
     def lookups(self, request, model_admin):
-        productions = access.productions(_scope(request)).order_by("title", "id")
+        productions = access.productions(request_scope(request)).order_by("title", "id")
         return [(str(pk), title) for pk, title in productions.values_list("pk", "title")]
 
     def queryset(self, request, queryset):
@@ -557,7 +559,7 @@ class FlagAdmin(ScopedAdmin):
         return super().get_queryset(request).annotate(subject_title=Subquery(title))
 
     def has_add_permission(self, request, obj=None):
-        scope = _scope(request)
+        scope = request_scope(request)
         return scope.payroll_key is None and bool(scope.guild_ids)
 
     def has_change_permission(self, request, obj=None):

@@ -16,19 +16,20 @@ from rest_framework.response import Response
 
 from consent import selectors as consent_selectors
 from consent.models import Consent, ConsentEvent
-from ledger import access
-from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
-from ledger.api_common import IdFilter, ScopedViewSet, TextFilter
-from ledger.api_fields import (
+from core.api.common import IdFilter, TextFilter
+from core.api.fields import (
     ModelSerializer,
     StrictBooleanField,
     StrictDateField,
     StrictIntegerField,
     StrictPrimaryKeyRelatedField,
 )
-from ledger.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
+from core.parse import ParseError, parse_ascii_id
+from ledger import access
+from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
+from ledger.access.api import ScopedViewSet
 from ledger.models import Guild, Production, Studio
-from ledger.parse import ParseError, parse_ascii_id
 
 from . import label, receipts, render, selectors, services
 from .compliance import Target

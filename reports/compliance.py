@@ -35,13 +35,12 @@ from compensation import selectors as compensation_selectors
 from compensation.models import CompensationLine, CompensationRun, WgaDelivery
 from consent import selectors as consent_selectors
 from consent.models import AiUse, Consent, ConsentEvent, StrikePeriod, UnionNotice, WgaDisclosure
-from ledger import journal_selectors
+from core.errors import DomainError
+from core.money import money_str, round_money
 from ledger.access import Scope
-from ledger.chain_verify import verify_chain
-from ledger.errors import DomainError
-from ledger.journal import Payable, Posting
-from ledger.models import Guild, Production, Studio
-from ledger.money import money_str, round_money
+from ledger.journal import selectors as journal_selectors
+from ledger.journal.verify import verify_chain
+from ledger.models import Guild, Payable, Posting, Production, Studio
 
 from . import selectors as report_selectors
 from .models import Flag, ScopeKind
@@ -86,7 +85,7 @@ SECTIONS = (
         "sag.consent.background",
     ),
     ("flagged_for_follow_up", "Flagged for follow-up", "guild.follow_up"),
-    ("ledger_chain", "Ledger chain verification", "ledger.chain"),
+    ("ledger_chain", "Ledger chain verification", "ledger.journal.chain"),
     ("voided_uses", "Voided AI uses", "ai_use.void: recorded by mistake, counted nowhere above"),
 )
 TITLES = {key: title for key, title, _ in SECTIONS}
@@ -643,7 +642,7 @@ def _ledger_chain(ctx: _Context) -> list[dict]:
     ctx.chain["broken_seq"] = report.broken_seq
     return [
         _row(
-            "ledger.chain",
+            "ledger.journal.chain",
             "journal_transaction",
             report.broken_id,
             "",

@@ -31,11 +31,11 @@ from django.urls import reverse
 
 from consent import selectors as consent_selectors
 from consent.models import AiUse, Consent
-from ledger import access, journal_selectors
+from core.money import money_str, round_money
+from ledger import access
 from ledger.access import Scope
-from ledger.journal import Payable, Posting
-from ledger.models import Production, ProductionAgreement
-from ledger.money import money_str, round_money
+from ledger.journal import selectors as journal_selectors
+from ledger.models import Payable, Posting, Production, ProductionAgreement
 
 from . import compliance, selectors
 from .models import Report

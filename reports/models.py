@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
 from consent.models import Consent
-from ledger.audit import AuditedManager, history
+from core.audit import AuditedManager, history
 from ledger.models import Guild, Production, Studio
 
 

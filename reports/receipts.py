@@ -19,9 +19,9 @@ from django.template.loader import render_to_string
 
 from consent import selectors as consent_selectors
 from consent.models import Consent, ConsentEvent
-from ledger import chain
-from ledger.journal import JournalTransaction
-from ledger.money import money_str
+from core.money import money_str
+from ledger.journal import chain
+from ledger.models import JournalTransaction
 
 from .render import canonical_json
 

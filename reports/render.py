@@ -8,7 +8,7 @@ import json
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
-from ledger import csv_safe
+from core import csv_safe
 
 from .models import Report
 

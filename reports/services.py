@@ -16,9 +16,10 @@ from compensation import selectors as compensation_selectors
 from compensation.models import CompensationLine
 from consent import selectors as consent_selectors
 from consent.models import AiUse, Consent
-from ledger import access, mail
+from core import mail
+from core.errors import DomainError, NotFound
+from ledger import access
 from ledger.access import Scope
-from ledger.errors import DomainError, NotFound
 from ledger.models import GuildStaff, Production, StudioStaff
 
 from . import compliance, receipts, render, selectors

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from ledger.audit import acting_as, system_user
+from core.audit import acting_as, system_user
 from ledger.models import Guild
 
 from . import services

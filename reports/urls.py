@@ -1,4 +1,4 @@
-from ledger.api_common import ApiRouter
+from core.api.common import ApiRouter
 
 from . import api
 

@@ -5,7 +5,7 @@ withdrawn) look the same: not found."""
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe
 
-from ledger.errors import error_body
+from core.errors import error_body
 
 from . import label
 from .models import DisclosureLabel

@@ -54,8 +54,8 @@ def api():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Every test starts with an empty cache: the bad-API-key counters (ledger.login_guard) of
-    one test's made-up keys must not throttle the next test's client."""
+    """Every test starts with an empty cache: the bad-API-key counters (core.security.login_guard)
+    of one test's made-up keys must not throttle the next test's client."""
     from django.core.cache import cache
 
     cache.clear()

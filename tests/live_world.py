@@ -23,8 +23,8 @@ class PayrollWorld:
 
 
 def build_payables(payables: int, *, slug: str = "live-pictures") -> PayrollWorld:
-    from ledger import journal_services
-    from ledger.audit import acting_as, system_user
+    from core.audit import acting_as, system_user
+    from ledger.journal import services as journal_services
     from tests import factories as f
 
     actor = system_user()

@@ -4,7 +4,7 @@ a correction of what was posted is an adjustment posting, never an edit."""
 
 from django.db import migrations
 
-from ledger.append_only import append_only
+from core.append_only import append_only
 
 
 class Migration(migrations.Migration):

@@ -1,5 +1,5 @@
 """A run notes when its computation reached the task queue (`dispatched_at`), and the dispatch
-sweep (ledger/dispatch.py) is scheduled every minute: it publishes again what a broker that was
+sweep (core/outbox.py) is scheduled every minute: it publishes again what a broker that was
 away never received. The schedule is an editable row of django-celery-beat, like the reports';
 going back removes this migration's row only."""
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from ledger.rounding import round_money
+from core.rounding import round_money
 
 from .params import RateMissing, Value
 

@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from ledger.parse import ParseError, parse_date, parse_decimal
+from core.parse import ParseError, parse_date, parse_decimal
 
 TIERS = ("P", "S", "T", "D")
 # A value is under 10^12 with at most six decimal places (a rate, a percentage, a cap).
@@ -315,7 +315,7 @@ def shipped() -> Parameters:
 
 def parse_value(text: str) -> Decimal:
     """A parameter's value: under 10^12, at most 6 places, in the API's amount syntax
-    (`ledger.parse`)."""
+    (`core.parse`)."""
     try:
         return parse_decimal(
             text,

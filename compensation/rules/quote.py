@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from ledger.parse import ParseError, parse_clock_time, parse_date, parse_decimal
+from core.parse import ParseError, parse_clock_time, parse_date, parse_decimal
 
 from . import iatse, sag, wga
 from .lines import Line, Problem, Result
@@ -367,7 +367,7 @@ def _episode(raw, where):
 
 
 def _amount(value, where) -> Decimal:
-    """From 0 to under 10^12, at most 6 places, in the API's amount syntax (`ledger.parse`)."""
+    """From 0 to under 10^12, at most 6 places, in the API's amount syntax (`core.parse`)."""
     if not isinstance(value, str):
         raise QuoteInputError('A decimal string, e.g. "1500.00".', where)
     try:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from ledger.rounding import round_money
+from core.rounding import round_money
 
 from .lines import Fringe, Line, Problem, Result
 from .params import Parameters, RateMissing, Value

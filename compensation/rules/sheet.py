@@ -18,7 +18,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from ledger.parse import ParseError, check_json_depth, parse_date, read_csv
+from core.parse import ParseError, check_json_depth, parse_date, read_csv
 
 from .params import (
     TIERS,

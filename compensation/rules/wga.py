@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from ledger.rounding import round_money
+from core.rounding import round_money
 
 from .lines import Fringe, Line, Problem, Result
 from .params import Parameters, RateMissing, Value

@@ -27,7 +27,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "simple_history",
     "django_celery_beat",
-    "axes",  # before ledger: its lock-out check runs before ledger's log-in event is written
+    "axes",  # before core: its lock-out check runs before core's log-in event is written
+    "core",
     "ledger",
     "consent",
     "compensation",
@@ -40,7 +41,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "ledger.security_headers.SecurityHeadersMiddleware",
+    "core.security.headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -57,7 +58,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        # Site-wide admin overrides (the capped result count of ledger.admin_pagination).
+        # Site-wide admin overrides (the capped result count of core.admin.pagination).
         "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -115,20 +116,20 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "ledger.api_auth.ApiKeyAuthentication",
+        "ledger.payroll.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["ledger.access.ScopedAccess"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    # JSON nested past ledger.parsers.MAX_JSON_DEPTH is a 400, never a RecursionError.
+    # JSON nested past core.api.parsers.MAX_JSON_DEPTH is a 400, never a RecursionError.
     "DEFAULT_PARSER_CLASSES": [
-        "ledger.parsers.JSONParser",
+        "core.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "ledger.pagination.IdCursorPagination",
-    "DEFAULT_SCHEMA_CLASS": "ledger.api_common.ErrorAwareAutoSchema",
-    "EXCEPTION_HANDLER": "ledger.errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.IdCursorPagination",
+    "DEFAULT_SCHEMA_CLASS": "core.api.common.ErrorAwareAutoSchema",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -144,7 +145,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "CurrencyEnum": "ledger.money.Currency",
+        "CurrencyEnum": "core.money.Currency",
         "ConsentKindEnum": "consent.models.ConsentKind",
         "UseKindEnum": "consent.models.UseKind",
         "UnionNoticeKindEnum": "consent.models.UnionNoticeKind",
@@ -163,7 +164,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 # A request that publishes a task answers promptly even when the broker is away: at most 2 s to
 # connect and two quick retries, then the publish is given up and the row it was for stays
-# waiting for the dispatch sweep (ledger/dispatch.py), which publishes it once the broker is back.
+# waiting for the dispatch sweep (core/outbox.py), which publishes it once the broker is back.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
@@ -180,7 +181,7 @@ DISPATCH_GRACE_SECONDS = env.int("DISPATCH_GRACE_SECONDS", default=60)
 # idempotent, but the duplicate work is waste).
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
-# --- security (ledger/login_guard.py, ledger/security.py, ledger/security_headers.py) -------
+# --- security (core/security/: login_guard.py, events.py, headers.py) ---------------------------
 # The default cache holds the bad-API-key counters: point CACHE_URL at a shared cache (Redis)
 # when several processes serve the API, or each process counts on its own.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -194,8 +195,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
-AXES_CLIENT_IP_CALLABLE = "ledger.security.client_ip"
-AXES_LOCKOUT_CALLABLE = "ledger.login_guard.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.security.events.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.security.login_guard.lockout_response"
 AXES_VERBOSE = False
 # No admin pages for the attempts (they hold usernames and addresses); unlock with
 # `manage.py axes_reset_username <username>` or wait for the cool-off.
@@ -210,7 +211,7 @@ CLOCK_SKEW_TOLERANCE = timedelta(seconds=env.int("CLOCK_SKEW_TOLERANCE_SECONDS",
 # Webhook endpoints must be https and must not resolve to loopback, private, link-local, multicast
 # or reserved addresses; plain http (and loopback) only where this is on, for local development.
 WEBHOOK_ALLOW_INSECURE = env.bool("WEBHOOK_ALLOW_INSECURE", default=False)
-# Headers (Django's defaults, stated; CSP and Permissions-Policy by ledger.security_headers).
+# Headers (Django's defaults, stated; CSP and Permissions-Policy by core.security.headers).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -236,7 +237,7 @@ PERMISSIONS_POLICY = (
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"security_json": {"()": "ledger.security.SecurityJsonFormatter"}},
+    "formatters": {"security_json": {"()": "core.security.events.SecurityJsonFormatter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler"},
         # Security events as JSON lines on a stream of their own, to ship to a separate store.

@@ -4,7 +4,7 @@ supersedes the old one; revocation and suspension are events."""
 
 from django.db import migrations
 
-from ledger.append_only import append_only
+from core.append_only import append_only
 
 
 class Migration(migrations.Migration):

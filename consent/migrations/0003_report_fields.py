@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from ledger.append_only import append_only_again
+from core.append_only import append_only_again
 
 
 class Migration(migrations.Migration):

@@ -5,7 +5,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-from ledger.append_only import append_only
+from core.append_only import append_only
 
 
 class Migration(migrations.Migration):

@@ -3,7 +3,7 @@ append-only, like the journal (same triggers as migration 0006)."""
 
 from django.db import migrations
 
-from ledger.append_only import append_only
+from core.append_only import append_only
 
 
 class Migration(migrations.Migration):

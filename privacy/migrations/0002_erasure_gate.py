@@ -16,7 +16,7 @@ there, and its descriptions are inside the hash chain.
 
 from django.db import migrations
 
-from ledger.append_only import append_only
+from core.append_only import append_only
 
 # table -> the columns an erasure may change (privacy.holdings says how).
 PERSONAL_COLUMNS = {

@@ -3,7 +3,7 @@ sent what: append-only in the database itself, with the journal's triggers (ledg
 
 from django.db import migrations
 
-from ledger.append_only import append_only
+from core.append_only import append_only
 
 
 class Migration(migrations.Migration):

@@ -17,10 +17,9 @@ from playwright.sync_api import expect
 
 from compensation.models import CompensationRun
 from consent.models import AiUse, Consent
-from ledger import services
-from ledger.audit import system_user
-from ledger.journal import Payable
-from ledger.models import Engagement, Production, Studio
+from core.audit import system_user
+from ledger.models import Engagement, Payable, Production, Studio
+from ledger.registry import services
 
 from .conftest import log_in, no_horizontal_scroll, screenshot
 

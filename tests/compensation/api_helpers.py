@@ -23,7 +23,7 @@ from compensation.models import (
 )
 from consent.services import ai_use_record
 from ledger.access import Scope
-from ledger.journal import JournalTransaction, Payable, Posting
+from ledger.models import JournalTransaction, Payable, Posting
 from tests.consent.helpers import assert_error  # noqa: F401  (the one error shape)
 from tests.factories import (
     EngagementFactory,

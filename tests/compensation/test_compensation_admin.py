@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from compensation import services
 from compensation.models import CompensationRun, HoldResolution, RateSheet, Timecard, WgaDelivery
-from ledger.journal import JournalTransaction, Payable
+from ledger.models import JournalTransaction, Payable
 from tests.compensation.api_helpers import (
     build_world,
     clear_parameter_cache,

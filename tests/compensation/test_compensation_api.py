@@ -24,7 +24,7 @@ from compensation.models import (
     Timecard,
     WgaDelivery,
 )
-from ledger.journal import JournalTransaction, Payable
+from ledger.models import JournalTransaction, Payable
 from tests.compensation.api_helpers import (
     DELIVERIES,
     HOLDS,

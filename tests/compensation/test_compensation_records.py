@@ -22,8 +22,8 @@ from compensation.models import (
     RunPosting,
     Timecard,
 )
-from ledger.audit import HistoryBypassError
-from ledger.journal import JournalTransaction, Payable
+from core.audit import HistoryBypassError
+from ledger.models import JournalTransaction, Payable
 from tests.compensation.api_helpers import (
     HOLDS,
     RUNS,
@@ -151,7 +151,7 @@ def test_the_orm_cannot_change_posted_lines_either(approved):
 
 def test_an_attempted_change_over_the_api_is_a_409_not_a_500(approved, world):
     """The trigger's refusal is an integrity error; the API's handler answers 409 for it."""
-    from ledger.errors import api_exception_handler
+    from core.errors import api_exception_handler
 
     with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
         run_sql("DELETE FROM compensation_compensationline")

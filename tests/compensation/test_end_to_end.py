@@ -55,7 +55,7 @@ from rest_framework.test import APIClient
 from compensation import runs as runs_module
 from compensation.models import CompensationRun, RunPosting
 from config.celery import app as celery_app
-from ledger.journal import JournalTransaction, Payable
+from ledger.models import JournalTransaction, Payable
 from tests.celery_worker import worker_env
 from tests.consent.helpers import post_consent
 from tests.factories import (

@@ -1,5 +1,5 @@
 """The compensation imports and records read amounts, ids and dates as the API does
-(ledger/parse.py), and a CSV or JSON file that the csv or json module cannot read is a clear
+(core/parse.py), and a CSV or JSON file that the csv or json module cannot read is a clear
 400 listing the line, never a 500; nothing of a refused file is written."""
 
 import json

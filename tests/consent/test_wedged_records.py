@@ -22,8 +22,8 @@ from compensation.models import CompensationLine
 from compensation.services import hold_resolve
 from consent.models import AiUse, AiUseVoid, ConsentEvent
 from consent.services import ai_use_record, ai_use_void, consent_revoke
+from core.errors import Conflict, DomainError
 from ledger.access import Scope
-from ledger.errors import Conflict, DomainError
 from reports import compliance, dashboard, label
 from tests.consent.helpers import assert_error, counts
 from tests.factories import (

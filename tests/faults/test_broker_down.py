@@ -1,5 +1,5 @@
 """The broker goes away and comes back: the API keeps answering, and the work that could not be
-queued meanwhile runs once it is back (ledger/dispatch.py).
+queued meanwhile runs once it is back (core/outbox.py).
 
 The broker the app, the worker and beat use is a TCP forwarder to the real RabbitMQ
 (tests/faults/broker_proxy.py): closing it cuts their connections and refuses new ones, as a
@@ -19,8 +19,8 @@ from django.apps import apps
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from compensation.models import CompensationRun
-from ledger.audit import system_user
-from ledger.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from core.audit import system_user
+from ledger.webhooks.services import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.celery_worker import AMQP_URL, running_beat, running_worker
 from tests.factories import EngagementFactory, payroll_key
 from tests.ledger.conftest_journal import make_payable

@@ -1,4 +1,4 @@
-"""The dispatch sweep (ledger/dispatch.py) in-process, tasks run eagerly: what it publishes again
+"""The dispatch sweep (core/outbox.py) in-process, tasks run eagerly: what it publishes again
 (work still waiting after the grace period), what it leaves (work younger than that, work that
 reached the queue), and a second copy of a webhook message that does no second attempt."""
 
@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from compensation import runs
 from compensation.models import CompensationRun
-from ledger import dispatch
-from ledger.tasks import deliver_webhook, dispatch_waiting
-from ledger.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from core import outbox
+from core.tasks import dispatch_waiting
+from ledger.webhooks.services import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from ledger.webhooks.tasks import deliver_webhook
 from tests.factories import EngagementFactory, payroll_key, studio_staff
 from tests.ledger.conftest_journal import make_payable
 from tests.ledger.test_webhooks import Receiver
@@ -53,7 +54,7 @@ def waiting_run() -> CompensationRun:
 
 def test_a_run_still_waiting_after_the_grace_period_is_published_and_computed():
     run = waiting_run()
-    assert dispatch.sweep(grace_seconds=HOUR) == {"compensation_runs": 0, "webhook_deliveries": 0}
+    assert outbox.sweep(grace_seconds=HOUR) == {"compensation_runs": 0, "webhook_deliveries": 0}
     run.refresh_from_db()
     assert (run.status, run.dispatched_at) == ("queued", None)
 
@@ -63,14 +64,14 @@ def test_a_run_still_waiting_after_the_grace_period_is_published_and_computed():
     }
     run.refresh_from_db()
     assert run.status == "computed"
-    assert dispatch.sweep(grace_seconds=0)["compensation_runs"] == 0
+    assert outbox.sweep(grace_seconds=0)["compensation_runs"] == 0
 
 
 def test_a_run_that_reached_the_queue_is_not_published_again():
     run = waiting_run()
     run.dispatched_at = timezone.now()  # what the publish after commit notes
     run.save()
-    assert dispatch.sweep(grace_seconds=0)["compensation_runs"] == 0
+    assert outbox.sweep(grace_seconds=0)["compensation_runs"] == 0
     run.refresh_from_db()
     assert run.status == "queued"
 
@@ -78,11 +79,11 @@ def test_a_run_that_reached_the_queue_is_not_published_again():
 def test_a_webhook_never_attempted_is_published_again(receiver_factory):
     receiver = receiver_factory(204)
     delivery = webhook_delivery(receiver)
-    assert dispatch.sweep(grace_seconds=HOUR)["webhook_deliveries"] == 0
+    assert outbox.sweep(grace_seconds=HOUR)["webhook_deliveries"] == 0
 
-    assert dispatch.sweep(grace_seconds=0)["webhook_deliveries"] == 1
+    assert outbox.sweep(grace_seconds=0)["webhook_deliveries"] == 1
     assert delivery.delivered and len(receiver.requests) == 1
-    assert dispatch.sweep(grace_seconds=0)["webhook_deliveries"] == 0
+    assert outbox.sweep(grace_seconds=0)["webhook_deliveries"] == 0
 
 
 def test_a_second_copy_of_a_webhook_message_leaves_the_retries_to_the_first(receiver_factory):

@@ -22,8 +22,8 @@ import pytest
 from django.utils import timezone
 
 from compensation.models import CompensationLine
-from ledger.chain_verify import verify_chain
-from ledger.journal import JournalTransaction
+from ledger.journal.verify import verify_chain
+from ledger.models import JournalTransaction
 from reports.models import Report, ReportDelivery
 from reports.services import subscription_set
 from reports.tasks import weekly_production_reports

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from bench.compensation import DUE_DATE, PERIOD_FROM, PERIOD_TO, seed_production
 from compensation.models import CompensationLine, CompensationRun
-from ledger.audit import system_user
+from core.audit import system_user
 from tests import factories as f
 
 RUNS = "/api/v1/compensation/runs/"

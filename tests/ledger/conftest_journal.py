@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from django.db import connection
 
-from ledger.journal import JournalTransaction, Posting
-from ledger.journal_services import payable_create, payment_confirm
+from ledger.journal.services import payable_create, payment_confirm
+from ledger.models import JournalTransaction, Posting
 from tests.factories import PersonFactory, ProductionFactory, UserFactory
 
 _source_ids = itertools.count(1)

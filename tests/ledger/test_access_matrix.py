@@ -24,19 +24,23 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from ledger import urls as ledger_urls
-from ledger.journal import IdempotencyRecord, JournalTransaction, Payable, Payment, Posting
-from ledger.journal_services import payable_create, payment_confirm
+from ledger.journal.services import payable_create, payment_confirm
 from ledger.models import (
     Agreement,
     Engagement,
     Guild,
+    IdempotencyRecord,
+    JournalTransaction,
     Membership,
+    Payable,
+    Payment,
     Person,
+    Posting,
     Production,
     ProductionAgreement,
     Studio,
 )
-from ledger.webhooks import WebhookDelivery, WebhookEndpoint
+from ledger.webhooks.services import WebhookDelivery, WebhookEndpoint
 from tests.factories import (
     EngagementFactory,
     MembershipFactory,

@@ -1,6 +1,6 @@
 """Every admin list page costs the same number of queries with 3 rows as with 30 (no query per
 row), stays under a small bound, and never counts a whole table: the paginator counts at most
-`COUNT_CAP + 1` rows (ledger.pagination).
+`COUNT_CAP + 1` rows (core.api.pagination).
 
 The pages are read from `admin.site._registry`, so a page registered later is covered here at
 once: it fails until `MAKERS` knows how to make its rows."""
@@ -36,20 +36,22 @@ from compensation.models import (
     WgaDelivery,
 )
 from consent.models import AiUse, Consent, StrikePeriod, UnionNotice, WgaDisclosure
-from ledger.admin_pagination import CappedCountPaginator
-from ledger.journal import JournalTransaction, Payable, Payment
+from core.admin.pagination import CappedCountPaginator
 from ledger.models import (
     Agreement,
     Engagement,
     Guild,
     GuildStaff,
+    JournalTransaction,
+    Payable,
+    Payment,
     PayrollKey,
     Person,
     Production,
     Studio,
     StudioStaff,
 )
-from ledger.webhooks import WebhookDelivery, WebhookEndpoint
+from ledger.webhooks.services import WebhookDelivery, WebhookEndpoint
 from privacy.models import ErasureRecord, ExportRecord
 from reports.models import (
     ConsentReceipt,

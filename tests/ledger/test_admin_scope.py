@@ -9,9 +9,17 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from ledger.journal import JournalTransaction, Payable, Payment
-from ledger.journal_services import payable_create, payment_confirm
-from ledger.models import Engagement, Person, Production, Studio, StudioStaff
+from ledger.journal.services import payable_create, payment_confirm
+from ledger.models import (
+    Engagement,
+    JournalTransaction,
+    Payable,
+    Payment,
+    Person,
+    Production,
+    Studio,
+    StudioStaff,
+)
 from tests.factories import (
     EngagementFactory,
     PersonFactory,

@@ -20,10 +20,9 @@ from django.utils import timezone
 from compensation.models import CompensationRun
 from consent.models import AiUse, Consent, ConsentEvent
 from consent.services import ai_use_record
-from ledger import engagement_import
 from ledger.access import Scope
-from ledger.journal import JournalTransaction, Payable
-from ledger.models import Engagement, ProductionAgreement
+from ledger.models import Engagement, JournalTransaction, Payable, ProductionAgreement
+from ledger.registry import engagement_import
 from tests.compensation.api_helpers import (
     build_world,
     clear_parameter_cache,

@@ -6,7 +6,7 @@ the `rabbitmq_worker` fixture of tests/conftest.py)."""
 
 import pytest
 
-from ledger.webhooks import WebhookAttempt, WebhookEndpoint
+from ledger.webhooks.services import WebhookAttempt, WebhookEndpoint
 from tests.factories import EngagementFactory, payroll_key
 from tests.ledger.conftest_journal import make_payable
 from tests.ledger.test_webhooks import Receiver

@@ -11,8 +11,7 @@ from django.core.management import call_command
 from django.db import transaction
 from rest_framework.test import APIClient, APIRequestFactory
 
-from ledger.api_auth import ApiKeyAuthentication
-from ledger.audit import (
+from core.audit import (
     HistoryBypassError,
     _history_user,
     acting_as,
@@ -27,6 +26,7 @@ from ledger.models import (
     ProductionAgreement,
     Studio,
 )
+from ledger.payroll.auth import ApiKeyAuthentication
 from tests.factories import (
     EngagementFactory,
     MembershipFactory,

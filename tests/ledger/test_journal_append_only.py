@@ -8,16 +8,8 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from ledger.errors import Conflict, DomainError
-from ledger.journal import (
-    Account,
-    IdempotencyRecord,
-    JournalTransaction,
-    Payable,
-    Payment,
-    Posting,
-)
-from ledger.journal_services import (
+from core.errors import Conflict, DomainError
+from ledger.journal.services import (
     Entry,
     Fringe,
     Leg,
@@ -27,6 +19,14 @@ from ledger.journal_services import (
     journal_post_many,
     journal_reverse,
     payable_amounts,
+)
+from ledger.models import (
+    Account,
+    IdempotencyRecord,
+    JournalTransaction,
+    Payable,
+    Payment,
+    Posting,
 )
 from tests.factories import PersonFactory, ProductionFactory
 from tests.ledger.conftest_journal import (

@@ -25,12 +25,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from core.errors import Conflict, DomainError
 from ledger.access import Scope
-from ledger.chain_verify import verify_chain
-from ledger.errors import Conflict, DomainError
-from ledger.journal import IdempotencyRecord, JournalTransaction, Payable, Payment, Posting
-from ledger.journal_selectors import balances, open_payables, payables_with_amounts
-from ledger.journal_services import journal_reverse, payable_amounts, payment_confirm
+from ledger.journal.selectors import balances, open_payables, payables_with_amounts
+from ledger.journal.services import journal_reverse, payable_amounts, payment_confirm
+from ledger.journal.verify import verify_chain
+from ledger.models import IdempotencyRecord, JournalTransaction, Payable, Payment, Posting
 from tests.factories import PersonFactory, ProductionFactory
 from tests.ledger.conftest_journal import make_actor, make_payable, pay, render_payment
 

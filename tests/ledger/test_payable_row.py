@@ -10,11 +10,12 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 from rest_framework.renderers import JSONRenderer
 
-from ledger import journal_selectors, journal_services
+from core.api.renderers import FastJSONRenderer
+from core.audit import system_user
 from ledger.access import Scope
-from ledger.audit import system_user
-from ledger.payroll_api import PAYABLE_VALUES, PayableSerializer, payable_row
-from ledger.renderers import FastJSONRenderer
+from ledger.journal import selectors as journal_selectors
+from ledger.journal import services as journal_services
+from ledger.payroll.api import PAYABLE_VALUES, PayableSerializer, payable_row
 from tests.factories import EngagementFactory
 
 pytestmark = pytest.mark.django_db

@@ -17,9 +17,9 @@ from django.apps import apps
 from django.db import connection
 from rest_framework.test import APIClient
 
-from ledger.chain_verify import verify_chain
-from ledger.journal import IdempotencyRecord, JournalTransaction, Payment
-from ledger.journal_services import payable_amounts
+from ledger.journal.services import payable_amounts
+from ledger.journal.verify import verify_chain
+from ledger.models import IdempotencyRecord, JournalTransaction, Payment
 from tests.factories import (
     EngagementFactory,
     PersonFactory,

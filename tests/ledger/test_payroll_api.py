@@ -14,10 +14,10 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from ledger import journal_services
-from ledger.chain_verify import verify_chain
-from ledger.journal import IdempotencyRecord, JournalTransaction, Payable, Payment, Posting
-from ledger.journal_services import Fringe
+from ledger.journal import services as journal_services
+from ledger.journal.services import Fringe
+from ledger.journal.verify import verify_chain
+from ledger.models import IdempotencyRecord, JournalTransaction, Payable, Payment, Posting
 from tests.factories import (
     EngagementFactory,
     PersonFactory,

@@ -1,4 +1,4 @@
-"""Amounts, ids, dates and instants are read by one set of strict parsers (ledger/parse.py) on every
+"""Amounts, ids, dates and instants are read by one set of strict parsers (core/parse.py) on every
 path: the API's fields, the admin's forms, the CSV imports. What the OpenAPI schema refuses, the
 server refuses too, with a field error in the one JSON shape, and nothing is written."""
 
@@ -15,14 +15,14 @@ from rest_framework.test import APIClient
 
 from compensation.models import EngagementTerms, WgaDelivery
 from consent.models import AiUse
-from ledger import engagement_import, parse
+from core import parse
+from core.admin.form_fields import StrictDecimalFormField
+from core.api.fields import DecimalStringField, StrictInstantField
+from core.errors import DomainError
 from ledger.access import Scope
-from ledger.api_fields import DecimalStringField, StrictInstantField
-from ledger.errors import DomainError
-from ledger.form_fields import StrictDecimalFormField
-from ledger.journal import JournalTransaction, Payment
-from ledger.models import Engagement
-from ledger.payroll_api import PaymentSerializer
+from ledger.models import Engagement, JournalTransaction, Payment
+from ledger.payroll.api import PaymentSerializer
+from ledger.registry import engagement_import
 from tests.factories import (
     PersonFactory,
     ProductionAgreementFactory,
@@ -104,7 +104,7 @@ def test_an_instant_is_returned_in_utc():
 
 
 def test_the_parsers_import_nothing_of_django():
-    code = "import sys, ledger.parse; sys.exit(any(m.startswith('django') for m in sys.modules))"
+    code = "import sys, core.parse; sys.exit(any(m.startswith('django') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 

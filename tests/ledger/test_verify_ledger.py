@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from ledger.chain import link_hash
-from ledger.chain_verify import verify_chain
-from ledger.journal import JournalTransaction, Payment, Posting
-from ledger.journal_services import hash_header, hash_posting, journal_reverse
+from ledger.journal.chain import link_hash
+from ledger.journal.services import hash_header, hash_posting, journal_reverse
+from ledger.journal.verify import verify_chain
+from ledger.models import JournalTransaction, Payment, Posting
 from tests.factories import PersonFactory, ProductionFactory
 from tests.ledger.conftest_journal import (
     make_actor,

@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from ledger import webhooks
-from ledger.tasks import deliver_webhook
-from ledger.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from ledger.webhooks import services as webhooks
+from ledger.webhooks.services import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from ledger.webhooks.tasks import deliver_webhook
 from tests.factories import EngagementFactory, StudioFactory, payroll_key
 from tests.ledger.conftest_journal import make_payable
 

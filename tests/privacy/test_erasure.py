@@ -13,9 +13,9 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from consent.models import AiUseVoid
-from ledger.errors import DomainError
-from ledger.journal import JournalTransaction, Posting
-from ledger.journal_services import journal_reverse, payable_amounts, payable_create
+from core.errors import DomainError
+from ledger.journal.services import journal_reverse, payable_amounts, payable_create
+from ledger.models import JournalTransaction, Posting
 from privacy.models import ErasureGate, ErasureRecord
 from privacy.services import person_erase
 from reports.models import Report

@@ -17,10 +17,10 @@ from django.contrib.contenttypes.models import ContentType
 
 from compensation.models import CompensationLine, CompensationRun, HoldResolution
 from consent import services as consent_services
-from ledger import services as ledger_services
 from ledger.access import Scope, scope_for
-from ledger.journal_services import payable_create, payment_confirm
+from ledger.journal.services import payable_create, payment_confirm
 from ledger.models import Person
+from ledger.registry import services as ledger_services
 from reports import compliance
 from reports.models import ReceiptDelivery, Report
 from reports.services import flag_raise, report_generate

@@ -55,8 +55,8 @@ from consent.services import (
     wga_disclosure_record,
 )
 from ledger.access import Scope
-from ledger.journal import JournalTransaction, Payable
-from ledger.journal_services import chain_head, payment_confirm
+from ledger.journal.services import chain_head, payment_confirm
+from ledger.models import JournalTransaction, Payable
 from reports import compliance, render
 from reports.models import Report
 from reports.services import report_generate
@@ -705,7 +705,7 @@ def test_a_tampered_transaction_is_the_one_row_of_the_ledger_section(s):
     assert section["count"] == 1 and report.counts["ledger_chain"] == 1
     (row,) = section["rows"]
     assert (row["rule"], row["object"], row["id"]) == (
-        "ledger.chain",
+        "ledger.journal.chain",
         "journal_transaction",
         str(target.id),
     )

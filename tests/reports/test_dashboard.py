@@ -34,7 +34,7 @@ from compensation import selectors as compensation_selectors
 from consent.models import AiUse, Consent
 from consent.services import ai_use_record, consent_revoke
 from ledger.access import Scope, scope_for
-from ledger.journal_services import payable_create, payment_confirm
+from ledger.journal.services import payable_create, payment_confirm
 from reports import compliance
 from reports.models import Report
 from reports.services import flag_raise, flag_resolve, report_generate

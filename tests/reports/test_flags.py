@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from compensation.models import CompensationLine, CompensationRun
 from consent.services import ai_use_record
+from core.errors import DomainError, NotFound
 from ledger.access import Scope, scope_for
-from ledger.errors import DomainError, NotFound
 from reports import compliance, render
 from reports.models import Flag, Report
 from reports.services import flag_raise, flag_resolve, report_generate

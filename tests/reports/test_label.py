@@ -414,7 +414,7 @@ def test_the_label_pages_only_answer_reads(world):
 
 
 def test_a_studio_publishes_only_its_own_labels(world):
-    from ledger.errors import NotFound
+    from core.errors import NotFound
 
     with pytest.raises(NotFound):
         publish(world, production=world["ember"])

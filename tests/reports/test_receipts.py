@@ -17,8 +17,8 @@ from pypdf import PdfReader
 
 from consent.models import Consent
 from consent.services import consent_resume, consent_revoke, consent_suspend
-from ledger import chain
-from ledger.errors import DomainError
+from core.errors import DomainError
+from ledger.journal import chain
 from reports import receipts
 from reports.models import ReceiptDelivery
 from reports.render import canonical_json

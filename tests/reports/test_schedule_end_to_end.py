@@ -25,7 +25,7 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from config.celery import app as celery_app
-from ledger.audit import system_user
+from core.audit import system_user
 from reports.models import Report, ReportDelivery
 from reports.services import subscription_set
 from reports.tasks import previous_week

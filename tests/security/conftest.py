@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from ledger.security import LOGGER_NAME, SecurityJsonFormatter
+from core.security.events import LOGGER_NAME, SecurityJsonFormatter
 
 
 class SecurityLog:

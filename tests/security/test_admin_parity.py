@@ -14,10 +14,10 @@ from simple_history.admin import SimpleHistoryAdmin
 from compensation.models import EngagementTerms
 from consent import services as consent_services
 from consent.models import StrikePeriod, UnionNotice, WgaDisclosure
-from ledger import api as ledger_api
-from ledger import services as ledger_services
-from ledger.errors import DomainError
+from core.errors import DomainError
 from ledger.models import Engagement, GuildStaff, Production
+from ledger.registry import api as ledger_api
+from ledger.registry import services as ledger_services
 from tests.factories import (
     EngagementFactory,
     PersonFactory,

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ledger.models import PayrollKey
-from ledger.webhooks import WebhookEndpoint
+from ledger.webhooks.services import WebhookEndpoint
 from tests.factories import ProductionFactory, StudioFactory, UserFactory, payroll_key
 from tests.ledger.conftest_journal import make_payable
 

@@ -12,9 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from ledger.journal import JournalTransaction
-from ledger.models import PayrollKey
-from ledger.scopes import (
+from core.api.scopes import (
     ALL_SCOPES,
     LEDGER_READ,
     PAYABLES_READ,
@@ -24,7 +22,8 @@ from ledger.scopes import (
     WEBHOOKS_READ,
     WEBHOOKS_WRITE,
 )
-from ledger.webhooks import WebhookEndpoint
+from ledger.models import JournalTransaction, PayrollKey
+from ledger.webhooks.services import WebhookEndpoint
 from tests.factories import (
     EngagementFactory,
     ProductionFactory,
@@ -129,7 +128,7 @@ def test_every_scope_but_the_one_needed_is_not_enough(world, method, path, neede
 
 
 def test_a_scope_refusal_writes_nothing(world):
-    from ledger.journal import IdempotencyRecord, Payment
+    from ledger.models import IdempotencyRecord, Payment
 
     _, client, endpoint = key_client(world, [PAYMENTS_READ, PAYABLES_READ])
     assert_error(call(client, world, endpoint, "post", "/api/v1/payments/"), 403, "scope_missing")
@@ -382,7 +381,7 @@ def test_the_openapi_schema_names_each_operations_scope(admin_client):
 
 def test_payment_amounts_are_untouched_by_scopes(world):
     """The scope check is only a gate: a payment with the scope is recorded as before."""
-    from ledger.journal import Payment
+    from ledger.models import Payment
 
     _, client, endpoint = key_client(world, [PAYMENTS_WRITE])
     assert call(client, world, endpoint, "post", "/api/v1/payments/").status_code == 201

@@ -12,7 +12,8 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
-from ledger import csv_safe, engagement_import
+from core import csv_safe
+from ledger.registry import engagement_import
 from reports import render
 from reports.models import Report
 from tests.factories import (
@@ -98,7 +99,7 @@ def test_the_writer_round_trips_through_a_csv_reader():
 
 
 def test_no_export_writes_csv_without_the_one_writer():
-    # Every CSV the product writes goes through ledger.csv_safe.
+    # Every CSV the product writes goes through core.csv_safe.
     import pathlib
     import re
 

@@ -14,9 +14,10 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from consent.services import ai_use_record
+from core.api.fields import StrictBooleanField
 from ledger.access import Scope
-from ledger.api_fields import StrictBooleanField
-from ledger.models import Guild, Membership, membership_number_unavailable
+from ledger.models import Guild, Membership
+from ledger.registry.models import membership_number_unavailable
 from reports.models import ReceiptDelivery, Subscription
 from tests.factories import (
     EngagementFactory,
@@ -36,8 +37,12 @@ from tests.ledger.conftest_journal import make_payable
 pytestmark = pytest.mark.django_db
 
 NONEXISTENT_ID = 987654321
-APPS = ("ledger", "consent", "compensation", "reports", "privacy")
-API_MODULES = [f"{app}.api" for app in APPS] + ["ledger.payroll_api"]
+APPS = ("consent", "compensation", "reports", "privacy")
+API_MODULES = [f"{app}.api" for app in APPS] + [
+    "ledger.registry.api",
+    "ledger.payroll.api",
+    "ledger.webhooks.api",
+]
 # Reference data every staff caller reads (GET guilds/, agreements/): naming one leaks nothing.
 REFERENCE = {"ledger.guild", "ledger.agreement"}
 # Serializers that only render answers (their views take no body through them).
@@ -180,7 +185,7 @@ def _serializer_classes():
         (
             cls
             for cls in found
-            if cls.__module__.split(".")[0] in APPS
+            if cls.__module__.split(".")[0] in (*APPS, "ledger")
             and not issubclass(cls, serializers.ListSerializer)
             # a base class (the project's ModelSerializer) has no model of its own
             and not (issubclass(cls, serializers.ModelSerializer) and not hasattr(cls, "Meta"))

@@ -13,8 +13,8 @@ from django.contrib import admin
 from django.db import connection
 from rest_framework.test import APIClient
 
-from ledger.append_only import APPEND_ONLY_TABLES
-from ledger.parsers import MAX_JSON_DEPTH
+from core.api.parsers import MAX_JSON_DEPTH
+from core.append_only import APPEND_ONLY_TABLES
 from reports.models import Report, Subscription
 from tests.factories import (
     EngagementFactory,
@@ -166,8 +166,8 @@ def test_json_nested_to_the_limit_is_read(world):
 def test_the_admins_json_inputs_refuse_json_nested_past_the_limit():
     from django.core.exceptions import ValidationError
 
-    from ledger.admin import ScopedAdminMixin
-    from ledger.parsers import JSONFormField
+    from core.api.parsers import JSONFormField
+    from ledger.access.admin import ScopedAdminMixin
 
     checked = 0
     for model, model_admin in admin.site._registry.items():
@@ -461,13 +461,13 @@ def test_without_send_the_answer_says_nothing_was_sent(world, mailoutbox):
     ],
 )
 def test_mail_header_text_is_one_line(value, expected):
-    from ledger.mail import header_text
+    from core.mail import header_text
 
     assert header_text(value) == expected
 
 
 def test_every_mail_is_built_by_the_one_safe_builder():
-    # Messages are made only by ledger.mail.message (which sanitises the subject).
+    # Messages are made only by core.mail.message (which sanitises the subject).
     import pathlib
     import re
 
@@ -483,7 +483,7 @@ def test_every_mail_is_built_by_the_one_safe_builder():
 
 
 def test_every_admin_page_has_the_lookup_guard():
-    from ledger.admin import SafeLookupsMixin
+    from core.admin.base import SafeLookupsMixin
 
     assert [
         model._meta.label

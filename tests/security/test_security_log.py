@@ -13,11 +13,11 @@ from django.core.management import call_command
 from django.utils.crypto import salted_hmac
 from rest_framework.test import APIClient
 
-from ledger import security
-from ledger.chain_verify import verify_chain
+from core.api.scopes import PAYABLES_READ, PAYMENTS_WRITE
+from core.security import events as security
+from core.security.events import security_event
+from ledger.journal.verify import verify_chain
 from ledger.models import PayrollKey
-from ledger.scopes import PAYABLES_READ, PAYMENTS_WRITE
-from ledger.security import security_event
 from tests.factories import (
     EngagementFactory,
     PersonFactory,
@@ -208,7 +208,7 @@ def test_out_of_scope_404s_are_not_logged(world, security_log):
 
 
 def test_a_reused_idempotency_key_is_logged(world, security_log):
-    from ledger.journal import IdempotencyRecord
+    from ledger.models import IdempotencyRecord
 
     body = {
         "payable": world["payable"].pk,
@@ -244,7 +244,7 @@ def test_a_reused_idempotency_key_is_logged(world, security_log):
 
 
 def test_a_broken_chain_is_logged_once_per_check(chain, security_log):  # noqa: F811
-    from ledger.journal import Posting
+    from ledger.models import Posting
 
     target = chain[3]
     posting = Posting.objects.filter(transaction=target).order_by("id").first()
@@ -354,7 +354,7 @@ def test_the_admin_logs_creation_and_revocation(
 def test_a_rolled_back_key_is_never_logged(db, security_log):
     from django.db import transaction
 
-    from ledger.api_keys import payroll_key_create
+    from ledger.payroll.keys import payroll_key_create
 
     studio, owner = StudioFactory(), UserFactory()
     with transaction.atomic():

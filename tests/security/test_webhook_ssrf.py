@@ -20,10 +20,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.utils import timezone
 
-from ledger import webhook_transport, webhooks
-from ledger.errors import DomainError
-from ledger.tasks import deliver_webhook
-from ledger.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from core.errors import DomainError
+from ledger.webhooks import services as webhooks
+from ledger.webhooks import transport as webhook_transport
+from ledger.webhooks.services import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from ledger.webhooks.tasks import deliver_webhook
 from tests.factories import StudioFactory, UserFactory, payroll_key
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from compensation import services
 from compensation.models import EvidenceTier
-from ledger.audit import acting_as, system_user
-from ledger.errors import DomainError
+from core.audit import acting_as, system_user
+from core.errors import DomainError
 from ledger.models import Agreement
 
 

@@ -8,12 +8,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from ledger.api_keys import payroll_key_create
-from ledger.audit import acting_as, system_user
-from ledger.errors import DomainError
+from core.api.scopes import ALL_SCOPES, default_scopes
+from core.audit import acting_as, system_user
+from core.errors import DomainError
+from core.parse import ParseError, parse_date, parse_instant
 from ledger.models import Studio
-from ledger.parse import ParseError, parse_date, parse_instant
-from ledger.scopes import ALL_SCOPES, default_scopes
+from ledger.payroll.keys import payroll_key_create
 
 
 def parse_expiry(value: str) -> datetime:

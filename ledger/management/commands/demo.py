@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from ledger import journal_services, services
-from ledger.audit import acting_as, system_user
+from core.audit import acting_as, system_user
+from ledger.journal import services as journal_services
 from ledger.models import (
     Agreement,
     Engagement,
@@ -22,6 +22,7 @@ from ledger.models import (
     Studio,
     StudioStaff,
 )
+from ledger.registry import services
 
 DEMO_PASSWORD = "guild-ledger-demo"
 

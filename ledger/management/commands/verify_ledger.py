@@ -3,7 +3,7 @@ when a row was altered, removed or inserted behind the application's back."""
 
 from django.core.management.base import BaseCommand
 
-from ledger.chain_verify import verify_chain
+from ledger.journal.verify import verify_chain
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ named system user when none is given, so the record still says who)."""
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from ledger.audit import system_user
+from core.audit import system_user
 from ledger.models import Person
 
 

@@ -3,8 +3,8 @@ Exit 1 with the refusal's code (already_erased, payables_due, ...) when it is re
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ledger.audit import acting_as
-from ledger.errors import DomainError
+from core.audit import acting_as
+from core.errors import DomainError
 from privacy.services import person_erase
 
 from ._person import add_common_arguments, person_and_actor

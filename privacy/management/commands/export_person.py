@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from ledger.audit import acting_as
+from core.audit import acting_as
 from privacy.services import person_export_take
 
 from ._person import add_common_arguments, person_and_actor

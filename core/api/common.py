@@ -1,0 +1,191 @@
+"""What every API view shares: cursor pagination, the error schema, scoped viewsets."""
+
+import re
+from datetime import UTC
+
+import django_filters
+from django import forms
+from django.db import models
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
+from rest_framework import serializers
+from rest_framework.routers import DefaultRouter
+
+from core.api.scopes import required_scope
+
+MAX_ID = 2**63 - 1
+WHOLE_NUMBER = re.compile(r"[-+]?[0-9]+")
+
+
+class _WholeNumberField(forms.IntegerField):
+    """An id as written in a URL: ASCII digits with an optional sign. Django's integer field also
+    takes "7.0" as 7, and int() reads other scripts' digits ("١٢" as 12)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not WHOLE_NUMBER.fullmatch(value.strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+@extend_schema_field(
+    {"type": "integer", "format": "int64", "minimum": -MAX_ID - 1, "maximum": MAX_ID}
+)
+class IdFilter(django_filters.NumberFilter):
+    """An id: a whole number in the database's 64-bit range. Foreign-key lookups have no overflow
+    guard, so a larger value would reach the driver (OverflowError on SQLite, DataError on
+    PostgreSQL); it is refused as invalid input instead. (The schema says so: a NumberFilter
+    would otherwise be documented as any number, and "1.5" is refused.)"""
+
+    field_class = _WholeNumberField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -MAX_ID - 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class TextFilter(django_filters.CharFilter):
+    """A text filter no longer than the column it searches, and the schema says how long."""
+
+    def __init__(self, *args, max_length: int, **kwargs):
+        super().__init__(*args, max_length=max_length, **kwargs)
+        extend_schema_field({"type": "string", "maxLength": max_length})(self)
+
+
+class _TrueOrFalseField(forms.NullBooleanField):
+    """`true` or `false` (any case), or nothing; the stock field's select widget reads any other
+    text as "not given" and so filtered nothing."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if str(value).lower() in ("true", "false"):
+            return str(value).lower() == "true"
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """A yes/no filter that refuses what is neither, as the schema's `boolean` says."""
+
+    field_class = _TrueOrFalseField
+
+
+class _UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 instant, turned to UTC before it reaches the database: PostgreSQL refuses a
+    zone offset beyond ±15:59, which ISO 8601 and Python allow (up to ±23:59)."""
+
+    def to_python(self, value):
+        instant = super().to_python(value)
+        if instant is None or instant.tzinfo is None:
+            return instant
+        try:
+            return instant.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("The instant is outside years 1-9999 in UTC.") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = _UtcDateTimeField
+
+
+class ApiRouter(DefaultRouter):
+    """Every app's API router. A row's id in a URL is ASCII: the stock pattern, `[^/.]+`, lets
+    other scripts' digits through, and int() reads "١٢" as row 12 (uuid.UUID reads them too). A
+    viewset that looks rows up by another field (a guild's code) keeps the stock pattern."""
+
+    include_root_view = False
+
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        pattern = self._id_pattern(viewset)
+        if pattern is None:
+            return super().get_lookup_regex(viewset, lookup_prefix)
+        kwarg = getattr(viewset, "lookup_url_kwarg", None) or "pk"
+        return f"(?P<{lookup_prefix}{kwarg}>{pattern})"
+
+    @staticmethod
+    def _id_pattern(viewset) -> str | None:
+        queryset = getattr(viewset, "queryset", None)
+        if getattr(viewset, "lookup_field", "pk") != "pk" or queryset is None:
+            return None
+        if hasattr(viewset, "lookup_value_regex"):
+            return None
+        pk = queryset.model._meta.pk
+        if isinstance(pk, models.UUIDField):
+            return "[0-9a-fA-F-]{32,36}"
+        if isinstance(pk, models.IntegerField | models.AutoField):
+            return "[0-9]+"
+        return None
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, machine-readable reason.")
+    message = serializers.CharField(help_text="For people.")
+    fields = serializers.DictField(
+        child=serializers.JSONField(), help_text="Per-field messages, when a field is at fault."
+    )
+
+
+_ERRORS = {
+    400: "Invalid input; nothing was written.",
+    401: "Not authenticated.",
+    403: "Authenticated, but this caller may not do this.",
+    404: "Not found, or outside the caller's scope.",
+    405: "Method not allowed.",
+    409: "Conflicts with existing records.",
+    415: "Unsupported media type.",
+    429: "Too many bad API keys from this address (`throttled`); retry after `Retry-After`.",
+    503: "The database is unavailable for a moment; nothing was written. Retry after the "
+    "`Retry-After` seconds (a payment with the same Idempotency-Key).",
+}
+
+
+class ErrorAwareAutoSchema(AutoSchema):
+    """Documents the JSON error shape on every operation."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        error_codes = [401, 403, 404, 405, 415, 429, 503]
+        if self.method in ("POST", "PUT", "PATCH"):
+            error_codes += [400, 409]
+        elif self.method == "GET":
+            error_codes += [400]
+        for status_code in error_codes:
+            responses.setdefault(
+                str(status_code),
+                self._get_response_for_code(
+                    OpenApiResponse(ErrorSerializer, description=_ERRORS[status_code]),
+                    str(status_code),
+                ),
+            )
+        return responses
+
+    def _get_parameters(self):
+        # An optional query parameter sent empty (`?status=`) is read as not sent, by
+        # django-filter and by DRF's serializers of query strings alike; OpenAPI says so with
+        # `allowEmptyValue`.
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            if parameter["in"] == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
+        return parameters
+
+    def _payroll_scope(self) -> str | None:
+        return required_scope(self.view, self.method)
+
+    def get_description(self):
+        """The view's own text, plus the API-key scope a payroll key needs here, if any."""
+        description = super().get_description() or ""
+        needed = self._payroll_scope()
+        if needed is None:
+            return description
+        return f"{description}\n\nPayroll API keys need the scope `{needed}`.".strip()
+
+    def get_extensions(self):
+        needed = self._payroll_scope()
+        return {"x-api-key-scope": needed} if needed else {}

@@ -1,0 +1,33 @@
+"""Money: exact decimals with a currency, rounded in one place (half-up to the cent)."""
+
+from decimal import Decimal
+
+from django.db import models
+
+from core.rounding import CENT, round_money  # noqa: F401  (the one rounding rule lives there)
+
+MAX_DIGITS = 14
+DECIMAL_PLACES = 2
+
+
+class Currency(models.TextChoices):
+    USD = "USD", "US dollar"
+    CAD = "CAD", "Canadian dollar"
+    GBP = "GBP", "Pound sterling"
+    EUR = "EUR", "Euro"
+    AUD = "AUD", "Australian dollar"
+    NZD = "NZD", "New Zealand dollar"
+
+
+def money_field(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)
+
+
+def currency_field(**kwargs) -> models.CharField:
+    kwargs.setdefault("default", Currency.USD)
+    return models.CharField(max_length=3, choices=Currency.choices, **kwargs)
+
+
+def money_str(amount: Decimal) -> str:
+    """An amount as it leaves the system: a decimal string with exactly two places."""
+    return f"{round_money(Decimal(amount)):.2f}"

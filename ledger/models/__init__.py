@@ -1,0 +1,51 @@
+"""Every table of the ledger app, whichever room defines it: the registry, the journal, payroll and
+webhooks. Django and the migrations know them as `ledger.<Model>`."""
+
+from ledger.journal.models import Account, JournalTransaction, Payable, Payment, Posting
+from ledger.payroll.models import IdempotencyRecord, PayrollKey
+from ledger.registry.models import (
+    Agreement,
+    BudgetTier,
+    Classification,
+    Engagement,
+    Guild,
+    GuildStaff,
+    Membership,
+    Person,
+    Production,
+    ProductionAgreement,
+    ProductionKind,
+    ProductionStatus,
+    RateUnit,
+    Studio,
+    StudioStaff,
+)
+from ledger.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+__all__ = [
+    "Account",
+    "Agreement",
+    "BudgetTier",
+    "Classification",
+    "Engagement",
+    "Guild",
+    "GuildStaff",
+    "IdempotencyRecord",
+    "JournalTransaction",
+    "Membership",
+    "Payable",
+    "Payment",
+    "PayrollKey",
+    "Person",
+    "Posting",
+    "Production",
+    "ProductionAgreement",
+    "ProductionKind",
+    "ProductionStatus",
+    "RateUnit",
+    "Studio",
+    "StudioStaff",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]

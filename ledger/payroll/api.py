@@ -1,0 +1,514 @@
+"""The payroll integration over REST: what is owed (payables), what was paid (payments, with
+Idempotency-Key), balances, the journal's transactions, and CSV exports of the same queries."""
+
+from decimal import Decimal
+
+import django_filters
+import orjson
+from django.db.models import TextField
+from django.db.models.functions import Cast
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core import csv_safe
+from core.api import scopes
+from core.api.common import MAX_ID, ErrorSerializer, IdFilter, TextFilter, UtcDateTimeFilter
+from core.api.fields import (
+    DecimalStringField,
+    ModelSerializer,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+)
+from core.api.pagination import IdCursorPagination
+from core.api.renderers import FastJSONRenderer
+from core.errors import DomainError
+from core.money import money_str
+from ledger import access
+from ledger.access.api import ScopedViewSet
+from ledger.journal import selectors as journal_selectors
+from ledger.journal import services as journal_services
+from ledger.models import JournalTransaction, Payable, Payment, Posting
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class SeqCursorPagination(IdCursorPagination):
+    ordering = "seq"
+
+
+# --- serializers ---------------------------------------------------------------------------
+
+
+class PayeeSerializer(serializers.Serializer):
+    id = StrictIntegerField()
+    name = serializers.CharField()
+    payroll_ref = serializers.CharField()
+
+
+class ProductionRefSerializer(serializers.Serializer):
+    id = StrictIntegerField()
+    title = serializers.CharField()
+
+
+class FringeSerializer(serializers.Serializer):
+    fund = serializers.CharField()
+    rule = serializers.CharField()
+    amount = DecimalStringField(max_digits=14, decimal_places=2)
+
+
+class PayableSerializer(ModelSerializer):
+    person = PayeeSerializer()
+    production = ProductionRefSerializer()
+    agreement = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    amount = DecimalStringField(
+        source="owed_amount", max_digits=14, decimal_places=2, help_text="What is owed."
+    )
+    paid = DecimalStringField(source="paid_amount", max_digits=14, decimal_places=2)
+    due = DecimalStringField(source="due_amount", max_digits=14, decimal_places=2)
+    fringes = FringeSerializer(many=True)
+
+    class Meta:
+        model = Payable
+        fields = [
+            "id",
+            "person",
+            "production",
+            "engagement",
+            "agreement",
+            "rule",
+            "description",
+            "amount",
+            "paid",
+            "due",
+            "currency",
+            "fringes",
+            "period_from",
+            "period_to",
+            "due_date",
+        ]
+
+
+class PaymentSerializer(ModelSerializer):
+    payable = StrictPrimaryKeyRelatedField(queryset=Payable.objects.all())
+    amount = DecimalStringField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    payroll_reference = serializers.CharField(max_length=100)
+    transaction = serializers.UUIDField(source="transaction_id", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "payable",
+            "amount",
+            "currency",
+            "paid_at",
+            "payroll_reference",
+            "transaction",
+            "created_at",
+        ]
+        read_only_fields = ["currency", "created_at"]
+        validators = []  # the reference's uniqueness is the service's 409, not a 400
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "request" in self.context:
+            scope = access.request_scope(self.context["request"])
+            writable = Payable.objects.all()
+            if not scope.superuser:
+                writable = writable.filter(studio_id__in=scope.studio_ids)
+            self.fields["payable"].queryset = writable
+
+
+class PostingSerializer(ModelSerializer):
+    account = serializers.CharField(source="account.key")
+    purpose = serializers.CharField(source="account.purpose")
+
+    class Meta:
+        model = Posting
+        fields = ["account", "purpose", "payable", "effect", "amount", "currency"]
+
+
+class TransactionSerializer(ModelSerializer):
+    studio = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    actor = serializers.CharField(source="actor.username")
+    postings = PostingSerializer(many=True)
+
+    class Meta:
+        model = JournalTransaction
+        fields = [
+            "id",
+            "seq",
+            "kind",
+            "studio",
+            "source_type",
+            "source_id",
+            "description",
+            "effective_date",
+            "created_at",
+            "actor",
+            "reverses",
+            "prev_hash",
+            "hash",
+            "postings",
+        ]
+
+
+class ReverseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=400)
+
+
+class BalanceQuerySerializer(serializers.Serializer):
+    group = serializers.ChoiceField(
+        choices=list(journal_selectors.BALANCE_GROUPS), default="studio", required=False
+    )
+    studio = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
+    production = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
+    person = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
+    engagement = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
+
+
+class BalanceSerializer(serializers.Serializer):
+    studio = StrictIntegerField()
+    production = StrictIntegerField(required=False, allow_null=True)
+    person = StrictIntegerField(required=False, allow_null=True)
+    engagement = StrictIntegerField(required=False, allow_null=True)
+    currency = serializers.CharField()
+    owed = DecimalStringField(max_digits=14, decimal_places=2)
+    paid = DecimalStringField(max_digits=14, decimal_places=2)
+    due = DecimalStringField(max_digits=14, decimal_places=2)
+
+
+# --- filters -------------------------------------------------------------------------------
+
+
+class PayableFilter(django_filters.FilterSet):
+    production = IdFilter(field_name="production_id")
+    person = IdFilter(field_name="person_id")
+    studio = TextFilter(field_name="studio__slug", max_length=60)
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lt")
+
+    class Meta:
+        model = Payable
+        fields = ["currency"]
+
+
+class PaymentFilter(django_filters.FilterSet):
+    payable = IdFilter(field_name="payable_id")
+    person = IdFilter(field_name="payable__person_id")
+    production = IdFilter(field_name="payable__production_id")
+    paid_after = UtcDateTimeFilter(field_name="paid_at", lookup_expr="gte")
+    paid_before = UtcDateTimeFilter(field_name="paid_at", lookup_expr="lt")
+
+    class Meta:
+        model = Payment
+        fields = ["payroll_reference"]
+
+
+class TransactionFilter(django_filters.FilterSet):
+    studio = TextFilter(field_name="studio__slug", max_length=60)
+    after_seq = IdFilter(field_name="seq", lookup_expr="gt")
+
+    class Meta:
+        model = JournalTransaction
+        fields = ["kind"]
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
+    stream = csv_safe.lines(header, rows)
+    response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+CSV_SCHEMA = extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+
+
+PAYABLE_VALUES = [
+    "id",
+    "person_id",
+    "person__legal_name",
+    "person__professional_name",
+    "person__payroll_ref",
+    "production_id",
+    "production__title",
+    "engagement_id",
+    "agreement__code",
+    "rule",
+    "description",
+    "owed_amount",
+    "paid_amount",
+    "due_amount",
+    "currency",
+    "fringes_json",
+    "period_from",
+    "period_to",
+    "due_date",
+]
+
+
+def payable_row(v: dict) -> dict:
+    """One payable as the API shows it (the shape PayableSerializer documents), built from a
+    `.values()` row: payroll pages through thousands of these, and model instances plus
+    field-by-field serialization cost several times the query itself. Amounts arrive already
+    rounded to the cent by the query (journal_selectors), so formatting them is enough; dates
+    are left to the renderer (ISO 8601)."""
+    return {
+        "id": v["id"],
+        "person": {
+            "id": v["person_id"],
+            "name": v["person__professional_name"] or v["person__legal_name"],
+            "payroll_ref": v["person__payroll_ref"],
+        },
+        "production": {"id": v["production_id"], "title": v["production__title"]},
+        "engagement": v["engagement_id"],
+        "agreement": v["agreement__code"],
+        "rule": v["rule"],
+        "description": v["description"],
+        "amount": f"{v['owed_amount']:.2f}",
+        "paid": f"{v['paid_amount']:.2f}",
+        "due": f"{v['due_amount']:.2f}",
+        "currency": v["currency"],
+        # Stored as [{fund, rule, amount: "0.00"}] by payable_create; passed through as JSON text.
+        "fringes": orjson.Fragment(v["fringes_json"]),
+        "period_from": v["period_from"],
+        "period_to": v["period_to"],
+        "due_date": v["due_date"],
+    }
+
+
+class PayableViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
+    """Obligations with an amount still due, in a stable id order."""
+
+    serializer_class = PayableSerializer
+    filterset_class = PayableFilter
+    queryset = Payable.objects.all()
+    scope_queryset = staticmethod(lambda scope, qs: journal_selectors.open_payables(scope))
+    payroll_read_scope = scopes.PAYABLES_READ
+
+    def get_renderers(self):
+        if self.action == "list":
+            return [FastJSONRenderer()]
+        return super().get_renderers()
+
+    def _rows(self):
+        qs = self.filter_queryset(self.get_queryset())
+        return qs.annotate(fringes_json=Cast("fringes", TextField())).values(*PAYABLE_VALUES)
+
+    @extend_schema(responses=PayableSerializer(many=True))
+    def list(self, request):
+        """Obligations with an amount still due (JSON only: payroll pages through many)."""
+        page = self.paginate_queryset(self._rows())
+        return self.get_paginated_response([payable_row(v) for v in page])
+
+    @CSV_SCHEMA
+    @action(detail=False, url_path="export", pagination_class=None, filterset_class=PayableFilter)
+    def export(self, request):
+        """The same payables as the list (same query, same filters), as CSV for payroll clerks."""
+        header = [
+            "payable_id",
+            "person_id",
+            "person",
+            "payroll_ref",
+            "production_id",
+            "production",
+            "rule",
+            "description",
+            "amount",
+            "paid",
+            "due",
+            "currency",
+            "period_from",
+            "period_to",
+            "due_date",
+        ]
+        rows = (
+            [
+                r["id"],
+                r["person"]["id"],
+                r["person"]["name"],
+                r["person"]["payroll_ref"],
+                r["production"]["id"],
+                r["production"]["title"],
+                r["rule"],
+                r["description"],
+                r["amount"],
+                r["paid"],
+                r["due"],
+                r["currency"],
+                r["period_from"],
+                r["period_to"],
+                r["due_date"],
+            ]
+            for r in map(payable_row, self._rows().iterator(chunk_size=1000))
+        )
+        return _csv_response("payables.csv", header, rows)
+
+
+class PaymentViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
+):
+    """Payments payroll confirmed. POST needs an `Idempotency-Key` header."""
+
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilter
+    queryset = Payment.objects.all()
+    scope_queryset = staticmethod(lambda scope, qs: journal_selectors.scoped_payments(scope))
+    payroll_read_scope = scopes.PAYMENTS_READ
+    payroll_write_scope = scopes.PAYMENTS_WRITE
+
+    def _client(self) -> str:
+        scope = self.scope
+        if scope.payroll_key is not None:
+            return f"key:{scope.payroll_key.pk}"
+        return f"user:{self.request.user.pk}"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="A unique key per payment, reused on every retry (max 255 chars).",
+            )
+        ],
+        responses={
+            201: PaymentSerializer,
+            422: OpenApiResponse(
+                ErrorSerializer,
+                description="Refused by the ledger's rules, nothing written: more than the "
+                "payable still has due (`overpayment`), or an Idempotency-Key already used with "
+                "another body (`idempotency_key_reused`).",
+            ),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        """Record a payment against a payable, exactly once per Idempotency-Key."""
+        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+        if not key:
+            raise DomainError(
+                "The Idempotency-Key header is required.", code="idempotency_key_required"
+            )
+        if len(key) > 255:
+            raise DomainError(
+                "The Idempotency-Key is longer than 255 characters.",
+                code="idempotency_key_invalid",
+            )
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = journal_services.payment_confirm(
+            actor=request.user,
+            client=self._client(),
+            idempotency_key=key,
+            payable=data["payable"],
+            amount=data["amount"],
+            paid_at=data["paid_at"],
+            payroll_reference=data["payroll_reference"],
+            render=lambda payment: PaymentSerializer(payment).data,
+        )
+        body = result.body
+        if result.replayed:
+            # PostgreSQL's jsonb does not keep key order: restore the serializer's, so that a
+            # replay is byte-identical to the first response.
+            order = {name: n for n, name in enumerate(PaymentSerializer().fields)}
+            body = dict(sorted(body.items(), key=lambda item: order.get(item[0], len(order))))
+        response = Response(body, status=result.status)
+        if result.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    @CSV_SCHEMA
+    @action(detail=False, url_path="export", pagination_class=None, filterset_class=PaymentFilter)
+    def export(self, request):
+        """The same payments as the list (same filters), as CSV."""
+        qs = self.filter_queryset(self.get_queryset()).order_by("id")
+        header = [
+            "payment_id",
+            "payable_id",
+            "person_id",
+            "person",
+            "production_id",
+            "amount",
+            "currency",
+            "paid_at",
+            "payroll_reference",
+            "transaction_id",
+        ]
+        rows = (
+            [
+                p.id,
+                p.payable_id,
+                p.payable.person_id,
+                p.payable.person.name,
+                p.payable.production_id,
+                money_str(p.amount),
+                p.currency,
+                p.paid_at.isoformat(),
+                p.payroll_reference,
+                p.transaction_id,
+            ]
+            for p in qs.iterator(chunk_size=1000)
+        )
+        return _csv_response("payments.csv", header, rows)
+
+
+class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """The journal, read-only, with postings, in chain order."""
+
+    serializer_class = TransactionSerializer
+    filterset_class = TransactionFilter
+    pagination_class = SeqCursorPagination
+    queryset = JournalTransaction.objects.all()
+    payroll_read_scope = scopes.LEDGER_READ  # reversing is for studio staff: no write scope
+    scope_queryset = staticmethod(
+        lambda scope, qs: (
+            journal_selectors.scoped_transactions(scope)
+            .select_related("studio", "actor")
+            .prefetch_related("postings__account")
+        )
+    )
+
+    @extend_schema(request=ReverseSerializer, responses={201: TransactionSerializer})
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        """Post the reversing transaction (a correction). Refused twice for one transaction."""
+        original = self.get_object()
+        if not self.scope.can_write_studio(original.studio_id):
+            raise DomainError(
+                "You can see this transaction but not reverse it.",
+                code="permission_denied",
+                status_code=status.HTTP_403_FORBIDDEN,
+            )
+        body = ReverseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reversal = journal_services.journal_reverse(
+            actor=request.user, transaction_id=original.pk, reason=body.validated_data["reason"]
+        )
+        reversal = self.get_queryset().get(pk=reversal.pk)
+        return Response(TransactionSerializer(reversal).data, status=status.HTTP_201_CREATED)
+
+
+class BalanceView(APIView):
+    """Owed, paid and due per studio, production, person or engagement, per currency."""
+
+    payroll_read_scope = scopes.LEDGER_READ
+
+    @extend_schema(parameters=[BalanceQuerySerializer], responses=BalanceSerializer(many=True))
+    def get(self, request):
+        query = BalanceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = dict(query.validated_data)
+        group = params.pop("group", "studio")
+        rows = journal_selectors.balances(
+            access.request_scope(request), group=group, filters=params
+        )
+        return Response(BalanceSerializer(rows, many=True).data)

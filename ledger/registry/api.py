@@ -1,0 +1,446 @@
+"""The registry over REST: studios, people, productions (with attach and detach), engagements,
+and the guilds and agreements they refer to. Views are thin: they scope, validate the shape and
+call a service."""
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.api import scopes
+from core.api.common import BooleanFilter, IdFilter, TextFilter
+from core.api.fields import DecimalStringField, ModelSerializer, StrictPrimaryKeyRelatedField
+from core.errors import DomainError
+from core.money import Currency
+from ledger import access
+from ledger.access.api import ScopedViewSet
+from ledger.models import (
+    Agreement,
+    Engagement,
+    Guild,
+    Membership,
+    Person,
+    Production,
+    RateUnit,
+    Studio,
+)
+from ledger.registry import services
+from ledger.registry.models import membership_number_unavailable
+
+
+def _scope(serializer):
+    return access.request_scope(serializer.context["request"])
+
+
+# --- serializers ---------------------------------------------------------------------------
+
+
+class GuildSerializer(ModelSerializer):
+    class Meta:
+        model = Guild
+        fields = ["id", "code", "name"]
+
+
+class AgreementSerializer(ModelSerializer):
+    guild = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Agreement
+        fields = ["id", "code", "name", "guild", "effective_from", "effective_to", "tier", "source"]
+
+
+class StudioSerializer(ModelSerializer):
+    class Meta:
+        model = Studio
+        fields = ["id", "name", "slug", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class MembershipSerializer(ModelSerializer):
+    guild = serializers.SlugRelatedField(slug_field="code", queryset=Guild.objects.all())
+
+    class Meta:
+        model = Membership
+        fields = ["guild", "member_number"]
+        validators = []  # uniqueness is checked by the service and the database
+
+
+class PersonSerializer(ModelSerializer):
+    name = serializers.CharField(read_only=True)
+    memberships = MembershipSerializer(many=True, required=False)
+    registered_by = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Studio.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The studio registering the person; defaults to the caller's only studio.",
+    )
+
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "name",
+            "legal_name",
+            "professional_name",
+            "email",
+            "payroll_ref",
+            "registered_by",
+            "memberships",
+            "is_deceased",
+            "date_of_death",
+            "authorized_representative",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "request" in self.context:
+            scope = _scope(self)
+            self.fields["registered_by"].queryset = (
+                Studio.objects.all()
+                if scope.superuser
+                else Studio.objects.filter(id__in=scope.studio_ids)
+            )
+
+    def validate_memberships(self, value):
+        # The list replaces the person's memberships, so every item names its guild and number
+        # even in a PATCH, whose partial validation would otherwise let either be left out.
+        missing = [
+            {
+                name: ["This field is required."]
+                for name in ("guild", "member_number")
+                if name not in membership
+            }
+            for membership in value
+        ]
+        if any(missing):
+            raise serializers.ValidationError(missing)
+        guilds = [m["guild"].code for m in value]
+        if len(guilds) != len(set(guilds)):
+            raise serializers.ValidationError("One membership per guild.")
+        return value
+
+    def validate(self, attrs):
+        if self.instance is None and attrs.get("registered_by") is None:
+            scope = _scope(self)
+            if len(scope.studio_ids) == 1:
+                attrs["registered_by"] = Studio.objects.get(pk=next(iter(scope.studio_ids)))
+            elif not scope.superuser:
+                raise serializers.ValidationError(
+                    {"registered_by": "Name the studio that registers this person."}
+                )
+        for membership in attrs.get("memberships", []):
+            clash = Membership.objects.filter(
+                guild=membership["guild"], member_number=membership["member_number"]
+            )
+            if self.instance is not None:
+                clash = clash.exclude(person=self.instance)
+            if clash.exists():
+                # The holder may be another tenant's: say nothing about them.
+                raise serializers.ValidationError(
+                    {"memberships": membership_number_unavailable(membership["guild"])}
+                )
+        return attrs
+
+
+class ProductionSerializer(ModelSerializer):
+    fixed_after_create = ("studio",)
+    studio = serializers.SlugRelatedField(slug_field="slug", queryset=Studio.objects.all())
+    agreements = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Production
+        fields = [
+            "id",
+            "studio",
+            "title",
+            "kind",
+            "episode_minutes",
+            "budget_tier",
+            "start_date",
+            "end_date",
+            "status",
+            "agreements",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+        validators = []  # (studio, title) uniqueness: the service's full_clean reports it
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "request" in self.context:
+            scope = _scope(self)
+            writable = Studio.objects.all()
+            if not scope.superuser:
+                writable = writable.filter(id__in=scope.studio_ids)
+            self.fields["studio"].queryset = writable
+
+
+class AttachSerializer(serializers.Serializer):
+    agreement = serializers.SlugRelatedField(slug_field="code", queryset=Agreement.objects.all())
+
+
+class RateSerializer(serializers.Serializer):
+    amount = DecimalStringField(source="rate_amount", max_digits=14, decimal_places=2, min_value=0)
+    unit = serializers.ChoiceField(source="rate_unit", choices=RateUnit.choices)
+    currency = serializers.ChoiceField(
+        source="rate_currency", choices=Currency.choices, default=Currency.USD
+    )
+
+    def validate(self, attrs):
+        # A rate changes whole, in a PATCH too: an amount means nothing without its unit.
+        missing = {
+            name: ["This field is required."]
+            for name in ("amount", "unit")
+            if self.fields[name].source not in attrs
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
+        attrs.setdefault("rate_currency", Currency.USD)
+        return attrs
+
+
+class EngagementSerializer(ModelSerializer):
+    fixed_after_create = ("person", "production")
+    person = StrictPrimaryKeyRelatedField(queryset=Person.objects.all())
+    production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
+    studio = serializers.SlugRelatedField(
+        source="production.studio", slug_field="slug", read_only=True
+    )
+    agreement = serializers.SlugRelatedField(slug_field="code", queryset=Agreement.objects.all())
+    rate = RateSerializer(source="*")
+
+    class Meta:
+        model = Engagement
+        fields = [
+            "id",
+            "person",
+            "production",
+            "studio",
+            "agreement",
+            "classification",
+            "role",
+            "rate",
+            "start_date",
+            "end_date",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "request" in self.context:
+            scope = _scope(self)
+            productions = Production.objects.all()
+            if not scope.superuser:
+                productions = productions.filter(studio_id__in=scope.studio_ids)
+            self.fields["production"].queryset = productions
+            self.fields["person"].queryset = access.people(scope)
+
+
+# --- filters -------------------------------------------------------------------------------
+# Filters compare ids and codes as plain values (no existence check), so that filtering on an
+# object outside the caller's scope gives an empty page, exactly like a nonexistent one.
+
+
+class PersonFilter(django_filters.FilterSet):
+    name = TextFilter(method="filter_name", max_length=200)
+    guild = TextFilter(field_name="memberships__guild__code", max_length=20)
+    payroll_ref = TextFilter(max_length=64)
+    production = IdFilter(method="filter_production")
+    is_deceased = BooleanFilter()
+
+    class Meta:
+        model = Person
+        fields = ["is_deceased"]
+
+    def filter_name(self, queryset, name, value):
+        return queryset.filter(
+            Q(legal_name__icontains=value) | Q(professional_name__icontains=value)
+        )
+
+    def filter_production(self, queryset, name, value):
+        # Through the caller's engagements only: a visible person's engagement outside the scope
+        # must not reveal that they work on another tenant's production.
+        engaged = access.engagements(access.request_scope(self.request)).filter(
+            person_id=OuterRef("pk"), production_id=value
+        )
+        return queryset.filter(Exists(engaged))
+
+
+class ProductionFilter(django_filters.FilterSet):
+    studio = TextFilter(field_name="studio__slug", max_length=60)
+    agreement = TextFilter(field_name="agreements__code", max_length=40)
+    title = TextFilter(lookup_expr="icontains", max_length=200)
+
+    class Meta:
+        model = Production
+        fields = ["kind", "status"]
+
+
+class EngagementFilter(django_filters.FilterSet):
+    person = IdFilter(field_name="person_id")
+    production = IdFilter(field_name="production_id")
+    studio = TextFilter(field_name="production__studio__slug", max_length=60)
+    agreement = TextFilter(field_name="agreement__code", max_length=40)
+    active_on = django_filters.DateFilter(method="filter_active_on")
+
+    class Meta:
+        model = Engagement
+        fields = ["classification"]
+
+    def filter_active_on(self, queryset, name, value):
+        return queryset.filter(start_date__lte=value).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=value)
+        )
+
+
+# --- viewsets ------------------------------------------------------------------------------
+
+
+class ReadOnlyScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    payroll_read_scope = scopes.REGISTRY_READ
+
+
+class WritableScopedViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyScopedViewSet
+):
+    """Create and update call `create_service` / `update_service` with the acting user.
+
+    An object the caller can see but not change answers 403; one it cannot see, 404."""
+
+    create_service = None
+    update_service = None
+    instance_kwarg = None
+
+    def writable(self, instance) -> bool:
+        raise NotImplementedError
+
+    def get_object(self):
+        obj = super().get_object()
+        if self.request.method not in ("GET", "HEAD", "OPTIONS") and not self.writable(obj):
+            raise DomainError(
+                "You can see this record but not change it.",
+                code="permission_denied",
+                status_code=status.HTTP_403_FORBIDDEN,
+            )
+        return obj
+
+    def perform_create(self, serializer):
+        serializer.instance = type(self).create_service(
+            actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        kwargs = {self.instance_kwarg: serializer.instance}
+        serializer.instance = type(self).update_service(
+            actor=self.request.user, **kwargs, **serializer.validated_data
+        )
+
+
+class GuildViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """The unions. Reference data, the same for every caller."""
+
+    queryset = Guild.objects.all()
+    serializer_class = GuildSerializer
+    payroll_read_scope = scopes.REGISTRY_READ
+    lookup_field = "code"
+    scope_queryset = staticmethod(lambda scope, qs: qs)
+
+
+class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Dated versions of the guild agreements (RULES.md §1). Reference data."""
+
+    queryset = Agreement.objects.select_related("guild")
+    serializer_class = AgreementSerializer
+    payroll_read_scope = scopes.REGISTRY_READ
+    lookup_field = "code"
+    scope_queryset = staticmethod(lambda scope, qs: qs)
+
+
+class StudioViewSet(WritableScopedViewSet):
+    queryset = Studio.objects.all()
+    serializer_class = StudioSerializer
+    scope_queryset = staticmethod(access.studios)
+    create_service = staticmethod(services.studio_create)
+    update_service = staticmethod(services.studio_update)
+    instance_kwarg = "studio"
+
+    def writable(self, instance):
+        return self.scope.superuser
+
+    def create(self, request, *args, **kwargs):
+        if not self.scope.superuser:
+            raise DomainError(
+                "Only an administrator registers studios.",
+                code="permission_denied",
+                status_code=status.HTTP_403_FORBIDDEN,
+            )
+        return super().create(request, *args, **kwargs)
+
+
+class PersonViewSet(WritableScopedViewSet):
+    queryset = Person.objects.prefetch_related("memberships__guild").select_related("registered_by")
+    serializer_class = PersonSerializer
+    filterset_class = PersonFilter
+    scope_queryset = staticmethod(lambda scope, qs: access.people(scope, qs).distinct())
+    create_service = staticmethod(services.person_create)
+    update_service = staticmethod(services.person_update)
+    instance_kwarg = "person"
+
+    def writable(self, instance):
+        return access.person_writable(self.scope, instance)
+
+
+class ProductionViewSet(WritableScopedViewSet):
+    queryset = Production.objects.select_related("studio").prefetch_related("agreements")
+    serializer_class = ProductionSerializer
+    filterset_class = ProductionFilter
+    scope_queryset = staticmethod(lambda scope, qs: access.productions(scope, qs).distinct())
+    create_service = staticmethod(services.production_create)
+    update_service = staticmethod(services.production_update)
+    instance_kwarg = "production"
+
+    def writable(self, instance):
+        return self.scope.can_write_studio(instance.studio_id)
+
+    def _attachment(self, request, service):
+        production = self.get_object()
+        body = AttachSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        service(
+            actor=request.user, production=production, agreement=body.validated_data["agreement"]
+        )
+        production = self.get_queryset().get(pk=production.pk)
+        return Response(
+            ProductionSerializer(production, context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(request=AttachSerializer, responses=ProductionSerializer)
+    @action(detail=True, methods=["post"])
+    def attach(self, request, pk=None):
+        """Attach an agreement (by code) to the production. Attaching twice changes nothing."""
+        return self._attachment(request, services.production_attach)
+
+    @extend_schema(request=AttachSerializer, responses=ProductionSerializer)
+    @action(detail=True, methods=["post"])
+    def detach(self, request, pk=None):
+        """Detach an agreement; 409 `agreement_in_use` while an engagement is under it."""
+        return self._attachment(request, services.production_detach)
+
+
+class EngagementViewSet(WritableScopedViewSet):
+    queryset = Engagement.objects.select_related("production__studio", "agreement", "person")
+    serializer_class = EngagementSerializer
+    filterset_class = EngagementFilter
+    scope_queryset = staticmethod(access.engagements)
+    create_service = staticmethod(services.engagement_create)
+    update_service = staticmethod(services.engagement_update)
+    instance_kwarg = "engagement"
+
+    def writable(self, instance):
+        return self.scope.can_write_studio(instance.production.studio_id)

@@ -1,0 +1,265 @@
+"""Guided registry workflows in the staff admin: attaching agreements to a production from its
+page, and importing engagements from a CSV file with a preview before anything is written.
+
+The pages only collect input and show results; `ledger.registry.services` and
+`ledger.registry.engagement_import` decide and write. A refusal is shown as an error message and
+changes nothing.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+from ledger import access
+from ledger.models import Agreement, Production
+from ledger.registry import engagement_import, services
+
+MAX_UPLOAD_BYTES = 1 << 20
+_SIGNING_SALT = "ledger.engagement-import"
+_PREVIEW_MAX_AGE = 60 * 60  # seconds a previewed file may wait for its confirmation
+
+
+def _scope(request):
+    return access.request_scope(request)
+
+
+# --- agreements of a production -------------------------------------------------------------
+
+
+class AttachForm(forms.Form):
+    agreement = forms.ModelChoiceField(
+        queryset=Agreement.objects.none(),
+        label="Agreement",
+        empty_label="Choose an agreement",
+        error_messages={"required": "Choose an agreement to attach."},
+    )
+
+    def __init__(self, *args, production: Production, **kwargs):
+        super().__init__(*args, prefix="attach", **kwargs)
+        self.fields["agreement"].queryset = (
+            Agreement.objects.exclude(attachments__production=production)
+            .select_related("guild")
+            .order_by("guild__code", "effective_from")
+        )
+
+
+class DetachForm(forms.Form):
+    agreement = forms.ModelChoiceField(queryset=Agreement.objects.all(), label="Agreement")
+
+
+def production_agreement_urls(model_admin) -> list:
+    def view(service):
+        return model_admin.admin_site.admin_view(
+            require_POST(
+                lambda request, object_id: _change_attachment(
+                    model_admin, request, object_id, service
+                )
+            )
+        )
+
+    return [
+        path(
+            "<path:object_id>/agreements/attach/",
+            view(services.production_attach),
+            name="ledger_production_attach",
+        ),
+        path(
+            "<path:object_id>/agreements/detach/",
+            view(services.production_detach),
+            name="ledger_production_detach",
+        ),
+    ]
+
+
+def agreements_context(model_admin, request, object_id) -> dict:
+    """What the production page's Agreements section shows: the attached agreements and, for
+    the production's studio staff, the form that attaches another."""
+    production = model_admin.get_object(request, object_id)
+    if production is None:
+        return {}
+    writable = _scope(request).can_write_studio(production.studio_id)
+    return {
+        "agreements_section": True,
+        "attachments": production.attachments.select_related("agreement__guild"),
+        "attach_form": AttachForm(production=production) if writable else None,
+        "can_change_agreements": writable,
+    }
+
+
+def _change_attachment(model_admin, request, object_id, service):
+    production = model_admin.get_object(request, object_id)
+    if production is None:
+        raise Http404
+    if not _scope(request).can_write_studio(production.studio_id):
+        raise PermissionDenied
+    attaching = service is services.production_attach
+    form = (
+        AttachForm(request.POST, production=production)
+        if attaching
+        else DetachForm(request.POST, prefix="detach")
+    )
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+    else:
+        agreement = form.cleaned_data["agreement"]
+        try:
+            changed = service(actor=request.user, production=production, agreement=agreement)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            verb = "attached to" if attaching else "detached from"
+            if changed:
+                messages.success(request, f"{agreement.code} is {verb} {production}.")
+            else:
+                messages.info(request, f"{agreement.code} was already {verb} {production}.")
+    url = reverse("admin:ledger_production_change", args=[production.pk])
+    return redirect(f"{url}#agreements")
+
+
+# --- engagements from CSV --------------------------------------------------------------------
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 text with a header row; the columns are listed below.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than {MAX_UPLOAD_BYTES // 1024} KiB; split it."
+            )
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(
+                "The file is not UTF-8 text; save the spreadsheet as CSV UTF-8."
+            ) from None
+
+
+class ConfirmForm(forms.Form):
+    """The previewed file, signed, so that the confirmation records exactly what was shown."""
+
+    content = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, user_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.salt = f"{_SIGNING_SALT}:{user_id}"
+
+    @classmethod
+    def for_text(cls, text: str, *, user_id):
+        form = cls(user_id=user_id)
+        form.initial["content"] = signing.dumps(text, salt=form.salt, compress=True)
+        return form
+
+    def clean_content(self):
+        try:
+            return signing.loads(
+                self.cleaned_data["content"], salt=self.salt, max_age=_PREVIEW_MAX_AGE
+            )
+        except signing.SignatureExpired:
+            raise forms.ValidationError(
+                "The preview is more than an hour old; upload the file again."
+            ) from None
+        except signing.BadSignature:
+            raise forms.ValidationError(
+                "The confirmation does not match a previewed file; upload it again."
+            ) from None
+
+
+def engagement_import_urls(model_admin) -> list:
+    return [
+        path(
+            "import/",
+            model_admin.admin_site.admin_view(lambda r: engagement_import_view(model_admin, r)),
+            name="ledger_engagement_import",
+        ),
+        path(
+            "import/template.csv",
+            model_admin.admin_site.admin_view(lambda r: engagement_template_view(model_admin, r)),
+            name="ledger_engagement_import_template",
+        ),
+    ]
+
+
+def engagement_template_view(model_admin, request):
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    response = HttpResponse(engagement_import.template_csv(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="engagements-template.csv"'
+    return response
+
+
+def engagement_import_view(model_admin, request):
+    """Upload -> preview (writes nothing) -> "Confirm import" (writes every row or none)."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    context = {"upload_form": UploadForm(), "preview": None, "confirm_form": None}
+    if request.method == "POST" and "confirm" in request.POST:
+        confirm = ConfirmForm(request.POST, user_id=request.user.pk)
+        if confirm.is_valid():
+            done = _confirm(model_admin, request, confirm.cleaned_data["content"], context)
+            if done is not None:
+                return done
+        else:
+            context["confirm_error"] = confirm.errors["content"][0]
+    elif request.method == "POST":
+        upload = UploadForm(request.POST, request.FILES)
+        context["upload_form"] = upload
+        if upload.is_valid():
+            problem = _preview(request, upload.cleaned_data["file"], context)
+            if problem:
+                upload.add_error("file", problem)
+    return _render(model_admin, request, context)
+
+
+def _preview(request, text: str, context: dict) -> str | None:
+    """Put the file's preview in `context`; return why the file is unusable, if it is."""
+    try:
+        preview = engagement_import.engagement_import_preview(scope=_scope(request), text=text)
+    except DomainError as error:
+        return error.message
+    context["preview"] = preview
+    if preview.ok:
+        context["confirm_form"] = ConfirmForm.for_text(text, user_id=request.user.pk)
+    return None
+
+
+def _confirm(model_admin, request, text: str, context: dict):
+    try:
+        created = engagement_import.engagement_import(
+            actor=request.user, scope=_scope(request), text=text
+        )
+    except DomainError as error:
+        # The registry changed since the preview: show the file again with today's errors.
+        messages.error(request, error.message)
+        context["confirm_error"] = _preview(request, text, context)
+        return None
+    model_admin.message_user(request, f"Imported {len(created)} engagement(s).", messages.SUCCESS)
+    return redirect(reverse("admin:ledger_engagement_changelist"))
+
+
+def _render(model_admin, request, context: dict):
+    scope = _scope(request)
+    productions = Production.objects.prefetch_related("agreements").order_by("title")
+    if not scope.superuser:
+        productions = productions.filter(studio_id__in=scope.studio_ids)
+    context.update(
+        model_admin.admin_site.each_context(request),
+        title="Import engagements from CSV",
+        opts=model_admin.model._meta,
+        columns=[(c, engagement_import.COLUMN_HELP[c]) for c in engagement_import.COLUMNS],
+        productions=productions[:200],
+        max_rows=engagement_import.MAX_ROWS,
+    )
+    return TemplateResponse(request, "admin/ledger/engagement/import.html", context)
