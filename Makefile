@@ -12,12 +12,12 @@ BENCH_URL := $(BENCH_PG)/$(BENCH_DB)
 BENCH_TEMPLATE := $(BENCH_DB)_template
 BENCH_SCRIPTS ?= $(sort $(filter-out __init__ common,$(basename $(notdir $(wildcard bench/*.py)))))
 
-.PHONY: help install install-dev run demo serve test lint migrations-check schema-check pytest \
-        test-postgres test-sqlite smoke bench fuzz fuzz-ci audit clean
+.PHONY: help install install-dev run demo serve test lint migrations-check schema-check typecheck \
+        pytest test-postgres test-sqlite smoke bench fuzz fuzz-ci audit clean
 
 help:
 	@echo "make run    - install, migrate the SQLite default, load the demo, serve on :8000"
-	@echo "make test   - ruff, migrations check, schema check, the whole pytest suite"
+	@echo "make test   - ruff, migrations check, schema check, mypy, the whole pytest suite"
 	@echo "              (on PostgreSQL when DATABASE_URL points there)"
 	@echo "make bench  - benchmarks against PostgreSQL, written to bench/results.json"
 	@echo "make audit  - known vulnerabilities in the installed dependencies (pip-audit, PyPI)"
@@ -54,6 +54,11 @@ schema-check: install-dev
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular \
 		--validate --fail-on-warn --file var/schema.yml
 
+# mypy with the Django and DRF plugins (pyproject.toml: [tool.mypy] names the files it checks and
+# the strict modules; [tool.django-stubs] the settings its plugin loads).
+typecheck: install-dev
+	$(BIN)/mypy
+
 # The suite on PYTEST_WORKERS pytest-xdist workers, each with its own test database; the tests that
 # drive real parts (Celery workers, gunicorn, Chromium, the fault cluster) share one worker, one
 # after another (tests/conftest.py). PYTEST_WORKERS=0 runs it in this process.
@@ -62,7 +67,7 @@ PYTEST_XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist 
 pytest: install-dev
 	$(BIN)/pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
-test: lint migrations-check schema-check pytest
+test: lint migrations-check schema-check typecheck pytest
 
 # What CI runs: the whole suite on PostgreSQL, then SQLite.
 test-postgres:
@@ -111,4 +116,4 @@ smoke: install
 	bash .ci/smoke
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache *.egg-info

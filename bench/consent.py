@@ -358,28 +358,24 @@ def bench_pure(staff, batches: list, ref_rates: list) -> Result:
                 selectors.CheckRequest(
                     person_id=c["person"],
                     production_id=c["production"],
-                    use=dict(
-                        kind=c["use_kind"],
-                        at=whatif.instant(c["on"], "on"),
-                        until=None,
-                        alteration_exception=None,
-                    ),
+                    kind=c["use_kind"],
+                    at=whatif.instant(c["on"], "on"),
                 )
             )
     start = time.perf_counter()
     loaded = selectors.facts_for(scope, requests)
     load_seconds = time.perf_counter() - start
-    facts = [f.kwargs for f in loaded if not isinstance(f, DomainError)]
+    facts = [f.facts for f in loaded if not isinstance(f, DomainError)]
     assert len(facts) == len(requests), "every bench check has facts"
     log(f"facts_for: {len(requests)} checks' facts loaded in {load_seconds:.2f}s (not timed)")
     check = rules.check
-    check(**facts[0])  # warm-up
+    check(facts[0])  # warm-up
     rates = []
     for rep in range(REPS):
         watch = Stopwatch()
         with watch.timing():
-            for kwargs in facts:
-                check(**kwargs)
+            for one in facts:
+                check(one)
         rates.append(len(facts) / watch.seconds)
         log(f"rules_check rep {rep + 1}/{REPS}: {len(facts)} decisions in {watch.seconds:.3f}s")
     return Result(

@@ -582,18 +582,20 @@ def _uses(raw, spec, people, productions, agreements, facts, notices, disclosed,
             person = persons[CATEGORY[p.classification]]
             consents, disclosures, guild = [cache[key]], disclosed.get(p.person_id, []), p.guild
         decision = rules.check(
-            agreement=AGREEMENTS[guild],
-            person=person,
-            use=rules.UseFacts(
-                kind=kind,
-                production=str(production.pk),
-                at=at,
-                alteration_exception=exception or None,
-                **flags,
-            ),
-            consents=consents,
-            union_notices=notices.get(production.pk, []),
-            disclosures=disclosures,
+            rules.Facts(
+                agreement=AGREEMENTS[guild],
+                person=person,
+                use=rules.UseFacts(
+                    kind=kind,
+                    production=str(production.pk),
+                    at=at,
+                    alteration_exception=exception or None,
+                    flags=rules.UseFlags(**flags),
+                ),
+                consents=tuple(consents),
+                union_notices=tuple(notices.get(production.pk, [])),
+                disclosures=tuple(disclosures),
+            )
         )
         status = "allowed" if decision.allowed else "violation"
         statuses[status] += 1

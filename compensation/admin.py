@@ -7,6 +7,9 @@ page shows the exceptions and every line, and once approved links to the payable
 of its production. A line's page shows its explanation as a breakdown: rule, quantity × rate,
 and each parameter value used with its tier and source."""
 
+from collections.abc import Callable
+from typing import Any, cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -21,10 +24,10 @@ from consent import selectors as consent_selectors
 from consent.admin import badge
 from consent.models import AiUse
 from core.admin.base import ServiceForm
-from core.errors import DomainError
+from core.errors import DomainError, Forbidden
 from ledger import access
 from ledger.access.admin import ScopedAdmin
-from ledger.models import Engagement, Production
+from ledger.models import Engagement
 
 from . import runs, selectors, services
 from .models import (
@@ -52,14 +55,9 @@ STATUS_COLOURS = {
 }
 
 
-def _scope(request):
-    return access.request_scope(request)
-
-
 def _writable_engagements(request):
-    scope = _scope(request)
     qs = Engagement.objects.select_related("person", "production")
-    return qs if scope.superuser else qs.filter(production__studio_id__in=scope.studio_ids)
+    return access.on_writable_productions(access.request_scope(request), qs)
 
 
 def _plain(number) -> str:
@@ -87,7 +85,7 @@ class ReadOnlyInline(admin.TabularInline):
     show_change_link = True
 
     def has_view_permission(self, request, obj=None):
-        return not _scope(request).is_empty  # the parent page is already scoped
+        return not access.request_scope(request).is_empty  # the parent page is already scoped
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -101,7 +99,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class RateSheetValueInline(ReadOnlyInline):
     model = RateSheetValue
-    fields = ["parameter", "effective_from", "until", "value", "unit", "tier", "source", "rule"]
+    fields = ("parameter", "effective_from", "until", "value", "unit", "tier", "source", "rule")
     readonly_fields = fields
     show_change_link = False
 
@@ -117,9 +115,8 @@ class RateSheetAddForm(ServiceForm):
 
     def record(self, data):
         upload = data.pop("file")
-        scope = _scope(self.request)
-        if not (scope.superuser or data["agreement"].guild_id in scope.guild_ids):
-            raise DomainError(f"Only {data['agreement'].guild.code} staff load its rate sheets.")
+        if not access.request_scope(self.request).can_write_guild(data["agreement"].guild_id):
+            raise Forbidden(f"Only {data['agreement'].guild.code} staff load its rate sheets.")
         try:
             text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -159,8 +156,7 @@ class RateSheetAdmin(ServiceSaved, ScopedAdmin):
     ]
 
     def has_add_permission(self, request, obj=None):
-        scope = _scope(request)
-        return scope.superuser or bool(scope.guild_ids)
+        return access.request_scope(request).can_write_any_guild
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -169,9 +165,7 @@ class RateSheetAdmin(ServiceSaved, ScopedAdmin):
         if obj is None:
             kwargs["form"] = RateSheetAddForm
             kwargs["fields"] = ["agreement", "name", "source", "tier"]
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request = request
-        return form
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
         return (
@@ -195,8 +189,8 @@ class ImportForm(forms.Form):
 class RecordAdmin(ServiceSaved, ScopedAdmin):
     """Records saved through their service; a CSV import page beside the list."""
 
-    import_service = None
-    import_columns = ()
+    import_service: Callable[..., Any] | None = None
+    import_columns: tuple[str, ...] = ()
     change_list_template = "admin/compensation/change_list_with_import.html"
 
     def writable(self, scope, obj) -> bool:
@@ -216,14 +210,16 @@ class RecordAdmin(ServiceSaved, ScopedAdmin):
         ]
 
     def import_view(self, request):
-        if not _scope(request).can_write_any:
+        if not access.request_scope(request).can_write_any:
             raise PermissionDenied
         form = ImportForm(request.POST or None, request.FILES or None)
-        errors = []
+        errors: list[Any] = []
         if request.method == "POST" and form.is_valid():
             try:
                 text = form.cleaned_data["file"].read().decode("utf-8-sig")
-                result = type(self).import_service(
+                import_service = type(self).import_service
+                assert import_service is not None, f"{type(self).__name__} names no service"
+                result = import_service(
                     actor=request.user, text=text, engagements=_writable_engagements(request)
                 )
             except UnicodeDecodeError:
@@ -315,9 +311,7 @@ class TimecardAdmin(RecordAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = TimecardForm
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request = request
-        return form
+        return super().get_form(request, obj, change=change, **kwargs)
 
 
 class DeliveryForm(ServiceForm):
@@ -348,9 +342,7 @@ class DeliveryAdmin(RecordAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = DeliveryForm
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request = request
-        return form
+        return super().get_form(request, obj, change=change, **kwargs)
 
 
 @admin.register(EngagementTerms)
@@ -373,9 +365,7 @@ class TermsAdmin(ScopedAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = TermsForm
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request = request
-        return form
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request, obj, form, change):
         pass  # set by TermsForm.clean() through terms_set, with the API's rules
@@ -404,11 +394,11 @@ class RunAddForm(ServiceForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        scope = _scope(self.request) if self.request else None
-        if scope is not None and not scope.superuser:
-            self.fields["production"].queryset = Production.objects.filter(
-                studio_id__in=scope.studio_ids
-            )
+        if self.request is not None:
+            scope = access.request_scope(self.request)
+            cast(
+                forms.ModelChoiceField, self.fields["production"]
+            ).queryset = access.writable_productions(scope)
 
     def record(self, data):
         return runs.run_start(actor=self.request.user, **data)
@@ -416,7 +406,7 @@ class RunAddForm(ServiceForm):
 
 class LineInline(ReadOnlyInline):
     model = CompensationLine
-    fields = [
+    fields = (
         "engagement",
         "kind",
         "status_badge",
@@ -429,7 +419,7 @@ class LineInline(ReadOnlyInline):
         "currency",
         "tier",
         "flags",
-    ]
+    )
     readonly_fields = fields
     ordering = ["engagement_id", "date", "id"]
 
@@ -491,9 +481,7 @@ class RunAdmin(ServiceSaved, ScopedAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = RunAddForm
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request = request
-        return form
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
         return (
@@ -515,7 +503,7 @@ class RunAdmin(ServiceSaved, ScopedAdmin):
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is not None:
-            obj.exceptions = selectors.visible_exceptions(_scope(request), obj)
+            obj.exceptions = selectors.visible_exceptions(access.request_scope(request), obj)
         return obj
 
     @admin.display(description="exceptions")
@@ -544,7 +532,7 @@ class RunAdmin(ServiceSaved, ScopedAdmin):
             self._approve(request, run)
 
     def _approve(self, request, run) -> bool:
-        if not _scope(request).can_write_studio(run.production.studio_id):
+        if not access.request_scope(request).can_write_studio(run.production.studio_id):
             self.message_user(
                 request, f"Run #{run.pk}: only its studio's staff approve it.", messages.ERROR
             )
@@ -592,7 +580,7 @@ class RunAdmin(ServiceSaved, ScopedAdmin):
             }
         return {
             "can_approve": run.status == CompensationRun.Status.COMPUTED
-            and _scope(request).can_write_studio(run.production.studio_id)
+            and access.request_scope(request).can_write_studio(run.production.studio_id)
         }
 
 
@@ -631,7 +619,7 @@ class LineAdmin(ScopedAdmin):
     search_fields = ["engagement__person__legal_name", "rule"]
     list_select_related = ["run__production", "engagement__person", "engagement__production"]
     scope_queryset = staticmethod(selectors.lines)
-    fields = ["run", "engagement", "ai_use", "status_badge", "explanation"]
+    fields = ("run", "engagement", "ai_use", "status_badge", "explanation")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -707,13 +695,13 @@ class HoldResolutionForm(ServiceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.request is not None:
-            scope = _scope(self.request)
+            scope = access.request_scope(self.request)
             qs = consent_selectors.not_voided(
                 AiUse.objects.filter(status=AiUse.Status.VIOLATION, hold_resolution__isnull=True)
             ).select_related("person", "production")
-            self.fields["ai_use"].queryset = (
-                qs if scope.superuser else qs.filter(production__studio_id__in=scope.studio_ids)
-            )
+            cast(
+                forms.ModelChoiceField, self.fields["ai_use"]
+            ).queryset = access.on_writable_productions(scope, qs)
 
     def record(self, data):
         return runs.hold_resolve_and_rerun(actor=self.request.user, **data)
@@ -732,9 +720,7 @@ class HoldResolutionAdmin(ServiceSaved, ScopedAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = HoldResolutionForm
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request = request
-        return form
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.readonly_fields

@@ -6,8 +6,11 @@ Studio staff record and run their productions'; guild staff read what is under t
 agreements and load their guild's rate sheets; payroll keys read payables through the ledger's
 API, not these."""
 
+from typing import Any, cast
+
 import django_filters
 from django.db import connection, models
+from django.db.models import QuerySet
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
@@ -15,6 +18,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
+from rest_framework.relations import RelatedField
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -29,8 +33,9 @@ from core.api.fields import (
     StrictPrimaryKeyRelatedField,
 )
 from core.api.parsers import JSONParser as BoundedJSONParser
-from core.errors import DomainError
-from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
+from core.errors import DomainError, Forbidden
+from ledger import access
+from ledger.access import ReadForAnyStaff, Scope, StaffOnly, request_scope
 from ledger.access.api import ScopedViewSet
 from ledger.models import Agreement, Engagement, Production
 
@@ -46,18 +51,14 @@ from .models import (
     Timecard,
     WgaDelivery,
 )
-from .rules.quote import QuoteInputError, quote
+from .rules.quote import quote
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
-def _forbidden(message):
-    return DomainError(message, code="permission_denied", status_code=status.HTTP_403_FORBIDDEN)
-
-
-def _writable_engagements(scope):
+def _writable_engagements(scope: Scope) -> QuerySet:
     qs = Engagement.objects.select_related("production", "agreement__guild", "person")
-    return qs if scope.superuser else qs.filter(production__studio_id__in=scope.studio_ids)
+    return access.on_writable_productions(scope, qs)
 
 
 def _upload_text(request) -> tuple[str, str]:
@@ -138,7 +139,7 @@ class QuoteView(APIView):
     def post(self, request):
         try:
             result = quote(request.data, selectors.current_parameters())
-        except QuoteInputError as error:
+        except parse.ParseError as error:
             raise DomainError(error.message, fields={error.field: error.message}) from None
         return Response(result.as_dict())
 
@@ -153,7 +154,9 @@ class RateSheetValueSerializer(ModelSerializer):
 
 
 class RateSheetSerializer(ModelSerializer):
-    agreement = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    agreement: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     loaded_by = serializers.CharField(source="loaded_by.username", read_only=True)
     values = RateSheetValueSerializer(many=True, read_only=True)
 
@@ -178,7 +181,8 @@ class RateSheetSerializer(ModelSerializer):
 class RateSheetLoadSerializer(serializers.Serializer):
     agreement = serializers.SlugRelatedField(slug_field="code", queryset=Agreement.objects.all())
     name = serializers.CharField(max_length=120)
-    source = serializers.CharField(max_length=2000)
+    # A declared field named like Field.source: the stubs read it as that attribute.
+    source = serializers.CharField(max_length=2000)  # type: ignore[assignment]
     tier = serializers.ChoiceField(choices=EvidenceTier, default="P")
     file_format = serializers.ChoiceField(choices=RateSheet.Format.choices, required=False)
     file = serializers.FileField()
@@ -191,9 +195,7 @@ class GuildOrSuperuserWrites(BasePermission):
         scope = request_scope(request)
         if scope.is_empty or scope.payroll_key is not None:
             return False
-        return (
-            request.method in ("GET", "HEAD", "OPTIONS") or scope.superuser or bool(scope.guild_ids)
-        )
+        return request.method in ("GET", "HEAD", "OPTIONS") or scope.can_write_any_guild
 
 
 class RateSheetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -215,8 +217,8 @@ class RateSheetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
         body.is_valid(raise_exception=True)
         agreement = body.validated_data["agreement"]
         scope = self.scope
-        if not (scope.superuser or agreement.guild_id in scope.guild_ids):
-            raise _forbidden(f"Only {agreement.guild.code} staff load its rate sheets.")
+        if not scope.can_write_guild(agreement.guild_id):
+            raise Forbidden(f"Only {agreement.guild.code} staff load its rate sheets.")
         text, name = _upload_text(request)
         file_format = body.validated_data.get("file_format") or (
             "json" if name.lower().endswith(".json") else "csv"
@@ -310,7 +312,9 @@ class TimecardSerializer(ModelSerializer):
             "work_hours",
         ]
         read_only_fields = ["elapsed_hours", "work_hours"]
-        validators = []  # one card per engagement and day: a second one corrects the first
+        validators: list[
+            Any
+        ] = []  # one card per engagement and day: a second one corrects the first
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -325,7 +329,7 @@ class DeliverySerializer(ModelSerializer):
         model = WgaDelivery
         fields = ["id", "engagement", "work_type", "date", "ai_material_handed_over", "fee"]
         extra_kwargs = {"fee": {"min_value": 0}}
-        validators = []
+        validators: list[Any] = []
 
 
 class RecordFilter(django_filters.FilterSet):
@@ -339,13 +343,13 @@ class RecordFilter(django_filters.FilterSet):
 class TimecardFilter(RecordFilter):
     class Meta:
         model = Timecard
-        fields = []
+        fields: list[str] = []
 
 
 class DeliveryFilter(RecordFilter):
     class Meta:
         model = WgaDelivery
-        fields = []
+        fields: list[str] = []
 
 
 ImportResult = inline_serializer(
@@ -367,7 +371,8 @@ class _RecordViewSet(
     permission_classes = [StaffOnly]
     parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
 
-    def _save(self, serializer, instance=None):
+    def _save(self, data, instance=None):
+        """Record the validated `data` (correcting `instance`) through the record's service."""
         raise NotImplementedError
 
     def perform_create(self, serializer):
@@ -545,11 +550,9 @@ class RunStartSerializer(serializers.Serializer):
         request = self.context.get("request")
         if request is None:
             return
-        scope = request_scope(request)
-        if not scope.superuser:
-            self.fields["production"].queryset = Production.objects.filter(
-                studio_id__in=scope.studio_ids
-            )
+        cast(RelatedField, self.fields["production"]).queryset = access.writable_productions(
+            request_scope(request)
+        )
 
 
 class RunFilter(django_filters.FilterSet):
@@ -558,7 +561,7 @@ class RunFilter(django_filters.FilterSet):
 
     class Meta:
         model = CompensationRun
-        fields = []
+        fields: list[str] = []
 
 
 class LineFilter(django_filters.FilterSet):
@@ -572,7 +575,7 @@ class LineFilter(django_filters.FilterSet):
 
     class Meta:
         model = CompensationLine
-        fields = []
+        fields: list[str] = []
 
     def with_flag(self, qs, name, value):
         if connection.vendor == "postgresql":
@@ -608,7 +611,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
     def approve(self, request, pk=None):
         run = self.get_object()
         if not self.scope.can_write_studio(run.production.studio_id):
-            raise _forbidden("Only the production's studio staff approve its runs.")
+            raise Forbidden("Only the production's studio staff approve its runs.")
         runs.run_approve(actor=request.user, run=run)
         return Response(
             RunSerializer(
@@ -659,8 +662,8 @@ class HoldResolutionSerializer(ModelSerializer):
             qs = consent_selectors.not_voided(
                 AiUse.objects.filter(status=AiUse.Status.VIOLATION)
             ).select_related("person", "production")
-            self.fields["ai_use"].queryset = (
-                qs if scope.superuser else qs.filter(production__studio_id__in=scope.studio_ids)
+            cast(RelatedField, self.fields["ai_use"]).queryset = access.on_writable_productions(
+                scope, qs
             )
 
     def get_rerun(self, obj) -> int | None:

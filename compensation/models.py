@@ -24,7 +24,13 @@ from ledger.models import Agreement, Engagement, JournalTransaction, Payable, Pr
 
 from .rules.params import TIERS
 
-PARAMETER_VALUE = {"max_digits": 18, "decimal_places": 6}
+
+def parameter_value_field() -> models.DecimalField:
+    """A rate parameter's value as a parameter file or rate sheet gives it: 18 digits, 6 of them
+    after the point (rates and amounts alike)."""
+    return models.DecimalField(max_digits=18, decimal_places=6)
+
+
 EvidenceTier = [(t, t) for t in TIERS]  # RULES.md: P primary, S secondary, T unverified, D derived
 
 
@@ -77,7 +83,7 @@ class RateSheetValue(models.Model):
     parameter = models.CharField(max_length=120)
     effective_from = models.DateField()
     until = models.DateField(null=True, blank=True)
-    value = models.DecimalField(**PARAMETER_VALUE)
+    value = parameter_value_field()
     unit = models.CharField(max_length=30, blank=True)
     tier = models.CharField(max_length=1, choices=EvidenceTier)
     source = models.TextField()
@@ -308,7 +314,7 @@ class CompensationLine(models.Model):
     episode = models.CharField(max_length=40, blank=True)
     quantity = models.DecimalField(max_digits=14, decimal_places=4)
     unit = models.CharField(max_length=20)
-    rate = models.DecimalField(**PARAMETER_VALUE)
+    rate = parameter_value_field()
     amount = money_field()
     currency = currency_field()
     fund = models.CharField(max_length=60, blank=True, help_text="Fringes: the union fund.")
@@ -384,6 +390,8 @@ class HoldResolution(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     resolved_at = models.DateTimeField()
+    # Not stored: the run started again by runs.hold_resolve_and_rerun, if any, for its answer.
+    rerun_id: int | None
 
     def __str__(self):
         return f"{self.get_decision_display()}: {self.ai_use}"

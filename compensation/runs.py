@@ -21,19 +21,25 @@ import logging
 import uuid
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from core import outbox
+from core.audit import save_audited
 from core.errors import Conflict, DomainError
+from core.parse import ParseError
 from ledger.journal import services as journal_services
 from ledger.models import Payable, Production
 
-from . import selectors
+from . import selectors, services
 from .models import CompensationLine, CompensationRun, HoldResolution, RunPosting
-from .rules.quote import QuoteInputError, quote
+from .rules import iatse, quote_input, sag, wga
+from .rules.lines import Rate
+from .rules.quote import compute
+from .rules.quote_input import IatseWork, OtherPay, QuoteInput, SagWork, WgaWork
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +79,8 @@ def run_start(
     overlapping = runs.filter(period_from__lte=period_to, period_to__gte=period_from).exclude(
         period_from=period_from, period_to=period_to
     )
-    if overlapping.exists():
-        other = overlapping.first()
+    other = overlapping.first()
+    if other is not None:
         raise Conflict(
             f"Run #{other.pk} covers {other.period_from} – {other.period_to}, which overlaps this "
             "period; run that period again instead.",
@@ -98,14 +104,12 @@ def run_start(
         started_at=timezone.now(),
         task_id=str(uuid.uuid4()),
     )
-    run._history_user = actor
-    run.full_clean()
-    run.save()
+    save_audited(run, actor=actor)
     transaction.on_commit(lambda: run_publish(run.pk, run.task_id))
     return run
 
 
-def run_publish(run_id: int, task_id: str) -> bool:
+def run_publish(run_id: int, task_id: str | None) -> bool:
     """Hand the run's computation to the task queue and note that it did. When the broker is
     away the run stays queued, waiting for the dispatch sweep; False."""
     try:
@@ -237,7 +241,8 @@ def compute_engagement(run, item, params, resolutions) -> tuple[list[Compensatio
             held.append((use, "void" if resolution else "held"))
         else:
             payable_uses.append(use)
-    lines, problems = [], []
+    lines: list[CompensationLine] = []
+    problems: list[dict[str, Any]] = []
     if e.agreement.guild.code == "iatse" and not (item.terms and item.terms.wage_classification):
         problem = {
             "code": "input_missing",
@@ -246,21 +251,21 @@ def compute_engagement(run, item, params, resolutions) -> tuple[list[Compensatio
             "to compute its pay.",
         }
         return [], [{**problem, "engagement": e.pk, "person": str(e.person)}]
-    body = quote_body(item, e.production, payable_uses, with_work=True)
-    _add(run, e, body, params, lines, problems, status="payable", ai_use=None)
+    _add(run, item, payable_uses, params, lines, problems, status="payable", ai_use=None)
     for use, status in held if e.agreement.guild.code == "sag-aftra" else ():
-        body = quote_body(item, e.production, [use], with_work=False)
-        _add(run, e, body, params, lines, problems, status=status, ai_use=use)
+        _add(run, item, [use], params, lines, problems, status=status, ai_use=use)
     return lines, problems
 
 
-def _add(run, engagement, body, params, lines, problems, *, status, ai_use):
+def _add(run, item, uses, params, lines, problems, *, status, ai_use):
+    """The lines of one quote: the engagement's work and `uses` (payable), or one held use."""
+    engagement = item.engagement
     where = {"engagement": engagement.pk, "person": str(engagement.person)}
     if ai_use is not None:
         where["ai_use"] = ai_use.pk
     try:
-        result = quote(body, params).result
-    except QuoteInputError as error:
+        given = build_quote_input(item, uses, with_work=ai_use is None)
+    except ParseError as error:
         problems.append(
             {
                 "code": "input_invalid",
@@ -270,6 +275,7 @@ def _add(run, engagement, body, params, lines, problems, *, status, ai_use):
             }
         )
         return
+    result = compute(given, params).result
     for problem in result.problems:
         problems.append({**problem.as_dict(), **where})
     for line in result.lines:
@@ -324,114 +330,112 @@ def _add(run, engagement, body, params, lines, problems, *, status, ai_use):
         )
 
 
-def quote_body(item: selectors.EngagementInputs, production, uses, *, with_work: bool) -> dict:
-    """The quote of one engagement's records, as `POST compensation/quote/` takes it."""
+def build_quote_input(
+    item: selectors.EngagementInputs, uses: list, *, with_work: bool
+) -> QuoteInput:
+    """The quote of one engagement's records and `uses` (`rules.quote_input`), built from the
+    rows' typed values; `with_work`: its timecards, deliveries and kit rental too. ParseError,
+    as the quote API answers, where the records cannot be quoted as they are (a television
+    episode longer than the rules know, AI material handed over with a rewrite on a production
+    whose kind names no original work)."""
     e = item.engagement
+    production = e.production
     guild = e.agreement.guild.code
-    body = {
-        "agreement": e.agreement.code,
-        "rate": {"amount": str(e.rate_amount), "unit": e.rate_unit, "currency": e.rate_currency},
-    }
-    work_dates = {card.date for card in item.timecards}
+    rate = Rate(e.rate_amount, e.rate_unit, e.rate_currency)
+    work_days = tuple(services.work_day(card) for card in item.timecards) if with_work else ()
+    work: SagWork | WgaWork | IatseWork
+    other_pay: tuple[OtherPay, ...] = ()
     if guild == "sag-aftra":
-        body.update(
-            classification=CLASSIFICATION.get(e.classification, e.classification),
-            production_kind=production.kind,
-            episode_minutes=production.episode_minutes,
-            prior_covered={k: str(v) for k, v in item.prior_covered.items()},
-            replica_uses=[u for u in map(_replica_use, uses) if u],
-            scans=[s for s in (_scan(u, work_dates) for u in uses) if s],
+        classification = quote_input.check_classification(
+            CLASSIFICATION.get(e.classification, e.classification)
+        )
+        kind = quote_input.check_production_kind(production.kind)
+        work_dates = {card.date for card in item.timecards}
+        work = SagWork(
+            classification=classification,
+            production_kind=kind,
+            episode_minutes=quote_input.check_episode_minutes(kind, production.episode_minutes),
+            prior_covered={episode or None: v for episode, v in item.prior_covered.items()},
+            work_days=work_days,
+            replica_uses=_replica_uses(uses),
+            scans=tuple(s for s in (_scan(u, work_dates) for u in uses) if s),
         )
     elif guild == "wga":
-        body["production_kind"] = (
-            production.kind if production.kind in ("theatrical", "television") else None
+        original_kind = production.kind if production.kind in ("theatrical", "television") else None
+        deliveries = item.deliveries if with_work else []
+        other_pay = tuple(
+            OtherPay(on=d.date, amount=d.fee, description=f"Negotiated fee: {d.work_type}"[:500])
+            for d in deliveries
+            if d.fee is not None
         )
-        if with_work:
-            body["deliveries"] = [
-                {
-                    "work_type": d.work_type,
-                    "date": d.date.isoformat(),
-                    "ai_material_handed_over": d.ai_material_handed_over,
-                }
-                for d in item.deliveries
-            ]
-            body["other_pay"] = [
-                {
-                    "date": d.date.isoformat(),
-                    "amount": str(d.fee),
-                    "description": f"Negotiated fee: {d.work_type}",
-                }
-                for d in item.deliveries
-                if d.fee is not None
-            ]
+        work = WgaWork(
+            production_kind=original_kind,
+            deliveries=tuple(
+                quote_input.check_delivery(
+                    wga.Delivery(
+                        work_type=quote_input.check_work_type(d.work_type, f"deliveries[{i}]"),
+                        on=d.date,
+                        ai_material_handed_over=d.ai_material_handed_over,
+                    ),
+                    original_kind,
+                )
+                for i, d in enumerate(deliveries)
+            ),
+        )
     else:
         terms = item.terms
-        body["classification"] = (
-            terms.wage_classification if terms and terms.wage_classification else None
+        work = IatseWork(
+            classification=quote_input.check_iatse_classification(
+                terms.wage_classification if terms and terms.wage_classification else None
+            ),
+            work_days=work_days,
+            kit_rental=_kit_rental(item, terms) if with_work and terms else None,
         )
-        if with_work and terms and terms.kit_rental_amount is not None:
-            body["ai_kit_rental"] = _kit_rental(item, terms)
-    if with_work and guild != "wga":
-        body["work_days"] = [_work_day(card) for card in item.timecards]
-    return body
+    return QuoteInput(agreement=e.agreement.code, rate=rate, work=work, other_pay=other_pay)
 
 
-def _kit_rental(item, terms) -> dict | None:
+def _kit_rental(item, terms) -> iatse.KitRental | None:
     """Per day: each work day of the period. Flat: once, on the engagement's first day, in the
     run whose period holds it."""
-    rental = {"amount": str(terms.kit_rental_amount), "per": terms.kit_rental_per}
+    if terms.kit_rental_amount is None:
+        return None
     if terms.kit_rental_per == "day":
-        return rental if item.timecards else None
+        return iatse.KitRental(terms.kit_rental_amount, "day") if item.timecards else None
     start = item.engagement.start_date
     if item.period_from <= start <= item.period_to:
-        return {**rental, "date": start.isoformat()}
+        return iatse.KitRental(terms.kit_rental_amount, terms.kit_rental_per, start)
     return None
 
 
-def _work_day(card) -> dict:
-    day = {
-        "date": card.date.isoformat(),
-        "first_call": card.first_call.strftime("%H:%M:%S"),
-        "dismissal": card.dismissal.strftime("%H:%M:%S"),
-        "meals": [list(m) for m in card.meals],
-        "rest_start": card.rest_start.strftime("%H:%M:%S") if card.rest_start else None,
-    }
-    if card.episode:
-        day["episode"] = card.episode
-    return day
+def _replica_uses(uses) -> tuple[sag.ReplicaUse, ...]:
+    out: list[sag.ReplicaUse] = []
+    for use in uses:
+        on = selectors.use_date(use)
+        if use.kind == "replica_use":
+            if use.days is None:  # refused when recorded (consent.services._check_replica_days)
+                raise ParseError(
+                    f"replica_uses[{len(out)}].days", 'A decimal string, e.g. "1500.00".'
+                )
+            # Always the same production here: the run's engagements are the production's.
+            out.append(sag.ReplicaUse(kind="ebdr_use", on=on, days=use.days))
+        elif use.kind == "icdr_use":
+            amount = use.consent.bargained_amount if use.consent_id else None
+            out.append(sag.ReplicaUse(kind="icdr_use", on=on, amount=amount))
+    return tuple(out)
 
 
-def _replica_use(use) -> dict | None:
-    on = selectors.use_date(use).isoformat()
-    if use.kind == "replica_use":
-        # Always the same production here: the run's engagements are the production's.
-        return {
-            "kind": "ebdr_use",
-            "date": on,
-            "days": str(use.days) if use.days is not None else None,
-        }
-    if use.kind == "icdr_use":
-        amount = use.consent.bargained_amount if use.consent_id else None
-        return {
-            "kind": "icdr_use",
-            "date": on,
-            **({"amount": str(amount)} if amount is not None else {}),
-        }
-    return None
-
-
-def _scan(use, work_dates) -> dict | None:
+def _scan(use, work_dates) -> sag.Scan | None:
     if use.kind not in SAG_SCAN_KINDS:
         return None
     on = selectors.use_date(use)
     end = use.ends_at or use.starts_at
     hours = Decimal(int((end - use.starts_at).total_seconds())) / 3600
-    return {
-        "date": on.isoformat(),
-        "hours": str(hours.quantize(Decimal("0.01"))),
-        "other_work_that_day": on in work_dates,
-        "for_performer_convenience": False,
-    }
+    return sag.Scan(
+        on=on,
+        hours=hours.quantize(Decimal("0.01")),
+        other_work_that_day=on in work_dates,
+        for_performer_convenience=False,
+    )
 
 
 # --- approve --------------------------------------------------------------------------------
@@ -457,14 +461,14 @@ def run_approve(*, actor, run: CompensationRun) -> CompensationRun:
     RunPosting.objects.bulk_create(postings, batch_size=LINE_BATCH)
     run.status = CompensationRun.Status.APPROVED
     run.approved_by, run.approved_at = actor, timezone.now()
-    run._history_user = actor
+    run._history_user = actor  # type: ignore[attr-defined]
     run.save()
     return run
 
 
 def _differences(run: CompensationRun):
     """Per engagement, what this run owes minus what was posted for its period so far."""
-    target = defaultdict(Decimal)
+    target: defaultdict[tuple[int, str, str, str], Decimal] = defaultdict(Decimal)
     rules_of = {}
     totals = (
         CompensationLine.objects.filter(run=run, status=CompensationLine.Status.PAYABLE)
@@ -596,9 +600,7 @@ RULE_TITLES = {
 def hold_resolve_and_rerun(*, actor, ai_use, decision, reason):
     """Resolve a held use and, when an approved run covers its date, run that period again (its
     approval posts the difference). Both or neither."""
-    from .services import hold_resolve
-
-    resolution = hold_resolve(actor=actor, ai_use=ai_use, decision=decision, reason=reason)
+    resolution = services.hold_resolve(actor=actor, ai_use=ai_use, decision=decision, reason=reason)
     resolution.rerun_id = None
     for run in runs_to_rerun(ai_use):
         rerun = run_start(

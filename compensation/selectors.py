@@ -2,9 +2,11 @@
 and the inputs of a run, loaded in a fixed number of queries whatever the production's size."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
@@ -33,7 +35,7 @@ from .rules.params import Override, Parameters, shipped
 # payables and payments through the ledger, not these.
 
 
-def _scoped(scope: Scope, qs: QuerySet, studio: str, guild: str) -> QuerySet:
+def _scoped(scope: Scope, qs: QuerySet[Any], studio: str, guild: str) -> QuerySet[Any]:
     if scope.superuser:
         return qs
     if scope.payroll_key is not None:
@@ -43,7 +45,7 @@ def _scoped(scope: Scope, qs: QuerySet, studio: str, guild: str) -> QuerySet:
     )
 
 
-def timecards(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+def timecards(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
     qs = (Timecard.objects.all() if qs is None else qs).select_related(
         "engagement__person", "engagement__production"
     )
@@ -52,7 +54,7 @@ def timecards(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
     )
 
 
-def deliveries(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+def deliveries(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
     qs = (WgaDelivery.objects.all() if qs is None else qs).select_related(
         "engagement__person", "engagement__production"
     )
@@ -61,7 +63,7 @@ def deliveries(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
     )
 
 
-def terms(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+def terms(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
     qs = (EngagementTerms.objects.all() if qs is None else qs).select_related(
         "engagement__person", "engagement__production"
     )
@@ -70,7 +72,7 @@ def terms(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
     )
 
 
-def runs(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+def runs(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
     qs = (CompensationRun.objects.all() if qs is None else qs).select_related("production")
     if scope.superuser or scope.payroll_key is not None:
         return _scoped(scope, qs, "production__studio_id", "production__agreements__guild_id")
@@ -80,29 +82,29 @@ def runs(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
     )
 
 
-def lines(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+def lines(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
     qs = (CompensationLine.objects.all() if qs is None else qs).select_related(
         "engagement__person", "run"
     )
     return _scoped(scope, qs, "run__production__studio_id", "engagement__agreement__guild_id")
 
 
-def rate_sheets(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+def rate_sheets(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
     """Rate sheets are the guilds' published figures: every staff caller reads them."""
     qs = (RateSheet.objects.all() if qs is None else qs).select_related("agreement", "loaded_by")
     return qs.none() if scope.payroll_key is not None or scope.is_empty else qs
 
 
-def hold_resolutions(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+def hold_resolutions(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
     qs = HoldResolution.objects.all() if qs is None else qs
     return qs.filter(ai_use__in=consent_selectors.ai_uses(scope))
 
 
-def visible_exceptions(scope: Scope, run: CompensationRun) -> list[dict]:
+def visible_exceptions(scope: Scope, run: CompensationRun) -> list[dict[str, Any]]:
     """A run's exceptions as the caller may see them: all of them for the production's studio
     staff, those of engagements under their guild's agreements for guild staff."""
     if scope.superuser or run.production.studio_id in scope.studio_ids:
-        return run.exceptions
+        return list(run.exceptions)
     mine = set(
         Engagement.objects.filter(
             production_id=run.production_id, agreement__guild_id__in=scope.guild_ids
@@ -120,14 +122,14 @@ def current_parameters() -> Parameters:
     # Count and highest id: a sheet committed late under a lower id still changes the key.
     latest = tuple(RateSheet.objects.aggregate(n=Count("id"), top=Max("id")).values())
     cached = _parameters_cache.get("params")
-    if cached is not None and _parameters_cache.get("latest") == latest:
+    if isinstance(cached, Parameters) and _parameters_cache.get("latest") == latest:
         return cached
     params = shipped().with_overrides(sheet_overrides()) if latest[0] else shipped()
     _parameters_cache.update(params=params, latest=latest)
     return params
 
 
-_parameters_cache: dict = {}
+_parameters_cache: dict[str, object] = {}
 
 
 def sheet_overrides() -> list[Override]:
@@ -155,7 +157,7 @@ def _trim(value: Decimal) -> Decimal:
     return value.normalize()
 
 
-def sheets_in_force() -> list[dict]:
+def sheets_in_force() -> list[dict[str, Any]]:
     return [
         {"id": s.pk, "sheet": s.label, "sha256": s.sha256}
         for s in RateSheet.objects.select_related("agreement").order_by("id")
@@ -176,7 +178,7 @@ class EngagementInputs:
     timecards: list[Timecard] = field(default_factory=list)
     deliveries: list[WgaDelivery] = field(default_factory=list)
     uses: list[AiUse] = field(default_factory=list)
-    prior_covered: dict = field(default_factory=dict)  # episode ("" for none) -> amount
+    prior_covered: dict[str, Decimal] = field(default_factory=dict)  # episode ("": none) -> amount
 
 
 def use_date(use: AiUse) -> date:
@@ -225,10 +227,10 @@ def run_inputs(run: CompensationRun) -> tuple[list[EngagementInputs], list[AiUse
     return list(by_id.values()), unmatched
 
 
-def prior_covered(run: CompensationRun) -> dict:
+def prior_covered(run: CompensationRun) -> dict[tuple[int, str], Decimal]:
     """Covered pay of the production's other periods, per engagement and episode: the lines of
     the latest approved run of each other period (for the P&H ceilings)."""
-    latest = {}
+    latest: dict[tuple[date, date], int] = {}
     for r in CompensationRun.objects.filter(
         production_id=run.production_id, status=CompensationRun.Status.APPROVED
     ).exclude(period_from=run.period_from, period_to=run.period_to):
@@ -250,7 +252,11 @@ def prior_covered(run: CompensationRun) -> dict:
     return {(s["engagement_id"], s["episode"]): Decimal(s["total"]) for s in sums}
 
 
-def posted_so_far(run: CompensationRun) -> dict:
+# (engagement id, line kind, pay rule or fringe fund, currency)
+PostingKey = tuple[int, str, str, str]
+
+
+def posted_so_far(run: CompensationRun) -> dict[PostingKey, tuple[Decimal, int | None]]:
     """What approvals of the run's production and period have posted so far, per (engagement,
     kind, key, currency), with the payable of each pay key."""
     rows = RunPosting.objects.filter(
@@ -258,7 +264,7 @@ def posted_so_far(run: CompensationRun) -> dict:
         run__period_from=run.period_from,
         run__period_to=run.period_to,
     ).order_by("id")
-    posted: dict = {}
+    posted: dict[PostingKey, tuple[Decimal, int | None]] = {}
     for row in rows:
         key = (row.engagement_id, row.kind, row.key, row.currency)
         amount, payable_id = posted.get(key, (Decimal(0), None))
@@ -266,5 +272,5 @@ def posted_so_far(run: CompensationRun) -> dict:
     return posted
 
 
-def resolutions(use_ids) -> dict[int, HoldResolution]:
+def resolutions(use_ids: Iterable[int]) -> dict[int, HoldResolution]:
     return {r.ai_use_id: r for r in HoldResolution.objects.filter(ai_use_id__in=use_ids)}

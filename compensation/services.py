@@ -3,17 +3,20 @@ timecards, WGA deliveries (one at a time or imported from CSV) and hold resoluti
 atomic, validates everything before it writes and records the acting user."""
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from consent import selectors as consent_selectors
 from consent.models import AiUse
+from core.audit import save_audited
 from core.errors import Conflict, DomainError
 from core.money import DECIMAL_PLACES, MAX_DIGITS
 from core.parse import (
@@ -42,16 +45,17 @@ from .rules.workday import WorkDay
 
 GUILD_PREFIX = {"sag-aftra": "sag.", "wga": "wga.", "iatse": "iatse."}
 MAX_IMPORT_ROWS = 20_000
+M = TypeVar("M", bound=Model)
+Row = dict[str, Any]  # a CSV row: {column: text} (core.parse.read_csv)
 
 
-def _save(obj, *, actor):
+def _save_audited(obj: M, *, actor: Any) -> M:
+    """`core.audit.save_audited`, a refused validation answered as compensation always has: a
+    DomainError with the first message and every field's."""
     try:
-        obj.full_clean()
+        return save_audited(obj, actor=actor)
     except ValidationError as error:
         raise DomainError(_first(error), fields=error.message_dict) from None
-    obj._history_user = actor
-    obj.save()
-    return obj
 
 
 def _first(error: ValidationError) -> str:
@@ -66,7 +70,7 @@ def _first(error: ValidationError) -> str:
 @transaction.atomic
 def rate_sheet_load(
     *,
-    actor,
+    actor: Any,
     agreement: Agreement,
     name: str,
     source: str,
@@ -185,7 +189,7 @@ def rate_sheet_load(
 
 
 @transaction.atomic
-def terms_set(*, actor, engagement: Engagement, **fields) -> EngagementTerms:
+def terms_set(*, actor: Any, engagement: Engagement, **fields: Any) -> EngagementTerms:
     """Set an engagement's terms (one row per engagement). The wage classification names one of
     the loaded IATSE schedule's classifications: letters, digits, _ or -."""
     from .rules.iatse import CLASSIFICATION
@@ -203,13 +207,13 @@ def terms_set(*, actor, engagement: Engagement, **fields) -> EngagementTerms:
         setattr(terms, name, value)
     if terms.kit_rental_amount is None:
         terms.kit_rental_per = ""
-    return _save(terms, actor=actor)
+    return _save_audited(terms, actor=actor)
 
 
 # --- timecards and deliveries ---------------------------------------------------------------
 
 
-def _meals(raw) -> list[list[str]]:
+def _meals(raw: object) -> list[list[str]]:
     if raw in (None, ""):
         return []
     if not isinstance(raw, list) or len(raw) > 4:
@@ -227,7 +231,7 @@ def _meals(raw) -> list[list[str]]:
     return meals
 
 
-def parse_time(value, field) -> time:
+def parse_time(value: object, field: str) -> time:
     """A call time (`core.parse.parse_clock_time`); a `time` from a serializer or form is
     held to the same rule: the set's wall clock, no offset."""
     if isinstance(value, time):
@@ -235,7 +239,7 @@ def parse_time(value, field) -> time:
             raise DomainError("A local time, without an offset.", fields={field: "HH:MM."})
         return value
     try:
-        return parse_clock_time((value or "").strip(), field=field)
+        return parse_clock_time(value.strip() if isinstance(value, str) else value, field=field)
     except ParseError:
         raise DomainError(
             f"{value!r} is not a time of day (HH:MM or HH:MM:SS, without an offset).",
@@ -243,13 +247,24 @@ def parse_time(value, field) -> time:
         ) from None
 
 
-def _work_day(card: Timecard) -> WorkDay:
-    day = WorkDay.build(
+def work_day(card: Timecard) -> WorkDay:
+    """A timecard as the rules read it, built once: for the hours the card stores and for the
+    runs that pay it. A `rest_start` is on the day before the card's date."""
+    rest_start = card.rest_start
+    return WorkDay.build(
         card.date,
         card.first_call,
         card.dismissal,
         meals=[(parse_time(a, "meals"), parse_time(b, "meals")) for a, b in card.meals],
+        rest_start=None
+        if rest_start is None
+        else datetime.combine(card.date - timedelta(days=1), rest_start),
+        episode=card.episode or None,
     )
+
+
+def _checked_work_day(card: Timecard) -> WorkDay:
+    day = work_day(card)
     if day.dismissal == day.first_call:
         raise DomainError(
             "The dismissal is the call: no work that day.",
@@ -267,15 +282,20 @@ def _work_day(card: Timecard) -> WorkDay:
     return day
 
 
-def _fill_hours(card: Timecard):
-    day = _work_day(card)
+def _fill_hours(card: Timecard) -> None:
+    day = _checked_work_day(card)
     card.elapsed_hours = day.elapsed_hours
     card.work_hours = day.work_hours
 
 
 @transaction.atomic
 def timecard_save(
-    *, actor, engagement: Engagement, date: date, instance: Timecard | None = None, **fields
+    *,
+    actor: Any,
+    engagement: Engagement,
+    date: date,
+    instance: Timecard | None = None,
+    **fields: Any,
 ) -> Timecard:
     """Record or correct an engagement's day."""
     card = (
@@ -287,10 +307,10 @@ def timecard_save(
         setattr(card, name, value)
     _check_in_engagement(engagement, date)
     _fill_hours(card)
-    return _save(card, actor=actor)
+    return _save_audited(card, actor=actor)
 
 
-def _check_in_engagement(engagement: Engagement, day: date):
+def _check_in_engagement(engagement: Engagement, day: date) -> None:
     if day < engagement.start_date or (engagement.end_date and day > engagement.end_date):
         raise DomainError(
             f"{day} is outside the engagement ({engagement.start_date} – "
@@ -302,7 +322,7 @@ def _check_in_engagement(engagement: Engagement, day: date):
 
 @transaction.atomic
 def delivery_save(
-    *, actor, engagement: Engagement, instance: WgaDelivery | None = None, **fields
+    *, actor: Any, engagement: Engagement, instance: WgaDelivery | None = None, **fields: Any
 ) -> WgaDelivery:
     if engagement.classification != "writer":
         raise DomainError("Deliveries are a writer's.", fields={"engagement": "Not a writer."})
@@ -317,7 +337,7 @@ def delivery_save(
     for name, value in fields.items():
         setattr(delivery, name, value)
     _check_in_engagement(engagement, delivery.date)
-    return _save(delivery, actor=actor)
+    return _save_audited(delivery, actor=actor)
 
 
 # --- CSV imports ----------------------------------------------------------------------------
@@ -342,11 +362,11 @@ class ImportResult:
     created: int
     updated: int
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, int]:
         return {"created": self.created, "updated": self.updated}
 
 
-def _csv_rows(text: str, columns, required) -> list[dict]:
+def _csv_rows(text: str, columns: Sequence[str], required: Sequence[str]) -> list[Row]:
     try:
         table = read_csv(text)
     except ParseError as error:
@@ -382,7 +402,9 @@ def _csv_rows(text: str, columns, required) -> list[dict]:
     return rows
 
 
-def _import(rows, save_row, engagements: QuerySet) -> ImportResult:
+def _import(
+    rows: list[Row], save_row: Callable[[Engagement, Row], bool], engagements: QuerySet[Any]
+) -> ImportResult:
     """Save every row inside one transaction; any row's error rolls all back and is reported
     with every other row's error."""
     ids = {_int(row.get("engagement")) for row in rows} - {None}
@@ -417,7 +439,7 @@ class _RollBack(Exception):
     pass
 
 
-def _int(value) -> int | None:
+def _int(value: str | None) -> int | None:
     """An id cell: ASCII digits ("٢١" is not engagement 21); spaces around a cell are layout."""
     try:
         return parse_ascii_id((value or "").strip(), field="engagement")
@@ -425,17 +447,17 @@ def _int(value) -> int | None:
         return None
 
 
-def _date(value, field) -> date:
+def _date(value: str | None, field: str) -> date:
     try:
         return parse_date((value or "").strip(), field=field)
     except ParseError as error:
         raise DomainError(f"{value!r}: {error.message}", fields={field: error.message}) from None
 
 
-def timecards_import(*, actor, text: str, engagements: QuerySet) -> ImportResult:
+def timecards_import(*, actor: Any, text: str, engagements: QuerySet[Any]) -> ImportResult:
     rows = _csv_rows(text, TIMECARD_COLUMNS, ("engagement", "date", "first_call", "dismissal"))
 
-    def save_row(engagement, row):
+    def save_row(engagement: Engagement, row: Row) -> bool:
         day = _date(row.get("date"), "date")
         meals = [
             [row.get(f"meal{n}_start"), row.get(f"meal{n}_end")]
@@ -460,10 +482,10 @@ def timecards_import(*, actor, text: str, engagements: QuerySet) -> ImportResult
     return _import(rows, save_row, engagements)
 
 
-def deliveries_import(*, actor, text: str, engagements: QuerySet) -> ImportResult:
+def deliveries_import(*, actor: Any, text: str, engagements: QuerySet[Any]) -> ImportResult:
     rows = _csv_rows(text, DELIVERY_COLUMNS, ("engagement", "work_type", "date"))
 
-    def save_row(engagement, row):
+    def save_row(engagement: Engagement, row: Row) -> bool:
         day = _date(row.get("date"), "date")
         work_type = (row.get("work_type") or "").strip()
         flag = (row.get("ai_material_handed_over") or "").strip().lower()
@@ -503,7 +525,7 @@ def _money(value: str) -> Decimal:
 
 
 @transaction.atomic
-def hold_resolve(*, actor, ai_use: AiUse, decision: str, reason: str) -> HoldResolution:
+def hold_resolve(*, actor: Any, ai_use: AiUse, decision: str, reason: str) -> HoldResolution:
     """Record staff's decision on a use recorded as a violation; the next run of its period pays
     (release) or drops (void) its lines."""
     if ai_use.status != AiUse.Status.VIOLATION:

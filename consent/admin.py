@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
@@ -24,7 +25,6 @@ from core.admin.pagination import InScopeRelatedFilter
 from core.errors import DomainError
 from ledger import access
 from ledger.access.admin import ScopedAdmin
-from ledger.models import Production
 
 from . import admin_revoke, admin_void, selectors, services
 from .models import (
@@ -60,20 +60,13 @@ def badge(status: str, colour: str | None = None):
     )
 
 
-def _scope(request):
-    return access.request_scope(request)
-
-
-def _writable_productions(request):
-    scope = _scope(request)
-    qs = Production.objects.all()
-    return qs if scope.superuser else qs.filter(studio_id__in=scope.studio_ids)
+EVENT_COLUMNS = ("kind", "effective_at", "reason", "actor", "recorded_at")
 
 
 class ConsentEventInline(admin.TabularInline):
     model = ConsentEvent
-    fields = ["kind", "effective_at", "reason", "actor", "recorded_at"]
-    readonly_fields = fields
+    fields = EVENT_COLUMNS
+    readonly_fields = EVENT_COLUMNS
     extra = 0
     can_delete = False
 
@@ -171,14 +164,12 @@ class ConsentAdmin(ScopedAdmin):
         return False  # a granted consent is never edited
 
     def has_add_permission(self, request, obj=None):
-        return _scope(request).can_write_any
+        return access.request_scope(request).can_write_any
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = self.add_form
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request = request
-        return form
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -220,14 +211,14 @@ class ConsentAdmin(ScopedAdmin):
         return self.get_fields(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        scope = access.request_scope(request)
         if db_field.name == "production":
-            kwargs["queryset"] = _writable_productions(request)
+            kwargs["queryset"] = access.writable_productions(scope)
         elif db_field.name == "person":
-            kwargs["queryset"] = access.people(_scope(request))
+            kwargs["queryset"] = access.people(scope)
         elif db_field.name == "supersedes":
             kwargs["queryset"] = selectors.consents(
-                _scope(request),
-                Consent.objects.filter(production__in=_writable_productions(request)),
+                scope, Consent.objects.filter(production__in=access.writable_productions(scope))
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -295,7 +286,7 @@ class ConsentAdmin(ScopedAdmin):
     # --- revoke, suspend, resume --------------------------------------------------------
 
     def _event_action(self, request, queryset, service, verb):
-        scope = _scope(request)
+        scope = access.request_scope(request)
         if not scope.can_write_any:
             raise PermissionDenied
         if "apply" in request.POST:
@@ -319,12 +310,12 @@ class ConsentAdmin(ScopedAdmin):
             "affected": affected,
             "form": form,
             "opts": self.model._meta,
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
         }
         return TemplateResponse(request, "admin/consent/consent/event.html", context)
 
     def _apply(self, request, consent, service, verb, data):
-        if not _scope(request).can_write_studio(consent.production.studio_id):
+        if not access.request_scope(request).can_write_studio(consent.production.studio_id):
             self.message_user(
                 request, f"Consent #{consent.pk}: not yours to {verb}.", messages.ERROR
             )
@@ -359,7 +350,7 @@ class AiUseAddForm(ServiceForm):
     def record(self, data):
         return services.ai_use_record(
             actor=self.request.user,
-            scope=_scope(self.request),
+            scope=access.request_scope(self.request),
             person=data.pop("person", None),
             **data,
         )
@@ -459,18 +450,17 @@ class AiUseAdmin(ScopedAdmin):
         return [] if obj is None else self.get_fields(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        scope = access.request_scope(request)
         if db_field.name == "production":
-            kwargs["queryset"] = _writable_productions(request)
+            kwargs["queryset"] = access.writable_productions(scope)
         elif db_field.name == "person":
-            kwargs["queryset"] = access.people(_scope(request))
+            kwargs["queryset"] = access.people(scope)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = AiUseAddForm
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request = request
-        return form
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request, obj, form, change):
         level = messages.SUCCESS if obj.status == AiUse.Status.ALLOWED else messages.WARNING
@@ -536,7 +526,7 @@ class _RecordForm(ServiceForm):
 
     def record(self, data):
         service = getattr(services, self.service_name)
-        return service(actor=self.request.user, scope=_scope(self.request), **data)
+        return service(actor=self.request.user, scope=access.request_scope(self.request), **data)
 
 
 class UnionNoticeForm(_RecordForm):
@@ -559,27 +549,26 @@ class _RecordAdmin(ScopedAdmin):
     """Union notices and WGA disclosures: recorded through their services with the API's rules,
     and fixed once recorded (the API has no update for them either)."""
 
-    add_form = None
+    add_form: type[_RecordForm] = _RecordForm
 
     def has_change_permission(self, request, obj=None):
         return False  # given or made, a notice or disclosure is not rewritten
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        scope = access.request_scope(request)
         if db_field.name == "production":
-            kwargs["queryset"] = _writable_productions(request)
+            kwargs["queryset"] = access.writable_productions(scope)
         elif db_field.name in ("person", "writer"):
-            kwargs["queryset"] = access.people(_scope(request))
+            kwargs["queryset"] = access.people(scope)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = self.add_form
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request = request
-        return form
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
-        fields = list(self.add_form._meta.fields)
+        fields = list(self.add_form._meta.fields or [])
         return fields if obj is None else [*fields, "recorded_by", "created_at"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -619,7 +608,7 @@ class StrikePeriodForm(ServiceForm):
         fields = ["guild", "starts_on", "ends_on", "description"]
 
     def record(self, data):
-        scope = _scope(self.request)
+        scope = access.request_scope(self.request)
         if self.instance.pk:
             return services.strike_period_update(
                 actor=self.request.user, scope=scope, strike=self.instance, **data
@@ -636,24 +625,18 @@ class StrikePeriodAdmin(ScopedAdmin):
     form = StrikePeriodForm
 
     def has_add_permission(self, request, obj=None):
-        scope = _scope(request)
-        return scope.payroll_key is None and (scope.superuser or bool(scope.guild_ids))
+        return access.request_scope(request).can_write_any_guild
 
     def writable(self, scope, obj):
-        return scope.superuser or obj.guild_id in scope.guild_ids
+        return scope.can_write_guild(obj.guild_id)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        scope = _scope(request)
+        scope = access.request_scope(request)
         if db_field.name == "guild" and not scope.superuser:
             from ledger.models import Guild
 
             kwargs["queryset"] = Guild.objects.filter(id__in=scope.guild_ids)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request = request
-        return form
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else ["guild"]  # a strike stays with its guild

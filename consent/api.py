@@ -3,6 +3,9 @@ AI-use register, union notices, strike periods, WGA disclosures and the consent 
 the registry: studio staff see and record their productions' records, guild staff read those
 under their guild's agreements, payroll keys see none of it."""
 
+from collections.abc import Callable
+from typing import Any, cast
+
 import django_filters
 from django.http import FileResponse
 from django.utils import timezone
@@ -10,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.relations import RelatedField
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,10 +26,18 @@ from core.api.fields import (
     StrictIntegerField,
     StrictPrimaryKeyRelatedField,
 )
-from core.errors import DomainError
+from core.errors import DomainError, Forbidden
 from core.money import Currency, money_str
+from core.parse import (
+    ParseError,
+    parse_choice,
+    parse_flag,
+    parse_json_id,
+    parse_object,
+    parse_utc_instant,
+)
 from ledger import access
-from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
+from ledger.access import ReadForAnyStaff, StaffOnly, StaffWrites, request_scope
 from ledger.access.api import ScopedViewSet
 from ledger.models import Agreement, Guild, Person, Production
 
@@ -33,7 +45,6 @@ from . import rules, selectors, services, whatif
 from .models import (
     GRANT_FIELDS,
     USE_FIELDS,
-    USE_FLAGS,
     AiUse,
     AlterationException,
     Capacity,
@@ -52,15 +63,6 @@ from .models import (
 
 BATCH_LIMIT = 1000
 CONSENT_STATUSES = ["granted", "superseded", "revoked", "suspended", "expired"]
-
-
-def _writable_productions(scope):
-    qs = Production.objects.all()
-    return qs if scope.superuser else qs.filter(studio_id__in=scope.studio_ids)
-
-
-def _forbidden(message):
-    return DomainError(message, code="permission_denied", status_code=status.HTTP_403_FORBIDDEN)
 
 
 # --- consents -------------------------------------------------------------------------------
@@ -86,10 +88,12 @@ class AmountSerializer(serializers.Serializer):
 
 
 class ConsentSerializer(ModelSerializer):
-    studio = serializers.SlugRelatedField(
+    studio: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
         source="production.studio", slug_field="slug", read_only=True
     )
-    agreement = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    agreement: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     bargained_amount = serializers.SerializerMethodField()
     evidence = EvidenceSerializer(source="*", read_only=True)
     superseded_by = serializers.SerializerMethodField()
@@ -177,10 +181,10 @@ class ConsentCreateSerializer(ModelSerializer):
         if "request" not in self.context:
             return
         scope = request_scope(self.context["request"])
-        self.fields["production"].queryset = _writable_productions(scope)
-        self.fields["person"].queryset = access.people(scope)
-        self.fields["supersedes"].queryset = selectors.consents(
-            scope, Consent.objects.filter(production__in=_writable_productions(scope))
+        cast(RelatedField, self.fields["production"]).queryset = access.writable_productions(scope)
+        cast(RelatedField, self.fields["person"]).queryset = access.people(scope)
+        cast(RelatedField, self.fields["supersedes"]).queryset = selectors.consents(
+            scope, Consent.objects.filter(production__in=access.writable_productions(scope))
         )
 
     def validate(self, attrs):
@@ -203,7 +207,7 @@ class ConsentFilter(django_filters.FilterSet):
 
     class Meta:
         model = Consent
-        fields = []
+        fields: list[str] = []
 
 
 class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -236,7 +240,7 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     def _event(self, request, service):
         consent = self.get_object()
         if not self.scope.can_write_studio(consent.production.studio_id):
-            raise _forbidden("You can see this consent but not change it.")
+            raise Forbidden("You can see this consent but not change it.")
         body = ConsentEventRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         service(actor=request.user, consent=consent, **body.validated_data)
@@ -301,10 +305,12 @@ class AiUseVoidRequestSerializer(serializers.Serializer):
 
 
 class AiUseSerializer(ModelSerializer):
-    studio = serializers.SlugRelatedField(
+    studio: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
         source="production.studio", slug_field="slug", read_only=True
     )
-    agreement = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    agreement: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     # Read-only model fields lose `allow_blank`, and with it the "" that most uses carry.
     alteration_exception = serializers.ChoiceField(
         choices=AlterationException, allow_blank=True, read_only=True
@@ -375,8 +381,8 @@ class AiUseCreateSerializer(ModelSerializer):
         if "request" not in self.context:
             return
         scope = request_scope(self.context["request"])
-        self.fields["production"].queryset = _writable_productions(scope)
-        self.fields["person"].queryset = access.people(scope)
+        cast(RelatedField, self.fields["production"]).queryset = access.writable_productions(scope)
+        cast(RelatedField, self.fields["person"]).queryset = access.people(scope)
 
     def validate(self, attrs):
         if attrs.get("ends_at") and attrs["ends_at"] < attrs["starts_at"]:
@@ -399,7 +405,7 @@ class AiUseFilter(django_filters.FilterSet):
 
     class Meta:
         model = AiUse
-        fields = []
+        fields: list[str] = []
 
 
 class AiUseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -432,7 +438,7 @@ class AiUseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         record the production's uses may void them; 409 `ai_use_voided` if already voided."""
         use = self.get_object()
         if not self.scope.can_write_studio(use.production.studio_id):
-            raise _forbidden("You can see this use but not change it.")
+            raise Forbidden("You can see this use but not change it.")
         body = AiUseVoidRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.ai_use_void(actor=request.user, use=use, **body.validated_data)
@@ -468,7 +474,9 @@ class UnionNoticeSerializer(ModelSerializer):
         super().__init__(*args, **kwargs)
         if "request" in self.context:
             scope = request_scope(self.context["request"])
-            self.fields["production"].queryset = _writable_productions(scope)
+            cast(RelatedField, self.fields["production"]).queryset = access.writable_productions(
+                scope
+            )
 
     # The notice's guild rule is the service's (union_notice_record), for the admin too.
 
@@ -506,18 +514,22 @@ class WgaDisclosureSerializer(ModelSerializer):
         super().__init__(*args, **kwargs)
         if "request" in self.context:
             scope = request_scope(self.context["request"])
-            self.fields["production"].queryset = _writable_productions(scope)
-            self.fields["writer"].queryset = access.people(scope)
+            cast(RelatedField, self.fields["production"]).queryset = access.writable_productions(
+                scope
+            )
+            cast(RelatedField, self.fields["writer"]).queryset = access.people(scope)
 
 
 class _RecordViewSet(
     mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
 ):
     permission_classes = [StaffOnly]
-    record_service = None
+    record_service: Callable[..., Any] | None = None  # the consent service that records it
 
     def perform_create(self, serializer):
-        serializer.instance = type(self).record_service(
+        record = type(self).record_service
+        assert record is not None, f"{type(self).__name__} names no record_service"
+        serializer.instance = record(
             actor=self.request.user, scope=self.scope, **serializer.validated_data
         )
 
@@ -529,7 +541,7 @@ class UnionNoticeFilter(django_filters.FilterSet):
 
     class Meta:
         model = UnionNotice
-        fields = []
+        fields: list[str] = []
 
 
 class UnionNoticeViewSet(_RecordViewSet):
@@ -542,27 +554,13 @@ class UnionNoticeViewSet(_RecordViewSet):
     record_service = staticmethod(services.union_notice_record)
 
 
-class GuildStaffWrites(StaffOnly):
-    """Strike periods are recorded by the staff of the guild on strike (or an administrator)."""
-
-    message = "Only the guild's staff record its strikes."
-
-    def has_permission(self, request, view):
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return super().has_permission(request, view)
-        if not (request.user and request.user.is_authenticated):
-            return False
-        scope = request_scope(request)
-        return scope.payroll_key is None and (scope.superuser or bool(scope.guild_ids))
-
-
 class StrikePeriodFilter(django_filters.FilterSet):
     guild = TextFilter(field_name="guild__code", max_length=20)
     active_on = django_filters.DateFilter(method="filter_active_on")
 
     class Meta:
         model = StrikePeriod
-        fields = []
+        fields: list[str] = []
 
     def filter_active_on(self, queryset, name, value):
         from django.db.models import Q
@@ -576,10 +574,12 @@ class StrikePeriodViewSet(mixins.UpdateModelMixin, _RecordViewSet):
     """Strike periods per guild (sag.consent.strike). Read by all staff; written by the guild's
     own staff. A strike's end date is set by updating it when the strike ends."""
 
+    # Who may write a strike is the services' rule (strike_period_record, strike_period_update).
+
     queryset = StrikePeriod.objects.select_related("guild")
     serializer_class = StrikePeriodSerializer
     filterset_class = StrikePeriodFilter
-    permission_classes = [GuildStaffWrites]
+    permission_classes = [StaffWrites]
     scope_queryset = staticmethod(selectors.strike_periods)
     record_service = staticmethod(services.strike_period_record)
 
@@ -598,7 +598,7 @@ class WgaDisclosureFilter(django_filters.FilterSet):
 
     class Meta:
         model = WgaDisclosure
-        fields = []
+        fields: list[str] = []
 
 
 class WgaDisclosureViewSet(_RecordViewSet):
@@ -642,13 +642,15 @@ class DecisionSerializer(serializers.Serializer):
 
 
 class BatchRequestSerializer(serializers.Serializer):
-    checks = ConsentCheckSerializer(many=True, max_length=BATCH_LIMIT)
+    # many=True builds a ListSerializer, which takes max_length (the stubs type the child).
+    checks = ConsentCheckSerializer(many=True, max_length=BATCH_LIMIT)  # type: ignore[call-arg]
 
 
 class BatchErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.JSONField())
+    # A declared field named like Serializer.fields: the stubs read it as that attribute.
+    fields = serializers.DictField(child=serializers.JSONField())  # type: ignore[assignment]
 
 
 class BatchResultSerializer(serializers.Serializer):
@@ -665,49 +667,58 @@ class BatchResponseSerializer(serializers.Serializer):
 
 
 _CHECK_KEYS = set(ConsentCheckSerializer().fields)
-_FLAGS = USE_FLAGS
 
 
-def _parse_check(item, where: str = "") -> selectors.CheckRequest:
-    """One check body → a CheckRequest; a ValidationError names the faulty field."""
-
-    def bad(field, message):
-        raise serializers.ValidationError({f"{where}{field}": [message]})
-
-    if not isinstance(item, dict):
-        bad("non_field_errors", "A check is an object.")
-    unknown = sorted(set(item) - _CHECK_KEYS)
-    if unknown:
-        bad(unknown[0], "Unknown field.")
-    person = item.get("person")
-    production = item.get("production")
-    if person is not None and (type(person) is not int or not 0 < person < 2**63):
-        bad("person", "A person id (a positive whole number) or null.")
-    if type(production) is not int or not 0 < production < 2**63:
-        bad("production", "A production id (a positive whole number).")
-    kind = item.get("use_kind")
-    if kind not in rules.USE_KINDS:
-        bad("use_kind", f"One of: {', '.join(rules.USE_KINDS)}.")
-    exception = item.get("alteration_exception")
-    if exception is not None and exception not in rules.ALTERATION_EXCEPTIONS:
-        bad("alteration_exception", f"One of: {', '.join(rules.ALTERATION_EXCEPTIONS)}.")
+def _parse_check(item: object, where: str = "") -> selectors.CheckRequest:
+    """One check body → a CheckRequest; a core.parse.ParseError names the faulty field, prefixed
+    with `where` (e.g. "checks[3].")."""
     try:
-        at = whatif.instant(item.get("on"), "on")
-        until = whatif.instant(item.get("until"), "until", required=False)
-    except rules.CheckInputError as error:
-        bad(error.field, error.message)
-    if until is not None and until < at:
-        bad("until", "until is before on.")
-    flags = {}
-    for flag in _FLAGS:
-        value = item.get(flag, False)
-        if not isinstance(value, bool):
-            bad(flag, "true or false.")
-        flags[flag] = value
+        return _check_request(item)
+    except ParseError as error:
+        raise ParseError(f"{where}{error.field}", error.message) from None
+
+
+def _check_request(item: object) -> selectors.CheckRequest:
+    body = parse_object(
+        item,
+        field="non_field_errors",
+        keys=_CHECK_KEYS,
+        message="A check is an object.",
+        unknown=lambda names: ParseError(names[0], "Unknown field."),
+    )
+    person = body.get("person")
+    if person is not None:
+        person = parse_json_id(
+            person, field="person", message="A person id (a positive whole number) or null."
+        )
+    production = parse_json_id(
+        body.get("production"),
+        field="production",
+        message="A production id (a positive whole number).",
+    )
+    kind = parse_choice(body.get("use_kind"), rules.USE_KINDS, field="use_kind")
+    exception = body.get("alteration_exception")
+    if exception is not None:
+        exception = parse_choice(
+            exception, rules.ALTERATION_EXCEPTIONS, field="alteration_exception"
+        )
+    at = whatif.instant(body.get("on"), "on")
+    until = body.get("until")
+    if until is not None:
+        until = parse_utc_instant(until, field="until")
+        if until < at:
+            raise ParseError("until", "until is before on.")
+    flags = rules.UseFlags(
+        **{flag: parse_flag(body.get(flag, False), field=flag) for flag in rules.USE_FLAGS}
+    )
     return selectors.CheckRequest(
         person_id=person,
         production_id=production,
-        use=dict(kind=kind, at=at, until=until, alteration_exception=exception, **flags),
+        kind=kind,
+        at=at,
+        until=until,
+        alteration_exception=exception,
+        flags=flags,
     )
 
 

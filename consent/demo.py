@@ -6,15 +6,15 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 
-from ledger.access import Scope
+from ledger.access import SYSTEM_SCOPE, Scope
 from ledger.models import Guild, Person, Production
 
 from . import services
 from .models import Consent
 
 
-def _at(*args):
-    return datetime(*args, tzinfo=UTC)
+def _at(year: int, month: int, day: int, hour: int) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
 
 
 def _person(name):
@@ -175,6 +175,7 @@ def load(*, actor):
     )
     services.wga_disclosure_record(
         actor=actor,
+        scope=SYSTEM_SCOPE,
         production=film,
         writer=rosa,
         material="AI-generated summary of 1940s harbor logistics (12 pages)",
@@ -194,6 +195,7 @@ def load(*, actor):
     # IATSE: the AI-impact notice, and a crew member's separately consented scan.
     services.union_notice_record(
         actor=actor,
+        scope=SYSTEM_SCOPE,
         production=film,
         guild=Guild.objects.get(code="iatse"),
         kind="ai_impact",
@@ -214,6 +216,7 @@ def load(*, actor):
     # A synthetic performer in the 2026 series, after notice to SAG-AFTRA.
     services.union_notice_record(
         actor=actor,
+        scope=SYSTEM_SCOPE,
         production=series,
         guild=Guild.objects.get(code="sag-aftra"),
         kind="synthetic_performer",

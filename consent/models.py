@@ -84,23 +84,12 @@ USE_FIELDS = (
     "description",
     "scenes",
     "alteration_exception",
-    "synthetic_source_person",
-    "company_required",
-    "displacing_prompts",
-    "condition_of_employment",
-    "material_handed_over",
-    "counted_toward_headcount",
+    *rules.USE_FLAGS,
 )
 
-# The yes/no facts of a use that the consent check decides on.
-USE_FLAGS = (
-    "synthetic_source_person",
-    "company_required",
-    "displacing_prompts",
-    "condition_of_employment",
-    "material_handed_over",
-    "counted_toward_headcount",
-)
+# The yes/no facts of a use that the consent check decides on (rules.UseFlags); AiUse stores
+# each in a column of the same name.
+USE_FLAGS = rules.USE_FLAGS
 
 
 def evidence_path(instance, filename):

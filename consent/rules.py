@@ -15,13 +15,24 @@ Semantics chosen where RULES.md is silent (each is stated in a reason when it de
 - Whether a performer is "engaged on" the production decides employment-based use
   (`sag.consent.ebdr_use`) versus use in another project (`sag.consent.new_project`).
 - The 2026 SAG-AFTRA rules (strike, business reason) apply only under `sag-tvth-2026`.
+
+The agreement versions are the registry's catalogue (`ledger.registry.catalogue`, RULES.md §1);
+the check's fixed periods are dated parameters (`parameters.json` beside this module, read with
+`core.dated`), taken as of the use's date.
 """
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from core.dated import DatedParameters
+from core.dated import load as load_parameters
+from ledger.registry import catalogue
 
 USE_KINDS = (
     "replica_creation",
@@ -69,14 +80,6 @@ CATEGORY_GUILD = {
     "writer": WGA,
     "crew": IATSE,
 }
-# RULES.md §1: the agreement versions, their guild and the year of their rule set.
-AGREEMENTS = {
-    "sag-tvth-2023": (SAG, 2023),
-    "sag-tvth-2026": (SAG, 2026),
-    "wga-mba-2023": (WGA, 2023),
-    "wga-mba-2026": (WGA, 2026),
-    "iatse-basic-2024": (IATSE, 2024),
-}
 # The use kinds each guild's agreement speaks to; any other is not a question for that agreement.
 GUILD_USE_KINDS = {
     SAG: {
@@ -92,7 +95,35 @@ GUILD_USE_KINDS = {
     IATSE: {"scan", "replica_creation", "replica_use", "digital_alteration", "training"},
 }
 
-NOTICE_BEFORE_SCAN = timedelta(hours=48)  # sag.consent.notice_48h
+PARAMETERS_FILE = Path(__file__).with_name("parameters.json")
+
+
+@dataclass(frozen=True)
+class RuleParameters:
+    """The check's fixed periods in force on one date (PARAMETERS_FILE)."""
+
+    notice_before_scan: timedelta  # sag.consent.notice_48h
+
+    @classmethod
+    def as_of(cls, on: date, parameters: DatedParameters | None = None) -> "RuleParameters":
+        """The values in force on `on`, from `parameters` or the shipped file; a date no value
+        covers raises core.dated.ValueMissing (a period is never guessed)."""
+        if parameters is None:
+            return _shipped_as_of(on)
+        hours = parameters.get("sag.consent.notice_before_scan", on).value
+        return cls(notice_before_scan=timedelta(hours=float(hours)))
+
+
+@cache
+def shipped_parameters() -> DatedParameters:
+    """The parameters shipped beside this module, loaded once."""
+    return load_parameters(PARAMETERS_FILE)
+
+
+@cache
+def _shipped_as_of(on: date) -> RuleParameters:
+    return RuleParameters.as_of(on, shipped_parameters())
+
 
 _SCENES = re.compile(
     r"\b(scenes?|episodes?|ep\.?\s*\d+|sequences?|reels?|shots?|acts?\s+\w+|chapters?|segments?)\b",
@@ -113,9 +144,12 @@ _GENERIC = re.compile(
 
 
 class CheckInputError(ValueError):
-    """The facts do not describe a question the check can answer."""
+    """The facts do not describe a question the check can answer: an agreement it does not know,
+    a use kind or a person the agreement does not cover (`use_kind_not_applicable`), a use that
+    needs a person. Malformed input is refused before, by the parsers (core.parse.ParseError);
+    this is the check's own refusal, with its domain `code`."""
 
-    def __init__(self, message: str, *, code: str = "invalid", field: str | None = None):
+    def __init__(self, message: str, *, code: str = "invalid", field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -154,12 +188,13 @@ class PersonFacts:
 
 
 @dataclass(frozen=True)
-class UseFacts:
-    kind: str
-    production: str
-    at: datetime
-    until: datetime | None = None
-    alteration_exception: str | None = None
+class UseFlags:
+    """The yes/no facts of a use the check decides on. Its fields are the one list of the flags:
+    the what-if scenario, the API's check and the AI-use register take these names
+    (USE_FLAGS)."""
+
+    # The synthetic performer was made with a named performer's recognizable features
+    # (sag.consent.synthetic).
     synthetic_source_person: bool = False
     # A company requirement that a writer use generative AI (wga.writer_use).
     company_required: bool = False
@@ -171,6 +206,19 @@ class UseFacts:
     material_handed_over: bool = False
     # A background actor's replica counted toward the required background headcount.
     counted_toward_headcount: bool = False
+
+
+USE_FLAGS: tuple[str, ...] = tuple(f.name for f in fields(UseFlags))
+
+
+@dataclass(frozen=True)
+class UseFacts:
+    kind: str
+    production: str
+    at: datetime
+    until: datetime | None = None
+    alteration_exception: str | None = None
+    flags: UseFlags = UseFlags()
 
     @property
     def end(self) -> datetime:
@@ -198,6 +246,20 @@ class DisclosureFacts:
 
 
 @dataclass(frozen=True)
+class Facts:
+    """Everything one check decides on. `consents` are the person's consents (any kind, any
+    production)."""
+
+    agreement: str
+    person: PersonFacts | None
+    use: UseFacts
+    consents: tuple[ConsentFacts, ...] = ()
+    strikes: tuple[StrikeFacts, ...] = ()
+    union_notices: tuple[UnionNoticeFacts, ...] = ()
+    disclosures: tuple[DisclosureFacts, ...] = ()
+
+
+@dataclass(frozen=True)
 class Decision:
     allowed: bool
     consent: str | int | None
@@ -205,7 +267,7 @@ class Decision:
     reasons: tuple[str, ...]
     agreement: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "allowed": self.allowed,
             "consent": self.consent,
@@ -219,36 +281,30 @@ class Decision:
 class _Verdict:
     """Collects what passed and what failed, in the order the rules were checked."""
 
-    passed: list = field(default_factory=list)
-    failed: list = field(default_factory=list)
-    reasons: list = field(default_factory=list)
+    passed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
 
-    def ok(self, rule: str, reason: str | None = None):
+    def ok(self, rule: str, reason: str | None = None) -> None:
         if rule not in self.passed:
             self.passed.append(rule)
         if reason:
             self.reasons.append(reason)
 
-    def fail(self, rule: str, reason: str):
+    def fail(self, rule: str, reason: str) -> None:
         if rule not in self.failed:
             self.failed.append(rule)
         self.reasons.append(reason)
 
 
-def check(
-    *,
-    agreement: str,
-    person: PersonFacts | None,
-    use: UseFacts,
-    consents: Sequence[ConsentFacts] = (),
-    strikes: Sequence[StrikeFacts] = (),
-    union_notices: Sequence[UnionNoticeFacts] = (),
-    disclosures: Sequence[DisclosureFacts] = (),
-) -> Decision:
-    """Decide one use. `consents` are the person's consents (any kind, any production)."""
-    if agreement not in AGREEMENTS:
+def check(facts: Facts, *, parameters: DatedParameters | None = None) -> Decision:
+    """Decide one use, with the periods of `parameters` (by default the shipped ones) in force
+    on the use's date."""
+    agreement, person, use = facts.agreement, facts.person, facts.use
+    version = catalogue.AGREEMENTS.get(agreement)
+    if version is None:
         raise CheckInputError(f"Unknown agreement {agreement!r}.", field="agreement")
-    guild, year = AGREEMENTS[agreement]
+    guild, year = version.guild, version.year
     if use.kind not in GUILD_USE_KINDS[guild]:
         raise CheckInputError(
             f"{agreement} has no rule for a use of kind {use.kind}.",
@@ -256,7 +312,7 @@ def check(
             field="use_kind",
         )
     if person is None and not (
-        use.kind == "synthetic_performer" and not use.synthetic_source_person
+        use.kind == "synthetic_performer" and not use.flags.synthetic_source_person
     ):
         raise CheckInputError("This use needs a person.", field="person")
     if person is not None and CATEGORY_GUILD[person.category] != guild:
@@ -267,10 +323,17 @@ def check(
         )
 
     verdict = _Verdict()
-    relied = {SAG: _check_sag, WGA: _check_wga, IATSE: _check_iatse}[guild](
-        verdict,
-        _Context(year, person, use, consents, strikes, union_notices, disclosures),
+    context = _Context(
+        year,
+        person,
+        use,
+        facts.consents,
+        facts.strikes,
+        facts.union_notices,
+        facts.disclosures,
+        RuleParameters.as_of(use.at.date(), parameters),
     )
+    relied = _GUILD_CHECKS[guild](verdict, context)
     allowed = not verdict.failed
     rules = verdict.passed if allowed else verdict.failed
     return Decision(
@@ -291,6 +354,10 @@ class _Context:
     strikes: Sequence[StrikeFacts]
     union_notices: Sequence[UnionNoticeFacts]
     disclosures: Sequence[DisclosureFacts]
+    parameters: RuleParameters
+
+
+_Extra = Callable[[_Verdict, _Context, ConsentFacts], bool]
 
 
 # --- SAG-AFTRA ------------------------------------------------------------------------------
@@ -307,7 +374,8 @@ def _check_sag(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
             extra=_creation_checks,
         )
     elif use.kind == "replica_use":
-        rule = "sag.consent.ebdr_use" if ctx.person.engaged_at else "sag.consent.new_project"
+        engaged = ctx.person is not None and ctx.person.engaged_at is not None
+        rule = "sag.consent.ebdr_use" if engaged else "sag.consent.new_project"
         relied = _covering_consent(verdict, ctx, kinds=("replica_use",), rule=rule)
         _strike(verdict, ctx)
     elif use.kind == "icdr_use":
@@ -334,7 +402,7 @@ def _check_sag(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
         return None
     if ctx.person is not None and ctx.person.category == "background" and use.kind != "training":
         rule = "sag.consent.background"
-        if use.counted_toward_headcount:
+        if use.flags.counted_toward_headcount:
             verdict.fail(
                 rule,
                 "A background actor's replica never counts toward the required background "
@@ -369,10 +437,11 @@ def _notice_48h(verdict: _Verdict, ctx: _Context, consent: ConsentFacts) -> bool
     if notice_at is None:
         verdict.fail(rule, f"Consent {consent.id} records no notice of the scan.")
         return False
-    if engaged_at is not None and engaged_at > scan_at - NOTICE_BEFORE_SCAN:
-        due, why = engaged_at, "at engagement (engaged less than 48 hours before the scan)"
+    before = ctx.parameters.notice_before_scan
+    if engaged_at is not None and engaged_at > scan_at - before:
+        due, why = engaged_at, f"at engagement (engaged less than {_hours(before)} before the scan)"
     else:
-        due, why = scan_at - NOTICE_BEFORE_SCAN, "48 hours before the scan"
+        due, why = scan_at - before, f"{_hours(before)} before the scan"
     if notice_at > due:
         verdict.fail(
             rule,
@@ -397,12 +466,12 @@ def _synthetic(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
         verdict.ok(rule, f"The union was notified at {_iso(min(n.given_at for n in notices))}.")
     else:
         verdict.fail(rule, "No notice to the union of the synthetic performer before its use.")
-    if not use.synthetic_source_person:
+    if not use.flags.synthetic_source_person:
         return None
     return _covering_consent(verdict, ctx, kinds=("synthetic_features",), rule=rule)
 
 
-def _strike(verdict: _Verdict, ctx: _Context):
+def _strike(verdict: _Verdict, ctx: _Context) -> None:
     """sag.consent.strike (2026): no replica use dated inside a strike of the performer's union."""
     if ctx.year < 2026:
         return
@@ -429,10 +498,10 @@ def _strike(verdict: _Verdict, ctx: _Context):
 def _check_wga(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
     use = ctx.use
     relied = None
-    if use.material_handed_over:
+    if use.flags.material_handed_over:
         _disclosure(verdict, ctx)
     elif use.kind == "writer_ai_use":
-        if use.company_required:
+        if use.flags.company_required:
             verdict.fail(
                 "wga.writer_use",
                 "The company required the writer to use generative AI, which the MBA forbids.",
@@ -458,7 +527,7 @@ def _check_wga(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
     return relied
 
 
-def _disclosure(verdict: _Verdict, ctx: _Context):
+def _disclosure(verdict: _Verdict, ctx: _Context) -> None:
     rule = "wga.disclosure"
     use = ctx.use
     given = [
@@ -483,7 +552,7 @@ def _check_iatse(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
     use = ctx.use
     relied = None
     if use.kind in ("scan", "replica_creation"):
-        if use.condition_of_employment:
+        if use.flags.condition_of_employment:
             verdict.fail("iatse.scan_consent", "The scan was made a condition of employment.")
         relied = _covering_consent(
             verdict,
@@ -493,7 +562,7 @@ def _check_iatse(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
             sag_form=False,
             separate_rule="iatse.scan_consent",
         )
-    if use.displacing_prompts:
+    if use.flags.displacing_prompts:
         verdict.fail(
             "iatse.no_displacing_prompts",
             "An employee was required to write prompts that would displace a covered employee.",
@@ -524,7 +593,7 @@ def _covering_consent(
     *,
     kinds: tuple[str, ...],
     rule: str,
-    extra=None,
+    extra: _Extra | None = None,
     sag_form: bool = True,
     separate_rule: str | None = "sag.consent.separate",
 ) -> ConsentFacts | None:
@@ -565,7 +634,15 @@ def _covering_consent(
     return None
 
 
-def _consent_covers(verdict, ctx, consent, rule, extra, sag_form, separate_rule) -> bool:
+def _consent_covers(
+    verdict: _Verdict,
+    ctx: _Context,
+    consent: ConsentFacts,
+    rule: str,
+    extra: _Extra | None,
+    sag_form: bool,
+    separate_rule: str | None,
+) -> bool:
     use = ctx.use
     ok = True
     if consent.signed_at <= use.at:
@@ -670,6 +747,19 @@ def is_specific(description: str, scenes: str = "", media: str = "") -> bool:
     has_scenes = bool(scenes.strip()) or bool(_SCENES.search(description or ""))
     has_media = bool(media.strip()) or bool(_MEDIA.search(description or ""))
     return has_scenes and has_media
+
+
+_GUILD_CHECKS: dict[str, Callable[[_Verdict, _Context], ConsentFacts | None]] = {
+    SAG: _check_sag,
+    WGA: _check_wga,
+    IATSE: _check_iatse,
+}
+
+
+def _hours(period: timedelta) -> str:
+    """A period as the reasons word it: "48 hours"."""
+    hours = period / timedelta(hours=1)
+    return f"{hours:g} hour" + ("" if hours == 1 else "s")
 
 
 def _iso(moment: datetime) -> str:

@@ -2,10 +2,12 @@
 decides on, loaded in a fixed number of queries however many checks are asked at once."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from core.errors import DomainError, NotFound
 from ledger import access
@@ -14,7 +16,6 @@ from ledger.models import Agreement, Classification, Engagement, Membership, Per
 
 from . import rules
 from .models import (
-    USE_FLAGS,
     AiUse,
     AiUseVoid,
     Consent,
@@ -24,12 +25,14 @@ from .models import (
     WgaDisclosure,
 )
 
+_M = TypeVar("_M", bound=Model)
+
 # --- scope ----------------------------------------------------------------------------------
 # Studio staff see their productions' records; guild staff those under their guild's agreements;
 # payroll keys none of them.
 
 
-def _by_production(scope: Scope, qs: QuerySet, guild_path: str) -> QuerySet:
+def _by_production(scope: Scope, qs: "QuerySet[_M]", guild_path: str) -> "QuerySet[_M]":
     if scope.superuser:
         return qs
     if scope.payroll_key is not None:
@@ -39,15 +42,17 @@ def _by_production(scope: Scope, qs: QuerySet, guild_path: str) -> QuerySet:
     )
 
 
-def consents(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+def consents(scope: Scope, qs: "QuerySet[Consent] | None" = None) -> "QuerySet[Consent]":
     return _by_production(scope, Consent.objects.all() if qs is None else qs, "agreement__guild_id")
 
 
-def ai_uses(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+def ai_uses(scope: Scope, qs: "QuerySet[AiUse] | None" = None) -> "QuerySet[AiUse]":
     return _by_production(scope, AiUse.objects.all() if qs is None else qs, "agreement__guild_id")
 
 
-def not_voided(qs: QuerySet, *, as_of: datetime | None = None, path: str = "") -> QuerySet:
+def not_voided(
+    qs: "QuerySet[_M]", *, as_of: datetime | None = None, path: str = ""
+) -> "QuerySet[_M]":
     """`qs` (of AI uses, or of rows pointing at one through `path`, e.g. "ai_use__") without the
     voided uses (voided by `as_of`, when given): a void takes a use out of every decision,
     report section, run and count."""
@@ -57,7 +62,7 @@ def not_voided(qs: QuerySet, *, as_of: datetime | None = None, path: str = "") -
     return qs.filter(~Exists(void))
 
 
-def voided(qs: QuerySet, *, as_of: datetime | None = None) -> QuerySet:
+def voided(qs: "QuerySet[_M]", *, as_of: datetime | None = None) -> "QuerySet[_M]":
     """The voided uses of `qs` (voided by `as_of`, when given)."""
     void = AiUseVoid.objects.filter(use_id=OuterRef("pk"))
     if as_of is not None:
@@ -65,11 +70,15 @@ def voided(qs: QuerySet, *, as_of: datetime | None = None) -> QuerySet:
     return qs.filter(Exists(void))
 
 
-def union_notices(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+def union_notices(
+    scope: Scope, qs: "QuerySet[UnionNotice] | None" = None
+) -> "QuerySet[UnionNotice]":
     return _by_production(scope, UnionNotice.objects.all() if qs is None else qs, "guild_id")
 
 
-def wga_disclosures(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+def wga_disclosures(
+    scope: Scope, qs: "QuerySet[WgaDisclosure] | None" = None
+) -> "QuerySet[WgaDisclosure]":
     qs = WgaDisclosure.objects.all() if qs is None else qs
     if scope.superuser:
         return qs
@@ -81,7 +90,9 @@ def wga_disclosures(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
     return qs.filter(Q(production__studio_id__in=scope.studio_ids) | wga).distinct()
 
 
-def strike_periods(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+def strike_periods(
+    scope: Scope, qs: "QuerySet[StrikePeriod] | None" = None
+) -> "QuerySet[StrikePeriod]":
     """Strikes are public facts: every staff caller reads them."""
     qs = StrikePeriod.objects.all() if qs is None else qs
     return qs.none() if scope.payroll_key is not None or scope.is_empty else qs
@@ -90,9 +101,10 @@ def strike_periods(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
 # --- status ---------------------------------------------------------------------------------
 
 
-def suspensions(events) -> list[tuple[datetime, datetime | None]]:
+def suspensions(events: Iterable[ConsentEvent]) -> list[tuple[datetime, datetime | None]]:
     """(from, to) pairs from a consent's events in order; `to` is None while still suspended."""
-    periods, start = [], None
+    periods: list[tuple[datetime, datetime | None]] = []
+    start: datetime | None = None
     for event in events:
         if event.kind == ConsentEvent.Kind.SUSPENDED and start is None:
             start = event.effective_at
@@ -104,7 +116,7 @@ def suspensions(events) -> list[tuple[datetime, datetime | None]]:
     return periods
 
 
-def revoked_at(events) -> datetime | None:
+def revoked_at(events: Iterable[ConsentEvent]) -> datetime | None:
     """When the consent is revoked from: the earliest revocation, in whatever order the events
     come (a revocation dated before one recorded earlier brings the end forward)."""
     return min(
@@ -112,7 +124,9 @@ def revoked_at(events) -> datetime | None:
     )
 
 
-def consent_status(consent: Consent, *, now: datetime, events=None) -> str:
+def consent_status(
+    consent: Consent, *, now: datetime, events: list[ConsentEvent] | None = None
+) -> str:
     """granted, superseded, revoked, suspended or expired, as of `now`."""
     events = list(consent.events.all()) if events is None else events
     if _has_successor(consent):
@@ -134,7 +148,9 @@ def _has_successor(consent: Consent) -> bool:
         return False
 
 
-def consents_expiring(qs: QuerySet, *, now: datetime, within) -> QuerySet:
+def consents_expiring(
+    qs: "QuerySet[Consent]", *, now: datetime, within: timedelta
+) -> "QuerySet[Consent]":
     """Consents in force (granted or suspended, as consent_status says) whose term ends between
     today and `within` (a timedelta) from today: neither superseded nor revoked by `now`."""
     revoked = ConsentEvent.objects.filter(
@@ -148,7 +164,7 @@ def consents_expiring(qs: QuerySet, *, now: datetime, within) -> QuerySet:
 
 # --- facts for the check --------------------------------------------------------------------
 
-CLASSIFICATION_CATEGORY = {
+CLASSIFICATION_CATEGORY: dict[str, str] = {
     Classification.DAY_PERFORMER: "principal",
     Classification.WEEKLY_PERFORMER: "principal",
     Classification.BACKGROUND_ACTOR: "background",
@@ -162,20 +178,27 @@ MEMBERSHIP_CATEGORY = {rules.SAG: "principal", rules.WGA: "writer", rules.IATSE:
 
 @dataclass(frozen=True)
 class CheckRequest:
-    """One question: may `person` be used this way in `production` at `at`?"""
+    """One question: may `person` be used this way (`kind`, `alteration_exception`, `flags`) in
+    `production` at `at`, to `until` when the use spans a range?"""
 
     person_id: int | None
     production_id: int
-    use: dict  # kind, at, until and the use's flags, as rules.UseFacts takes them
+    kind: str
+    at: datetime
+    until: datetime | None = None
+    alteration_exception: str | None = None
+    flags: rules.UseFlags = rules.UseFlags()
 
 
 @dataclass(frozen=True)
 class CheckFacts:
+    """The agreement row a request falls under and the facts the check decides on."""
+
     agreement: Agreement
-    kwargs: dict  # rules.check() keyword arguments
+    facts: rules.Facts
 
     def decide(self) -> rules.Decision:
-        return rules.check(**self.kwargs)
+        return rules.check(self.facts)
 
 
 def facts_for(scope: Scope, requests: list[CheckRequest]) -> list["CheckFacts | DomainError"]:
@@ -195,7 +218,7 @@ def facts_for(scope: Scope, requests: list[CheckRequest]) -> list["CheckFacts | 
         )
     )
     world = _World.load(person_ids, productions)
-    out = []
+    out: list[CheckFacts | DomainError] = []
     for request in requests:
         if request.production_id not in productions:
             out.append(NotFound("No such production.", fields={"production": "Not found."}))
@@ -210,11 +233,23 @@ def facts_for(scope: Scope, requests: list[CheckRequest]) -> list["CheckFacts | 
     return out
 
 
+_Key = tuple[int | None, int]  # (person, production)
+
+
 class _World:
     """Everything the requests' people and productions need, loaded once."""
 
+    agreements: list[Agreement]
+    engagements: dict[_Key, tuple[str, datetime]]  # (classification, engaged at)
+    memberships: defaultdict[int, set[str]]
+    consents: defaultdict[_Key, list[rules.ConsentFacts]]
+    categories: dict[_Key, str]
+    strikes: tuple[rules.StrikeFacts, ...]
+    notices: defaultdict[int, list[rules.UnionNoticeFacts]]
+    disclosures: defaultdict[_Key, list[rules.DisclosureFacts]]
+
     @classmethod
-    def load(cls, person_ids, production_ids):
+    def load(cls, person_ids: set[int], production_ids: set[int]) -> "_World":
         world = cls()
         world.agreements = list(Agreement.objects.select_related("guild"))
         world.engagements = {}
@@ -257,7 +292,7 @@ class _World:
             )
         )
         successors = {r["supersedes_id"]: r["id"] for r in rows if r["supersedes_id"]}
-        events = defaultdict(list)
+        events: defaultdict[int, list[ConsentEvent]] = defaultdict(list)
         for event in ConsentEvent.objects.filter(consent_id__in=[r["id"] for r in rows]).order_by(
             "effective_at", "id"
         ):
@@ -288,12 +323,12 @@ class _World:
                     superseded_by=successors.get(r["id"]),
                 )
             )
-        world.strikes = [
+        world.strikes = tuple(
             rules.StrikeFacts(guild=code, starts_on=start, ends_on=end)
             for code, start, end in StrikePeriod.objects.values_list(
                 "guild__code", "starts_on", "ends_on"
             )
-        ]
+        )
         world.notices = defaultdict(list)
         for production_id, kind, given_at in UnionNotice.objects.filter(
             production_id__in=production_ids
@@ -310,15 +345,14 @@ class _World:
             )
         return world
 
-    def facts(self, request: CheckRequest, person: dict | None) -> CheckFacts:
+    def facts(self, request: CheckRequest, person: dict[str, Any] | None) -> CheckFacts:
         key = (request.person_id, request.production_id)
         engagement = self.engagements.get(key)
         category = self._category(request, engagement)
         guild = rules.CATEGORY_GUILD[category] if category else rules.SAG
-        at = request.use["at"]
-        agreement = self._agreement_in_force(guild, at.date())
+        agreement = self._agreement_in_force(guild, request.at.date())
         person_facts = None
-        if person is not None:
+        if person is not None and category is not None:  # a person always has a category
             deceased_on = (person["date_of_death"] or date.min) if person["is_deceased"] else None
             person_facts = rules.PersonFacts(
                 category=category,
@@ -326,21 +360,30 @@ class _World:
                 engaged_at=engagement[1] if engagement else None,
                 has_representative=bool(person["authorized_representative"]),
             )
-        use = rules.UseFacts(production=str(request.production_id), **request.use)
+        use = rules.UseFacts(
+            kind=request.kind,
+            production=str(request.production_id),
+            at=request.at,
+            until=request.until,
+            alteration_exception=request.alteration_exception,
+            flags=request.flags,
+        )
         return CheckFacts(
             agreement=agreement,
-            kwargs=dict(
+            facts=rules.Facts(
                 agreement=agreement.code,
                 person=person_facts,
                 use=use,
-                consents=self.consents.get(key, []),
+                consents=tuple(self.consents.get(key, ())),
                 strikes=self.strikes,
-                union_notices=self.notices.get(request.production_id, []),
-                disclosures=self.disclosures.get(key, []),
+                union_notices=tuple(self.notices.get(request.production_id, ())),
+                disclosures=tuple(self.disclosures.get(key, ())),
             ),
         )
 
-    def _category(self, request, engagement) -> str | None:
+    def _category(
+        self, request: CheckRequest, engagement: tuple[str, datetime] | None
+    ) -> str | None:
         if request.person_id is None:
             return None
         if engagement is not None:
@@ -377,9 +420,9 @@ def check_one(scope: Scope, request: CheckRequest) -> tuple[Agreement, rules.Dec
     return result.agreement, _decide(result)
 
 
-def _decide(facts: CheckFacts) -> rules.Decision:
+def _decide(found: CheckFacts) -> rules.Decision:
     try:
-        return facts.decide()
+        return found.decide()
     except rules.CheckInputError as error:
         raise DomainError(
             error.message, code=error.code, fields={error.field or "use_kind": error.message}
@@ -387,7 +430,7 @@ def _decide(facts: CheckFacts) -> rules.Decision:
 
 
 def check_many(scope: Scope, requests: list[CheckRequest]) -> list["rules.Decision | DomainError"]:
-    out = []
+    out: list[rules.Decision | DomainError] = []
     for result in facts_for(scope, requests):
         if isinstance(result, DomainError):
             out.append(result)
@@ -399,7 +442,7 @@ def check_many(scope: Scope, requests: list[CheckRequest]) -> list["rules.Decisi
     return out
 
 
-def uses_affected_by(consent: Consent, *, after: datetime) -> QuerySet:
+def uses_affected_by(consent: Consent, *, after: datetime) -> "QuerySet[AiUse]":
     """Recorded uses that relied on `consent` and are dated at or after `after` (planned uses
     a revocation or suspension takes away)."""
     return not_voided(AiUse.objects.filter(consent=consent)).filter(
@@ -407,7 +450,7 @@ def uses_affected_by(consent: Consent, *, after: datetime) -> QuerySet:
     )
 
 
-def recheck(uses) -> list["rules.Decision | DomainError"]:
+def recheck(uses: Iterable[AiUse]) -> list["rules.Decision | DomainError"]:
     """The decision the check makes now, on today's facts, for recorded uses: a revocation,
     suspension or strike recorded after a use can take away the consent it was allowed on."""
     return check_many(Scope(superuser=True), [_recheck_request(use) for use in uses])
@@ -417,13 +460,11 @@ def _recheck_request(use: AiUse) -> CheckRequest:
     return CheckRequest(
         person_id=use.person_id,
         production_id=use.production_id,
-        use=dict(
-            kind=use.kind,
-            at=use.starts_at,
-            until=use.ends_at,
-            alteration_exception=use.alteration_exception or None,
-            **{flag: getattr(use, flag) for flag in USE_FLAGS},
-        ),
+        kind=use.kind,
+        at=use.starts_at,
+        until=use.ends_at,
+        alteration_exception=use.alteration_exception or None,
+        flags=rules.UseFlags(**{flag: getattr(use, flag) for flag in rules.USE_FLAGS}),
     )
 
 
@@ -432,8 +473,8 @@ class UncoveredUse:
     """A recorded use a revocation leaves without consent, and why (the check's rule ids)."""
 
     use: AiUse
-    rules: tuple
-    reasons: tuple
+    rules: tuple[str, ...]
+    reasons: tuple[str, ...]
 
 
 def revocation_impact(consent: Consent, *, at: datetime) -> list[UncoveredUse]:
@@ -446,7 +487,7 @@ def revocation_impact(consent: Consent, *, at: datetime) -> list[UncoveredUse]:
         .order_by("starts_at", "pk")
     )
     facts = facts_for(Scope(superuser=True), [_recheck_request(use) for use in uses])
-    out = []
+    out: list[UncoveredUse] = []
     for use, found in zip(uses, facts, strict=True):
         try:
             if isinstance(found, DomainError):
@@ -460,9 +501,9 @@ def revocation_impact(consent: Consent, *, at: datetime) -> list[UncoveredUse]:
     return out
 
 
-def _revoked_from(facts: CheckFacts, consent_id: int, at: datetime) -> CheckFacts:
-    consents = [
+def _revoked_from(found: CheckFacts, consent_id: int, at: datetime) -> CheckFacts:
+    consents = tuple(
         replace(c, revoked_at=min(c.revoked_at or at, at)) if c.id == consent_id else c
-        for c in facts.kwargs["consents"]
-    ]
-    return CheckFacts(agreement=facts.agreement, kwargs={**facts.kwargs, "consents": consents})
+        for c in found.facts.consents
+    )
+    return replace(found, facts=replace(found.facts, consents=consents))

@@ -1,14 +1,17 @@
 """Use cases that write consent records. Each is atomic, validates before it writes, locks what it
 changes and records the acting user."""
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict, DomainError, NotFound
+from core.audit import save_audited
+from core.errors import Conflict, DomainError, Forbidden, NotFound
 from ledger.access import Scope
 from ledger.models import Agreement, Person, Production, ProductionAgreement
 
@@ -26,14 +29,7 @@ from .models import (
 )
 
 
-def _save(obj, *, actor):
-    obj.full_clean()
-    obj._history_user = actor
-    obj.save()
-    return obj
-
-
-def _agreement_for(production: Production, category: str, day) -> Agreement:
+def _agreement_for(production: Production, category: str, day: date) -> Agreement:
     """The attached agreement of the category's guild in force on `day`, else the attached one of
     that guild (a consent may be signed before its agreement's term)."""
     guild = rules.CATEGORY_GUILD[category]
@@ -45,7 +41,8 @@ def _agreement_for(production: Production, category: str, day) -> Agreement:
     ]
     in_force = [a for a in attached if a.in_force_on(day)]
     if in_force or attached:
-        return (in_force or attached)[0]
+        chosen: Agreement = (in_force or attached)[0]
+        return chosen
     raise DomainError(
         f"No {guild} agreement is attached to {production}.",
         code="agreement_not_attached",
@@ -60,21 +57,22 @@ def _category_for(person: Person, production: Production) -> str:
             "The person is not engaged on this production; give the category.",
             fields={"category": "Required when the person has no engagement here."},
         )
-    return selectors.CLASSIFICATION_CATEGORY[engagement.classification]
+    category: str = selectors.CLASSIFICATION_CATEGORY[engagement.classification]
+    return category
 
 
 @transaction.atomic
 def consent_grant(
     *,
-    actor,
+    actor: Any,
     person: Person,
     production: Production,
     kind: str,
-    evidence: File,
+    evidence: "File[Any]",
     category: str | None = None,
     agreement: Agreement | None = None,
     supersedes: Consent | None = None,
-    **fields,
+    **fields: Any,
 ) -> Consent:
     """Record a signed consent with its evidence. `supersedes` names the consent of the same
     person and kind whose scope this one replaces; the old one then covers nothing."""
@@ -124,13 +122,13 @@ def consent_grant(
     )
     consent.evidence.save(name, evidence, save=False)
     try:
-        return _save(consent, actor=actor)
+        return save_audited(consent, actor=actor)
     except Exception:
         consent.evidence.delete(save=False)
         raise
 
 
-def _check_supersedable(old: Consent, *, person: Person, kind: str):
+def _check_supersedable(old: Consent, *, person: Person, kind: str) -> None:
     if old.person_id != person.pk or old.kind != kind:
         raise DomainError(
             "A consent supersedes only an earlier consent of the same person and kind.",
@@ -203,15 +201,17 @@ def _check_after_last_event(consent: Consent, at: datetime) -> None:
         )
 
 
-def _event(consent, kind, *, actor, at, reason) -> ConsentEvent:
-    return _save(
+def _event(consent: Consent, kind: str, *, actor: Any, at: datetime, reason: str) -> ConsentEvent:
+    return save_audited(
         ConsentEvent(consent=consent, kind=kind, effective_at=at, reason=reason, actor=actor),
         actor=actor,
     )
 
 
 @transaction.atomic
-def consent_revoke(*, actor, consent: Consent, reason: str, at: datetime | None = None):
+def consent_revoke(
+    *, actor: Any, consent: Consent, reason: str, at: datetime | None = None
+) -> ConsentEvent:
     """consent.revoked: the consent covers no use dated at or after `at`; earlier uses stay
     covered. Revocation is final, and always recordable while the consent still covers
     something: whether it is suspended, and whatever later events were recorded, a revocation
@@ -222,7 +222,9 @@ def consent_revoke(*, actor, consent: Consent, reason: str, at: datetime | None 
 
 
 @transaction.atomic
-def consent_suspend(*, actor, consent: Consent, reason: str, at: datetime | None = None):
+def consent_suspend(
+    *, actor: Any, consent: Consent, reason: str, at: datetime | None = None
+) -> ConsentEvent:
     """Suspend the consent from `at` until it is resumed; suspending twice changes nothing."""
     at = at or timezone.now()
     consent, events = _lock_for_event(consent, at)
@@ -233,7 +235,9 @@ def consent_suspend(*, actor, consent: Consent, reason: str, at: datetime | None
 
 
 @transaction.atomic
-def consent_resume(*, actor, consent: Consent, reason: str, at: datetime | None = None):
+def consent_resume(
+    *, actor: Any, consent: Consent, reason: str, at: datetime | None = None
+) -> ConsentEvent:
     at = at or timezone.now()
     consent, events = _lock_for_event(consent, at)
     _check_after_last_event(consent, at)
@@ -242,7 +246,7 @@ def consent_resume(*, actor, consent: Consent, reason: str, at: datetime | None 
     return _event(consent, ConsentEvent.Kind.RESUMED, actor=actor, at=at, reason=reason)
 
 
-def _open_suspension(events) -> bool:
+def _open_suspension(events: list[ConsentEvent]) -> bool:
     periods = selectors.suspensions(events)
     return bool(periods) and periods[-1][1] is None
 
@@ -251,15 +255,15 @@ def _open_suspension(events) -> bool:
 NOTICE_GUILD = {"synthetic_performer": rules.SAG, "ai_impact": rules.IATSE}
 
 
-def _check_production_writable(scope: Scope | None, production: Production, field: str):
-    """A caller's scope, when given, must cover the production's studio (outside it the
-    production does not exist for the caller). Internal callers (demo, tasks) pass no scope."""
-    if scope is not None and not scope.can_write_studio(production.studio_id):
+def _check_production_writable(scope: Scope, production: Production, field: str) -> None:
+    """The caller's scope must cover the production's studio (outside it the production does not
+    exist for the caller). Internal callers (the demo) pass an administrator's scope."""
+    if not scope.can_write_studio(production.studio_id):
         raise NotFound("No such production.", fields={field: "Not found."})
 
 
 @transaction.atomic
-def union_notice_record(*, actor, scope: Scope | None = None, **fields) -> UnionNotice:
+def union_notice_record(*, actor: Any, scope: Scope, **fields: Any) -> UnionNotice:
     """A notice to a union, fixed once given: a synthetic performer's use goes to SAG-AFTRA, the
     impact of AI systems to IATSE."""
     notice = UnionNotice(recorded_by=actor, **fields)
@@ -271,18 +275,16 @@ def union_notice_record(*, actor, scope: Scope | None = None, **fields) -> Union
         )
     if notice.production_id:
         _check_production_writable(scope, notice.production, "production")
-    return _save(notice, actor=actor)
+    return save_audited(notice, actor=actor)
 
 
-def _check_strike(scope: Scope | None, strike: StrikePeriod):
+def _check_strike(scope: Scope, strike: StrikePeriod) -> None:
     """Strikes are recorded and corrected by the staff of the guild on strike (or an
-    administrator); a strike cannot end before it starts."""
-    if scope is not None and not (scope.superuser or strike.guild_id in scope.guild_ids):
-        raise DomainError(
-            "Only the guild's staff record its strikes.",
-            code="permission_denied",
-            status_code=403,
-            fields={"guild": "Not your guild."},
+    administrator): sag.consent.strike names the guild's own strike periods. A strike cannot end
+    before it starts."""
+    if not scope.can_write_guild(strike.guild_id):
+        raise Forbidden(
+            "Only the guild's staff record its strikes.", fields={"guild": "Not your guild."}
         )
     if strike.ends_on and strike.starts_on and strike.ends_on < strike.starts_on:
         raise DomainError(
@@ -292,15 +294,15 @@ def _check_strike(scope: Scope | None, strike: StrikePeriod):
 
 
 @transaction.atomic
-def strike_period_record(*, actor, scope: Scope | None = None, **fields) -> StrikePeriod:
+def strike_period_record(*, actor: Any, scope: Scope, **fields: Any) -> StrikePeriod:
     strike = StrikePeriod(recorded_by=actor, **fields)
     _check_strike(scope, strike)
-    return _save(strike, actor=actor)
+    return save_audited(strike, actor=actor)
 
 
 @transaction.atomic
 def strike_period_update(
-    *, actor, strike: StrikePeriod, scope: Scope | None = None, **fields
+    *, actor: Any, strike: StrikePeriod, scope: Scope, **fields: Any
 ) -> StrikePeriod:
     """Correct a strike's dates or description (typically: set its end when it ends). A strike
     stays with its guild."""
@@ -312,19 +314,19 @@ def strike_period_update(
     for name, value in fields.items():
         setattr(strike, name, value)
     _check_strike(scope, strike)
-    return _save(strike, actor=actor)
+    return save_audited(strike, actor=actor)
 
 
 @transaction.atomic
-def wga_disclosure_record(*, actor, scope: Scope | None = None, **fields) -> WgaDisclosure:
+def wga_disclosure_record(*, actor: Any, scope: Scope, **fields: Any) -> WgaDisclosure:
     """A disclosure to a writer, fixed once made (wga.disclosure)."""
     disclosure = WgaDisclosure(recorded_by=actor, **fields)
     if disclosure.production_id:
         _check_production_writable(scope, disclosure.production, "production")
-    return _save(disclosure, actor=actor)
+    return save_audited(disclosure, actor=actor)
 
 
-def _check_replica_days(kind: str, agreement: Agreement, days) -> None:
+def _check_replica_days(kind: str, agreement: Agreement, days: Decimal | None) -> None:
     """sag.pay.ebdr_use pays a replica use per day the performer would have worked: a SAG-AFTRA
     replica use without those days (or with none) could never be paid, so it is refused when
     recorded rather than failing in a later run."""
@@ -342,15 +344,15 @@ def _check_replica_days(kind: str, agreement: Agreement, days) -> None:
 @transaction.atomic
 def ai_use_record(
     *,
-    actor,
-    scope,
+    actor: Any,
+    scope: Scope,
     production: Production,
     person: Person | None,
     kind: str,
     starts_at: datetime,
     ends_at: datetime | None = None,
     alteration_exception: str = "",
-    **fields,
+    **fields: Any,
 ) -> AiUse:
     """Record a use in the production's register with the consent decision made now. A use that
     no consent covers is recorded as a `violation`, never refused: the register is evidence."""
@@ -358,13 +360,11 @@ def ai_use_record(
     request = selectors.CheckRequest(
         person_id=person.pk if person else None,
         production_id=production.pk,
-        use=dict(
-            kind=kind,
-            at=starts_at,
-            until=ends_at,
-            alteration_exception=alteration_exception or None,
-            **flags,
-        ),
+        kind=kind,
+        at=starts_at,
+        until=ends_at,
+        alteration_exception=alteration_exception or None,
+        flags=rules.UseFlags(**flags),
     )
     agreement, decision = selectors.check_one(scope, request)
     if not ProductionAgreement.objects.filter(
@@ -378,7 +378,7 @@ def ai_use_record(
         )
     _check_replica_days(kind, agreement, fields.get("days"))
     relied = Consent.objects.get(pk=decision.consent) if decision.consent else None
-    return _save(
+    return save_audited(
         AiUse(
             production=production,
             person=person,
@@ -400,7 +400,7 @@ def ai_use_record(
 
 
 @transaction.atomic
-def ai_use_void(*, actor, use: AiUse, reason: str) -> AiUseVoid:
+def ai_use_void(*, actor: Any, use: AiUse, reason: str) -> AiUseVoid:
     """Void a use recorded by mistake (against the wrong consent, say), with who, when and why.
     The use and its history stay in the register; from now on it counts in no decision, report
     section, compensation run or dashboard, and reports list it apart. A void is final: voiding
@@ -413,4 +413,4 @@ def ai_use_void(*, actor, use: AiUse, reason: str) -> AiUseVoid:
         )
     if AiUseVoid.objects.filter(use=use).exists():
         raise Conflict(f"AI use #{use.pk} is already voided.", code="ai_use_voided")
-    return _save(AiUseVoid(use=use, reason=reason, actor=actor), actor=actor)
+    return save_audited(AiUseVoid(use=use, reason=reason, actor=actor), actor=actor)

@@ -10,6 +10,7 @@ user of the current request (staff in the admin, the API key's owner over REST),
 `acting_as()` block (commands and tasks act as the named system user).
 """
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -76,6 +77,13 @@ def save_audited(obj: M, *, actor: Any) -> M:
     return obj
 
 
+def delete_audited(obj: models.Model, *, actor: Any) -> None:
+    """Delete `obj` with `actor` as the acting user of its history row (the one delete of every
+    service)."""
+    obj._history_user = actor  # type: ignore[attr-defined]
+    obj.delete()
+
+
 def _changed(obj: models.Model) -> bool:
     fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
     stored = type(obj)._default_manager.filter(pk=obj.pk).values(*(f.attname for f in fields))
@@ -85,12 +93,12 @@ def _changed(obj: models.Model) -> bool:
     return any(f.to_python(getattr(obj, f.attname)) != row[f.attname] for f in fields)
 
 
-def current_actor():
+def current_actor() -> Any:
     return _actor.get()
 
 
 @contextmanager
-def acting_as(user):
+def acting_as(user: Any) -> Iterator[Any]:
     """Attribute every history row written inside the block to `user`."""
     token = _actor.set(user)
     try:
@@ -99,7 +107,7 @@ def acting_as(user):
         _actor.reset(token)
 
 
-def system_user():
+def system_user() -> Any:
     """The named user that commands and tasks act as; created on first use."""
     user, created = get_user_model().objects.get_or_create(
         username=settings.SYSTEM_USERNAME,

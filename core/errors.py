@@ -6,6 +6,7 @@ errors are translated here, in one place, so that no input can produce an HTML p
 
 import logging
 import sys
+from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -24,10 +25,17 @@ logger = logging.getLogger(__name__)
 class DomainError(Exception):
     """A refusal the caller can act on. `code` is stable; `message` is for people."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "invalid"
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    code: str = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, fields=None, status_code=None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        fields: dict[str, Any] | None = None,
+        status_code: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         if code:
@@ -45,6 +53,13 @@ class Conflict(DomainError):
 class NotFound(DomainError):
     status_code = status.HTTP_404_NOT_FOUND
     code = "not_found"
+
+
+class Forbidden(DomainError):
+    """403 `permission_denied`: the caller sees the record but may not do this to it."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "permission_denied"
 
 
 _DRF_CODES = {
@@ -120,10 +135,12 @@ def _error_response(exc, context):
             (c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error"
         )
         response = Response(error_body(code, str(exc.detail)), status=exc.status_code)
-        if getattr(exc, "auth_header", None):
-            response["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None):
-            response["Retry-After"] = str(int(exc.wait))
+        auth_header = getattr(exc, "auth_header", None)
+        if auth_header:
+            response["WWW-Authenticate"] = auth_header
+        wait = getattr(exc, "wait", None)
+        if wait:
+            response["Retry-After"] = str(int(wait))
         return response
     if isinstance(exc, IntegrityError):
         logger.warning("integrity error turned into 409: %s", exc)

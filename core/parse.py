@@ -18,9 +18,11 @@ Pure Python, no Django: the pure rules packages (`compensation/rules/`) read rat
 import csv
 import io
 import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 MIN_YEAR = 1900
 MAX_YEAR = 2200
@@ -43,7 +45,10 @@ class ParseError(ValueError):
 
 
 def decimal_pattern(
-    *, allow_negative: bool = False, max_digits: int | None = None, decimal_places=None
+    *,
+    allow_negative: bool = False,
+    max_digits: int | None = None,
+    decimal_places: int | None = None,
 ) -> str:
     """The regular expression (ECMA-262 and Python alike) an amount's text must match: ASCII
     digits, a leading `-` only where negatives are allowed, at most one `.` with digits on both
@@ -64,7 +69,9 @@ def decimal_pattern(
     return rf"^{sign}[0-9]{whole}{fraction}$"
 
 
-def _describe_decimal(allow_negative, max_digits, decimal_places) -> str:
+def _describe_decimal(
+    allow_negative: bool, max_digits: int | None, decimal_places: int | None
+) -> str:
     sign = ", with '-' before it if negative" if allow_negative else ""
     if decimal_places == 0:
         places = ", a whole number"
@@ -80,7 +87,7 @@ def _describe_decimal(allow_negative, max_digits, decimal_places) -> str:
 
 
 def parse_decimal(
-    text,
+    text: object,
     *,
     field: str,
     allow_negative: bool = False,
@@ -101,13 +108,22 @@ def parse_decimal(
 _ID = re.compile(r"[0-9]{1,19}")
 
 
-def parse_ascii_id(text, *, field: str) -> int:
+def parse_ascii_id(text: object, *, field: str) -> int:
     """A row's id: ASCII digits only ("٢١" and "²" are not ids), at most 2^63 - 1."""
     if isinstance(text, int) and not isinstance(text, bool):
         text = str(text)
     if not isinstance(text, str) or not _ID.fullmatch(text) or int(text) > MAX_ID:
         raise ParseError(field, "An id is a whole number written in ASCII digits.")
     return int(text)
+
+
+def parse_json_id(
+    value: object, *, field: str, message: str = "An id (a positive whole number)."
+) -> int:
+    """A row's id in a JSON body: a number, 1 to 2^63 - 1 (not a string, a bool or a float)."""
+    if type(value) is not int or not 0 < value <= MAX_ID:
+        raise ParseError(field, message)
+    return value
 
 
 # --- dates and instants ---------------------------------------------------------------------
@@ -119,12 +135,12 @@ _INSTANT = re.compile(
 )
 
 
-def _in_years(field: str, year: int):
+def _in_years(field: str, year: int) -> None:
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise ParseError(field, f"The year must be from {MIN_YEAR} to {MAX_YEAR}.")
 
 
-def parse_date(text, *, field: str) -> date:
+def parse_date(text: object, *, field: str) -> date:
     """A calendar date, YYYY-MM-DD in ASCII digits, in years MIN_YEAR to MAX_YEAR."""
     match = _DATE.fullmatch(text) if isinstance(text, str) else None
     if match is None:
@@ -143,7 +159,7 @@ def check_date(value: date, *, field: str) -> date:
     return value
 
 
-def parse_instant(text, *, field: str) -> datetime:
+def parse_instant(text: object, *, field: str) -> datetime:
     """An instant, ISO 8601 / RFC 3339: a date, a time and an explicit offset (`Z` or ±HH:MM),
     e.g. 2025-06-21T12:00:00Z. A bare date or a time without an offset is refused: the caller
     must say which moment it means. Returned in UTC; fractions of a second past microseconds
@@ -181,7 +197,7 @@ _CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?")
 CLOCK_TIME_PATTERN = rf"^{_CLOCK_TIME.pattern}$"
 
 
-def parse_clock_time(text, *, field: str) -> time:
+def parse_clock_time(text: object, *, field: str) -> time:
     """A time of day on a set, HH:MM or HH:MM:SS in ASCII digits, with no offset: a call time
     is the local wall clock's, so "07:00Z" or "07:00+02:00" would claim a zone it does not have."""
     match = _CLOCK_TIME.fullmatch(text) if isinstance(text, str) else None
@@ -199,13 +215,37 @@ def check_instant(value: datetime, *, field: str) -> datetime:
     return value.astimezone(UTC)
 
 
+def parse_utc_instant(text: object, *, field: str) -> datetime:
+    """An instant as the consent check and its what-if scenario take it: ISO 8601 as
+    `datetime.fromisoformat` reads it, where a time without an offset is UTC and a date alone
+    (YYYY-MM-DD) is the start of that day, UTC. Published this generous (the consent check's
+    `on`), so not held to MIN_YEAR and MAX_YEAR: only to years 1-9999 once in UTC. The messages
+    name `field`, as the check has always worded them."""
+    if not isinstance(text, str):
+        raise ParseError(field, f"{field} must be an ISO 8601 date or time.")
+    try:
+        if len(text) == 10:
+            parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        else:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ParseError(field, f"{field}: {text!r} is not an ISO 8601 date or time.") from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ParseError(field, f"{field}: {text!r} is outside years 1-9999 in UTC.") from None
+
+
 # --- CSV ------------------------------------------------------------------------------------
 
 
 @dataclass
 class CsvTable:
     header: list[str]  # the column names, stripped of surrounding spaces
-    rows: list[tuple[int, dict]]  # (line of the file where the row ends, {column: text})
+    # (line of the file where the row ends, {column: text}); extra values are under None
+    rows: list[tuple[int, dict[str, Any]]]
 
 
 def read_csv(text: str, *, max_rows: int | None = None) -> CsvTable:
@@ -249,7 +289,7 @@ def _csv_problem(error: csv.Error) -> str:
 MAX_JSON_DEPTH = 32
 
 
-def check_json_depth(text: str, *, field: str, limit: int = MAX_JSON_DEPTH):
+def check_json_depth(text: str, *, field: str, limit: int = MAX_JSON_DEPTH) -> None:
     """ParseError if `text`'s arrays and objects nest deeper than `limit`, found by scanning
     the text (outside strings) before any parser recurses into it."""
     depth, in_string, escaped = 0, False, False
@@ -269,3 +309,106 @@ def check_json_depth(text: str, *, field: str, limit: int = MAX_JSON_DEPTH):
                 raise ParseError(field, f"Nested more than {limit} levels deep.")
         elif char in "]}":
             depth -= 1
+
+
+# --- JSON values ----------------------------------------------------------------------------
+# A request body or a scenario file, once decoded: each value is the JSON type the schema says
+# (a boolean is `true`, never 1 or "yes"). `message` lets a caller keep the wording it publishes.
+
+
+def parse_choice(
+    value: object, choices: Collection[str], *, field: str, message: str | None = None
+) -> str:
+    """`value` if it is one of `choices` (strings, matched exactly); else ParseError, by default
+    "One of: a, b."."""
+    if not isinstance(value, str) or value not in choices:
+        raise ParseError(field, message or f"One of: {', '.join(choices)}.")
+    return value
+
+
+def parse_flag(
+    value: object, *, field: str, default: bool | None = None, message: str = "true or false."
+) -> bool:
+    """A JSON boolean. None (null or a missing key) is `default` when one is given."""
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, bool):
+        raise ParseError(field, message)
+    return value
+
+
+def parse_text(
+    value: object, *, field: str, blank: bool = False, message: str = "A non-empty string."
+) -> str:
+    """A JSON string; one of only spaces (or empty) too when `blank`."""
+    if not isinstance(value, str) or (not blank and not value.strip()):
+        raise ParseError(field, message)
+    return value
+
+
+def parse_list(value: object, *, field: str, message: str = "A list.") -> list[Any]:
+    """A JSON array; None (null or a missing key) is the empty list."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ParseError(field, message)
+    return value
+
+
+def parse_object(
+    value: object,
+    *,
+    field: str,
+    keys: Collection[str] | None = None,
+    message: str = "An object.",
+    unknown: Callable[[list[str]], ParseError] | None = None,
+) -> dict[str, Any]:
+    """A JSON object. With `keys`, a key outside them is refused, so that a misspelt field cannot
+    silently change an answer: by default naming the first unknown key under `field`
+    ("field.key") with "Unknown field(s): a, b."; `unknown` builds the error instead from the
+    unknown keys, sorted."""
+    if not isinstance(value, dict):
+        raise ParseError(field, message)
+    if keys is not None:
+        names = sorted(str(key) for key in value if key not in keys)
+        if names:
+            if unknown is not None:
+                raise unknown(names)
+            raise ParseError(f"{field}.{names[0]}", f"Unknown field(s): {', '.join(names)}.")
+    return value
+
+
+def parse_whole_number(
+    value: object, *, field: str, minimum: int, maximum: int, message: str | None = None
+) -> int:
+    """A JSON integer (not a boolean, a float or a string of digits) from `minimum` to
+    `maximum`; else ParseError, by default "A whole number from m to n."."""
+    if type(value) is not int or not minimum <= value <= maximum:
+        raise ParseError(field, message or f"A whole number from {minimum} to {maximum}.")
+    return value
+
+
+def parse_string(
+    value: object,
+    *,
+    field: str,
+    max_length: int | None = None,
+    pattern: re.Pattern[str] | None = None,
+    message: str | None = None,
+) -> str:
+    """A non-empty JSON string, of at most `max_length` characters (spaces count) and matching
+    `pattern` (`re.match`) where they are given; else ParseError, by default "A string of 1 to n
+    characters."."""
+    if (
+        not isinstance(value, str)
+        or not value
+        or (max_length is not None and len(value) > max_length)
+        or (pattern is not None and not pattern.match(value))
+    ):
+        default = (
+            "A non-empty string."
+            if max_length is None
+            else f"A string of 1 to {max_length} characters."
+        )
+        raise ParseError(field, message or default)
+    return value

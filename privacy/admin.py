@@ -5,6 +5,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 
@@ -30,7 +31,8 @@ def _is_officer(request) -> bool:
 
 
 class PrivacyPersonAdmin(PersonAdmin):
-    actions = [*(PersonAdmin.actions or []), "export_personal_data", "erase_personal_data"]
+    # The stubs declare ModelAdmin.actions per instance; here it is the parent's class list.
+    actions = [*(PersonAdmin.actions or []), "export_personal_data", "erase_personal_data"]  # type: ignore[misc]
 
     def has_dpo_permission(self, request):
         return _is_officer(request)
@@ -80,7 +82,7 @@ class PrivacyPersonAdmin(PersonAdmin):
                 "person": person,
                 "form": form,
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
 

@@ -18,7 +18,9 @@ not searched for inside text, where they would match unrelated words.
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.admin.models import LogEntry
 from django.db.models import Model, Q
@@ -53,7 +55,7 @@ class Holding:
         return self.model._meta.label_lower
 
     @property
-    def history_model(self):
+    def history_model(self) -> type[Model] | None:
         attribute = getattr(self.model._meta, "simple_history_manager_attribute", None)
         return getattr(self.model, attribute).model if attribute else None
 
@@ -96,7 +98,7 @@ HOLDINGS = (
 HISTORY_SCRUB = ("history_change_reason",)
 
 
-def replacement(kind: str, *, token: str, row_id) -> str:
+def replacement(kind: str, *, token: str, row_id: object) -> str:
     return {
         TOKEN: token,
         BLANK: "",
@@ -127,7 +129,7 @@ def terms_of(person: Person) -> list[str]:
 class Scrubber:
     """Replaces the person's values inside text, as whole words, case-insensitively."""
 
-    def __init__(self, terms: list[str], token: str):
+    def __init__(self, terms: list[str], token: str) -> None:
         searchable = [t for t in terms if len(t) >= MIN_TERM]
         self.terms = searchable
         self.token = token
@@ -140,7 +142,7 @@ class Scrubber:
             else None
         )
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> Any:
         if self.pattern is None or value is None:
             return value
         if isinstance(value, str):
@@ -151,7 +153,7 @@ class Scrubber:
             return {k: self(v) for k, v in value.items()}
         return value
 
-    def found_in(self, columns) -> Q:
+    def found_in(self, columns: Iterable[str]) -> Q:
         """Rows where any of `columns` may hold one of the values (confirmed by `__call__`)."""
         q = Q(pk__in=[])
         for column in columns:

@@ -9,6 +9,7 @@ it is meant for an erasure (rare) and for tests, not for request paths.
 
 import json
 import re
+from collections.abc import Collection
 
 from django.db import connection
 
@@ -25,7 +26,7 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def text_columns(skip_tables=()) -> list[tuple[str, str]]:
+def text_columns(skip_tables: Collection[str] = ()) -> list[tuple[str, str]]:
     """(table, column) for every text-like column of every table in the database."""
     introspection = connection.introspection
     found = []
@@ -43,7 +44,7 @@ def text_columns(skip_tables=()) -> list[tuple[str, str]]:
     return found
 
 
-def occurrences(terms: list[str], *, skip_tables=()) -> dict[str, int]:
+def occurrences(terms: list[str], *, skip_tables: Collection[str] = ()) -> dict[str, int]:
     """{"table.column": rows} where any of `terms` occurs as a whole word."""
     terms = [t for t in terms if t]
     if not terms:

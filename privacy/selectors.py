@@ -12,11 +12,13 @@ this person, journal postings those on this person's accounts.
 
 import hashlib
 import json
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
@@ -46,8 +48,11 @@ from .models import ErasureRecord, ExportRecord
 
 FORMAT = "guild-ledger.person-export/1"
 
+# A JSON object as Python holds it (values: str, int, bool, None, lists and objects).
+JsonObject = dict[str, Any]
 
-def _json(value):
+
+def _json(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (datetime, date)):
@@ -59,7 +64,7 @@ def _json(value):
     return value
 
 
-def row(obj, *, exclude=()) -> dict:
+def row(obj: Model, *, exclude: Collection[str] = ()) -> JsonObject:
     """A model row as JSON: every concrete field, foreign keys as ids."""
     return {
         f.attname: _json(f.value_from_object(obj))
@@ -68,11 +73,11 @@ def row(obj, *, exclude=()) -> dict:
     }
 
 
-def _rows(qs, **extra) -> list[dict]:
+def _rows(qs: QuerySet[Any], **extra: Callable[[Any], Any]) -> list[JsonObject]:
     return [{**row(obj), **{k: fn(obj) for k, fn in extra.items()}} for obj in qs.order_by("pk")]
 
 
-def _evidence(consent: Consent) -> dict:
+def _evidence(consent: Consent) -> JsonObject:
     stored = bool(consent.evidence.name) and consent.evidence.storage.exists(consent.evidence.name)
     return {
         "name": consent.evidence_name,
@@ -82,18 +87,18 @@ def _evidence(consent: Consent) -> dict:
     }
 
 
-def _payables(person: Person) -> list[dict]:
-    def amounts(p):
+def _payables(person: Person) -> list[JsonObject]:
+    def amounts(p: Payable) -> dict[str, str]:
         return {k: str(v) for k, v in payable_amounts(p.pk).items()} | {"currency": p.currency}
 
     return _rows(Payable.objects.filter(person=person), amounts=amounts)
 
 
-def _journal(person: Person) -> list[dict]:
+def _journal(person: Person) -> list[JsonObject]:
     """Transactions with postings on the person's accounts, and only those postings."""
     accounts = dict(Account.objects.filter(person=person).values_list("pk", "key"))
     postings = Posting.objects.filter(account_id__in=accounts).order_by("transaction__seq", "pk")
-    by_tx = {}
+    by_tx: dict[UUID, list[JsonObject]] = {}
     for posting in postings:
         by_tx.setdefault(posting.transaction_id, []).append(
             {
@@ -122,7 +127,7 @@ def _names(person: Person) -> set[str]:
     return {n for n in (person.name, person.legal_name, person.professional_name) if n}
 
 
-def _report_rows(person: Person) -> list[dict]:
+def _report_rows(person: Person) -> list[JsonObject]:
     """The rows of stored reports that name the person (reports name people, not ids)."""
     names = _names(person)
     query = Q(pk__in=[])
@@ -149,23 +154,23 @@ def _report_rows(person: Person) -> list[dict]:
     return found
 
 
-def _history(person: Person) -> dict:
+def _history(person: Person) -> dict[str, list[JsonObject]]:
     history = {}
     for holding in HOLDINGS:
         model = holding.history_model
         if model is None or holding.path is None:
             continue
-        rows = model.objects.filter(**{holding.path: person.pk}).order_by("history_id")
+        rows = model._default_manager.filter(**{holding.path: person.pk}).order_by("history_id")
         history[holding.label] = [row(h) for h in rows]
     return history
 
 
-def _erasure(person: Person) -> dict | None:
+def _erasure(person: Person) -> JsonObject | None:
     record = ErasureRecord.objects.filter(person=person).first()
     return row(record) if record else None
 
 
-def person_export(person: Person) -> dict:
+def person_export(person: Person) -> JsonObject:
     """Everything held about `person`, JSON-serialisable."""
     engagements = Engagement.objects.filter(person=person)
     of_engagements = {"engagement__person": person}
@@ -200,9 +205,9 @@ def person_export(person: Person) -> dict:
     }
 
 
-def canonical(export: dict) -> bytes:
+def canonical(export: JsonObject) -> bytes:
     return json.dumps(export, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def digest(export: dict) -> str:
+def digest(export: JsonObject) -> str:
     return hashlib.sha256(canonical(export)).hexdigest()

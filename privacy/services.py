@@ -48,8 +48,12 @@ import hashlib
 import logging
 import secrets
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
-from django.db import connection, transaction
+from django.core.files.storage import Storage
+from django.db import connection, models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.errors import Conflict, DomainError
@@ -68,7 +72,7 @@ REASON_MAX = 2000
 
 
 @transaction.atomic
-def person_export_take(*, person: Person, actor) -> tuple[dict, ExportRecord]:
+def person_export_take(*, person: Person, actor: Any) -> tuple[dict[str, Any], ExportRecord]:
     """The export of everything held about `person`, recorded as taken by `actor`."""
     export = selectors.person_export(person)
     record = ExportRecord.objects.create(
@@ -78,7 +82,7 @@ def person_export_take(*, person: Person, actor) -> tuple[dict, ExportRecord]:
     return export, record
 
 
-def person_erase(*, person: Person, actor, reason: str) -> ErasureRecord:
+def person_erase(*, person: Person, actor: Any, reason: str) -> ErasureRecord:
     """Pseudonymize everything that identifies `person`; see the module docstring."""
     try:
         record = _erase(person=person, actor=actor, reason=reason)
@@ -94,7 +98,7 @@ def person_erase(*, person: Person, actor, reason: str) -> ErasureRecord:
     return record
 
 
-def _on_commit_event(action: str, actor, person: Person, **fields) -> None:
+def _on_commit_event(action: str, actor: Any, person: Person, **fields: Any) -> None:
     transaction.on_commit(
         lambda: security_event(
             action, actor=actor, object=f"person:{person.pk}", outcome="success", **fields
@@ -103,7 +107,7 @@ def _on_commit_event(action: str, actor, person: Person, **fields) -> None:
 
 
 @transaction.atomic
-def _erase(*, person: Person, actor, reason: str) -> ErasureRecord:
+def _erase(*, person: Person, actor: Any, reason: str) -> ErasureRecord:
     reason = _valid_reason(reason)
     person = Person.objects.select_for_update().get(pk=person.pk)
     _check_erasable(person)
@@ -143,8 +147,8 @@ def _erase(*, person: Person, actor, reason: str) -> ErasureRecord:
     return record
 
 
-def _valid_reason(reason) -> str:
-    reason = (reason or "").strip() if isinstance(reason, str) else ""
+def _valid_reason(given: object) -> str:
+    reason = (given or "").strip() if isinstance(given, str) else ""
     if not reason:
         raise DomainError(
             "Give the reason for the erasure (the request and its legal basis).",
@@ -186,7 +190,7 @@ def _close_gate() -> None:
             cursor.execute("SELECT set_config('guild_ledger.erasure', 'off', true)")
 
 
-def _delete_files(files: list[tuple]) -> None:
+def _delete_files(files: list[tuple[Storage, str]]) -> None:
     for storage, name in files:
         try:
             storage.delete(name)
@@ -197,13 +201,17 @@ def _delete_files(files: list[tuple]) -> None:
 class _Erasure:
     """The changes of one erasure, holding by holding, and what they amounted to."""
 
-    def __init__(self, person, actor, scrubber, *, change_reason):
+    def __init__(
+        self, person: Person, actor: Any, scrubber: Scrubber, *, change_reason: str
+    ) -> None:
         self.person, self.actor, self.scrub = person, actor, scrubber
         self.change_reason = change_reason
-        self.changed, self.history_changed = {}, {}
-        self.files, self.reports = [], []
+        self.changed: dict[str, dict[str, Any]] = {}
+        self.history_changed: dict[str, dict[str, Any]] = {}
+        self.files: list[tuple[Storage, str]] = []
+        self.reports: list[dict[str, Any]] = []
 
-    def _changes(self, holding: Holding, obj, scrub_columns) -> dict:
+    def _changes(self, holding: Holding, obj: Any, scrub_columns: Iterable[str]) -> dict[str, Any]:
         changes = {}
         for column, kind in holding.replace.items():
             new = replacement(kind, token=self.scrub.token, row_id=obj.id)
@@ -216,7 +224,9 @@ class _Erasure:
                 changes[column] = new
         return changes
 
-    def _rows(self, model, holding: Holding, columns):
+    def _rows(
+        self, model: type[models.Model], holding: Holding, columns: Iterable[str]
+    ) -> QuerySet[Any]:
         qs = model._base_manager.all()
         if holding.path is None:
             return qs.filter(self.scrub.found_in(columns))
@@ -241,7 +251,7 @@ class _Erasure:
                 model._base_manager.filter(pk=row.pk).update(**changes)
                 _tally(self.history_changed, holding.label, changes)
 
-    def _write(self, holding: Holding, obj, changes: dict) -> None:
+    def _write(self, holding: Holding, obj: Any, changes: dict[str, Any]) -> None:
         if holding.model is Report:
             before = obj.sha256
             changes["sha256"] = hashlib.sha256(changes["content"].encode()).hexdigest()
@@ -260,12 +270,12 @@ class _Erasure:
         obj.save(update_fields=list(changes))
 
 
-def _stored(obj, column):
+def _stored(obj: models.Model, column: str) -> Any:
     value = getattr(obj, column)
     return value.name if hasattr(value, "storage") else value
 
 
-def _tally(summary: dict, label: str, changes: dict) -> None:
+def _tally(summary: dict[str, dict[str, Any]], label: str, changes: dict[str, Any]) -> None:
     entry = summary.setdefault(label, {"rows": 0, "fields": []})
     entry["rows"] += 1
     entry["fields"] = sorted(set(entry["fields"]) | set(changes))

@@ -4,6 +4,7 @@ flags for follow-up. The report schedules are django-celery-beat's own admin pag
 tasks). The dashboard above the app list is `templates/admin/index.html` (reports.dashboard)."""
 
 import json
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -22,7 +23,7 @@ from core.admin.form_fields import StrictDateFormField
 from core.errors import DomainError
 from core.parse import ParseError, parse_ascii_id
 from ledger import access
-from ledger.access import request_scope
+from ledger.access import Scope, request_scope
 from ledger.access.admin import ScopedAdmin
 from ledger.models import Guild, Production, Studio
 
@@ -67,24 +68,19 @@ class RunReportForm(forms.Form):
     period_to = StrictDateFormField(help_text="YYYY-MM-DD")
     send = forms.BooleanField(required=False, help_text="Also e-mail it to the subscribers.")
 
-    def __init__(self, *args, scope, **kwargs):
+    def __init__(self, *args, scope: Scope, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["production"].queryset = (
-            Production.objects.all()
-            if scope.superuser
-            else Production.objects.filter(studio_id__in=scope.studio_ids)
-        )
-        self.fields["studio"].queryset = (
-            Studio.objects.all()
-            if scope.superuser
-            else Studio.objects.filter(id__in=scope.studio_ids)
-        )
-        self.fields["guild"].queryset = (
-            Guild.objects.all() if scope.superuser else Guild.objects.filter(id__in=scope.guild_ids)
-        )
+        guilds = Guild.objects.all()
+        choices = {
+            "production": access.writable_productions(scope),
+            "studio": access.writable_studios(scope),
+            "guild": guilds if scope.superuser else guilds.filter(id__in=scope.guild_ids),
+        }
+        for name, queryset in choices.items():
+            cast(forms.ModelChoiceField, self.fields[name]).queryset = queryset
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         named = [data[k] for k in ("production", "studio", "guild") if data.get(k)]
         if len(named) != 1:
             raise forms.ValidationError("Choose exactly one production, studio or guild.")
@@ -402,12 +398,7 @@ class DisclosureLabelAdmin(ScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "production":
-            scope = request_scope(request)
-            kwargs["queryset"] = (
-                Production.objects.all()
-                if scope.superuser
-                else Production.objects.filter(studio_id__in=scope.studio_ids)
-            )
+            kwargs["queryset"] = access.writable_productions(request_scope(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="public page")
@@ -574,9 +565,7 @@ class FlagAdmin(ScopedAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = FlagAddForm if obj is None else FlagResolveForm
         kwargs["fields"] = [*FLAG_TARGETS, "note"] if obj is None else ["resolution_note"]
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request = request
-        return form
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:

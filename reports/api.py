@@ -1,6 +1,8 @@
 """The reporting API: compliance reports (list, JSON, PDF, CSV, run now), consent receipts, the
 production's AI disclosure label, and the caller's own report subscriptions."""
 
+from typing import Any, cast
+
 import django_filters
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +14,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.relations import RelatedField
 from rest_framework.response import Response
 
 from consent import selectors as consent_selectors
@@ -24,7 +27,7 @@ from core.api.fields import (
     StrictIntegerField,
     StrictPrimaryKeyRelatedField,
 )
-from core.errors import DomainError, NotFound
+from core.errors import Forbidden, NotFound
 from core.parse import ParseError, parse_ascii_id
 from ledger import access
 from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
@@ -38,16 +41,14 @@ from .models import DisclosureLabel, ReceiptDelivery, Report, Subscription
 PDF = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)}
 
 
-def _forbidden(message):
-    return DomainError(message, code="permission_denied", status_code=status.HTTP_403_FORBIDDEN)
-
-
 # --- compliance reports ---------------------------------------------------------------------
 
 
 class ReportSerializer(ModelSerializer):
     # null on a production's or a studio's report
-    guild = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    guild: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
     scope = serializers.CharField(source="scope_label", read_only=True)
     links = serializers.SerializerMethodField()
 
@@ -295,7 +296,7 @@ class ReceiptViewSet(viewsets.GenericViewSet):
         production's studio staff)."""
         consent = self.get_object()
         if not request_scope(request).can_write_studio(consent.production.studio_id):
-            raise _forbidden("Only the production's studio staff send its receipts.")
+            raise Forbidden("Only the production's studio staff send its receipts.")
         body = ReceiptSendSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         delivery = services.receipt_send(
@@ -330,8 +331,8 @@ class LabelViewSet(viewsets.GenericViewSet):
 
     def _body(self, production) -> dict:
         state = DisclosureLabel.objects.filter(production=production).first()
-        published = bool(state and state.published)
-        url = reverse("disclosure-label", args=[state.public_id]) if published else None
+        published = state is not None and state.published
+        url = reverse("disclosure-label", args=[state.public_id]) if state and published else None
         return {
             "production": production.pk,
             "published": published,
@@ -381,8 +382,12 @@ class SubscriptionSerializer(ModelSerializer):
             return
         scope = request_scope(self.context["request"])
         if not scope.superuser:
-            self.fields["studio"].queryset = Studio.objects.filter(id__in=scope.studio_ids)
-            self.fields["guild"].queryset = Guild.objects.filter(id__in=scope.guild_ids)
+            cast(RelatedField, self.fields["studio"]).queryset = Studio.objects.filter(
+                id__in=scope.studio_ids
+            )
+            cast(RelatedField, self.fields["guild"]).queryset = Guild.objects.filter(
+                id__in=scope.guild_ids
+            )
 
 
 class SubscriptionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):

@@ -110,27 +110,41 @@ class Target:
             return cls(ScopeKind.GUILD, guild=obj)
         raise TypeError(f"A report covers a production, a studio or a guild, not {obj!r}.")
 
+    # What the kind implies is set (Target.of): a production's target has its studio too.
+
+    def the_production(self) -> Production:
+        assert self.production is not None, self
+        return self.production
+
+    def the_studio(self) -> Studio:
+        assert self.studio is not None, self
+        return self.studio
+
+    def the_guild(self) -> Guild:
+        assert self.guild is not None, self
+        return self.guild
+
     @property
     def key(self) -> str:
         if self.kind == ScopeKind.PRODUCTION:
-            return f"production:{self.production.pk}"
+            return f"production:{self.the_production().pk}"
         if self.kind == ScopeKind.STUDIO:
-            return f"studio:{self.studio.pk}"
-        return f"guild:{self.guild.code}"
+            return f"studio:{self.the_studio().pk}"
+        return f"guild:{self.the_guild().code}"
 
     @property
     def label(self) -> str:
         if self.kind == ScopeKind.PRODUCTION:
-            return f"{self.production.title} ({self.studio.name})"
+            return f"{self.the_production().title} ({self.the_studio().name})"
         if self.kind == ScopeKind.STUDIO:
-            return self.studio.name
-        return f"{self.guild.name}, across studios"
+            return self.the_studio().name
+        return f"{self.the_guild().name}, across studios"
 
     def scope(self) -> Scope:
         """The access scope whose view of the data this report is."""
         if self.kind == ScopeKind.GUILD:
-            return Scope(guild_ids=frozenset({self.guild.pk}))
-        return Scope(studio_ids=frozenset({self.studio.pk}))
+            return Scope(guild_ids=frozenset({self.the_guild().pk}))
+        return Scope(studio_ids=frozenset({self.the_studio().pk}))
 
     def narrow(self, qs: QuerySet, production_path: str = "production") -> QuerySet:
         if self.kind == ScopeKind.PRODUCTION:
@@ -162,8 +176,8 @@ class _Context:
         self.period_from, self.period_to, self.as_of = period_from, period_to, as_of
         self.start = datetime.combine(period_from, time.min, tzinfo=UTC)
         self.end = datetime.combine(period_to + timedelta(days=1), time.min, tzinfo=UTC)
-        self.chain = None
-        self._violations = None
+        self.chain: dict[str, object] | None = None
+        self._violations: list[AiUse] | None = None
 
     def all_uses(self) -> QuerySet:
         qs = AiUse.objects.select_related("production", "person")
@@ -226,7 +240,7 @@ def _days(delta: timedelta) -> str:
 
 
 def _section(key: str, title: str, rules: str, rows: list[dict]) -> dict:
-    totals = defaultdict(Decimal)
+    totals: defaultdict[str, Decimal] = defaultdict(Decimal)
     for row in rows:
         if row["amount"]:
             totals[row["currency"]] += Decimal(row["amount"])
@@ -592,11 +606,11 @@ def open_flags_at(scope: Scope, at: datetime) -> QuerySet:
 
 
 def _flag_person(flag: Flag) -> str:
-    if flag.consent_id:
+    if flag.consent is not None:
         return flag.consent.person.name
-    if flag.ai_use_id:
+    if flag.ai_use is not None:
         return flag.ai_use.person.name if flag.ai_use.person else "synthetic performer"
-    if flag.line_id:
+    if flag.line is not None:
         return flag.line.engagement.person.name
     return ""
 
@@ -604,7 +618,7 @@ def _flag_person(flag: Flag) -> str:
 def _flagged_for_follow_up(ctx: _Context) -> list[dict]:
     flags = open_flags_at(ctx.scope, ctx.as_of)
     if ctx.target.kind == ScopeKind.PRODUCTION:
-        flags = flags.filter(subject_production_id=ctx.target.production.pk)
+        flags = flags.filter(subject_production_id=ctx.target.the_production().pk)
     titles = dict(
         Production.objects.filter(pk__in=flags.values("subject_production_id")).values_list(
             "pk", "title"

@@ -200,7 +200,8 @@ def _owed_and_paid(scope: Scope, ids: list[int]) -> tuple[dict, dict]:
             paid=Coalesce(Sum("amount", filter=Q(effect="paid")), journal_selectors.ZERO),
         )
     )
-    owed, paid = defaultdict(dict), defaultdict(dict)
+    owed: defaultdict[int, dict[str, Decimal]] = defaultdict(dict)
+    paid: defaultdict[int, dict[str, Decimal]] = defaultdict(dict)
     for row in sums:
         production, currency = row["payable__production_id"], row["payable__currency"]
         owed[production][currency] = round_money(Decimal(row["owed"]))
@@ -215,7 +216,7 @@ def _overdue(scope: Scope, ids: list[int], now: datetime) -> dict:
         scope, Payable.objects.filter(production_id__in=ids), now.date()
     )
     sums = compliance.overdue_sums(past_due, "payable__production_id", "payable__currency")
-    overdue = defaultdict(lambda: defaultdict(Decimal))
+    overdue: defaultdict[int, defaultdict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for row, _owed, due in compliance.overdue_amounts(sums):
         overdue[row["payable__production_id"]][row["payable__currency"]] += due
     return overdue
@@ -247,7 +248,7 @@ def _last_reports(scope: Scope, productions: list[Production]) -> dict[int, Repo
         .defer("content")
     )
     by_key = {report.scope_key: report for report in latest}
-    found = {}
+    found: dict[int, Report] = {}
     for pk, wanted in keys.items():
         candidates = [by_key[k] for k in wanted if k in by_key]
         if candidates:

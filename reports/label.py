@@ -11,6 +11,7 @@ it is built from an explicit list of fields, never from whole records.
 
 from collections import defaultdict
 from datetime import UTC
+from typing import Any
 
 from django.db.models import Count, Min, Q
 from django.template.loader import render_to_string
@@ -70,7 +71,7 @@ def _consent_basis(uses) -> dict:
         .values_list("kind", "consent_id", "consent__instrument", "consent__signed_by_capacity")
         .distinct()
     )
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for kind, _, instrument, capacity in sorted(relied, key=lambda r: (_kind_order(r[0]), r[1])):
         basis = out.setdefault(
             kind,

@@ -89,12 +89,12 @@ class Report(models.Model):
 
     @property
     def scope_label(self) -> str:
-        target = {
+        targets: dict[str, Production | Studio | Guild | None] = {
             ScopeKind.PRODUCTION: self.production,
             ScopeKind.STUDIO: self.studio,
             ScopeKind.GUILD: self.guild,
-        }[self.scope_kind]
-        return f"{self.scope_kind} {target}"
+        }
+        return f"{self.scope_kind} {targets[self.scope_kind]}"
 
 
 class ReportDelivery(models.Model):

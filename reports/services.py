@@ -4,23 +4,25 @@ raise and resolve flags for follow-up."""
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.core.mail import BadHeaderError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from compensation import selectors as compensation_selectors
 from compensation.models import CompensationLine
 from consent import selectors as consent_selectors
-from consent.models import AiUse, Consent
+from consent.models import AiUse, Consent, ConsentEvent
 from core import mail
 from core.errors import DomainError, NotFound
 from ledger import access
 from ledger.access import Scope
-from ledger.models import GuildStaff, Production, StudioStaff
+from ledger.models import Guild, GuildStaff, Production, Studio, StudioStaff
 
 from . import compliance, receipts, render, selectors
 from .models import (
@@ -73,7 +75,7 @@ def report_generate(
     period_from: date,
     period_to: date,
     origin: str,
-    actor,
+    actor: Any,
     as_of: datetime | None = None,
 ) -> tuple[Report, bool]:
     """Build and store a compliance report. A scheduled report exists once per scope and
@@ -111,7 +113,7 @@ def report_generate(
     return report, True
 
 
-def _scheduled(target, period_from, period_to) -> Report | None:
+def _scheduled(target: compliance.Target, period_from: date, period_to: date) -> Report | None:
     return Report.objects.filter(
         scope_key=target.key,
         period_from=period_from,
@@ -120,7 +122,7 @@ def _scheduled(target, period_from, period_to) -> Report | None:
     ).first()
 
 
-def recipients(report: Report) -> list:
+def recipients(report: Report) -> list[Any]:
     """Active subscribers still on the staff of the report's studio (production and studio
     reports) or guild (guild reports), with an e-mail address."""
     if report.scope_kind == ScopeKind.GUILD:
@@ -182,7 +184,9 @@ def report_send_now(*, report: Report) -> Delivery:
     return Delivery(status="sent", sent=len(deliveries))
 
 
-def report_run(*, target, period_from, period_to, origin, actor) -> tuple[Report, bool]:
+def report_run(
+    *, target: compliance.Target, period_from: date, period_to: date, origin: str, actor: Any
+) -> tuple[Report, bool]:
     """Store the report and send it to its subscribers (what a schedule does)."""
     report, created = report_generate(
         target=target, period_from=period_from, period_to=period_to, origin=origin, actor=actor
@@ -191,14 +195,21 @@ def report_run(*, target, period_from, period_to, origin, actor) -> tuple[Report
     return report, created
 
 
-def active_productions():
+def active_productions() -> QuerySet[Production]:
     return Production.objects.exclude(status__in=["completed", "cancelled"]).select_related(
         "studio"
     )
 
 
 @transaction.atomic
-def subscription_set(*, actor, user, studio=None, guild=None, active: bool = True) -> Subscription:
+def subscription_set(
+    *,
+    actor: Any,
+    user: Any,
+    studio: Studio | None = None,
+    guild: Guild | None = None,
+    active: bool = True,
+) -> Subscription:
     """Subscribe `user` to a studio's or a guild's reports (or stop with active=False). Only
     that studio's or guild's staff may receive its reports."""
     if (studio is None) == (guild is None):
@@ -214,32 +225,41 @@ def subscription_set(*, actor, user, studio=None, guild=None, active: bool = Tru
             code="not_staff",
             fields={"user": "Not on that staff."},
         )
-    sub = Subscription.objects.select_for_update().filter(user=user, studio=studio, guild=guild)
-    sub = sub.first() or Subscription(user=user, studio=studio, guild=guild)
+    existing: Subscription | None = (
+        Subscription.objects.select_for_update()
+        .filter(user=user, studio=studio, guild=guild)
+        .first()
+    )
+    sub = existing or Subscription(user=user, studio=studio, guild=guild)
     if sub.pk and sub.active == active:
         return sub
     sub.active = active
-    sub._history_user = actor
+    sub._history_user = actor  # type: ignore[attr-defined]  # simple-history reads it
     sub.full_clean()
     sub.save()
     return sub
 
 
 @transaction.atomic
-def label_publish(*, actor, scope: Scope, production: Production, published: bool):
+def label_publish(
+    *, actor: Any, scope: Scope, production: Production, published: bool
+) -> DisclosureLabel:
     """Publish or withdraw the production's AI disclosure label (studio staff only)."""
     if not scope.can_write_studio(production.studio_id):
         raise NotFound("No such production.")
+    label: DisclosureLabel
     label, _ = DisclosureLabel.objects.select_for_update().get_or_create(production=production)
     if label.published == published:
         return label
     label.published = published
-    label._history_user = actor
+    label._history_user = actor  # type: ignore[attr-defined]  # simple-history reads it
     label.save()
     return label
 
 
-def receipt_send(*, actor, consent, event=None) -> ReceiptDelivery:
+def receipt_send(
+    *, actor: Any, consent: Consent, event: ConsentEvent | None = None
+) -> ReceiptDelivery:
     """E-mail a consent receipt (JSON and PDF) to the person's address on record. A receipt is
     personal data: it never goes to an address the caller supplies."""
     to = consent.person.email
@@ -277,7 +297,8 @@ NOTE_MAX_LENGTH = 4000
 
 # What may be flagged: the flag's field for it, and the selector that scopes it (the same one
 # that decides what a guild's staff see of it).
-FLAGGABLE = {
+Scoper = Callable[[Scope, QuerySet[Any]], QuerySet[Any]]
+FLAGGABLE: dict[type[models.Model], tuple[str, Scoper]] = {
     Production: ("production", access.productions),
     Consent: ("consent", consent_selectors.consents),
     AiUse: ("ai_use", consent_selectors.ai_uses),
@@ -285,7 +306,7 @@ FLAGGABLE = {
 }
 
 
-def _flaggable(target) -> tuple[str, object]:
+def _flaggable(target: models.Model) -> tuple[str, Scoper]:
     try:
         return FLAGGABLE[type(target)]
     except KeyError:
@@ -295,12 +316,12 @@ def _flaggable(target) -> tuple[str, object]:
         ) from None
 
 
-def _in_scope(scope: Scope, target) -> bool:
+def _in_scope(scope: Scope, target: models.Model) -> bool:
     _, scoped = _flaggable(target)
-    return scoped(scope, type(target).objects.filter(pk=target.pk)).exists()
+    return scoped(scope, type(target)._default_manager.filter(pk=target.pk)).exists()
 
 
-def flag_guild(scope: Scope, target) -> int | None:
+def flag_guild(scope: Scope, target: models.Model) -> int | None:
     """The guild (id) whose staff may flag `target`: the first of the caller's guilds whose
     agreements cover it; None if the caller is on no such guild's staff."""
     if scope.payroll_key is not None:
@@ -324,7 +345,7 @@ def _note(text: str, field: str) -> str:
 
 
 @transaction.atomic
-def flag_raise(*, actor, scope: Scope, target, note: str) -> Flag:
+def flag_raise(*, actor: Any, scope: Scope, target: models.Model, note: str) -> Flag:
     """Flag a production, consent, AI use or compensation line for follow-up. Only staff of a
     guild whose agreements cover it may: anyone else who can see it is refused, and to anyone
     who cannot it does not exist."""
@@ -346,17 +367,17 @@ def flag_raise(*, actor, scope: Scope, target, note: str) -> Flag:
         raised_by=actor,
         created_at=timezone.now(),
     )
-    flag._history_user = actor
+    flag._history_user = actor  # type: ignore[attr-defined]  # simple-history reads it
     flag.full_clean()
     flag.save()
     return flag
 
 
 @transaction.atomic
-def flag_resolve(*, actor, scope: Scope, flag: Flag, note: str) -> Flag:
+def flag_resolve(*, actor: Any, scope: Scope, flag: Flag, note: str) -> Flag:
     """Resolve an open flag, saying how: studio staff of the production's studio or the staff
     of the guild that raised it. Resolving a resolved flag changes nothing."""
-    locked = Flag.objects.select_for_update().filter(pk=flag.pk).first()
+    locked: Flag | None = Flag.objects.select_for_update().filter(pk=flag.pk).first()
     if locked is None or not selectors.flags(scope).filter(pk=flag.pk).exists():
         raise NotFound("No such flag.")
     if locked.resolved_at is not None:
@@ -364,7 +385,7 @@ def flag_resolve(*, actor, scope: Scope, flag: Flag, note: str) -> Flag:
     locked.resolution_note = _note(note, "resolution_note")
     locked.resolved_at = timezone.now()
     locked.resolved_by = actor
-    locked._history_user = actor
+    locked._history_user = actor  # type: ignore[attr-defined]  # simple-history reads it
     locked.full_clean()
     locked.save()
     return locked

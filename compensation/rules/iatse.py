@@ -18,23 +18,19 @@ A day's rest began at `rest_start` (the previous dismissal); without one, the di
 latest earlier work day in the quote is used."""
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
+from typing import Any
 
-from .lines import Fringe, Line, Problem, Result
+from .lines import Line, Problem, Rate, Result, guard
 from .params import Parameters, RateMissing, Value
 from .workday import WorkDay, late_meal_half_hours, tenths
 
 ZERO, ONE = Decimal(0), Decimal(1)
 CLASSIFICATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
-
-
-@dataclass(frozen=True)
-class Rate:
-    amount: Decimal
-    unit: str  # hour, week (on-call weekly), day, flat
-    currency: str = "USD"
 
 
 @dataclass(frozen=True)
@@ -80,7 +76,7 @@ class Band:
     params: tuple[Value, ...]
 
 
-def compute(employee: Employee, *, work_days: list[WorkDay] = ()) -> Result:
+def compute(employee: Employee, *, work_days: Sequence[WorkDay] = ()) -> Result:
     result = Result()
     days = _with_rest_starts(sorted(work_days, key=lambda d: d.first_call))
     if employee.rate is not None and employee.rate.unit not in ("hour", "week"):
@@ -102,7 +98,7 @@ def compute(employee: Employee, *, work_days: list[WorkDay] = ()) -> Result:
                     "other pay. Only the 7th-day pay and meal penalties are computed.",
                 )
             )
-        _guard(result, "iatse.pay.seventh_day", lambda: seventh_day(employee, days))
+        guard(result, "iatse.pay.seventh_day", lambda: seventh_day(employee, days))
     else:
         for day in days:
             try:
@@ -112,41 +108,23 @@ def compute(employee: Employee, *, work_days: list[WorkDay] = ()) -> Result:
                 continue
             bands = overtime_bands(employee, day.on, result)
             result.lines += hourly_pay(employee, day, hourly, bands)
-            _guard(
+            guard(
                 result,
                 "iatse.pay.rest_violation",
-                lambda day=day, hourly=hourly, bands=bands: rest_violation(
-                    employee, day, hourly, bands
-                ),
+                partial(rest_violation, employee, day, hourly, bands),
             )
-            _guard(
-                result,
-                "iatse.pay.triple_time",
-                lambda day=day, hourly=hourly, bands=bands: triple_time(
-                    employee, day, hourly, bands
-                ),
+            guard(
+                result, "iatse.pay.triple_time", partial(triple_time, employee, day, hourly, bands)
             )
     for day in days:
-        _guard(result, "iatse.pay.meal_penalty", lambda day=day: meal_penalties(employee, day))
+        guard(result, "iatse.pay.meal_penalty", partial(meal_penalties, employee, day))
     if employee.kit_rental:
         result.lines += kit_rental(employee, days)
     return result
 
 
-def _guard(result: Result, rule: str, compute_lines):
-    """Add what a formula returns; a missing rate becomes a `rate_missing` exception, so the quote
-    still returns every line it can."""
-    try:
-        produced = compute_lines()
-    except RateMissing as missing:
-        result.problems.append(Problem.missing(missing, rule))
-        return
-    for item in produced:
-        (result.fringes if isinstance(item, Fringe) else result.lines).append(item)
-
-
 def _with_rest_starts(days: list[WorkDay]) -> list[WorkDay]:
-    out = []
+    out: list[WorkDay] = []
     for day in days:
         if day.rest_start is None and out and out[-1].dismissal <= day.first_call:
             day = replace(day, rest_start=out[-1].dismissal)
@@ -215,7 +193,7 @@ def overtime_bands(employee: Employee, on: date, result: Result) -> list[Band]:
     return bands
 
 
-def _pieces(bands: list[Band], start: Decimal, end: Decimal):
+def _pieces(bands: list[Band], start: Decimal, end: Decimal) -> Iterator[tuple[Decimal, Band]]:
     """(hours, band) for the part of [start, end) work hours in each band."""
     for i, band in enumerate(bands):
         upper = bands[i + 1].start if i + 1 < len(bands) else None
@@ -225,7 +203,7 @@ def _pieces(bands: list[Band], start: Decimal, end: Decimal):
             yield high - low, band
 
 
-def hourly_pay(employee: Employee, day: WorkDay, hourly: Hourly, bands: list[Band]):
+def hourly_pay(employee: Employee, day: WorkDay, hourly: Hourly, bands: list[Band]) -> list[Line]:
     """iatse.pay.hourly: the day's work time paid band by band."""
     lines = []
     for hours, band in _pieces(bands, ZERO, day.work_hours):
@@ -273,12 +251,14 @@ def _span(hours: Decimal) -> timedelta:
     return timedelta(seconds=int(hours * 3600))
 
 
-def rest_violation(employee: Employee, day: WorkDay, hourly: Hourly, bands: list[Band]):
+def rest_violation(
+    employee: Employee, day: WorkDay, hourly: Hourly, bands: list[Band]
+) -> list[Line]:
     """iatse.pay.rest_violation: the first work hours of a day that invade the 10-hour daily rest
     are paid at 2 × the hourly rate (1 × before 2024-08-04), or at their overtime rate if higher,
     in place of their normal rate: the line is the premium over what they were paid."""
     hours, rest = invaded_hours(employee, day)
-    if not hours:
+    if not hours or rest is None:
         return []
     multiple = employee.params.get("iatse.rest_violation.multiplier", day.on)
     lines = []
@@ -305,7 +285,7 @@ def rest_violation(employee: Employee, day: WorkDay, hourly: Hourly, bands: list
     return lines
 
 
-def triple_time(employee: Employee, day: WorkDay, hourly: Hourly, bands: list[Band]):
+def triple_time(employee: Employee, day: WorkDay, hourly: Hourly, bands: list[Band]) -> list[Line]:
     """iatse.pay.triple_time: work after 15 elapsed hours (call to dismissal, meals included) is
     paid at 3 × the hourly rate in place of its normal rate (from 2024-08-04): the line is the
     premium over what those hours were paid (including any rest-violation premium)."""
@@ -333,7 +313,9 @@ def triple_time(employee: Employee, day: WorkDay, hourly: Hourly, bands: list[Ba
         invaded, _ = invaded_hours(employee, day)
         if invaded > start:
             rest_multiple = employee.params.get("iatse.rest_violation.multiplier", day.on)
-    ranges = [(max(start, invaded), day.work_hours, None)]
+    ranges: list[tuple[Decimal, Decimal, Value | None]] = [
+        (max(start, invaded), day.work_hours, None)
+    ]
     if rest_multiple is not None:  # hours also inside the rest were lifted to the rest rate
         ranges.insert(0, (start, min(invaded, day.work_hours), rest_multiple))
     lines = []
@@ -371,6 +353,9 @@ def triple_time(employee: Employee, day: WorkDay, hourly: Hourly, bands: list[Ba
 def seventh_day(employee: Employee, days: list[WorkDay]) -> list[Line]:
     """iatse.pay.seventh_day: a consecutive 7th workday (the 7th, 14th, ... day of a run of
     consecutive calendar days worked) of an on-call weekly employee pays 2 × (weekly rate ÷ 5)."""
+    rate = employee.rate
+    if rate is None:  # only an on-call weekly employee, paid per week, has a 7th day
+        return []
     lines, run, previous = [], 0, None
     for day in sorted({d.on: d for d in days}.values(), key=lambda d: d.on):
         run = run + 1 if previous and day.on - previous == timedelta(days=1) else 1
@@ -378,7 +363,7 @@ def seventh_day(employee: Employee, days: list[WorkDay]) -> list[Line]:
         if run % 7:
             continue
         multiple = employee.params.get("iatse.seventh_day.multiplier", day.on)
-        weekly = employee.rate.amount
+        weekly = rate.amount
         lines.append(
             Line(
                 rule="iatse.pay.seventh_day",
@@ -407,7 +392,7 @@ def meal_penalties(employee: Employee, day: WorkDay) -> list[Line]:
     lines = []
     delays = late_meal_half_hours(day, _span(due.value))
     for n, delay in enumerate(delays, start=1):
-        common = dict(
+        common: dict[str, Any] = dict(
             on=day.on,
             unit="half_hour",
             currency=employee.currency,
@@ -439,6 +424,8 @@ def kit_rental(employee: Employee, days: list[WorkDay]) -> list[Line]:
     """iatse.pay.kit_rental_ai: the kit rental agreed on the engagement for an employee who uses
     their own AI system, per work day or once."""
     kit = employee.kit_rental
+    if kit is None:
+        return []
     if kit.per == "day":
         quantity, what = Decimal(len({d.on for d in days})), "per work day"
         on = min((d.on for d in days), default=kit.on)

@@ -5,16 +5,29 @@ half-up to the cent), currency, the parameter values it used with their tiers an
 flags: `residuals` (the use generates residuals), `needs_confirmation` (a T or D tier figure was
 used), `below_scale` (a negotiated rate under the minimum), `below_day_minimum`."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from core.rounding import round_money
 
 from .params import RateMissing, Value
 
+# A line's amount not given: computed from its quantity and rate (NaN is no amount of money).
+AUTO = Decimal("NaN")
 # Weakest evidence last: a line is as strong as its weakest parameter.
 TIER_ORDER = ("P", "S", "D", "T")
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A negotiated rate: an amount per unit (day, week, hour, flat) in a currency."""
+
+    amount: Decimal
+    unit: str
+    currency: str = "USD"
 
 
 @dataclass(frozen=True)
@@ -30,10 +43,10 @@ class Line:
     flags: tuple[str, ...] = ()
     covered: bool = True  # counts as covered pay for pension and health
     episode: str | None = None
-    amount: Decimal = field(default=None)
+    amount: Decimal = AUTO  # quantity × rate, rounded once, unless given
 
-    def __post_init__(self):
-        if self.amount is None:
+    def __post_init__(self) -> None:
+        if self.amount.is_nan():
             object.__setattr__(self, "amount", round_money(self.quantity * self.rate))
         flags = list(self.flags)
         if any(p.needs_confirmation for p in self.params) and "needs_confirmation" not in flags:
@@ -45,7 +58,7 @@ class Line:
         tiers = [p.tier for p in self.params]
         return max(tiers, key=TIER_ORDER.index) if tiers else None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
             "description": self.description,
@@ -74,7 +87,7 @@ class Fringe:
     params: tuple[Value, ...] = ()
     description: str = ""
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         tiers = [p.tier for p in self.params]
         return {
             "rule": self.rule,
@@ -104,7 +117,7 @@ class Problem:
     def missing(cls, error: RateMissing, rule: str) -> "Problem":
         return cls("rate_missing", rule, str(error), error.parameter, error.on)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         out = {"code": self.code, "rule": self.rule, "message": self.message}
         if self.parameter:
             out["parameter"] = self.parameter
@@ -119,13 +132,29 @@ class Result:
     fringes: list[Fringe] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
-    def extend(self, other: "Result"):
+    def extend(self, other: "Result") -> None:
         self.lines += other.lines
         self.fringes += other.fringes
         self.problems += other.problems
 
     def total(self) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}
-        for item in [*self.lines, *self.fringes]:
+        items: list[Line | Fringe] = [*self.lines, *self.fringes]
+        for item in items:
             totals[item.currency] = totals.get(item.currency, Decimal("0")) + item.amount
         return totals
+
+
+def guard(result: Result, rule: str, compute_lines: Callable[[], Iterable[Line | Fringe]]) -> None:
+    """Add what a formula returns; a missing rate becomes a `rate_missing` exception, so the quote
+    still returns every line it can."""
+    try:
+        produced = compute_lines()
+    except RateMissing as missing:
+        result.problems.append(Problem.missing(missing, rule))
+        return
+    for item in produced:
+        if isinstance(item, Fringe):
+            result.fringes.append(item)
+        else:
+            result.lines.append(item)

@@ -18,10 +18,12 @@ shipped values stay, so a lookup names which one it used.
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, NoReturn
 
 from core.parse import ParseError, parse_date, parse_decimal
 
@@ -60,7 +62,7 @@ class Value:
     def needs_confirmation(self) -> bool:
         return self.tier in ("T", "D")
 
-    def explain(self) -> dict:
+    def explain(self) -> dict[str, Any]:
         return {
             "parameter": self.parameter,
             "value": str(self.value),
@@ -98,11 +100,11 @@ class Series:
         return found
 
 
-def _reject_float(text):
+def _reject_float(text: str) -> NoReturn:
     raise ParameterFileError(f"float {text} in a parameter file: write amounts as strings")
 
 
-def parse_series(raw: dict, *, origin: str = "") -> Series:
+def parse_series(raw: dict[str, Any], *, origin: str = "") -> Series:
     """Validate one parameter file's content."""
     where = origin or raw.get("parameter", "?")
     for key in ("parameter", "rule", "unit", "values"):
@@ -113,14 +115,15 @@ def parse_series(raw: dict, *, origin: str = "") -> Series:
             raise ParameterFileError(f"{where}: `{key}` must be a string")
     if not isinstance(raw["values"], list):
         raise ParameterFileError(f"{where}: `values` must be a list")
-    entries, seen = [], set()
+    entries: list[_Entry] = []
+    seen: set[date | None] = set()
     for index, item in enumerate(raw["values"]):
         at = f"{where} values[{index}]"
         if not isinstance(item, dict):
             raise ParameterFileError(f"{at}: a value is an object")
-        start = item.get("from")
+        given = item.get("from")
         try:
-            start = parse_date(start, field="from") if start is not None else None
+            start = parse_date(given, field="from") if given is not None else None
         except ParseError:
             raise ParameterFileError(f"{at}: `from` must be YYYY-MM-DD or null") from None
         if start in seen:
@@ -193,7 +196,7 @@ class Override:
 SCHEDULE_PREFIXES = ("wga.minimum.", "iatse.scale.", "iatse.")
 
 
-def override_problems(series: dict, overrides) -> list[str]:
+def override_problems(series: dict[str, Series], overrides: Iterable[Override]) -> list[str]:
     """Every sheet value that names no known series (outside SCHEDULE_PREFIXES with a unit) or
     gives a series in another unit, each with where it was given."""
     problems = []
@@ -219,9 +222,9 @@ class Parameters:
     series: dict[str, Series]
     overrides: tuple[Override, ...] = ()
     version: str = ""
-    _by_parameter: dict = field(default_factory=dict, repr=False)
+    _by_parameter: dict[str, list[Override]] = field(default_factory=dict, repr=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         problems = override_problems(self.series, self.overrides)
         if problems:
             raise ParameterFileError("; ".join(problems))
@@ -264,11 +267,11 @@ class Parameters:
         """Whether a shipped series or a loaded rate sheet names `parameter` (for any date)."""
         return parameter in self.series or parameter in self._by_parameter
 
-    def with_overrides(self, overrides) -> "Parameters":
+    def with_overrides(self, overrides: Iterable[Override]) -> "Parameters":
         return Parameters(self.series, tuple(overrides))
 
 
-def _version(series: dict[str, Series], overrides) -> str:
+def _version(series: dict[str, Series], overrides: Iterable[Override]) -> str:
     digest = hashlib.sha256()
     for name in sorted(series):
         s = series[name]

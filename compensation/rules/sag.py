@@ -3,13 +3,16 @@ money break, meal penalties, replica creation and use, bargained uses, and pensi
 with the theatrical and per-episode ceilings. Each function returns explained lines."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
+from typing import Any
 
 from core.rounding import round_money
 
-from .lines import Fringe, Line, Problem, Result
+from .lines import Fringe, Line, Problem, Rate, Result, guard
 from .params import Parameters, RateMissing, Value
 from .workday import WorkDay, late_meal_half_hours
 
@@ -24,13 +27,6 @@ MINIMUM = {
 # principals; everyone else: the principals' rate.
 PH_RATE = {"background": "sag.ph.rate.background", "stand_in": "sag.ph.rate.background"}
 ZERO = Decimal(0)
-
-
-@dataclass(frozen=True)
-class Rate:
-    amount: Decimal
-    unit: str  # day, week, hour, flat
-    currency: str = "USD"
 
 
 @dataclass(frozen=True)
@@ -58,7 +54,9 @@ class Performer:
     production_kind: str
     episode_minutes: int | None
     params: Parameters
-    prior_covered: dict = field(default_factory=dict)  # episode (or None) -> covered pay so far
+    prior_covered: dict[str | None, Decimal] = field(
+        default_factory=dict
+    )  # episode (or None) -> covered pay so far
 
     @property
     def currency(self) -> str:
@@ -89,49 +87,37 @@ class Performer:
 def compute(
     performer: Performer,
     *,
-    work_days: list[WorkDay] = (),
-    replica_uses: list[ReplicaUse] = (),
-    scans: list[Scan] = (),
+    work_days: Sequence[WorkDay] = (),
+    replica_uses: Sequence[ReplicaUse] = (),
+    scans: Sequence[Scan] = (),
 ) -> Result:
     result = Result()
     _check_rate_unit(performer, result)
     if performer.classification == "weekly_performer":
-        _guard(result, "sag.pay.weekly", lambda: weekly_pay(performer, work_days))
+        guard(result, "sag.pay.weekly", partial(weekly_pay, performer, list(work_days)))
     else:
         for day in work_days:
-            _guard(result, "sag.pay.day", lambda day=day: day_pay(performer, day))
+            guard(result, "sag.pay.day", partial(day_pay, performer, day))
     for day in work_days:
         if performer.classification == "day_performer":
-            _guard(result, "sag.pay.overtime", lambda day=day: overtime(performer, day))
-        _guard(result, "sag.pay.meal_penalty", lambda day=day: meal_penalties(performer, day))
+            guard(result, "sag.pay.overtime", partial(overtime, performer, day))
+        guard(result, "sag.pay.meal_penalty", partial(meal_penalties, performer, day))
     for scan in scans:
-        _guard(result, "sag.pay.ebdr_creation", lambda scan=scan: scan_pay(performer, scan))
+        guard(result, "sag.pay.ebdr_creation", partial(scan_pay, performer, scan))
     for use in replica_uses:
         rule = "sag.pay.ebdr_use" if use.kind == "ebdr_use" else "sag.pay.bargained_use"
-        _guard(result, rule, lambda use=use: replica_use_pay(performer, use))
+        guard(result, rule, partial(replica_use_pay, performer, use))
     # One guard per ceiling: a missing ceiling for one episode leaves the others' contributions.
     for key, (base, on) in covered_pay(performer, result.lines).items():
-        _guard(
-            result,
-            "sag.ph",
-            lambda key=key, base=base, on=on: [ph_fringe(performer, key, base, on)],
-        )
+        guard(result, "sag.ph", partial(_ph_fringes, performer, key, base, on))
     return result
 
 
-def _guard(result: Result, rule: str, compute_lines):
-    """Add what a formula returns; a missing rate becomes a `rate_missing` exception, so the quote
-    still returns every line it can."""
-    try:
-        produced = compute_lines()
-    except RateMissing as missing:
-        result.problems.append(Problem.missing(missing, rule))
-        return
-    for item in produced:
-        (result.fringes if isinstance(item, Fringe) else result.lines).append(item)
+def _ph_fringes(performer: Performer, key: str | None, base: Decimal, on: date) -> list[Fringe]:
+    return [ph_fringe(performer, key, base, on)]
 
 
-def _check_rate_unit(performer: Performer, result: Result):
+def _check_rate_unit(performer: Performer, result: Result) -> None:
     expected = "week" if performer.classification == "weekly_performer" else "day"
     if performer.rate is not None and performer.rate.unit != expected:
         result.problems.append(
@@ -215,7 +201,9 @@ def overtime(performer: Performer, day: WorkDay) -> list[Line]:
         return []
     daily, deciding = performer.pro_rata_daily(day.on)
     money_break = breaks.value * day_min.value
-    common = dict(on=day.on, unit="hour", currency=performer.currency, episode=day.episode)
+    common: dict[str, Any] = dict(
+        on=day.on, unit="hour", currency=performer.currency, episode=day.episode
+    )
     band = min(hours, until.value) - base_hours.value
     beyond = max(hours - until.value, ZERO)
     used = (base_hours, until, first, after, *deciding)
@@ -273,7 +261,7 @@ def meal_penalties(performer: Performer, day: WorkDay) -> list[Line]:
     lines = []
     for delay in late_meal_half_hours(day, timedelta(hours=int(due.value))):
         first_two, rest = min(delay, 2), max(delay - 2, 0)
-        common = dict(
+        common: dict[str, Any] = dict(
             on=day.on,
             unit="half_hour",
             currency=performer.currency,
@@ -408,9 +396,9 @@ def ph_cap(performer: Performer, on: date) -> Value:
     return performer.params.get(f"sag.ph.cap.tv.{name}", on, rule="sag.ph")
 
 
-def covered_pay(performer: Performer, lines: list[Line]) -> dict:
+def covered_pay(performer: Performer, lines: list[Line]) -> dict[str | None, tuple[Decimal, date]]:
     """Covered pay per ceiling: key (the episode for television, else None) -> (pay, first day)."""
-    covered = {}
+    covered: dict[str | None, tuple[Decimal, date]] = {}
     for line in lines:
         if line.covered:
             key = line.episode if performer.production_kind == "television" else None
@@ -419,7 +407,7 @@ def covered_pay(performer: Performer, lines: list[Line]) -> dict:
     return covered
 
 
-def ph_fringe(performer: Performer, key, base: Decimal, on: date) -> Fringe:
+def ph_fringe(performer: Performer, key: str | None, base: Decimal, on: date) -> Fringe:
     """sag.ph for one ceiling: 21% of covered pay for principals, 20.5% for background (and
     stand-ins), on covered pay up to the ceiling in force on its first day, less what was covered
     before."""
@@ -440,12 +428,3 @@ def ph_fringe(performer: Performer, key, base: Decimal, on: date) -> Fringe:
         description=f"Pension and health: {rate.value} × covered pay {subject} for {where} "
         f"(ceiling {cap.value}, {prior} covered before)",
     )
-
-
-def pension_and_health(performer: Performer, lines: list[Line]) -> list[Fringe]:
-    """sag.ph: the contribution for every ceiling (per performer per production for theatrical,
-    per episode for television); RateMissing if any ceiling is missing."""
-    return [
-        ph_fringe(performer, key, base, on)
-        for key, (base, on) in covered_pay(performer, lines).items()
-    ]

@@ -17,13 +17,15 @@ Every problem is reported with its row, and nothing of a faulty sheet is loaded.
 import json
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from core.parse import ParseError, check_json_depth, parse_date, read_csv
+from core.parse import ParseError, check_json_depth, parse_choice, parse_date, read_csv
 
 from .params import (
     TIERS,
     Override,
     ParameterFileError,
+    Series,
     _reject_float,
     parse_series,
     parse_value,
@@ -40,7 +42,15 @@ class SheetError(ParameterFileError):
         super().__init__("; ".join(problems[:20]))
 
 
-def parse_sheet(text: str, file_format: str, *, tier: str, source: str, label: str, until=None):
+def parse_sheet(
+    text: str,
+    file_format: str,
+    *,
+    tier: str,
+    source: str,
+    label: str,
+    until: date | None = None,
+) -> list[Override]:
     """The overrides a sheet holds; SheetError listing every problem."""
     if file_format == "csv":
         overrides, problems = _csv(text, tier, source, label, until)
@@ -52,7 +62,7 @@ def parse_sheet(text: str, file_format: str, *, tier: str, source: str, label: s
         problems.append("The sheet holds no values.")
     if len(overrides) > MAX_VALUES:
         problems.append(f"More than {MAX_VALUES} values.")
-    seen = set()
+    seen: set[tuple[str, date]] = set()
     for o in overrides:
         if (o.parameter, o.effective_from) in seen:
             problems.append(f"{o.origin}: {o.parameter} from {o.effective_from} is given twice.")
@@ -62,7 +72,9 @@ def parse_sheet(text: str, file_format: str, *, tier: str, source: str, label: s
     return overrides
 
 
-def _csv(text, tier, source, label, until):
+def _csv(
+    text: str, tier: str, source: str, label: str, until: date | None
+) -> tuple[list[Override], list[str]]:
     try:
         table = read_csv(text, max_rows=MAX_VALUES)
     except ParseError as error:
@@ -73,28 +85,36 @@ def _csv(text, tier, source, label, until):
     unknown = sorted(set(table.header) - set(CSV_COLUMNS))
     if unknown:
         return [], [f"Unknown column(s): {', '.join(unknown)}."]
-    overrides, problems = [], []
+    overrides: list[Override] = []
+    problems: list[str] = []
     for number, row in table.rows:
         try:
             overrides.append(_row(row, tier, source, label, until, f"row {number}"))
-        except ParameterFileError as error:
+        except (ParseError, ParameterFileError) as error:
             problems.append(f"row {number}: {error}")
     return overrides, problems
 
 
-def _row(row, tier, source, label, until, origin) -> Override:
+def _row(
+    row: dict[str, Any], tier: str, source: str, label: str, until: date | None, origin: str
+) -> Override:
     parameter = (row.get("parameter") or "").strip()
     if not parameter or len(parameter) > 120:
-        raise ParameterFileError("`parameter` is required (at most 120 characters)")
-    start = _date(row.get("from"), "from", required=True)
+        raise ParseError("parameter", "`parameter` is required (at most 120 characters)")
+    start = _date(row.get("from"), "from")
+    if start is None:
+        raise ParseError("from", "`from` is required (YYYY-MM-DD)")
     given = _date(row.get("until"), "until")
     if given is not None and given < start:
-        raise ParameterFileError("`until` is before `from`")
+        raise ParseError("until", "`until` is before `from`")
     end = given or until  # the term's end; a `from` after it is refused by the loader
     value = _value(row.get("value"))
-    row_tier = (row.get("tier") or "").strip() or tier
-    if row_tier not in TIERS:
-        raise ParameterFileError(f"`tier` must be one of {', '.join(TIERS)}")
+    row_tier = parse_choice(
+        (row.get("tier") or "").strip() or tier,
+        TIERS,
+        field="tier",
+        message=f"`tier` must be one of {', '.join(TIERS)}",
+    )
     return Override(
         parameter=parameter,
         effective_from=start,
@@ -109,7 +129,7 @@ def _row(row, tier, source, label, until, origin) -> Override:
     )
 
 
-def _json(text, label, until):
+def _json(text: str, label: str, until: date | None) -> tuple[list[Override], list[str]]:
     try:
         # A parameter file nests three levels; json.loads recurses once per level (RecursionError).
         check_json_depth(text, field="file", limit=MAX_JSON_DEPTH)
@@ -121,7 +141,8 @@ def _json(text, label, until):
         return [], [f"Not JSON: {error}."]
     except ParameterFileError as error:
         return [], [str(error)]
-    overrides, problems = [], []
+    overrides: list[Override] = []
+    problems: list[str] = []
     for index, item in enumerate(raw if isinstance(raw, list) else [raw]):
         try:
             if not isinstance(item, dict):
@@ -133,7 +154,7 @@ def _json(text, label, until):
     return overrides, problems
 
 
-def _series_overrides(series, label, until) -> list[Override]:
+def _series_overrides(series: Series, label: str, until: date | None) -> list[Override]:
     out = []
     entries = series.entries
     for i, entry in enumerate(entries):
@@ -161,19 +182,18 @@ def _series_overrides(series, label, until) -> list[Override]:
     return out
 
 
-def _date(value, name, required=False) -> date | None:
-    value = (value or "").strip()
+def _date(cell: str | None, name: str) -> date | None:
+    """A date cell (`core.parse.parse_date`); None when empty."""
+    value = (cell or "").strip()
     if not value:
-        if required:
-            raise ParameterFileError(f"`{name}` is required (YYYY-MM-DD)")
         return None
     try:
         return parse_date(value, field=name)
     except ParseError as error:
-        raise ParameterFileError(
-            f"`{name}` {value!r} is not a date (YYYY-MM-DD): {error.message}"
+        raise ParseError(
+            name, f"`{name}` {value!r} is not a date (YYYY-MM-DD): {error.message}"
         ) from None
 
 
-def _value(value) -> Decimal:
+def _value(value: str | None) -> Decimal:
     return parse_value((value or "").strip())

@@ -10,6 +10,7 @@ line for the shortfall."""
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -33,6 +34,8 @@ FUNDS = (
     ("wga.pension.rate", "wga-pension", "Pension Plan"),
 )
 ZERO = Decimal(0)
+# A delivery with the minimum that applies to it: (delivery, minimum, work type paid, rule id).
+Found = tuple["Delivery", Value, str, str]
 
 
 @dataclass(frozen=True)
@@ -79,15 +82,15 @@ def minimum(writer: Writer, delivery: Delivery) -> tuple[Value, str, str]:
     return value, work_type, rule
 
 
-def compute(writer: Writer, *, pay: list[Line] = ()) -> Result:
+def compute(writer: Writer, *, pay: Sequence[Line] = ()) -> Result:
     """`pay` is the writer's pay entered for the quote (the negotiated fee as `other_pay` lines):
     it counts toward the minimum on its date and is reportable compensation for the fringes. The
     returned result holds only the computed lines (top-ups), fringes and problems."""
     result = Result()
-    paid_on = defaultdict(lambda: ZERO)
+    paid_on: defaultdict[date, Decimal] = defaultdict(lambda: ZERO)
     for line in pay:
         paid_on[line.on] += line.amount
-    by_date = defaultdict(list)
+    by_date: defaultdict[date, list[Delivery]] = defaultdict(list)
     for delivery in writer.deliveries:
         by_date[delivery.on].append(delivery)
     for on, deliveries in sorted(by_date.items()):
@@ -107,7 +110,9 @@ def compute(writer: Writer, *, pay: list[Line] = ()) -> Result:
     return result
 
 
-def _missing(error: RateMissing, rule, writer, delivery, work_type) -> Problem:
+def _missing(
+    error: RateMissing, rule: str, writer: Writer, delivery: Delivery, work_type: str
+) -> Problem:
     if rule == "wga.pay.first_writer":
         message = (
             f"AI-generated material was handed over with the {delivery.work_type} delivered on "
@@ -123,7 +128,7 @@ def _missing(error: RateMissing, rule, writer, delivery, work_type) -> Problem:
     return Problem("rate_missing", rule, message, error.parameter, error.on)
 
 
-def top_up(writer: Writer, on: date, found, paid: Decimal) -> list[Line]:
+def top_up(writer: Writer, on: date, found: list[Found], paid: Decimal) -> list[Line]:
     """The shortfall between the minimums of the deliveries on `on` and the pay entered for that
     date; nothing when the pay covers them."""
     total = sum((value.value for _, value, _, _ in found), ZERO)

@@ -1,6 +1,7 @@
 """A workday's times and the arithmetic every guild's rules share: work time in tenths of an
 hour, elapsed hours, and late meals."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_CEILING, Decimal
@@ -19,7 +20,15 @@ class WorkDay:
     episode: str | None = None
 
     @classmethod
-    def build(cls, on, first_call: time, dismissal: time, meals=(), rest_start=None, episode=None):
+    def build(
+        cls,
+        on: date,
+        first_call: time,
+        dismissal: time,
+        meals: Iterable[tuple[time, time]] = (),
+        rest_start: datetime | None = None,
+        episode: str | None = None,
+    ) -> "WorkDay":
         """Times on `on`; a dismissal or meal earlier than the call is on the next day."""
         start = datetime.combine(on, first_call)
 

@@ -3,6 +3,7 @@ environment (see `.env.example`)."""
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -234,7 +235,7 @@ PERMISSIONS_POLICY = (
     "microphone=(), payment=(), usb=()"
 )
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"security_json": {"()": "core.security.events.SecurityJsonFormatter"}},

@@ -1,13 +1,16 @@
 """The admin's base pieces that know nothing of scope: lookups that never fail, strict form
 fields, a capped paginator, read-only inlines and the form that saves through a service."""
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR, IncorrectLookupParameters
-from django.contrib.admin.views.main import (
+from django.contrib.admin.views.main import (  # type: ignore[attr-defined]
     ALL_VAR,
     ERROR_FLAG,
-    IS_FACETS_VAR,
+    IS_FACETS_VAR,  # Django 5.0's, missing from django-stubs (hence the ignore)
     ORDER_VAR,
     PAGE_VAR,
     SEARCH_VAR,
@@ -30,8 +33,14 @@ from core.errors import DomainError
 CHANGELIST_PARAMS = {ALL_VAR, ERROR_FLAG, IS_FACETS_VAR, IS_POPUP_VAR, ORDER_VAR, PAGE_VAR}
 CHANGELIST_PARAMS |= {SEARCH_VAR, TO_FIELD_VAR}
 
+if TYPE_CHECKING:
+    # The mixins below only ever join a ModelAdmin; the type checker reads them as one.
+    _AdminBase = admin.ModelAdmin[Any]
+else:
+    _AdminBase = object
 
-class SafeLookupsMixin:
+
+class SafeLookupsMixin(_AdminBase):
     """A list or autocomplete search whatever the query string holds: a clean page, or Django's
     own "?e=1" page for lookups the database cannot take (a NUL byte, a year past 9999, an
     invalid pattern, a number out of range), never a 500. Every admin page has it: ours through
@@ -60,9 +69,9 @@ class SafeAdminMixin(SafeLookupsMixin):
     paginator that never counts a whole table, form fields that read text as the API does, and a
     404 (not a redirect) for an object that is not there."""
 
-    paginator = CappedCountPaginator  # no page counts a whole big table
+    paginator: ClassVar[type] = CappedCountPaginator  # no page counts a whole big table
     # Amounts, dates and instants read as the API reads them (core.admin.form_fields).
-    formfield_overrides = {
+    formfield_overrides: ClassVar[Mapping[type[models.Field], Mapping[str, Any]]] = {
         models.DecimalField: {"form_class": StrictDecimalFormField},
         models.DateField: {"form_class": StrictDateFormField},
         models.DateTimeField: {"form_class": StrictSplitDateTimeFormField},
@@ -125,7 +134,7 @@ class ServiceForm(forms.ModelForm):
     """An add form whose clean() records the object through its service, so that a refusal
     becomes a form error and nothing is written. `request` is set by the admin's get_form."""
 
-    request = None
+    request: Any = None  # the admin's HttpRequest
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -136,7 +145,7 @@ class ServiceForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if self.errors:
+        if data is None or self.errors:
             return data
         # Adding, an empty field means "the service's default"; changing, it clears the value.
         values = (

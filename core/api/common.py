@@ -126,7 +126,9 @@ class ApiRouter(DefaultRouter):
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable, machine-readable reason.")
     message = serializers.CharField(help_text="For people.")
-    fields = serializers.DictField(
+    # DRF's metaclass takes declared fields off the class, so this does not replace the
+    # Serializer.fields property the stubs see.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.JSONField(), help_text="Per-field messages, when a field is at fault."
     )
 
@@ -178,7 +180,8 @@ class ErrorAwareAutoSchema(AutoSchema):
     def _payroll_scope(self) -> str | None:
         return required_scope(self.view, self.method)
 
-    def get_description(self):
+    # drf-spectacular's AutoSchema.get_description takes no arguments, unlike DRF's inspector.
+    def get_description(self):  # type: ignore[override]
         """The view's own text, plus the API-key scope a payroll key needs here, if any."""
         description = super().get_description() or ""
         needed = self._payroll_scope()

@@ -138,7 +138,8 @@ class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A row named by its id; an integer id as a JSON integer (7.9 is not row 7)."""
 
     def to_internal_value(self, data):
-        if isinstance(self.get_queryset().model._meta.pk, models.UUIDField):
+        queryset = self.get_queryset()
+        if queryset is not None and isinstance(queryset.model._meta.pk, models.UUIDField):
             return super().to_internal_value(data)
         number = _whole_number(self, data)
         if number is None:

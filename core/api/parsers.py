@@ -8,6 +8,9 @@ more than a few levels, so anything deeper than MAX_JSON_DEPTH is refused as mal
 400 in the error shape (`malformed_request`), before any of it is used.
 """
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from rest_framework import parsers
@@ -24,6 +27,7 @@ def json_depth_exceeded(value, limit: int = MAX_JSON_DEPTH) -> bool:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list | tuple):

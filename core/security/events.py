@@ -80,9 +80,9 @@ def actor_id(actor) -> str:
 def request_actor(request) -> str:
     """The caller of a Django or DRF request, without running authentication again: a DRF
     request that failed to authenticate has no user yet, and asking for one would retry."""
-    auth = getattr(request, "_auth", None)
-    if getattr(auth, "security_actor", None):
-        return auth.security_actor
+    actor = getattr(getattr(request, "_auth", None), "security_actor", None)
+    if actor:
+        return actor
     user = getattr(request, "_user", None)
     if user is None:
         user = getattr(getattr(request, "_request", request), "user", None)

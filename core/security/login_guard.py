@@ -88,6 +88,7 @@ def lockout_response(request, original_response=None, credentials=None):
     """AXES_LOCKOUT_CALLABLE: a 429 that says what happened and when to retry; JSON under /api/."""
     seconds = cool_off_seconds()
     message = LOCKED_MESSAGE.format(minutes=max(1, seconds // 60))
+    response: HttpResponse
     if request.path.startswith("/api/"):
         # Imported here: DRF imports the authentication classes (and so this module) while
         # core.errors itself is still loading.

@@ -12,6 +12,7 @@ queryset through the functions here.
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework import exceptions
@@ -34,25 +35,39 @@ from ledger.models import (
 @dataclass(frozen=True)
 class Scope:
     superuser: bool = False
-    studio_ids: frozenset = field(default_factory=frozenset)
-    guild_ids: frozenset = field(default_factory=frozenset)
+    studio_ids: frozenset[int] = field(default_factory=frozenset)
+    guild_ids: frozenset[int] = field(default_factory=frozenset)
     payroll_key: PayrollKey | None = None
 
     @property
     def is_empty(self) -> bool:
         return not (self.superuser or self.studio_ids or self.guild_ids)
 
-    def can_write_studio(self, studio_id) -> bool:
+    def can_write_studio(self, studio_id: int | None) -> bool:
         if self.payroll_key is not None:
             return False
         return self.superuser or studio_id in self.studio_ids
+
+    def can_write_guild(self, guild_id: int | None) -> bool:
+        """Guild staff write their guild's own records (its strikes); administrators any."""
+        if self.payroll_key is not None:
+            return False
+        return self.superuser or guild_id in self.guild_ids
+
+    @property
+    def can_write_any_guild(self) -> bool:
+        return self.payroll_key is None and (self.superuser or bool(self.guild_ids))
 
     @property
     def can_write_any(self) -> bool:
         return self.payroll_key is None and (self.superuser or bool(self.studio_ids))
 
 
-def scope_for(user, auth=None) -> Scope:
+# The scope of the system's own writes (the demo data, commands): an administrator's.
+SYSTEM_SCOPE = Scope(superuser=True)
+
+
+def scope_for(user: Any, auth: Any = None) -> Scope:
     """The scope of a request's user, or of the payroll key that authenticated it."""
     if isinstance(auth, PayrollKey):
         return Scope(
@@ -72,8 +87,10 @@ def scope_for(user, auth=None) -> Scope:
     )
 
 
-def request_scope(request) -> Scope:
-    cached = getattr(request, "_guild_ledger_scope", None)
+def request_scope(request: Any) -> Scope:
+    """The caller's scope, computed once per request. Every view, admin page and form asks this
+    directly."""
+    cached: Scope | None = getattr(request, "_guild_ledger_scope", None)
     if cached is None:
         cached = scope_for(request.user, getattr(request, "auth", None))
         request._guild_ledger_scope = cached
@@ -88,6 +105,35 @@ def productions(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
         production_id=OuterRef("pk"), agreement__guild_id__in=scope.guild_ids
     )
     return qs.filter(Q(studio_id__in=scope.studio_ids) | Q(Exists(attached)))
+
+
+def writable_productions(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+    """The productions the caller may record against: its studios' productions (every one for a
+    superuser; none for a payroll key, which writes payments only). The one spelling of
+    "writable productions": choice lists, imports and checks all use it."""
+    qs = Production.objects.all() if qs is None else qs
+    if scope.payroll_key is not None:
+        return qs.none()
+    return qs if scope.superuser else qs.filter(studio_id__in=scope.studio_ids)
+
+
+def writable_studios(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
+    """The studios the caller acts for: its own (every one for a superuser; none for a payroll
+    key). A production is created in one of them, a person registered by one."""
+    qs = Studio.objects.all() if qs is None else qs
+    if scope.payroll_key is not None:
+        return qs.none()
+    return qs if scope.superuser else qs.filter(id__in=scope.studio_ids)
+
+
+def on_writable_productions(scope: Scope, qs: QuerySet, via: str = "production") -> QuerySet:
+    """Rows of `qs` that belong to a writable production (writable_productions), `via` naming the
+    path from a row to its production ("production", "engagement__production", ...)."""
+    if scope.payroll_key is not None:
+        return qs.none()
+    if scope.superuser:
+        return qs
+    return qs.filter(**{f"{via}__studio_id__in": scope.studio_ids})
 
 
 def studios(scope: Scope, qs: QuerySet | None = None) -> QuerySet:
@@ -184,6 +230,20 @@ class StaffOnly(ScopedAccess):
         if not super().has_permission(request, view):
             return False
         return request_scope(request).payroll_key is None
+
+
+class StaffWrites(StaffOnly):
+    """Reads as StaffOnly; a write by any staff caller with some scope (studio or guild staff)
+    reaches the view, and its service decides what that caller may write (a strike: its guild's
+    own staff, consent.services). Payroll keys and callers with no scope write nothing."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return super().has_permission(request, view)
+        if not (request.user and request.user.is_authenticated):
+            return False
+        scope = request_scope(request)
+        return scope.payroll_key is None and not scope.is_empty
 
 
 class ReadForAnyStaff(BasePermission):

@@ -1,26 +1,31 @@
 """The admin's scoped pages: what a page lists, and whether its user may add, change or delete,
 follow the user's scope (ledger.access), never Django's model permissions."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin.base import SafeAdminMixin
 from core.append_only import is_append_only
-from ledger.access import request_scope
+from ledger.access import Scope, request_scope
 
 
 class ScopedAdminMixin(SafeAdminMixin):
     """Scope-based permissions in place of Django's model permissions."""
 
-    scope_queryset = None  # (scope, queryset) -> queryset
+    scope_queryset: Callable[[Scope, QuerySet], QuerySet] | None = None  # from ledger.access
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        if self.scope_queryset is not None:
-            qs = type(self).scope_queryset(request_scope(request), qs)
+        scope_queryset = type(self).scope_queryset
+        if scope_queryset is not None:
+            qs = scope_queryset(request_scope(request), qs)
         if qs.query.select_related and isinstance(self.list_select_related, list | tuple):
             # The changelist skips list_select_related when the queryset already follows some
             # relations (as several scope selectors do): join what the columns name here, or
@@ -52,6 +57,13 @@ class ScopedAdminMixin(SafeAdminMixin):
 
     def writable(self, scope, obj) -> bool:
         return scope.superuser
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The form knows its request: a ServiceForm records through a service as its user, with
+        # its scope (ledger.access.request_scope).
+        form: Any = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
 
 
 class ScopedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):

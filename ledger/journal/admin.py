@@ -16,11 +16,13 @@ from ledger.journal import services as journal_services
 from ledger.journal.verify import verify_chain
 from ledger.models import JournalTransaction, Payable, Payment, Person, Posting, Production
 
+POSTING_FIELDS = ("account", "payable", "effect", "amount", "currency")
+
 
 class PostingInline(admin.TabularInline):
     model = Posting
-    fields = ["account", "payable", "effect", "amount", "currency"]
-    readonly_fields = fields
+    fields = POSTING_FIELDS
+    readonly_fields = POSTING_FIELDS
     extra = 0
     can_delete = False
 

@@ -4,6 +4,7 @@ Every figure is a sum of postings, computed in the query; nothing is cached, so 
 construction the sum of its postings."""
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import (
     DecimalField,
@@ -21,11 +22,24 @@ from core.money import DECIMAL_PLACES, MAX_DIGITS, round_money
 from ledger import access
 from ledger.models import Account, JournalTransaction, Payable, Payment, Posting
 
-MONEY = DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _Amounts(TypedDict):
+        owed_amount: Decimal
+        paid_amount: Decimal
+        due_amount: Decimal
+
+    # A payable with what is owed, paid and due annotated (payables_with_amounts()).
+    PayableWithAmounts = WithAnnotations[Payable, _Amounts]
+
+MONEY: "DecimalField[Decimal, Decimal]" = DecimalField(
+    max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES
+)
 ZERO = Value(Decimal("0.00"), output_field=MONEY)
 
 
-def _effect_sum(effect: str):
+def _effect_sum(effect: str) -> Coalesce:
     sums = (
         Posting.objects.filter(payable_id=OuterRef("pk"), effect=effect)
         .order_by()
@@ -38,7 +52,9 @@ def _effect_sum(effect: str):
     return Coalesce(Subquery(sums, output_field=MONEY), ZERO, output_field=MONEY)
 
 
-def payables_with_amounts(qs: QuerySet | None = None) -> QuerySet:
+def payables_with_amounts(
+    qs: QuerySet[Payable] | None = None,
+) -> "QuerySet[PayableWithAmounts]":
     qs = Payable.objects.all() if qs is None else qs
     return qs.annotate(
         owed_amount=-_effect_sum("owed"),
@@ -48,7 +64,7 @@ def payables_with_amounts(qs: QuerySet | None = None) -> QuerySet:
     )
 
 
-def scoped_payables(scope: access.Scope, qs: QuerySet | None = None) -> QuerySet:
+def scoped_payables(scope: access.Scope, qs: QuerySet[Payable] | None = None) -> QuerySet[Payable]:
     qs = Payable.objects.all() if qs is None else qs
     if scope.superuser:
         return qs
@@ -69,16 +85,17 @@ OPEN_PAYABLE_RELATED = [
 ]
 
 
-def open_payables(scope: access.Scope) -> QuerySet:
+def open_payables(scope: access.Scope) -> "QuerySet[PayableWithAmounts]":
     """Obligations with an amount still due, in the caller's scope, in id order. Every column
     of the payable is loaded; of its person, production and agreement, OPEN_PAYABLE_RELATED."""
     qs = Payable.objects.select_related("person", "production", "agreement").only(
         *(f.name for f in Payable._meta.concrete_fields), *OPEN_PAYABLE_RELATED
     )
-    return payables_with_amounts(scoped_payables(scope, qs)).filter(due_amount__gt=0).order_by("id")
+    with_due = payables_with_amounts(scoped_payables(scope, qs)).filter(due_amount__gt=Decimal(0))
+    return with_due.order_by("id")
 
 
-def scoped_payments(scope: access.Scope) -> QuerySet:
+def scoped_payments(scope: access.Scope) -> QuerySet[Payment]:
     qs = Payment.objects.select_related("payable__person", "payable__production")
     if scope.superuser:
         return qs
@@ -88,7 +105,7 @@ def scoped_payments(scope: access.Scope) -> QuerySet:
     )
 
 
-def scoped_transactions(scope: access.Scope) -> QuerySet:
+def scoped_transactions(scope: access.Scope) -> QuerySet[JournalTransaction]:
     """Studio staff and payroll keys see their studios' transactions; guild staff see none (a
     transaction may touch people outside their guild)."""
     qs = JournalTransaction.objects.all()
@@ -105,7 +122,7 @@ BALANCE_GROUPS = {
 }
 
 
-def balances(scope: access.Scope, *, group: str, filters: dict) -> list[dict]:
+def balances(scope: access.Scope, *, group: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
     """Owed, paid and due per `group` and currency, summed from person-payable postings."""
     postings = Posting.objects.filter(
         account__purpose=Account.Purpose.PERSON_PAYABLE, payable__isnull=False

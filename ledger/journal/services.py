@@ -10,9 +10,11 @@ import hashlib
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -25,12 +27,16 @@ from core.security.events import security_event
 from ledger.journal import chain
 from ledger.models import (
     Account,
+    Agreement,
+    Engagement,
     IdempotencyRecord,
     JournalTransaction,
     Payable,
     Payment,
     PayrollKey,
+    Person,
     Posting,
+    Production,
 )
 from ledger.webhooks.services import notify_payables_created
 
@@ -66,7 +72,14 @@ class Unbalanced(DomainError):
 
 
 def account_for(
-    *, purpose, studio_id, currency, production_id=None, person_id=None, engagement_id=None, fund=""
+    *,
+    purpose: str,
+    studio_id: int,
+    currency: str,
+    production_id: int | None = None,
+    person_id: int | None = None,
+    engagement_id: int | None = None,
+    fund: str = "",
 ) -> Account:
     """The account for this purpose and owner, created on first use (accounts are never edited)."""
     key = Account.key_for(
@@ -97,10 +110,10 @@ def account_for(
         return Account.objects.get(key=key)
 
 
-def _check_balanced(entry: Entry):
+def _check_balanced(entry: Entry) -> None:
     if len(entry.legs) < 2:
         raise Unbalanced("A transaction needs at least two postings.")
-    totals = defaultdict(Decimal)
+    totals: defaultdict[str, Decimal] = defaultdict(Decimal)
     for leg in entry.legs:
         if not isinstance(leg.amount, Decimal) or leg.amount != round_money(leg.amount):
             raise Unbalanced(f"Amount {leg.amount!r} is not a Decimal in whole cents.")
@@ -112,7 +125,7 @@ def _check_balanced(entry: Entry):
         raise Unbalanced(f"Postings do not sum to zero per currency: {unbalanced}.")
 
 
-def _lock_chain_head():
+def _lock_chain_head() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
@@ -125,7 +138,7 @@ def chain_head() -> tuple[int, str]:
 
 
 @transaction.atomic
-def journal_post_many(*, actor, entries: list[Entry]) -> list[JournalTransaction]:
+def journal_post_many(*, actor: Any, entries: list[Entry]) -> list[JournalTransaction]:
     """Post `entries` in order, onto the chain, in one database transaction."""
     for entry in entries:
         _check_balanced(entry)
@@ -171,11 +184,11 @@ def journal_post_many(*, actor, entries: list[Entry]) -> list[JournalTransaction
     return headers
 
 
-def journal_post(*, actor, entry: Entry) -> JournalTransaction:
+def journal_post(*, actor: Any, entry: Entry) -> JournalTransaction:
     return journal_post_many(actor=actor, entries=[entry])[0]
 
 
-def hash_header(t: JournalTransaction) -> dict:
+def hash_header(t: JournalTransaction) -> dict[str, Any]:
     return {
         "id": t.id,
         "seq": t.seq,
@@ -191,7 +204,7 @@ def hash_header(t: JournalTransaction) -> dict:
     }
 
 
-def hash_posting(p: Posting) -> dict:
+def hash_posting(p: Posting) -> dict[str, Any]:
     return {
         "account_id": p.account_id,
         "payable_id": p.payable_id,
@@ -202,7 +215,9 @@ def hash_posting(p: Posting) -> dict:
 
 
 @transaction.atomic
-def journal_reverse(*, actor, transaction_id, reason: str) -> JournalTransaction:
+def journal_reverse(
+    *, actor: Any, transaction_id: uuid.UUID | str, reason: str
+) -> JournalTransaction:
     """Post the mirror image of a transaction. A transaction is reversed at most once; a reversal
     is not itself reversed (post the correction anew); an obligation with payments against it is
     reversed only after its payments are."""
@@ -236,7 +251,7 @@ def journal_reverse(*, actor, transaction_id, reason: str) -> JournalTransaction
     return journal_post(actor=actor, entry=entry)
 
 
-def payable_amounts(payable_id) -> dict:
+def payable_amounts(payable_id: int) -> dict[str, Decimal]:
     """What is owed, paid and due on a payable, from its postings (credits owed are negative)."""
     sums = dict(
         Posting.objects.filter(payable_id=payable_id)
@@ -259,29 +274,29 @@ class Fringe:
 @transaction.atomic
 def payable_create(
     *,
-    actor,
-    production,
-    person,
-    rule,
-    description,
+    actor: Any,
+    production: Production,
+    person: Person,
+    rule: str,
+    description: str,
     amount: Decimal,
-    currency,
-    period_from,
-    period_to,
-    due_date,
-    source_type,
-    source_id,
-    engagement=None,
-    agreement=None,
-    fringes: list[Fringe] = (),
-    expense_purpose=Account.Purpose.COMPENSATION_EXPENSE,
+    currency: str,
+    period_from: date,
+    period_to: date,
+    due_date: date,
+    source_type: str,
+    source_id: object,
+    engagement: Engagement | None = None,
+    agreement: Agreement | None = None,
+    fringes: Sequence[Fringe] = (),
+    expense_purpose: str = Account.Purpose.COMPENSATION_EXPENSE,
 ) -> Payable:
     """Record an obligation to pay `person`, and post it: the production's expense against the
-    person's payable, and each fringe against its union fund."""
+    person's payable, and each fringe against its union fund. One obligation, posted by
+    `obligations_post` as a compensation run's approval posts its own."""
     amount = round_money(amount)
-    studio_id = production.studio_id
     payable = Payable(
-        studio_id=studio_id,
+        studio_id=production.studio_id,
         production=production,
         person=person,
         engagement=engagement,
@@ -300,36 +315,19 @@ def payable_create(
         source_id=str(source_id),
         created_at=timezone.now(),
     )
-    payable.full_clean()
-    payable.save()
-    own = {"studio_id": studio_id, "currency": currency, "production_id": production.pk}
-    payee = {**own, "person_id": person.pk, "engagement_id": engagement.pk if engagement else None}
-    legs = [
-        Leg(account_for(purpose=expense_purpose, **own), amount),
-        Leg(account_for(purpose=Account.Purpose.PERSON_PAYABLE, **payee), -amount, payable, "owed"),
-    ]
-    for fringe in fringes:
-        value = round_money(fringe.amount)
-        legs += [
-            Leg(account_for(purpose=Account.Purpose.FRINGE_EXPENSE, **own), value),
-            Leg(
-                account_for(purpose=Account.Purpose.UNION_FUND_PAYABLE, fund=fringe.fund, **own),
-                -value,
-            ),
-        ]
-    notify_payables_created(studio_id=studio_id, payable_ids=[payable.pk])
-    journal_post(
-        actor=actor,
-        entry=Entry(
-            kind=JournalTransaction.Kind.OBLIGATION,
-            studio_id=studio_id,
-            source_type=source_type,
-            source_id=str(source_id),
-            description=description,
-            effective_date=period_to,
-            legs=legs,
-        ),
+    payable.full_clean()  # a clear error for a bad row, before anything is written
+    obligation = Obligation(
+        engagement=engagement,
+        production=production,
+        source_type=source_type,
+        source_id=str(source_id),
+        description=description,
+        effective_date=period_to,
+        pay=[(payable, amount)],
+        fringes=[(f.fund, currency, round_money(f.amount)) for f in fringes],
+        expense_purpose=expense_purpose,
     )
+    obligations_post(actor=actor, obligations=[obligation])
     return payable
 
 
@@ -338,9 +336,13 @@ class Obligation:
     """One transaction of what a production owes one engagement: pay per payable (new, unsaved
     ones are created; existing ones are adjusted) and fringes per union fund. Amounts are
     changes: a negative one reduces what is owed. An obligation with only new payables posts as
-    kind `obligation`; one that changes existing payables or fringes posts as `adjustment`."""
+    kind `obligation`; one that changes existing payables or fringes posts as `adjustment`.
 
-    engagement: object
+    The production that owes is the engagement's, or `production` for an obligation outside any
+    engagement (`payable_create` without one); each payable is owed on its own person's (and
+    engagement's) payable account."""
+
+    engagement: Engagement | None
     source_type: str
     source_id: str
     description: str
@@ -348,18 +350,27 @@ class Obligation:
     pay: list[tuple[Payable, Decimal]] = field(default_factory=list)
     fringes: list[tuple[str, str, Decimal]] = field(default_factory=list)  # fund, currency, amount
     adjustment: bool = False
+    production: Production | None = None
+    expense_purpose: str = Account.Purpose.COMPENSATION_EXPENSE
+
+    def owing_production(self) -> Production:
+        if self.production is not None:
+            return self.production
+        if self.engagement is None:
+            raise ValueError("An obligation names its engagement or its production.")
+        return self.engagement.production
 
 
 @transaction.atomic
-def obligations_post(*, actor, obligations: list[Obligation]) -> list[JournalTransaction]:
+def obligations_post(*, actor: Any, obligations: list[Obligation]) -> list[JournalTransaction]:
     """Create the new payables and post one balanced transaction per obligation, in one database
-    transaction (the run approval's write path)."""
+    transaction: the one write path of what is owed (a run's approval, `payable_create`)."""
     now = timezone.now()
     new = [p for o in obligations for p, _ in o.pay if p.pk is None]
     for payable in new:  # built by the caller's service; the database checks its constraints
         payable.created_at = now
     Payable.objects.bulk_create(new)
-    account = _account_cache()
+    account = _AccountCache()
     entries = [_obligation_entry(o, account) for o in obligations if o.pay or o.fringes]
     posted = journal_post_many(actor=actor, entries=entries)
     for studio_id in {p.studio_id for p in new}:
@@ -369,16 +380,37 @@ def obligations_post(*, actor, obligations: list[Obligation]) -> list[JournalTra
     return posted
 
 
-def _obligation_entry(o: Obligation, account) -> Entry:
-    e = o.engagement
-    own = {"studio_id": e.production.studio_id, "production_id": e.production_id}
-    payee = {**own, "person_id": e.person_id, "engagement_id": e.pk}
+class _PayeeOwner(TypedDict):
+    studio_id: int
+    production_id: int
+    person_id: int
+    engagement_id: int | None
+
+
+def _payee_owner(payable: Payable) -> _PayeeOwner:
+    """Whose payable account a payable is owed on (and paid from)."""
+    return {
+        "studio_id": payable.studio_id,
+        "production_id": payable.production_id,
+        "person_id": payable.person_id,
+        "engagement_id": payable.engagement_id,
+    }
+
+
+def _obligation_entry(o: Obligation, account: "_AccountCache") -> Entry:
+    """The legs of an obligation: per payable, the production's expense against the payable's
+    account; per fringe, the fringe expense against its union fund."""
+    production = o.owing_production()
+    own: dict[str, int | None] = {
+        "studio_id": production.studio_id,
+        "production_id": production.pk,
+    }
     legs = []
     for payable, amount in o.pay:
         legs += [
-            Leg(account(Account.Purpose.COMPENSATION_EXPENSE, payable.currency, **own), amount),
+            Leg(account(o.expense_purpose, payable.currency, **own), amount),
             Leg(
-                account(Account.Purpose.PERSON_PAYABLE, payable.currency, **payee),
+                account(Account.Purpose.PERSON_PAYABLE, payable.currency, **_payee_owner(payable)),
                 -amount,
                 payable,
                 "owed",
@@ -394,7 +426,7 @@ def _obligation_entry(o: Obligation, account) -> Entry:
         kind = JournalTransaction.Kind.ADJUSTMENT
     return Entry(
         kind=kind,
-        studio_id=own["studio_id"],
+        studio_id=production.studio_id,
         source_type=o.source_type,
         source_id=o.source_id,
         description=o.description,
@@ -403,33 +435,37 @@ def _obligation_entry(o: Obligation, account) -> Entry:
     )
 
 
-def _account_cache():
+class _AccountCache:
     """account_for, remembering each account for the rest of one posting."""
-    known = {}
 
-    def account(purpose, currency, **owner):
+    def __init__(self) -> None:
+        self.known: dict[tuple[object, ...], Account] = {}
+
+    def __call__(self, purpose: str, currency: str, **owner: Any) -> Account:
         key = (purpose, currency, *sorted(owner.items()))
-        if key not in known:
-            known[key] = account_for(purpose=purpose, currency=currency, **owner)
-        return known[key]
-
-    return account
+        if key not in self.known:
+            self.known[key] = account_for(purpose=purpose, currency=currency, **owner)
+        return self.known[key]
 
 
-def request_hash(body: dict) -> str:
+def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(
         json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
     ).hexdigest()
 
 
+# Builds a payment's response body (stored, and replayed for a retry).
+Render = Callable[[Payment], dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class PaymentResult:
     status: int
-    body: dict
+    body: dict[str, Any]
     replayed: bool
 
 
-def _replay(client, key, body_hash) -> PaymentResult | None:
+def _replay(client: str, key: str, body_hash: str) -> PaymentResult | None:
     record = IdempotencyRecord.objects.filter(client=client, key=key).first()
     if record is None:
         return None
@@ -452,14 +488,14 @@ def _replay(client, key, body_hash) -> PaymentResult | None:
 
 def payment_confirm(
     *,
-    actor,
+    actor: Any,
     client: str,
     idempotency_key: str,
     payable: Payable,
     amount: Decimal,
     paid_at: datetime,
     payroll_reference: str,
-    render,
+    render: Render,
 ) -> PaymentResult:
     """Record a payment payroll made against a payable, exactly once per idempotency key.
 
@@ -499,7 +535,7 @@ def payment_confirm(
         ) from None
 
 
-def _check_paid_at(payable: Payable, paid_at: datetime):
+def _check_paid_at(payable: Payable, paid_at: datetime) -> None:
     """A payment is made when payroll made it: not later than now (give or take the clocks'
     skew, `CLOCK_SKEW_TOLERANCE`), and not before the payable is in the books, which is from
     the start (UTC) of its obligation's effective date, its `period_to`. Its date becomes the
@@ -524,7 +560,16 @@ def _check_paid_at(payable: Payable, paid_at: datetime):
 
 @transaction.atomic
 def _payment_confirm_once(
-    *, actor, client, key, body_hash, payable, amount, paid_at, payroll_reference, render
+    *,
+    actor: Any,
+    client: str,
+    key: str,
+    body_hash: str,
+    payable: Payable,
+    amount: Decimal,
+    paid_at: datetime,
+    payroll_reference: str,
+    render: Render,
 ) -> PaymentResult:
     Payable.objects.select_for_update().filter(pk=payable.pk).first()  # one payer at a time
     replay = _replay(client, key, body_hash)  # the holder of the lock may have just used it
@@ -545,12 +590,7 @@ def _payment_confirm_once(
             status_code=422,
         )
     entry_id = uuid.uuid4()
-    own = {
-        "studio_id": payable.studio_id,
-        "currency": payable.currency,
-        "production_id": payable.production_id,
-    }
-    payee = {**own, "person_id": payable.person_id, "engagement_id": payable.engagement_id}
+    payee = _payee_owner(payable)
     journal_post(
         actor=actor,
         entry=Entry(
@@ -563,12 +603,22 @@ def _payment_confirm_once(
             effective_date=paid_at.date(),
             legs=[
                 Leg(
-                    account_for(purpose=Account.Purpose.PERSON_PAYABLE, **payee),
+                    account_for(
+                        purpose=Account.Purpose.PERSON_PAYABLE, currency=payable.currency, **payee
+                    ),
                     amount,
                     payable,
                     "paid",
                 ),
-                Leg(account_for(purpose=Account.Purpose.PAYROLL_CLEARING, **own), -amount),
+                Leg(
+                    account_for(
+                        purpose=Account.Purpose.PAYROLL_CLEARING,
+                        studio_id=payable.studio_id,
+                        production_id=payable.production_id,
+                        currency=payable.currency,
+                    ),
+                    -amount,
+                ),
             ],
         ),
     )

@@ -4,7 +4,9 @@ A break is any of: a gap or repeat in `seq` (a row removed or inserted behind th
 application's back), a `prev_hash` that is not the previous transaction's hash, or a stored hash
 that differs from the hash of the row and its postings as they are now (a row altered)."""
 
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from core.security.events import security_event
 from ledger.journal import chain
@@ -32,7 +34,7 @@ def verify_chain() -> ChainReport:
         batch = list(JournalTransaction.objects.filter(seq__gt=last).order_by("seq")[:BATCH])
         if not batch:
             return ChainReport(True, checked, expected_seq - 1, prev_hash)
-        postings = {}
+        postings: dict[uuid.UUID, list[dict[str, Any]]] = {}
         for posting in Posting.objects.filter(transaction_id__in=[t.id for t in batch]):
             postings.setdefault(posting.transaction_id, []).append(hash_posting(posting))
         for tx in batch:

@@ -9,12 +9,15 @@ read-only field of another model that points at a key, "recent actions". The pop
 autocomplete, which answer with primary keys, are not offered for keys (no form picks a key).
 """
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.urls import URLPattern, path, register_converter
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
@@ -22,6 +25,12 @@ from core.api import scopes as api_scopes
 from ledger.access.admin import SuperuserOnlyAdmin
 from ledger.models import PayrollKey
 from ledger.payroll import keys as api_keys
+
+if TYPE_CHECKING:
+    # The mixin joins a history admin: its views are simple-history's (an untyped package).
+    from simple_history.admin import SimpleHistoryAdmin as _KeyAdminBase
+else:
+    _KeyAdminBase = object
 
 CONVERTER = "payroll_key_prefix"
 
@@ -41,8 +50,8 @@ class KeyPrefixConverter:
 register_converter(KeyPrefixConverter, CONVERTER)
 
 
-class KeyByPrefixAdminMixin:
-    actions = None  # no action checkboxes, whose values would be primary keys
+class KeyByPrefixAdminMixin(_KeyAdminBase):
+    actions: Sequence[Any] | None = None  # no action checkboxes, whose values would be primary keys
 
     def get_urls(self):
         urls = []
@@ -121,7 +130,8 @@ class PayrollKeyAdmin(KeyByPrefixAdminMixin, APIKeyModelAdmin, SuperuserOnlyAdmi
     (KeyByPrefixAdminMixin)."""
 
     form = PayrollKeyForm
-    list_display = [*APIKeyModelAdmin.list_display, "owner", "scope_list"]
+    # The library's list_display is typed as its own six-column tuple.
+    list_display = [*APIKeyModelAdmin.list_display, "owner", "scope_list"]  # type: ignore[assignment]
     filter_horizontal = ["studios"]
 
     @admin.display(description="scopes")
@@ -137,7 +147,10 @@ class PayrollKeyAdmin(KeyByPrefixAdminMixin, APIKeyModelAdmin, SuperuserOnlyAdmi
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
+    # APIKeyModelAdmin types obj by the abstract key model; this admin's rows are PayrollKeys.
+    def save_model(  # type: ignore[override]
+        self, request: HttpRequest, obj: PayrollKey, form: Any, change: bool
+    ) -> None:
         super().save_model(request, obj, form, change)
         if change:
             api_keys.key_changed(actor=request.user, key=obj, changed=list(form.changed_data))

@@ -2,6 +2,7 @@
 Idempotency-Key), balances, the journal's transactions, and CSV exports of the same queries."""
 
 from decimal import Decimal
+from typing import Any, cast
 
 import django_filters
 import orjson
@@ -32,7 +33,7 @@ from ledger import access
 from ledger.access.api import ScopedViewSet
 from ledger.journal import selectors as journal_selectors
 from ledger.journal import services as journal_services
-from ledger.models import JournalTransaction, Payable, Payment, Posting
+from ledger.models import Agreement, JournalTransaction, Payable, Payment, Posting, Studio
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -64,7 +65,9 @@ class FringeSerializer(serializers.Serializer):
 class PayableSerializer(ModelSerializer):
     person = PayeeSerializer()
     production = ProductionRefSerializer()
-    agreement = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    agreement: "serializers.SlugRelatedField[Agreement]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     amount = DecimalStringField(
         source="owed_amount", max_digits=14, decimal_places=2, help_text="What is owed."
     )
@@ -112,7 +115,7 @@ class PaymentSerializer(ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["currency", "created_at"]
-        validators = []  # the reference's uniqueness is the service's 409, not a 400
+        validators: list[Any] = []  # the reference's uniqueness is the service's 409, not a 400
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -121,7 +124,7 @@ class PaymentSerializer(ModelSerializer):
             writable = Payable.objects.all()
             if not scope.superuser:
                 writable = writable.filter(studio_id__in=scope.studio_ids)
-            self.fields["payable"].queryset = writable
+            cast(StrictPrimaryKeyRelatedField, self.fields["payable"]).queryset = writable
 
 
 class PostingSerializer(ModelSerializer):
@@ -134,7 +137,9 @@ class PostingSerializer(ModelSerializer):
 
 
 class TransactionSerializer(ModelSerializer):
-    studio = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    studio: "serializers.SlugRelatedField[Studio]" = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     actor = serializers.CharField(source="actor.username")
     postings = PostingSerializer(many=True)
 
@@ -306,6 +311,7 @@ class PayableViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     def list(self, request):
         """Obligations with an amount still due (JSON only: payroll pages through many)."""
         page = self.paginate_queryset(self._rows())
+        assert page is not None  # the default pagination (IdCursorPagination) always pages
         return self.get_paginated_response([payable_row(v) for v in page])
 
     @CSV_SCHEMA

@@ -3,6 +3,8 @@
 The request's user becomes the key's owner, so history records who acted; `request.auth` is the
 key, which scopes the caller to its studios."""
 
+from typing import cast
+
 from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -39,7 +41,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def _check(self, raw: str):
         try:
-            key = PayrollKey.objects.get_from_key(raw)
+            # The key manager is typed by the abstract model; its rows are PayrollKeys.
+            key = cast(PayrollKey, PayrollKey.objects.get_from_key(raw))
         except (PayrollKey.DoesNotExist, ValueError):
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.") from None
         # Expired from the instant of expiry_date itself (tested to the microsecond).

@@ -6,6 +6,7 @@ a rolled-back transaction did not create.
 """
 
 from datetime import datetime
+from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,9 +32,10 @@ def payroll_key_create(
     except ValidationError as error:
         raise DomainError(error.messages[0], code="invalid") from None
     with transaction.atomic(), acting_as(actor):
-        key, raw = PayrollKey.objects.create_key(
+        created, raw = PayrollKey.objects.create_key(
             name=name, owner=owner, scopes=list(scopes), expiry_date=expires_at
         )
+        key = cast(PayrollKey, created)  # the manager is typed by the abstract model
         key.studios.set(studios)
         key_created(actor=actor, key=key)
     return key, raw

@@ -6,6 +6,8 @@ the database constraints) and recorded in history with the signed-in user. A pro
 agreements and the engagement CSV import are guided pages of their own (workflows).
 """
 
+from typing import cast
+
 from django.contrib import admin
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.shortcuts import redirect
@@ -52,7 +54,10 @@ class RegistryServiceAdmin(ScopedAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = RegistryServiceForm
-        form = super().get_form(request, obj, change=change, **kwargs)
+        # A subclass of RegistryServiceForm (modelform_factory of the form given above).
+        form = cast(
+            type[RegistryServiceForm], super().get_form(request, obj, change=change, **kwargs)
+        )
         form.request = request
         form.model_admin = self
         return form
@@ -254,7 +259,7 @@ class RegistryServiceForm(ServiceForm):
     """The form of a RegistryServiceAdmin: adds with its `create_service`, changes with its
     `update_service` (set by the admin's get_form, with `request`)."""
 
-    model_admin = None
+    model_admin: RegistryServiceAdmin
 
     def record(self, data):
         admin_ = self.model_admin

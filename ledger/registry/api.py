@@ -2,17 +2,21 @@
 and the guilds and agreements they refer to. Views are thin: they scope, validate the shape and
 call a service."""
 
+from collections.abc import Callable
+from typing import Any, cast
+
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
+from rest_framework.relations import RelatedField
 from rest_framework.response import Response
 
 from core.api import scopes
 from core.api.common import BooleanFilter, IdFilter, TextFilter
 from core.api.fields import DecimalStringField, ModelSerializer, StrictPrimaryKeyRelatedField
-from core.errors import DomainError
+from core.errors import Forbidden
 from core.money import Currency
 from ledger import access
 from ledger.access.api import ScopedViewSet
@@ -29,11 +33,6 @@ from ledger.models import (
 from ledger.registry import services
 from ledger.registry.models import membership_number_unavailable
 
-
-def _scope(serializer):
-    return access.request_scope(serializer.context["request"])
-
-
 # --- serializers ---------------------------------------------------------------------------
 
 
@@ -44,7 +43,9 @@ class GuildSerializer(ModelSerializer):
 
 
 class AgreementSerializer(ModelSerializer):
-    guild = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    guild: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = Agreement
@@ -64,7 +65,7 @@ class MembershipSerializer(ModelSerializer):
     class Meta:
         model = Membership
         fields = ["guild", "member_number"]
-        validators = []  # uniqueness is checked by the service and the database
+        validators: list[Any] = []  # uniqueness is checked by the service and the database
 
 
 class PersonSerializer(ModelSerializer):
@@ -99,11 +100,9 @@ class PersonSerializer(ModelSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "request" in self.context:
-            scope = _scope(self)
-            self.fields["registered_by"].queryset = (
-                Studio.objects.all()
-                if scope.superuser
-                else Studio.objects.filter(id__in=scope.studio_ids)
+            scope = access.request_scope(self.context["request"])
+            cast(RelatedField, self.fields["registered_by"]).queryset = access.writable_studios(
+                scope
             )
 
     def validate_memberships(self, value):
@@ -126,7 +125,7 @@ class PersonSerializer(ModelSerializer):
 
     def validate(self, attrs):
         if self.instance is None and attrs.get("registered_by") is None:
-            scope = _scope(self)
+            scope = access.request_scope(self.context["request"])
             if len(scope.studio_ids) == 1:
                 attrs["registered_by"] = Studio.objects.get(pk=next(iter(scope.studio_ids)))
             elif not scope.superuser:
@@ -150,7 +149,9 @@ class PersonSerializer(ModelSerializer):
 class ProductionSerializer(ModelSerializer):
     fixed_after_create = ("studio",)
     studio = serializers.SlugRelatedField(slug_field="slug", queryset=Studio.objects.all())
-    agreements = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    agreements: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
 
     class Meta:
         model = Production
@@ -168,16 +169,15 @@ class ProductionSerializer(ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
-        validators = []  # (studio, title) uniqueness: the service's full_clean reports it
+        validators: list[
+            Any
+        ] = []  # (studio, title) uniqueness: the service's full_clean reports it
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "request" in self.context:
-            scope = _scope(self)
-            writable = Studio.objects.all()
-            if not scope.superuser:
-                writable = writable.filter(id__in=scope.studio_ids)
-            self.fields["studio"].queryset = writable
+            scope = access.request_scope(self.context["request"])
+            cast(RelatedField, self.fields["studio"]).queryset = access.writable_studios(scope)
 
 
 class AttachSerializer(serializers.Serializer):
@@ -208,7 +208,7 @@ class EngagementSerializer(ModelSerializer):
     fixed_after_create = ("person", "production")
     person = StrictPrimaryKeyRelatedField(queryset=Person.objects.all())
     production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
-    studio = serializers.SlugRelatedField(
+    studio: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
         source="production.studio", slug_field="slug", read_only=True
     )
     agreement = serializers.SlugRelatedField(slug_field="code", queryset=Agreement.objects.all())
@@ -234,12 +234,11 @@ class EngagementSerializer(ModelSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "request" in self.context:
-            scope = _scope(self)
-            productions = Production.objects.all()
-            if not scope.superuser:
-                productions = productions.filter(studio_id__in=scope.studio_ids)
-            self.fields["production"].queryset = productions
-            self.fields["person"].queryset = access.people(scope)
+            scope = access.request_scope(self.context["request"])
+            cast(RelatedField, self.fields["production"]).queryset = access.writable_productions(
+                scope
+            )
+            cast(RelatedField, self.fields["person"]).queryset = access.people(scope)
 
 
 # --- filters -------------------------------------------------------------------------------
@@ -313,9 +312,9 @@ class WritableScopedViewSet(
 
     An object the caller can see but not change answers 403; one it cannot see, 404."""
 
-    create_service = None
-    update_service = None
-    instance_kwarg = None
+    create_service: Callable[..., Any] | None = None
+    update_service: Callable[..., Any] | None = None
+    instance_kwarg = ""
 
     def writable(self, instance) -> bool:
         raise NotImplementedError
@@ -323,23 +322,19 @@ class WritableScopedViewSet(
     def get_object(self):
         obj = super().get_object()
         if self.request.method not in ("GET", "HEAD", "OPTIONS") and not self.writable(obj):
-            raise DomainError(
-                "You can see this record but not change it.",
-                code="permission_denied",
-                status_code=status.HTTP_403_FORBIDDEN,
-            )
+            raise Forbidden("You can see this record but not change it.")
         return obj
 
     def perform_create(self, serializer):
-        serializer.instance = type(self).create_service(
-            actor=self.request.user, **serializer.validated_data
-        )
+        create = type(self).create_service
+        assert create is not None, f"{type(self).__name__} names no create_service"
+        serializer.instance = create(actor=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
+        update = type(self).update_service
+        assert update is not None, f"{type(self).__name__} names no update_service"
         kwargs = {self.instance_kwarg: serializer.instance}
-        serializer.instance = type(self).update_service(
-            actor=self.request.user, **kwargs, **serializer.validated_data
-        )
+        serializer.instance = update(actor=self.request.user, **kwargs, **serializer.validated_data)
 
 
 class GuildViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -375,11 +370,7 @@ class StudioViewSet(WritableScopedViewSet):
 
     def create(self, request, *args, **kwargs):
         if not self.scope.superuser:
-            raise DomainError(
-                "Only an administrator registers studios.",
-                code="permission_denied",
-                status_code=status.HTTP_403_FORBIDDEN,
-            )
+            raise Forbidden("Only an administrator registers studios.")
         return super().create(request, *args, **kwargs)
 
 

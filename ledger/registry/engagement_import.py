@@ -13,7 +13,9 @@ earlier row of the file, or to an engagement already recorded, is refused, so th
 same file twice does not engage everybody twice.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,7 +26,7 @@ from core.money import DECIMAL_PLACES, MAX_DIGITS, Currency
 from core.parse import ParseError, parse_ascii_id, parse_date, parse_decimal, read_csv
 from ledger import access
 from ledger.access import Scope
-from ledger.models import Agreement, Engagement, Person, Production
+from ledger.models import Agreement, Engagement, Person
 from ledger.registry import services
 
 COLUMNS = (
@@ -233,11 +235,6 @@ def _is_id(value: str) -> bool:
 # --- resolving names to records -------------------------------------------------------------
 
 
-def _writable_productions(scope: Scope):
-    qs = Production.objects.all()
-    return qs if scope.superuser else qs.filter(studio_id__in=scope.studio_ids)
-
-
 def _resolve(scope: Scope, rows: list[PreviewRow]):
     """Look up every row's person, production and agreement with a fixed number of queries."""
     cells = [row.values for row in rows]
@@ -251,7 +248,7 @@ def _resolve(scope: Scope, rows: list[PreviewRow]):
     production_ids = {int(c["production"]) for c in cells if _is_id(c["production"])}
     productions = {
         p.pk: p
-        for p in _writable_productions(scope)
+        for p in access.writable_productions(scope)
         .filter(pk__in=production_ids)
         .prefetch_related("agreements")
     }
@@ -340,7 +337,7 @@ def _validate(row: PreviewRow):
 def _strict_cells(row: PreviewRow, cells: dict, wrong: set):
     """The amount and the dates as the API reads them (`core.parse`): the model's own fields
     would also take "1_000.00", "1e2", " 1.00", other scripts' digits and year 9999."""
-    parsers = {
+    parsers: dict[str, Callable[..., object]] = {
         "rate_amount": lambda text, field: parse_decimal(
             text, field=field, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES
         ),
@@ -378,7 +375,7 @@ def _identity(fields: dict) -> tuple:
 def _refuse_duplicates(rows: list[PreviewRow]):
     """A row repeating an earlier row, or an engagement already recorded, is an error."""
     valid = [row for row in rows if not row.errors]
-    recorded = {}
+    recorded: dict[Any, Any] = {}
     people = {row.fields["person"].pk for row in valid}
     productions = {row.fields["production"].pk for row in valid}
     for engagement in Engagement.objects.filter(
@@ -397,7 +394,7 @@ def _refuse_duplicates(rows: list[PreviewRow]):
             ),
             engagement.pk,
         )
-    seen = {}
+    seen: dict[Any, Any] = {}
     for row in valid:
         identity = _identity(row.fields)
         if identity in recorded:
@@ -416,7 +413,7 @@ def _lock_productions(scope: Scope, text: str):
     except ParseError:
         return
     list(
-        _writable_productions(scope)
+        access.writable_productions(scope)
         .filter(pk__in=ids)
         .order_by("pk")
         .select_for_update()

@@ -214,7 +214,7 @@ class Production(models.Model):
     status = models.CharField(
         max_length=30, choices=ProductionStatus.choices, default=ProductionStatus.DEVELOPMENT
     )
-    agreements = models.ManyToManyField(
+    agreements: "models.ManyToManyField[Agreement, ProductionAgreement]" = models.ManyToManyField(
         Agreement, through="ProductionAgreement", related_name="productions"
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -290,7 +290,7 @@ class Classification(models.TextChoices):
     CREW_WEEKLY = "crew_weekly"
 
 
-CLASSIFICATION_GUILD = {
+CLASSIFICATION_GUILD: dict[str, str] = {
     Classification.DAY_PERFORMER: "sag-aftra",
     Classification.WEEKLY_PERFORMER: "sag-aftra",
     Classification.BACKGROUND_ACTOR: "sag-aftra",

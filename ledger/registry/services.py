@@ -1,8 +1,11 @@
 """Use cases that write the registry. Each is atomic, validates before it writes (model
 `full_clean()` plus the database constraints) and records the acting user in history."""
 
-from django.db import transaction
+from typing import Any
 
+from django.db import models, transaction
+
+from core.audit import delete_audited, save_audited
 from core.errors import Conflict, DomainError
 from ledger.models import (
     Agreement,
@@ -20,24 +23,12 @@ PRODUCTION_FIXED = ("studio",)
 ENGAGEMENT_FIXED = ("person", "production")
 
 
-def _save(obj, *, actor):
-    obj.full_clean()
-    obj._history_user = actor
-    obj.save()
-    return obj
-
-
-def _delete(obj, *, actor):
-    obj._history_user = actor
-    obj.delete()
-
-
-def _assign(obj, fields: dict):
+def _assign(obj: models.Model, fields: dict[str, Any]) -> None:
     for name, value in fields.items():
         setattr(obj, name, value)
 
 
-def _refuse_fixed(obj, fields: dict, fixed: tuple[str, ...]):
+def _refuse_fixed(obj: models.Model, fields: dict[str, Any], fixed: tuple[str, ...]) -> None:
     """Fields fixed when the record was made may be repeated, not changed: a production stays
     with its studio, an engagement with its person and production (payables name them)."""
     changed = {
@@ -57,76 +48,84 @@ def _refuse_fixed(obj, fields: dict, fixed: tuple[str, ...]):
 
 
 @transaction.atomic
-def studio_create(*, actor, name: str, slug: str) -> Studio:
-    return _save(Studio(name=name, slug=slug), actor=actor)
+def studio_create(*, actor: Any, name: str, slug: str) -> Studio:
+    return save_audited(Studio(name=name, slug=slug), actor=actor)
 
 
 @transaction.atomic
-def studio_update(*, actor, studio: Studio, **fields) -> Studio:
+def studio_update(*, actor: Any, studio: Studio, **fields: Any) -> Studio:
     _assign(studio, fields)
-    return _save(studio, actor=actor)
+    return save_audited(studio, actor=actor)
 
 
-def _set_memberships(person: Person, memberships: list[dict], *, actor):
+def _set_memberships(person: Person, memberships: list[dict[str, Any]], *, actor: Any) -> None:
     """Make the person's guild memberships exactly `memberships` ([{guild, member_number}])."""
     wanted = {m["guild"].pk: m["member_number"] for m in memberships}
     for existing in person.memberships.select_for_update().order_by("pk"):
         if existing.guild_id not in wanted:
-            _delete(existing, actor=actor)
+            delete_audited(existing, actor=actor)
         elif existing.member_number != wanted[existing.guild_id]:
             existing.member_number = wanted.pop(existing.guild_id)
-            _save(existing, actor=actor)
+            save_audited(existing, actor=actor)
         else:
             wanted.pop(existing.guild_id)
     for guild_id, number in wanted.items():
-        _save(
+        save_audited(
             Membership(person=person, guild=Guild.objects.get(pk=guild_id), member_number=number),
             actor=actor,
         )
 
 
 @transaction.atomic
-def person_create(*, actor, memberships: list[dict] | None = None, **fields) -> Person:
-    person = _save(Person(**fields), actor=actor)
+def person_create(
+    *, actor: Any, memberships: list[dict[str, Any]] | None = None, **fields: Any
+) -> Person:
+    person = save_audited(Person(**fields), actor=actor)
     _set_memberships(person, memberships or [], actor=actor)
     return person
 
 
 @transaction.atomic
-def person_update(*, actor, person: Person, memberships: list[dict] | None = None, **fields):
+def person_update(
+    *,
+    actor: Any,
+    person: Person,
+    memberships: list[dict[str, Any]] | None = None,
+    **fields: Any,
+) -> Person:
     person = Person.objects.select_for_update().get(pk=person.pk)
     _assign(person, fields)
-    _save(person, actor=actor)
+    save_audited(person, actor=actor)
     if memberships is not None:
         _set_memberships(person, memberships, actor=actor)
     return person
 
 
 @transaction.atomic
-def production_create(*, actor, **fields) -> Production:
-    return _save(Production(**fields), actor=actor)
+def production_create(*, actor: Any, **fields: Any) -> Production:
+    return save_audited(Production(**fields), actor=actor)
 
 
 @transaction.atomic
-def production_update(*, actor, production: Production, **fields) -> Production:
+def production_update(*, actor: Any, production: Production, **fields: Any) -> Production:
     production = Production.objects.select_for_update().get(pk=production.pk)
     _refuse_fixed(production, fields, PRODUCTION_FIXED)
     _assign(production, fields)
-    return _save(production, actor=actor)
+    return save_audited(production, actor=actor)
 
 
 @transaction.atomic
-def production_attach(*, actor, production: Production, agreement: Agreement) -> bool:
+def production_attach(*, actor: Any, production: Production, agreement: Agreement) -> bool:
     """Attach `agreement` to `production`; attaching twice is a no-op. True if it attached."""
     Production.objects.select_for_update().get(pk=production.pk)
     if ProductionAgreement.objects.filter(production=production, agreement=agreement).exists():
         return False
-    _save(ProductionAgreement(production=production, agreement=agreement), actor=actor)
+    save_audited(ProductionAgreement(production=production, agreement=agreement), actor=actor)
     return True
 
 
 @transaction.atomic
-def production_detach(*, actor, production: Production, agreement: Agreement) -> bool:
+def production_detach(*, actor: Any, production: Production, agreement: Agreement) -> bool:
     """Detach `agreement`; refused while an engagement uses it. True if it detached."""
     Production.objects.select_for_update().get(pk=production.pk)
     attachment = ProductionAgreement.objects.filter(
@@ -141,18 +140,18 @@ def production_detach(*, actor, production: Production, agreement: Agreement) ->
             "end or move them before detaching it.",
             code="agreement_in_use",
         )
-    _delete(attachment, actor=actor)
+    delete_audited(attachment, actor=actor)
     return True
 
 
 @transaction.atomic
-def engagement_create(*, actor, **fields) -> Engagement:
-    return _save(Engagement(**fields), actor=actor)
+def engagement_create(*, actor: Any, **fields: Any) -> Engagement:
+    return save_audited(Engagement(**fields), actor=actor)
 
 
 @transaction.atomic
-def engagement_update(*, actor, engagement: Engagement, **fields) -> Engagement:
+def engagement_update(*, actor: Any, engagement: Engagement, **fields: Any) -> Engagement:
     engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
     _refuse_fixed(engagement, fields, ENGAGEMENT_FIXED)
     _assign(engagement, fields)
-    return _save(engagement, actor=actor)
+    return save_audited(engagement, actor=actor)

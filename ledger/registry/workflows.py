@@ -6,6 +6,8 @@ The pages only collect input and show results; `ledger.registry.services` and
 changes nothing.
 """
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib import messages
 from django.core import signing
@@ -26,10 +28,6 @@ _SIGNING_SALT = "ledger.engagement-import"
 _PREVIEW_MAX_AGE = 60 * 60  # seconds a previewed file may wait for its confirmation
 
 
-def _scope(request):
-    return access.request_scope(request)
-
-
 # --- agreements of a production -------------------------------------------------------------
 
 
@@ -42,8 +40,9 @@ class AttachForm(forms.Form):
     )
 
     def __init__(self, *args, production: Production, **kwargs):
-        super().__init__(*args, prefix="attach", **kwargs)
-        self.fields["agreement"].queryset = (
+        kwargs["prefix"] = "attach"
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["agreement"]).queryset = (
             Agreement.objects.exclude(attachments__production=production)
             .select_related("guild")
             .order_by("guild__code", "effective_from")
@@ -84,7 +83,7 @@ def agreements_context(model_admin, request, object_id) -> dict:
     production = model_admin.get_object(request, object_id)
     if production is None:
         return {}
-    writable = _scope(request).can_write_studio(production.studio_id)
+    writable = access.request_scope(request).can_write_studio(production.studio_id)
     return {
         "agreements_section": True,
         "attachments": production.attachments.select_related("agreement__guild"),
@@ -97,7 +96,7 @@ def _change_attachment(model_admin, request, object_id, service):
     production = model_admin.get_object(request, object_id)
     if production is None:
         raise Http404
-    if not _scope(request).can_write_studio(production.studio_id):
+    if not access.request_scope(request).can_write_studio(production.studio_id):
         raise PermissionDenied
     attaching = service is services.production_attach
     form = (
@@ -107,7 +106,7 @@ def _change_attachment(model_admin, request, object_id, service):
     )
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(str(error) for error in errors))
     else:
         agreement = form.cleaned_data["agreement"]
         try:
@@ -204,7 +203,7 @@ def engagement_import_view(model_admin, request):
     """Upload -> preview (writes nothing) -> "Confirm import" (writes every row or none)."""
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
-    context = {"upload_form": UploadForm(), "preview": None, "confirm_form": None}
+    context: dict[str, Any] = {"upload_form": UploadForm(), "preview": None, "confirm_form": None}
     if request.method == "POST" and "confirm" in request.POST:
         confirm = ConfirmForm(request.POST, user_id=request.user.pk)
         if confirm.is_valid():
@@ -226,7 +225,9 @@ def engagement_import_view(model_admin, request):
 def _preview(request, text: str, context: dict) -> str | None:
     """Put the file's preview in `context`; return why the file is unusable, if it is."""
     try:
-        preview = engagement_import.engagement_import_preview(scope=_scope(request), text=text)
+        preview = engagement_import.engagement_import_preview(
+            scope=access.request_scope(request), text=text
+        )
     except DomainError as error:
         return error.message
     context["preview"] = preview
@@ -238,7 +239,7 @@ def _preview(request, text: str, context: dict) -> str | None:
 def _confirm(model_admin, request, text: str, context: dict):
     try:
         created = engagement_import.engagement_import(
-            actor=request.user, scope=_scope(request), text=text
+            actor=request.user, scope=access.request_scope(request), text=text
         )
     except DomainError as error:
         # The registry changed since the preview: show the file again with today's errors.
@@ -250,10 +251,10 @@ def _confirm(model_admin, request, text: str, context: dict):
 
 
 def _render(model_admin, request, context: dict):
-    scope = _scope(request)
-    productions = Production.objects.prefetch_related("agreements").order_by("title")
-    if not scope.superuser:
-        productions = productions.filter(studio_id__in=scope.studio_ids)
+    productions = access.writable_productions(
+        access.request_scope(request),
+        Production.objects.prefetch_related("agreements").order_by("title"),
+    )
     context.update(
         model_admin.admin_site.each_context(request),
         title="Import engagements from CSV",

@@ -59,11 +59,6 @@ class WebhookEndpointAdmin(SuperuserOnlyAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request = request
-        return form
-
     def save_model(self, request, obj, form, change):
         pass  # the form's service saved it
 
@@ -74,10 +69,13 @@ class WebhookEndpointAdmin(SuperuserOnlyAdmin):
         return _HistoryWithoutSecret(self.model, historical_record)
 
 
+ATTEMPT_COLUMNS = ("attempted_at", "status_code", "succeeded", "outcome")
+
+
 class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
-    fields = ["attempted_at", "status_code", "succeeded", "outcome"]
-    readonly_fields = fields
+    fields = ATTEMPT_COLUMNS
+    readonly_fields = ATTEMPT_COLUMNS
     extra = 0
     can_delete = False
 

@@ -6,7 +6,6 @@ from rest_framework.response import Response
 
 from core.api import scopes
 from core.api.fields import ModelSerializer
-from core.errors import DomainError
 from ledger.access.api import ScopedViewSet
 from ledger.models import WebhookEndpoint
 from ledger.webhooks.services import webhook_endpoint_create, webhook_endpoint_update
@@ -55,16 +54,10 @@ class WebhookEndpointViewSet(
     )
 
     def create(self, request, *args, **kwargs):
-        if self.scope.payroll_key is None:
-            raise DomainError(
-                "Webhook endpoints belong to a payroll API key; call with one.",
-                code="permission_denied",
-                status_code=status.HTTP_403_FORBIDDEN,
-            )
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         endpoint = webhook_endpoint_create(
-            actor=request.user, key=self.scope.payroll_key, **serializer.validated_data
+            actor=request.user, scope=self.scope, **serializer.validated_data
         )
         body = WebhookEndpointSerializer(endpoint, context={"show_secret": True}).data
         return Response(body, status=status.HTTP_201_CREATED)

@@ -21,15 +21,18 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from core import outbox
-from core.audit import acting_as, system_user
-from core.errors import DomainError
+from core.audit import save_audited, system_user
+from core.errors import DomainError, Forbidden
+from ledger.access import Scope
 from ledger.models import PayrollKey
 from ledger.webhooks import transport as webhook_transport
 from ledger.webhooks.models import SECRET_PREFIX, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -44,7 +47,9 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-def verify(secret: str, headers: dict, body: bytes, *, now: int, tolerance: int = 300) -> bool:
+def verify(
+    secret: str, headers: dict[str, str], body: bytes, *, now: int, tolerance: int = 300
+) -> bool:
     """The receiver's check (used by our tests, and documented for integrators)."""
     timestamp = int(headers["webhook-timestamp"])
     if abs(now - timestamp) > tolerance:
@@ -57,7 +62,7 @@ def verify(secret: str, headers: dict, body: bytes, *, now: int, tolerance: int 
     )
 
 
-def _url_refusal(url) -> DomainError | None:
+def _url_refusal(url: str) -> DomainError | None:
     try:
         webhook_transport.check_registration(url)
     except webhook_transport.TargetRefused as refusal:
@@ -67,25 +72,35 @@ def _url_refusal(url) -> DomainError | None:
     return None
 
 
-def webhook_endpoint_create(*, actor, key, url: str, is_active: bool = True) -> WebhookEndpoint:
-    """Register an endpoint of payroll key `key`. Refused (`webhook_url_refused`, on `url`) unless
-    the URL is https on public addresses (ledger.webhooks.transport); nothing is written then."""
+def webhook_endpoint_create(
+    *, actor: Any, scope: Scope, url: str, is_active: bool = True
+) -> WebhookEndpoint:
+    """Register an endpoint of the calling payroll key: an endpoint belongs to a payroll API key,
+    so any other caller is refused (403 `permission_denied`). Refused (`webhook_url_refused`, on
+    `url`) unless the URL is https on public addresses (ledger.webhooks.transport); nothing is
+    written then."""
+    key = scope.payroll_key
+    if key is None:
+        raise Forbidden("Webhook endpoints belong to a payroll API key; call with one.")
     refusal = _url_refusal(url)
     if refusal is not None:
         raise refusal
-    with transaction.atomic(), acting_as(actor):
-        endpoint = WebhookEndpoint(payroll_key=key, url=url, is_active=is_active)
-        endpoint.full_clean()
-        endpoint.save()
-    return endpoint
+    with transaction.atomic():
+        return save_audited(
+            WebhookEndpoint(payroll_key=key, url=url, is_active=is_active), actor=actor
+        )
 
 
 def webhook_endpoint_update(
-    *, actor, endpoint: WebhookEndpoint, url: str | None = None, is_active: bool | None = None
+    *,
+    actor: Any,
+    endpoint: WebhookEndpoint,
+    url: str | None = None,
+    is_active: bool | None = None,
 ) -> WebhookEndpoint:
     """Change an endpoint's URL or switch it on or off. A new URL, and the URL of an endpoint
     switched back on, are checked as at registration; a refusal writes nothing."""
-    with transaction.atomic(), acting_as(actor):
+    with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         new_url = endpoint.url if url is None else url
         new_active = endpoint.is_active if is_active is None else is_active
@@ -96,12 +111,10 @@ def webhook_endpoint_update(
             if refusal is not None:
                 raise refusal
         endpoint.url, endpoint.is_active = new_url, new_active
-        endpoint.full_clean()
-        endpoint.save()
-    return endpoint
+        return save_audited(endpoint, actor=actor)
 
 
-def notify_payables_created(*, studio_id: int, payable_ids: list[int]):
+def notify_payables_created(*, studio_id: int, payable_ids: list[int]) -> None:
     """Record one delivery per interested endpoint and send them once the transaction commits.
     The endpoints of a revoked or expired key hear nothing."""
     endpoints = WebhookEndpoint.objects.filter(
@@ -126,9 +139,7 @@ def notify_payables_created(*, studio_id: int, payable_ids: list[int]):
         for pk in ids:
             # A broker that is away leaves the delivery waiting for the sweep; robust: whatever
             # else goes wrong is logged, never turned into a failed (committed) write.
-            transaction.on_commit(
-                lambda pk=pk: outbox.publish(DELIVER_TASK, args=(pk,)), robust=True
-            )
+            transaction.on_commit(_publisher(pk), robust=True)
 
 
 # A delivery older than the span of its retries (about 3 days) is not sent late: its news is
@@ -212,7 +223,17 @@ def webhook_deliver(*, delivery_id: int, is_retry: bool) -> DeliveryResult:
     return DeliveryResult("failed", error=sent.error, retry=sent.error not in _FINAL_ERRORS)
 
 
-def _attempt(delivery: WebhookDelivery, *, status, error: str, succeeded: bool) -> None:
+def _publisher(pk: int) -> Callable[[], None]:
+    """The on-commit callback that publishes delivery `pk` (a function: Django names it in the
+    log when it fails)."""
+
+    def publish() -> None:
+        outbox.publish(DELIVER_TASK, args=(pk,))
+
+    return publish
+
+
+def _attempt(delivery: WebhookDelivery, *, status: int | None, error: str, succeeded: bool) -> None:
     WebhookAttempt.objects.create(
         delivery=delivery,
         attempted_at=timezone.now(),

@@ -170,7 +170,7 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()  # certificate and host name verified
 
 
-class _Pinned:
+class _Pinned(http.client.HTTPConnection):
     """An HTTP(S) connection to `addresses` (already checked) instead of a fresh look-up of its
     host; the host still names the Host header and the TLS server."""
 
@@ -181,7 +181,7 @@ class _Pinned:
 
     def _connect_checked(self, address, timeout, source_address=None):
         _, port = address
-        error = None
+        error: OSError = OSError("No address to connect to.")
         for ip in self.addresses:
             try:
                 return socket.create_connection((ip, port), timeout, source_address)
@@ -223,6 +223,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> O
         addresses = resolve(target, insecure=insecure)
     except TargetRefused as refusal:
         return Outcome(status=None, error=refusal.category)
+    connection: http.client.HTTPConnection
     if target.scheme == "https":
         connection = PinnedHTTPSConnection(
             target.host, target.port, addresses=addresses, timeout=timeout, context=tls_context()

@@ -24,7 +24,6 @@ from compensation.models import (
 from consent.services import ai_use_record
 from ledger.access import Scope
 from ledger.models import JournalTransaction, Payable, Posting
-from tests.consent.helpers import assert_error  # noqa: F401  (the one error shape)
 from tests.factories import (
     EngagementFactory,
     PersonFactory,
@@ -37,6 +36,7 @@ from tests.factories import (
     payroll_key,
     studio_staff,
 )
+from tests.helpers import key_client
 
 BASE = "/api/v1/compensation"
 QUOTE = f"{BASE}/quote/"
@@ -85,12 +85,6 @@ def upload(name: str, text: str, content_type: str = "text/csv") -> SimpleUpload
 def client_for(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
-    return client
-
-
-def key_client(raw_key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
     return client
 
 

@@ -15,9 +15,9 @@ nonexistent one.
 """
 
 from datetime import date
+from functools import partial
 
 import pytest
-from django.db import transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -26,16 +26,22 @@ from compensation import urls as compensation_urls
 from compensation.api import QUOTE_EXAMPLE
 from tests.compensation.api_helpers import (
     NONEXISTENT_ID,
-    assert_error,
     build_world,
     clear_parameter_cache,
-    client_for,
     computed_run,
     counts,
-    key_client,
     record_day,
     record_violation,
     upload,
+)
+from tests.helpers import (
+    assert_error,
+    assert_matrix_declares_every_route,
+    assert_refused_role,
+    built_once,
+    list_ids,
+    role_client,
+    routes_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -161,8 +167,7 @@ VISIBLE = {
 }
 
 
-def routes(kind):
-    return sorted(route for route, k in MATRIX.items() if k == kind)
+routes = partial(routes_of, MATRIX)  # the routes of one kind, for parametrize
 
 
 # --- the world -------------------------------------------------------------------------------
@@ -172,11 +177,14 @@ def routes(kind):
 def shared_world(django_db_setup, django_db_blocker):
     """Built once for the module inside a transaction rolled back at its end; each test runs in
     its own savepoint of it, so no test's writes reach another."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        clear_parameter_cache()
-        yield populate(build_world())
-        transaction.set_rollback(True)
+    with built_once(django_db_blocker, _build) as world:
+        yield world
     clear_parameter_cache()
+
+
+def _build():
+    clear_parameter_cache()
+    return populate(build_world())
 
 
 @pytest.fixture
@@ -243,11 +251,7 @@ def populate(w):
 
 
 def client(world, role) -> APIClient:
-    if role == "payroll_a":
-        return key_client(world.meridian_key)
-    if role == "anonymous":
-        return APIClient()
-    return client_for(world.users[role])
+    return role_client(role, world.users, {"payroll_a": world.meridian_key})
 
 
 def ids_of(world, kind, names) -> set:
@@ -256,48 +260,13 @@ def ids_of(world, kind, names) -> set:
     return {world.objects[kind][n].pk for n in names}
 
 
-def list_ids(response) -> set:
-    assert response.status_code == 200, response.content[:500]
-    body = response.json()
-    assert body["next"] is None
-    return {row["id"] for row in body["results"]}
-
-
-def assert_refused_role(response, role):
-    if role == "anonymous":
-        body = assert_error(response, 401, "not_authenticated")
-        assert response["WWW-Authenticate"] == "Api-Key"
-        return body
-    return assert_error(response, 403, "permission_denied")
-
-
 # --- the matrix is complete ------------------------------------------------------------------
-
-HANDLER_METHODS = ("get", "post", "put", "patch", "delete")
-
-
-def _served(patterns):
-    served = set()
-    for pattern in patterns:
-        actions = getattr(pattern.callback, "actions", None)
-        if actions is None:
-            view_class = pattern.callback.view_class
-            actions = [m for m in HANDLER_METHODS if hasattr(view_class, m)]
-        assert actions, f"{pattern.pattern} serves nothing?"
-        assert pattern.name, f"{pattern.pattern} has no name; name it and declare it here"
-        served |= {(pattern.name, m) for m in actions if m not in ("head", "options")}
-    return served
 
 
 def test_matrix_declares_every_route():
     registry = {basename for _prefix, _viewset, basename in compensation_urls.router.registry}
     assert registry == set(KINDS), "a viewset was registered or removed; add it to KINDS, VISIBLE"
-    url_routes = _served(compensation_urls.urlpatterns)
-    assert _served(compensation_urls.router.urls) <= url_routes
-    undeclared = url_routes - set(MATRIX)
-    assert not undeclared, f"routes missing from the compensation matrix: {sorted(undeclared)}"
-    stale = set(MATRIX) - url_routes
-    assert not stale, f"the matrix declares routes the API does not serve: {sorted(stale)}"
+    assert_matrix_declares_every_route(compensation_urls, MATRIX, what="compensation matrix")
 
 
 def test_every_role_has_records_in_and_out_of_scope(world):

@@ -36,13 +36,11 @@ from tests.compensation.api_helpers import (
     TERMS,
     TIMECARDS,
     approve,
-    assert_error,
     build_world,
     clear_parameter_cache,
     client_for,
     counts,
     journal,
-    key_client,
     load_sheet,
     ok,
     open_payables,
@@ -56,6 +54,7 @@ from tests.compensation.api_helpers import (
     timecard_body,
     upload,
 )
+from tests.helpers import assert_error, key_client
 from tests.openapi import assert_matches_schema
 
 pytestmark = pytest.mark.django_db

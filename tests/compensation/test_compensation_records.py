@@ -29,7 +29,6 @@ from tests.compensation.api_helpers import (
     RUNS,
     TIMECARDS,
     approve,
-    assert_error,
     build_world,
     clear_parameter_cache,
     computed_run,
@@ -40,6 +39,7 @@ from tests.compensation.api_helpers import (
     record_violation,
     start_run,
 )
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,8 @@ from compensation.rules.params import (
     parse_series,
     shipped,
 )
-from compensation.rules.quote import QuoteInputError, quote
+from compensation.rules.quote import quote
+from core.parse import ParseError
 
 D = Decimal
 
@@ -362,7 +363,7 @@ def test_iatse_kit_rental():
     assert amounts(out, "iatse.pay.kit_rental_ai") == [(2, 50, D("100.00"))]
     out = run(iatse_body(day(), ai_kit_rental={"amount": "75.00", "per": "flat"}))
     assert amounts(out, "iatse.pay.kit_rental_ai") == [(1, 75, D("75.00"))]
-    with pytest.raises(QuoteInputError) as error:
+    with pytest.raises(ParseError) as error:
         run(iatse_body(day(), ai_kit_rental={"amount": "75.00", "per": "week"}))
     assert error.value.field == "ai_kit_rental.per"
 

@@ -7,16 +7,17 @@ import json
 import pytest
 
 from compensation.models import RateSheet, Timecard, WgaDelivery
-from compensation.rules import quote
+from compensation.rules import quote_input
+from core.parse import ParseError
 from tests.compensation.api_helpers import (
     DELIVERIES,
     TIMECARDS,
-    assert_error,
     build_world,
     client_for,
     load_sheet,
     upload,
 )
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -81,8 +82,8 @@ def test_a_call_time_is_the_sets_wall_clock_on_every_path(world, call):
     error = assert_error(post_import(world.client, TIMECARDS, text), 400, "import_invalid")
     assert "first_call" in error["fields"]["rows"][0]["fields"], error
     assert not Timecard.objects.exists()
-    with pytest.raises(quote.QuoteInputError):
-        quote._time(call, "first_call")
+    with pytest.raises(ParseError):
+        quote_input._time(call, "first_call")
 
 
 def test_a_call_time_in_hours_and_minutes_or_seconds_is_taken(world):
@@ -150,5 +151,5 @@ def test_a_hostile_json_rate_sheet_is_refused_not_a_500(world, text):
 
 @pytest.mark.parametrize("amount", BAD_AMOUNTS)
 def test_a_quote_reads_amounts_as_the_api_does(amount):
-    with pytest.raises(quote.QuoteInputError):
-        quote._amount(amount, "rate.amount")
+    with pytest.raises(ParseError):
+        quote_input._amount(amount, "rate.amount")

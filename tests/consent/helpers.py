@@ -2,7 +2,6 @@
 the other test modules of this folder are not affected). Fixed values only."""
 
 import hashlib
-import json
 from datetime import UTC, datetime
 
 from consent.models import (
@@ -95,20 +94,6 @@ def check_body(person, production, /, on="2025-06-10T09:00:00Z", **overrides) ->
         "on": on,
     }
     body.update(overrides)
-    return body
-
-
-def assert_error(response, status, code=None) -> dict:
-    """The one error shape, with `status` (and `code`, when given)."""
-    assert response.status_code == status, (response.status_code, response.content[:800])
-    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
-    body = json.loads(response.content)
-    assert set(body) == {"code", "message", "fields"}, body
-    assert isinstance(body["code"], str) and body["code"]
-    assert isinstance(body["message"], str) and body["message"]
-    assert isinstance(body["fields"], dict)
-    if code is not None:
-        assert body["code"] == code, body
     return body
 
 

@@ -13,9 +13,9 @@ authenticate (401), as everywhere in the API.
 """
 
 import itertools
+from functools import partial
 
 import pytest
-from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -28,10 +28,9 @@ from consent.services import (
     union_notice_record,
     wga_disclosure_record,
 )
-from ledger.access import Scope
+from ledger.access import SYSTEM_SCOPE, Scope
 from tests.consent.helpers import (
     NONEXISTENT_ID,
-    assert_error,
     at,
     check_body,
     consent_body,
@@ -52,6 +51,16 @@ from tests.factories import (
     guild_staff,
     payroll_key,
     studio_staff,
+)
+from tests.helpers import (
+    assert_error,
+    assert_matrix_declares_every_route,
+    assert_refused_role,
+    built_once,
+    kind_of,
+    list_ids,
+    role_client,
+    routes_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +105,7 @@ MATRIX = {
     ("strike-period-detail", "put"): "strike",
     ("strike-period-detail", "patch"): "strike",
 }
+routes = partial(routes_of, MATRIX)  # the routes of one kind, for parametrize
 
 SCOPED = ["consent", "ai-use", "union-notice", "wga-disclosure"]
 ROLES = ["studio_a", "studio_b", "sag", "wga", "payroll_a", "anonymous"]
@@ -139,14 +149,6 @@ PEOPLE_IN_SCOPE = {
 _refs = itertools.count(1)
 
 
-def kind_of(url_name):
-    return url_name.rsplit("-", 1)[0]
-
-
-def routes(route_kind):
-    return sorted(route for route, kind in MATRIX.items() if kind == route_kind)
-
-
 # --- the world --------------------------------------------------------------------------------
 
 
@@ -165,12 +167,7 @@ class World:
         return sorted(set(self[kind]) - VISIBLE[role][kind])
 
     def client(self, role) -> APIClient:
-        client = APIClient()
-        if role == "payroll_a":
-            client.credentials(HTTP_AUTHORIZATION=f"Api-Key {self.raw_keys[role]}")
-        elif role != "anonymous":
-            client.force_authenticate(self.users[role])
-        return client
+        return role_client(role, self.users, self.raw_keys)
 
 
 @pytest.fixture(scope="module")
@@ -184,9 +181,8 @@ def media_root(tmp_path_factory):
 def shared_world(django_db_setup, django_db_blocker, media_root):
     """Built once for the module inside a transaction rolled back at its end; each test runs in
     its own savepoint of it, so no test's writes reach another."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield build_world()
-        transaction.set_rollback(True)
+    with built_once(django_db_blocker, build_world) as world:
+        yield world
 
 
 @pytest.fixture
@@ -244,6 +240,7 @@ def build_world() -> World:
     ]:
         w["union-notice"][name] = union_notice_record(
             actor=recorder,
+            scope=SYSTEM_SCOPE,
             production=production,
             guild=guild(code),
             kind=kind,
@@ -253,6 +250,7 @@ def build_world() -> World:
     for name, production, writer in [("d_abe", pa, "abe"), ("d_bob", pb, "bob")]:
         w["wga-disclosure"][name] = wga_disclosure_record(
             actor=recorder,
+            scope=SYSTEM_SCOPE,
             production=production,
             writer=w.people[writer],
             material=f"AI material for {writer}",
@@ -261,7 +259,10 @@ def build_world() -> World:
         )
     for name, code in [("s_sag", "sag-aftra"), ("s_wga", "wga")]:
         w["strike-period"][name] = strike_period_record(
-            actor=recorder, guild=guild(code), starts_on=at(2026, 8, 1).date()
+            actor=recorder,
+            scope=SYSTEM_SCOPE,
+            guild=guild(code),
+            starts_on=at(2026, 8, 1).date(),
         )
 
     w.users = {
@@ -276,38 +277,7 @@ def build_world() -> World:
     return w
 
 
-def list_ids(response) -> set:
-    assert response.status_code == 200, response.content
-    body = response.json()
-    assert body["next"] is None, "the world fits on one page"
-    return {row["id"] for row in body["results"]}
-
-
-def assert_refused_role(response, role):
-    """Payroll keys: 403; anonymous: 401 (as on every route of the API)."""
-    if role == "anonymous":
-        body = assert_error(response, 401, "not_authenticated")
-        assert response["WWW-Authenticate"] == "Api-Key"
-        return body
-    return assert_error(response, 403, "permission_denied")
-
-
 # --- the matrix is complete -------------------------------------------------------------------
-
-HANDLER_METHODS = ("get", "post", "put", "patch", "delete")
-
-
-def _served(patterns):
-    served = set()
-    for pattern in patterns:
-        actions = getattr(pattern.callback, "actions", None)
-        if actions is None:
-            view_class = pattern.callback.view_class
-            actions = [m for m in HANDLER_METHODS if hasattr(view_class, m)]
-        assert actions, f"{pattern.pattern} serves nothing?"
-        assert pattern.name, f"{pattern.pattern} has no name; name it and declare it here"
-        served |= {(pattern.name, m) for m in actions if m not in ("head", "options")}
-    return served
 
 
 def test_matrix_declares_every_route():
@@ -315,14 +285,7 @@ def test_matrix_declares_every_route():
     assert registry == {*SCOPED, "strike-period"}, (
         "a viewset was registered or removed; add it to SCOPED, VISIBLE and MATRIX"
     )
-    router_routes = _served(consent_urls.router.urls)
-    url_routes = _served(consent_urls.urlpatterns)
-    assert router_routes <= url_routes
-    undeclared = url_routes - set(MATRIX)
-    assert not undeclared, f"routes missing from the consent access matrix: {sorted(undeclared)}"
-    stale = set(MATRIX) - url_routes
-    assert not stale, f"the matrix declares routes the API does not serve: {sorted(stale)}"
-    assert {p.name for p in consent_urls.urlpatterns} == {name for name, _m in MATRIX}
+    assert_matrix_declares_every_route(consent_urls, MATRIX, what="consent access matrix")
 
 
 def test_every_role_has_records_in_and_out_of_scope(world):

@@ -16,7 +16,6 @@ from tests.consent.helpers import (
     EVIDENCE,
     EVIDENCE_SHA256,
     NONEXISTENT_ID,
-    assert_error,
     at,
     check_body,
     counts,
@@ -38,6 +37,7 @@ from tests.factories import (
     guild_staff,
     studio_staff,
 )
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 

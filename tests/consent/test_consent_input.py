@@ -12,15 +12,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from consent.models import StrikePeriod
-from tests.consent.helpers import (
-    assert_error,
-    at,
-    check_body,
-    consent_body,
-    counts,
-    media_files,
-    use_body,
-)
+from tests.consent.helpers import at, check_body, consent_body, counts, media_files, use_body
 from tests.factories import (
     EngagementFactory,
     PersonFactory,
@@ -34,6 +26,7 @@ from tests.factories import (
     guild_staff,
     studio_staff,
 )
+from tests.helpers import assert_error
 from tests.openapi import assert_matches_schema
 
 pytestmark = pytest.mark.django_db

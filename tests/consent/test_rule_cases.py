@@ -24,7 +24,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from consent import whatif
-from consent.rules import CheckInputError
+from core.parse import ParseError
 
 CASES_DIR = Path(__file__).parent / "cases"
 
@@ -165,7 +165,7 @@ def test_the_base_scenario_is_allowed():
 def test_malformed_scenarios_are_refused_naming_the_field(mutate, field):
     scenario = _scenario()
     mutate(scenario)
-    with pytest.raises(CheckInputError) as raised:
+    with pytest.raises(ParseError) as raised:
         whatif.decide(scenario)
     if field is not None:
         assert raised.value.field == field
@@ -176,7 +176,7 @@ def test_malformed_scenarios_are_refused_naming_the_field(mutate, field):
 def test_unknown_field_is_named_in_the_message():
     scenario = _scenario()
     scenario["use"]["knd"] = "replica_use"
-    with pytest.raises(CheckInputError, match="knd"):
+    with pytest.raises(ParseError, match="knd"):
         whatif.decide(scenario)
 
 
@@ -210,7 +210,7 @@ def test_date_only_at_is_start_of_day_utc():
 def test_a_missing_required_field_is_named():
     scenario = _scenario()
     del scenario["at"]
-    with pytest.raises(CheckInputError) as raised:
+    with pytest.raises(ParseError) as raised:
         whatif.decide(scenario)
     assert raised.value.field == "at"
 

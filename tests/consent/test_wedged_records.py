@@ -25,7 +25,7 @@ from consent.services import ai_use_record, ai_use_void, consent_revoke
 from core.errors import Conflict, DomainError
 from ledger.access import Scope
 from reports import compliance, dashboard, label
-from tests.consent.helpers import assert_error, counts
+from tests.consent.helpers import counts
 from tests.factories import (
     EngagementFactory,
     PersonFactory,
@@ -36,6 +36,7 @@ from tests.factories import (
     guild_staff,
     studio_staff,
 )
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 

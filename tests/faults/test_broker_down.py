@@ -23,7 +23,7 @@ from core.audit import system_user
 from ledger.webhooks.services import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.celery_worker import AMQP_URL, running_beat, running_worker
 from tests.factories import EngagementFactory, payroll_key
-from tests.ledger.conftest_journal import make_payable
+from tests.helpers import make_payable
 from tests.ledger.test_webhooks import Receiver
 
 from .broker_proxy import BrokerProxy

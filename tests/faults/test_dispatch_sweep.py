@@ -14,7 +14,7 @@ from core.tasks import dispatch_waiting
 from ledger.webhooks.services import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from ledger.webhooks.tasks import deliver_webhook
 from tests.factories import EngagementFactory, payroll_key, studio_staff
-from tests.ledger.conftest_journal import make_payable
+from tests.helpers import make_payable
 from tests.ledger.test_webhooks import Receiver
 
 pytestmark = pytest.mark.django_db

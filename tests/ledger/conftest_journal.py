@@ -5,16 +5,15 @@ Not a `conftest.py`: pytest does not load it by itself; import what you need fro
 
 import importlib
 import itertools
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import connection
 
-from ledger.journal.services import payable_create, payment_confirm
+from ledger.journal.services import payment_confirm
 from ledger.models import JournalTransaction, Posting
-from tests.factories import PersonFactory, ProductionFactory, UserFactory
+from tests.factories import UserFactory
 
-_source_ids = itertools.count(1)
 _references = itertools.count(1)
 
 TRIGGERS_MIGRATION = importlib.import_module("ledger.migrations.0006_journal_triggers")
@@ -22,37 +21,6 @@ TRIGGERS_MIGRATION = importlib.import_module("ledger.migrations.0006_journal_tri
 
 def make_actor(username: str = "journal-actor"):
     return UserFactory(username=username)
-
-
-def make_payable(
-    *,
-    actor=None,
-    production=None,
-    person=None,
-    amount: Decimal = Decimal("1000.00"),
-    currency: str = "USD",
-    fringes=(),
-    description: str = "Day rate",
-):
-    """A payable and its obligation transaction, posted through the service."""
-    actor = actor or make_actor()
-    production = production or ProductionFactory()
-    person = person or PersonFactory()
-    return payable_create(
-        actor=actor,
-        production=production,
-        person=person,
-        rule="test-rule",
-        description=description,
-        amount=amount,
-        currency=currency,
-        period_from=date(2025, 6, 2),
-        period_to=date(2025, 6, 6),
-        due_date=date(2025, 6, 20),
-        source_type="test",
-        source_id=f"src-{next(_source_ids)}",
-        fringes=list(fringes),
-    )
 
 
 def render_payment(payment) -> dict:

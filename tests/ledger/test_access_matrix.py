@@ -17,9 +17,9 @@ import io
 import itertools
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 
 import pytest
-from django.db import transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -54,6 +54,15 @@ from tests.factories import (
     guild_staff,
     payroll_key,
     studio_staff,
+)
+from tests.helpers import (
+    assert_error,
+    assert_matrix_declares_every_route,
+    built_once,
+    kind_of,
+    list_ids,
+    role_client,
+    routes_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -130,6 +139,7 @@ MATRIX = {
     ("webhook-endpoint-detail", "patch"): "write",
     ("balances", "get"): "balances",
 }
+routes = partial(routes_of, MATRIX)  # the routes of one kind, for parametrize
 
 ROLES = ["studio_a", "studio_b", "sag", "wga", "payroll_a", "payroll_b", "anonymous"]
 AUTHENTICATED = [r for r in ROLES if r != "anonymous"]
@@ -208,11 +218,6 @@ def missing_key(kind):
     return NONEXISTENT_UUID if kind == "transaction" else NONEXISTENT_ID
 
 
-def kind_of(url_name):
-    """The resource of a url name: 'webhook-endpoint-detail' → 'webhook-endpoint'."""
-    return url_name.rsplit("-", 1)[0]
-
-
 # --- the world -----------------------------------------------------------------------------
 
 
@@ -232,12 +237,8 @@ class World:
         return sorted(set(self[kind]) - VISIBLE[role][kind])
 
     def client(self, role) -> APIClient:
-        client = APIClient()
-        if role in PAYROLL:
-            client.credentials(HTTP_AUTHORIZATION=f"Api-Key {self.raw_keys[role]}")
-        elif role != "anonymous":
-            client.force_login(self.users[role])
-        return client
+        """Payroll roles call with their key; staff are logged in (a session)."""
+        return role_client(role, self.users, self.raw_keys, login=True)
 
 
 _refs = itertools.count(1)
@@ -248,9 +249,8 @@ def shared_world(django_db_setup, django_db_blocker):
     """The world, built once for the module inside a transaction rolled back at its end. Each
     test runs inside its own savepoint of it (pytest-django's atomic), so no test's writes reach
     another test. Tests must not change the World's Python objects (re-read rows instead)."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield build_world()
-        transaction.set_rollback(True)
+    with built_once(django_db_blocker, build_world) as world:
+        yield world
 
 
 @pytest.fixture
@@ -402,28 +402,10 @@ def snapshot():
     return counts
 
 
-def assert_error(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"code", "message", "fields"}, body
-    assert body["code"] == code, body
-    assert isinstance(body["message"], str) and body["message"]
-    assert isinstance(body["fields"], dict)
-    return body
-
-
 def assert_unauthenticated(response):
     body = assert_error(response, 401, "not_authenticated")
     assert body["fields"] == {}
     assert response["WWW-Authenticate"] == "Api-Key"
-
-
-def list_ids(response):
-    assert response.status_code == 200, response.content
-    body = response.json()
-    assert body["next"] is None, "the world fits on one page"
-    return {str(row["id"]) for row in body["results"]}
 
 
 def csv_ids(response):
@@ -433,30 +415,11 @@ def csv_ids(response):
     return {row[0] for row in rows[1:]}
 
 
-def routes(route_kind):
-    return sorted(route for route, kind in MATRIX.items() if kind == route_kind)
-
-
 def call(client, method, url, body=None, **headers):
     return getattr(client, method)(url, body, format="json", **headers)
 
 
 # --- the matrix is complete ----------------------------------------------------------------
-
-HANDLER_METHODS = ("get", "post", "put", "patch", "delete")
-
-
-def _served(patterns):
-    served = set()
-    for pattern in patterns:
-        actions = getattr(pattern.callback, "actions", None)
-        if actions is None:  # a plain view: the HTTP methods its class handles
-            view_class = pattern.callback.view_class
-            actions = [m for m in HANDLER_METHODS if hasattr(view_class, m)]
-        assert actions, f"{pattern.pattern} serves nothing?"
-        assert pattern.name, f"{pattern.pattern} has no name; name it and declare it here"
-        served |= {(pattern.name, m) for m in actions if m not in ("head", "options")}
-    return served
 
 
 def test_matrix_declares_every_route():
@@ -464,14 +427,7 @@ def test_matrix_declares_every_route():
     assert registry == set(SCOPED) | set(REFERENCE), (
         "a viewset was registered or removed; add it to SCOPED or REFERENCE, VISIBLE and MATRIX"
     )
-    router_routes = _served(ledger_urls.router.urls)
-    url_routes = _served(ledger_urls.urlpatterns)
-    assert router_routes <= url_routes
-    undeclared = url_routes - set(MATRIX)
-    assert not undeclared, f"routes missing from the access matrix: {sorted(undeclared)}"
-    stale = set(MATRIX) - url_routes
-    assert not stale, f"the matrix declares routes the API does not serve: {sorted(stale)}"
-    assert {p.name for p in ledger_urls.urlpatterns} == {name for name, _m in MATRIX}
+    assert_matrix_declares_every_route(ledger_urls, MATRIX, what="access matrix")
 
 
 def test_every_role_has_objects_in_and_out_of_scope(world):
@@ -913,7 +869,7 @@ def test_owned_creates_belong_to_the_caller(world, role, route):
             if other == role:
                 continue
             other_client = world.client(other)
-            assert str(pk) not in list_ids(other_client.get(reverse(f"{kind}-list")))
+            assert pk not in list_ids(other_client.get(reverse(f"{kind}-list")))
             assert_error(other_client.get(reverse(f"{kind}-detail", args=[pk])), 404, "not_found")
         return
     assert snapshot() == before

@@ -76,7 +76,7 @@ from tests.factories import (
     payroll_key,
     studio_staff,
 )
-from tests.ledger.conftest_journal import make_payable as journal_payable
+from tests.helpers import make_payable as journal_payable
 from tests.ledger.conftest_journal import pay
 
 pytestmark = pytest.mark.django_db

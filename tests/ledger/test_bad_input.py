@@ -26,6 +26,7 @@ from tests.factories import (
     guild,
     studio_staff,
 )
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -39,22 +40,6 @@ def snapshot() -> dict:
         counts[model.__name__] = model.objects.count()
         counts[f"{model.__name__} history"] = model.history.count()
     return counts
-
-
-def assert_error_shape(response, *, status=None, code=None):
-    assert response.status_code != 500
-    assert 400 <= response.status_code < 500, (response.status_code, response.content[:500])
-    if status is not None:
-        assert response.status_code == status, (response.status_code, response.content[:500])
-    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
-    body = json.loads(response.content)
-    assert set(body) == {"code", "message", "fields"}, body
-    assert isinstance(body["code"], str) and body["code"]
-    assert isinstance(body["message"], str) and body["message"]
-    assert isinstance(body["fields"], dict)
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 @pytest.fixture
@@ -164,7 +149,7 @@ def test_production_create_refuses_bad_input(world, overrides):
     response = world["client"].post(
         "/api/v1/productions/", production_body(**overrides), format="json"
     )
-    assert_error_shape(response)
+    assert_error(response)
     assert response.status_code in (400, 409)
     assert snapshot() == before
 
@@ -174,7 +159,7 @@ def test_duplicate_production_title_names_the_conflict(world):
     response = world["client"].post(
         "/api/v1/productions/", production_body(title="The Long Light"), format="json"
     )
-    body = assert_error_shape(response)
+    body = assert_error(response)
     assert response.status_code in (400, 409)
     assert "title" in body["message"].lower() or "title" in json.dumps(body["fields"]).lower()
     assert snapshot() == before
@@ -205,7 +190,7 @@ def test_production_update_refuses_bad_input(world, overrides):
     response = world["client"].patch(
         f"/api/v1/productions/{production.pk}/", overrides, format="json"
     )
-    assert_error_shape(response, status=400)
+    assert_error(response, status=400)
     assert snapshot() == before
     production.refresh_from_db()
     assert production.title == "The Long Light"
@@ -220,7 +205,7 @@ def test_production_update_to_a_taken_title_is_refused(world):
         {"title": "Harbor Nights"},
         format="json",
     )
-    assert_error_shape(response)
+    assert_error(response)
     assert response.status_code in (400, 409)
     assert snapshot() == before
 
@@ -234,7 +219,7 @@ def test_a_production_stays_with_its_studio(world, django_user_model):
     response = admin.patch(
         f"/api/v1/productions/{production.pk}/", {"studio": "elsewhere"}, format="json"
     )
-    body = assert_error_shape(response, status=400, code="invalid")
+    body = assert_error(response, status=400, code="invalid")
     assert body["fields"]["studio"] == [
         "Fixed when the record was made: an update may repeat it, not change it."
     ]
@@ -320,7 +305,7 @@ def test_engagement_create_refuses_bad_input(world, make):
     response = world["client"].post(
         "/api/v1/engagements/", engagement_body(world, **make(world)), format="json"
     )
-    assert_error_shape(response, status=400)
+    assert_error(response, status=400)
     assert snapshot() == before
 
 
@@ -336,7 +321,7 @@ def test_engagement_refusals_name_the_field(world, overrides, field):
     response = world["client"].post(
         "/api/v1/engagements/", engagement_body(world, **overrides), format="json"
     )
-    body = assert_error_shape(response, status=400, code="invalid")
+    body = assert_error(response, status=400, code="invalid")
     assert field in body["fields"], body
 
 
@@ -372,7 +357,7 @@ def test_engagement_update_refuses_bad_input(world, overrides):
     response = world["client"].patch(
         f"/api/v1/engagements/{engagement.pk}/", overrides, format="json"
     )
-    assert_error_shape(response, status=400)
+    assert_error(response, status=400)
     assert snapshot() == before
     engagement.refresh_from_db()
     assert engagement.agreement.code == "sag-tvth-2023"
@@ -388,7 +373,7 @@ def test_an_engagement_keeps_its_person_and_production(world, make):
     response = world["client"].patch(
         f"/api/v1/engagements/{engagement.pk}/", overrides, format="json"
     )
-    body = assert_error_shape(response, status=400, code="invalid")
+    body = assert_error(response, status=400, code="invalid")
     assert set(body["fields"]) == set(overrides)
     assert snapshot() == before
 
@@ -425,7 +410,7 @@ def test_attach_and_detach_refuse_bad_agreement(world, action, body):
     response = world["client"].post(
         f"/api/v1/productions/{world['production'].pk}/{action}/", body, format="json"
     )
-    assert_error_shape(response, status=400)
+    assert_error(response, status=400)
     assert snapshot() == before
 
 
@@ -437,7 +422,7 @@ def test_detaching_an_agreement_in_use_is_a_conflict(world):
         {"agreement": "sag-tvth-2023"},
         format="json",
     )
-    assert_error_shape(response, status=409, code="agreement_in_use")
+    assert_error(response, status=409, code="agreement_in_use")
     assert snapshot() == before
     assert production.attachments.filter(agreement__code="sag-tvth-2023").exists()
 
@@ -449,7 +434,7 @@ def test_attach_and_detach_on_an_unknown_production_is_404(world, action):
         response = world["client"].post(
             f"/api/v1/productions/{pk}/{action}/", {"agreement": "sag-tvth-2026"}, format="json"
         )
-        assert_error_shape(response, status=404, code="not_found")
+        assert_error(response, status=404, code="not_found")
     assert snapshot() == before
 
 
@@ -488,7 +473,7 @@ PERSON_CASES = {
 def test_person_create_refuses_bad_input(world, overrides):
     before = snapshot()
     response = world["client"].post("/api/v1/people/", person_body(**overrides), format="json")
-    assert_error_shape(response, status=400)
+    assert_error(response, status=400)
     assert snapshot() == before
 
 
@@ -498,7 +483,7 @@ def test_duplicate_member_number_names_memberships(world):
         person_body(memberships=[{"guild": "sag-aftra", "member_number": "SAG-1"}]),
         format="json",
     )
-    body = assert_error_shape(response, status=400, code="invalid")
+    body = assert_error(response, status=400, code="invalid")
     assert "memberships" in body["fields"]
 
 
@@ -510,7 +495,7 @@ def test_taking_someone_elses_member_number_on_update_is_refused(world):
         {"memberships": [{"guild": "sag-aftra", "member_number": "SAG-1"}]},
         format="json",
     )
-    assert_error_shape(response, status=400)
+    assert_error(response, status=400)
     assert snapshot() == before
     assert not other.memberships.exists()
 
@@ -524,7 +509,7 @@ def test_a_membership_without_its_guild_or_number_is_refused_on_update(world, me
     response = world["client"].patch(
         f"/api/v1/people/{person.pk}/", {"memberships": [membership]}, format="json"
     )
-    body = assert_error_shape(response, status=400, code="invalid")
+    body = assert_error(response, status=400, code="invalid")
     assert "memberships" in body["fields"]
     assert snapshot() == before
 
@@ -543,7 +528,7 @@ BODY_ENDPOINTS = ["/api/v1/productions/", "/api/v1/engagements/", "/api/v1/peopl
 def test_malformed_json_is_refused(world, url, raw):
     before = snapshot()
     response = world["client"].post(url, data=raw, content_type="application/json")
-    assert_error_shape(response, status=400, code="malformed_request")
+    assert_error(response, status=400, code="malformed_request")
     assert snapshot() == before
 
 
@@ -552,7 +537,7 @@ def test_malformed_json_is_refused(world, url, raw):
 def test_json_that_is_not_an_object_is_refused(world, url, body):
     before = snapshot()
     response = world["client"].post(url, data=body, content_type="application/json")
-    assert_error_shape(response, status=400)
+    assert_error(response, status=400)
     assert snapshot() == before
 
 
@@ -565,7 +550,7 @@ def test_a_non_json_content_type_is_refused(world, url, content_type):
     response = world["client"].post(
         url, data=json.dumps(production_body()), content_type=content_type
     )
-    assert_error_shape(response, status=415, code="unsupported_media_type")
+    assert_error(response, status=415, code="unsupported_media_type")
     assert snapshot() == before
 
 
@@ -576,7 +561,7 @@ def test_a_non_json_content_type_on_update_is_refused(world):
         data='{"title": "Renamed"}',
         content_type="text/plain",
     )
-    assert_error_shape(response, status=415, code="unsupported_media_type")
+    assert_error(response, status=415, code="unsupported_media_type")
     assert snapshot() == before
 
 
@@ -603,10 +588,8 @@ def test_a_non_json_content_type_on_update_is_refused(world):
 )
 def test_unknown_or_absurd_ids_in_the_url_are_404(world, path):
     before = snapshot()
-    assert_error_shape(world["client"].get(path), status=404, code="not_found")
-    assert_error_shape(
-        world["client"].patch(path, {"title": "x"}, format="json"), status=None, code=None
-    )
+    assert_error(world["client"].get(path), status=404, code="not_found")
+    assert_error(world["client"].patch(path, {"title": "x"}, format="json"), status=None, code=None)
     assert snapshot() == before
 
 
@@ -616,7 +599,7 @@ def test_changing_a_huge_id_is_404_and_writes_nothing(world, method):
     response = getattr(world["client"], method)(
         f"/api/v1/productions/{HUGE}/", production_body(), format="json"
     )
-    assert_error_shape(response, status=404, code="not_found")
+    assert_error(response, status=404, code="not_found")
     assert snapshot() == before
 
 
@@ -632,7 +615,7 @@ def test_changing_a_huge_id_is_404_and_writes_nothing(world, method):
     ],
 )
 def test_huge_integers_in_filters_are_refused(world, query):
-    body = assert_error_shape(world["client"].get(query), status=400, code="invalid")
+    body = assert_error(world["client"].get(query), status=400, code="invalid")
     assert body["fields"]
 
 
@@ -678,7 +661,7 @@ def test_ids_in_range_that_match_nothing_give_an_empty_page(world, query):
     ],
 )
 def test_invalid_filter_values_are_400(world, query):
-    assert_error_shape(world["client"].get(query), status=400, code="invalid")
+    assert_error(world["client"].get(query), status=400, code="invalid")
 
 
 @pytest.mark.parametrize("value, found", [("true", 0), ("False", 1), ("", 1)])
@@ -714,7 +697,7 @@ def test_the_yes_no_filter_takes_true_false_or_nothing(world, value, found):
 @pytest.mark.parametrize("url", ["/api/v1/engagements/", "/api/v1/productions/"])
 def test_an_invalid_cursor_is_404(world, url, cursor):
     response = world["client"].get(f"{url}?cursor={cursor}")
-    assert_error_shape(response, status=404, code="not_found")
+    assert_error(response, status=404, code="not_found")
 
 
 @pytest.mark.parametrize("url", ["/api/v1/engagements/", "/api/v1/productions/"])
@@ -728,7 +711,7 @@ def test_a_well_formed_cursor_past_every_id_is_an_empty_page(world, url):
 
 def test_a_made_up_cursor_is_404(world):
     response = world["client"].get("/api/v1/engagements/?cursor=not-a-cursor")
-    body = assert_error_shape(response, status=404, code="not_found")
+    body = assert_error(response, status=404, code="not_found")
     assert "cursor" in body["message"].lower()
 
 
@@ -765,7 +748,7 @@ def test_an_id_in_another_scripts_digits_is_404_not_the_row(world):
     pk = world["production"].pk
     assert world["client"].get(f"/api/v1/productions/{pk}/").status_code == 200
     response = world["client"].get(f"/api/v1/productions/{_arabic_indic(pk)}/")
-    assert_error_shape(response, status=404, code="not_found")
+    assert_error(response, status=404, code="not_found")
 
 
 def test_a_transaction_id_in_another_scripts_digits_is_404(world):
@@ -773,7 +756,7 @@ def test_a_transaction_id_in_another_scripts_digits_is_404(world):
     response = world["client"].get(
         f"/api/v1/ledger/transactions/{_arabic_indic(0)}{uuid_text[1:]}/"
     )
-    assert_error_shape(response, status=404, code="not_found")
+    assert_error(response, status=404, code="not_found")
 
 
 def test_the_schema_gives_ids_their_digits_and_text_filters_their_length(world):

@@ -8,7 +8,7 @@ import pytest
 
 from ledger.webhooks.services import WebhookAttempt, WebhookEndpoint
 from tests.factories import EngagementFactory, payroll_key
-from tests.ledger.conftest_journal import make_payable
+from tests.helpers import make_payable
 from tests.ledger.test_webhooks import Receiver
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

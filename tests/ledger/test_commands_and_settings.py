@@ -1,7 +1,6 @@
 """The `create_api_key` command, payroll-key authentication, and the production settings."""
 
 import io
-import json
 import os
 import secrets
 import subprocess
@@ -23,6 +22,7 @@ from tests.factories import (
     UserFactory,
     payroll_key,
 )
+from tests.helpers import assert_error
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -36,13 +36,6 @@ def create_key(*args) -> tuple[str, str]:
 
 def api_get(raw, path="/api/v1/engagements/"):
     return APIClient().get(path, HTTP_AUTHORIZATION=f"Api-Key {raw}")
-
-
-def assert_error_shape(response, status):
-    assert response.status_code == status, (response.status_code, response.content[:300])
-    body = json.loads(response.content)
-    assert set(body) == {"code", "message", "fields"}, body
-    return body
 
 
 # --- create_api_key ----------------------------------------------------------------------------
@@ -73,7 +66,7 @@ def test_create_api_key_prints_a_key_that_authenticates_and_is_scoped():
         format="json",
         HTTP_AUTHORIZATION=f"Api-Key {raw}",
     )
-    assert_error_shape(response, 403)
+    assert_error(response, 403)
 
 
 @pytest.mark.django_db
@@ -158,7 +151,7 @@ def test_a_revoked_key_gets_401_json(key_and_raw):
 
     response = api_get(raw)
 
-    body = assert_error_shape(response, 401)
+    body = assert_error(response, 401)
     assert body["code"] == "authentication_failed"
     assert response["WWW-Authenticate"] == "Api-Key"
     assert raw not in response.content.decode()
@@ -168,14 +161,14 @@ def test_an_expired_key_gets_401_json(key_and_raw):
     key, raw = key_and_raw
     key.expiry_date = timezone.now() - timedelta(minutes=1)
     key.save()
-    assert assert_error_shape(api_get(raw), 401)["code"] == "api_key_expired"
+    assert assert_error(api_get(raw), 401)["code"] == "api_key_expired"
 
 
 def test_a_key_whose_owner_is_inactive_gets_401_json(key_and_raw):
     key, raw = key_and_raw
     key.owner.is_active = False
     key.owner.save()
-    assert assert_error_shape(api_get(raw), 401)["code"] == "authentication_failed"
+    assert assert_error(api_get(raw), 401)["code"] == "authentication_failed"
 
 
 @pytest.mark.parametrize(
@@ -184,7 +177,7 @@ def test_a_key_whose_owner_is_inactive_gets_401_json(key_and_raw):
 )
 def test_a_made_up_key_gets_401_json(key_and_raw, header):
     response = APIClient().get("/api/v1/engagements/", HTTP_AUTHORIZATION=header)
-    assert assert_error_shape(response, 401)["code"] in (
+    assert assert_error(response, 401)["code"] in (
         "authentication_failed",
         "not_authenticated",
     )
@@ -195,7 +188,7 @@ def test_a_tampered_key_gets_401_json(key_and_raw):
     prefix, _, secret = raw.partition(".")
     tampered = f"{prefix}.{secret[::-1]}"
     assert tampered != raw
-    assert assert_error_shape(api_get(tampered), 401)["code"] == "authentication_failed"
+    assert assert_error(api_get(tampered), 401)["code"] == "authentication_failed"
 
 
 def test_no_credentials_get_401_json(db):

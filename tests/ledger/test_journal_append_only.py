@@ -29,10 +29,10 @@ from ledger.models import (
     Posting,
 )
 from tests.factories import PersonFactory, ProductionFactory
+from tests.helpers import make_payable
 from tests.ledger.conftest_journal import (
     journal_counts,
     make_actor,
-    make_payable,
     obligation_of,
     pay,
     run_sql,

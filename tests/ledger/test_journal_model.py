@@ -32,7 +32,8 @@ from ledger.journal.services import journal_reverse, payable_amounts, payment_co
 from ledger.journal.verify import verify_chain
 from ledger.models import IdempotencyRecord, JournalTransaction, Payable, Payment, Posting
 from tests.factories import PersonFactory, ProductionFactory
-from tests.ledger.conftest_journal import make_actor, make_payable, pay, render_payment
+from tests.helpers import make_payable
+from tests.ledger.conftest_journal import make_actor, pay, render_payment
 
 pytestmark = pytest.mark.django_db
 

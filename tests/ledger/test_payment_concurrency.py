@@ -27,7 +27,8 @@ from tests.factories import (
     UserFactory,
     payroll_key,
 )
-from tests.ledger.test_payroll_api import make_payable, payment_body
+from tests.helpers import make_payable
+from tests.ledger.test_payroll_api import payment_body
 
 pytestmark = [
     pytest.mark.postgres,

@@ -28,6 +28,7 @@ from tests.factories import (
     payroll_key,
     studio_staff,
 )
+from tests.helpers import key_client, make_payable
 
 pytestmark = pytest.mark.django_db
 
@@ -57,42 +58,6 @@ PAYABLE_FIELDS = {
 
 
 # --- helpers (also used by test_payment_concurrency) ----------------------------------------
-
-
-def make_payable(
-    engagement,
-    amount,
-    *,
-    actor,
-    due_date=date(2025, 7, 15),
-    fringes=(),
-    description=None,
-    with_engagement=True,
-) -> Payable:
-    """An obligation posted through the service, as the compensation engine posts one."""
-    tag = uuid.uuid4().hex[:12]
-    return journal_services.payable_create(
-        actor=actor,
-        production=engagement.production,
-        person=engagement.person,
-        engagement=engagement if with_engagement else None,
-        rule="SAG-TVTH-DAY",
-        description=description or f"Day performer {tag}",
-        amount=Decimal(amount),
-        currency="USD",
-        period_from=date(2025, 6, 2),
-        period_to=date(2025, 6, 6),
-        due_date=due_date,
-        source_type="test",
-        source_id=tag,
-        fringes=list(fringes),
-    )
-
-
-def key_client(raw: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
-    return client
 
 
 def user_client(user) -> APIClient:

@@ -32,7 +32,7 @@ from tests.factories import (
     agreement,
     studio_staff,
 )
-from tests.ledger.conftest_journal import make_payable
+from tests.helpers import make_payable
 
 # What Python's Decimal (and DRF's and Django's decimal fields) took, and the schema refuses.
 BAD_AMOUNTS = ["1_000.00", "1e2", "+1.00", " 1.00", "1.00 ", ".5", "5.", "１.００", "١.٠٠", "1.2.3"]

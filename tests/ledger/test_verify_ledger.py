@@ -14,9 +14,9 @@ from ledger.journal.services import hash_header, hash_posting, journal_reverse
 from ledger.journal.verify import verify_chain
 from ledger.models import JournalTransaction, Payment, Posting
 from tests.factories import PersonFactory, ProductionFactory
+from tests.helpers import make_payable
 from tests.ledger.conftest_journal import (
     make_actor,
-    make_payable,
     obligation_of,
     pay,
     run_sql,

@@ -14,7 +14,7 @@ from ledger.webhooks import services as webhooks
 from ledger.webhooks.services import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from ledger.webhooks.tasks import deliver_webhook
 from tests.factories import EngagementFactory, StudioFactory, payroll_key
-from tests.ledger.conftest_journal import make_payable
+from tests.helpers import make_payable
 
 pytestmark = pytest.mark.django_db
 

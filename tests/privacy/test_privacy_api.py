@@ -11,6 +11,7 @@ from django.urls import reverse
 from ledger.models import Person
 from privacy.models import ErasureRecord, ExportRecord
 from tests.factories import StudioFactory, payroll_key, studio_staff
+from tests.helpers import assert_error
 from tests.privacy import world as w
 
 REASON = "Art. 17 request received 2025-07-02, ticket DP-114"
@@ -22,14 +23,6 @@ def export_url(person_id):
 
 def erase_url(person_id):
     return f"/api/v1/people/{person_id}/erase/"
-
-
-def assert_error(response, status, code):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"code", "message", "fields"}
-    assert body["code"] == code
-    return body
 
 
 def test_the_officer_exports_and_the_export_is_recorded(world, api):

@@ -17,7 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from compensation.models import CompensationLine, CompensationRun, HoldResolution
 from consent import services as consent_services
-from ledger.access import Scope, scope_for
+from ledger.access import SYSTEM_SCOPE, Scope, scope_for
 from ledger.journal.services import payable_create, payment_confirm
 from ledger.models import Person
 from ledger.registry import services as ledger_services
@@ -203,6 +203,7 @@ def build() -> World:
     _uses(clerk, e_theo, label="Theo Blackwood")
     consent_services.wga_disclosure_record(
         actor=clerk,
+        scope=SYSTEM_SCOPE,
         production=production,
         writer=maggie,
         material="Draft pages generated for Maggie Vance",
@@ -211,6 +212,7 @@ def build() -> World:
     )
     consent_services.union_notice_record(
         actor=clerk,
+        scope=SYSTEM_SCOPE,
         production=production,
         guild=guild("sag-aftra"),
         kind="synthetic_performer",

@@ -54,7 +54,7 @@ from consent.services import (
     union_notice_record,
     wga_disclosure_record,
 )
-from ledger.access import Scope
+from ledger.access import SYSTEM_SCOPE, Scope
 from ledger.journal.services import chain_head, payment_confirm
 from ledger.models import JournalTransaction, Payable
 from reports import compliance, render
@@ -187,6 +187,7 @@ def build_scenario() -> SimpleNamespace:
     s.eve_planned = use(s.eve, on=at(2026, 9, 12, 10))
     s.strike = strike_period_record(
         actor=s.clerk,
+        scope=SYSTEM_SCOPE,
         guild=guild("sag-aftra"),
         starts_on=date(2026, 8, 14),
         ends_on=date(2026, 8, 14),
@@ -220,6 +221,7 @@ def build_scenario() -> SimpleNamespace:
     )
     wga_disclosure_record(
         actor=s.clerk,
+        scope=SYSTEM_SCOPE,
         production=s.film,
         writer=s.wyn.person,
         material="AI-generated outline",
@@ -239,6 +241,7 @@ def build_scenario() -> SimpleNamespace:
     s.cy_altered = use(s.cy, "digital_alteration", on=at(2026, 8, 10, 10))
     union_notice_record(
         actor=s.clerk,
+        scope=SYSTEM_SCOPE,
         production=s.film,
         guild=guild("iatse"),
         kind="ai_impact",
@@ -277,6 +280,7 @@ def build_scenario() -> SimpleNamespace:
     for kind, code in (("synthetic_performer", "sag-aftra"), ("ai_impact", "iatse")):
         union_notice_record(
             actor=s.clerk,
+            scope=SYSTEM_SCOPE,
             production=s.night,
             guild=guild(code),
             kind=kind,
@@ -731,6 +735,7 @@ def test_an_allowed_iatse_use_is_recorded():
     )
     union_notice_record(
         actor=actor,
+        scope=SYSTEM_SCOPE,
         production=production,
         guild=guild("iatse"),
         kind="ai_impact",

@@ -16,7 +16,7 @@ from consent.services import (
     union_notice_record,
     wga_disclosure_record,
 )
-from ledger.access import Scope, scope_for
+from ledger.access import SYSTEM_SCOPE, Scope, scope_for
 from reports import label
 from reports.compliance import Target
 from reports.models import DisclosureLabel, Report
@@ -182,6 +182,7 @@ def world():
     ):
         union_notice_record(
             actor=actor,
+            scope=SYSTEM_SCOPE,
             production=light,
             guild=guild(code),
             kind=kind,
@@ -200,6 +201,7 @@ def world():
     )
     wga_disclosure_record(
         actor=actor,
+        scope=SYSTEM_SCOPE,
         production=light,
         writer=person["dan"],
         material=FREE_TEXT[6],
@@ -221,6 +223,7 @@ def world():
     use(actor, ember, nell.person, "replica_creation", 10, "Scan of Nell Northcott")
     wga_disclosure_record(
         actor=actor,
+        scope=SYSTEM_SCOPE,
         production=ember,
         writer=person["wes"],
         material="An unrelated outline",

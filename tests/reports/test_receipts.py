@@ -32,7 +32,7 @@ from tests.factories import (
     evidence_file,
     grant_consent,
 )
-from tests.ledger.conftest_journal import make_payable
+from tests.helpers import make_payable
 
 pytestmark = pytest.mark.django_db
 

@@ -15,6 +15,7 @@ from compensation.models import EngagementTerms
 from consent import services as consent_services
 from consent.models import StrikePeriod, UnionNotice, WgaDisclosure
 from core.errors import DomainError
+from ledger.access import SYSTEM_SCOPE
 from ledger.models import Engagement, GuildStaff, Production
 from ledger.registry import api as ledger_api
 from ledger.registry import services as ledger_services
@@ -80,6 +81,7 @@ def _change_data(user, model, obj, **changes) -> dict:
 def _notice(world, **fields):
     return consent_services.union_notice_record(
         actor=world["recorder"],
+        scope=SYSTEM_SCOPE,
         **{
             "production": world["light"],
             "guild": guild("sag-aftra"),
@@ -94,6 +96,7 @@ def _notice(world, **fields):
 def _disclosure(world):
     return consent_services.wga_disclosure_record(
         actor=world["recorder"],
+        scope=SYSTEM_SCOPE,
         production=world["light"],
         writer=world["writer"].person,
         material="AI-generated outline",
@@ -227,7 +230,11 @@ def test_a_strike_keeps_its_guild_in_the_admin_as_in_the_api(world, api):
     sam = guild_staff("sag-aftra", "sam")
     GuildStaff.objects.create(user=sam, guild=guild("wga"))
     strike = consent_services.strike_period_record(
-        actor=sam, guild=guild("sag-aftra"), starts_on=date(2026, 8, 1), description="Strike"
+        actor=sam,
+        scope=SYSTEM_SCOPE,
+        guild=guild("sag-aftra"),
+        starts_on=date(2026, 8, 1),
+        description="Strike",
     )
     api.force_authenticate(sam)
     refused = api.patch(f"/api/v1/strike-periods/{strike.pk}/", {"guild": "wga"}, format="json")

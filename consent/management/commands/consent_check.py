@@ -3,11 +3,13 @@ Reads no records and writes nothing; the API's check calls the same pure functio
 
 import json
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from consent import whatif
 from consent.rules import CheckInputError
+from core.parse import ParseError
 
 
 class Command(BaseCommand):
@@ -18,10 +20,10 @@ class Command(BaseCommand):
     )
     requires_system_checks = []
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="Scenario JSON file, or - for standard input.")
 
-    def handle(self, *args, file, **options):
+    def handle(self, *args: Any, file: str, **options: Any) -> None:
         try:
             if file == "-":
                 scenario = json.load(sys.stdin)
@@ -32,7 +34,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read the scenario: {error}") from error
         try:
             decision = whatif.decide(scenario)
-        except CheckInputError as error:
+        except (ParseError, CheckInputError) as error:
             raise CommandError(f"{error.field or 'scenario'}: {error.message}") from error
         self.stdout.write(json.dumps(decision.as_dict(), indent=2))
         if not decision.allowed:

@@ -258,7 +258,7 @@ class Command(BaseCommand):
         self.stdout.write("\nGuild Ledger demo is loaded. Sign in at http://127.0.0.1:8000/admin/")
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
         rows = [("admin", "administrator: everything")] + [
-            (u, f"{'studio staff, ' + s if s else 'guild staff, ' + g}") for u, _, _, s, g in USERS
+            (u, f"studio staff, {s}" if s else f"guild staff, {g}") for u, _, _, s, g in USERS
         ]
         for username, what in rows:
             self.stdout.write(f"  {username:<10} {what}")
