@@ -70,13 +70,19 @@ class RegistryServiceAdmin(ScopedAdmin):
 
 
 class ReferenceDataAdmin(ScopedAdmin):
-    """Guilds and agreements: every staff user reads them; administrators change them."""
+    """Guilds and agreements: every staff user reads them; nobody changes them here. Their source
+    is the agreement catalogue (ledger/registry/agreements.json): a new agreement version is an
+    entry there and a data migration that adds its row, so the rows and the catalogue the rules
+    read never disagree."""
 
     def has_add_permission(self, request, obj=None):
-        return request_scope(request).superuser
+        return False
 
     def has_change_permission(self, request, obj=None):
-        return request_scope(request).superuser
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Guild)
@@ -151,6 +157,26 @@ class PersonAdmin(ScopedAdmin):
         else:
             saved = services.person_create(actor=request.user, **form.cleaned_data)
         obj.pk, obj._state.adding = saved.pk, False
+
+    def save_related(self, request, form, formsets, change):
+        # The inline's rows become the person's memberships through the service, as the API
+        # sets them; an inline the user may only view leaves them as they are.
+        for formset in formsets:
+            if not isinstance(formset.instance, Person) or formset.model is not Membership:
+                continue
+            if not access.person_writable(request_scope(request), form.instance):
+                continue
+            memberships = [
+                {"guild": row["guild"], "member_number": row["member_number"]}
+                for row in formset.cleaned_data
+                if row and not row.get("DELETE")
+            ]
+            services.person_update(
+                actor=request.user, person=form.instance, memberships=memberships
+            )
+            # The admin's change message reads what formset.save() would have listed; the
+            # service's history row is the record of what changed.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "registered_by" and not request_scope(request).superuser:
@@ -242,17 +268,23 @@ class EngagementAdmin(RegistryServiceAdmin):
 
 
 @admin.register(StudioStaff)
-class StudioStaffAdmin(SuperuserOnlyAdmin):
+class StudioStaffAdmin(SuperuserOnlyAdmin, RegistryServiceAdmin):
     list_display = ["user", "studio"]
     list_filter = ["studio"]
     search_fields = ["user__username", "user__email"]
+    create_service = "studio_staff_create"
+    update_service = "studio_staff_update"
+    instance_kwarg = "role"
 
 
 @admin.register(GuildStaff)
-class GuildStaffAdmin(SuperuserOnlyAdmin):
+class GuildStaffAdmin(SuperuserOnlyAdmin, RegistryServiceAdmin):
     list_display = ["user", "guild"]
     list_filter = ["guild"]
     search_fields = ["user__username", "user__email"]
+    create_service = "guild_staff_create"
+    update_service = "guild_staff_update"
+    instance_kwarg = "role"
 
 
 class RegistryServiceForm(ServiceForm):

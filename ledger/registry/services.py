@@ -11,11 +11,13 @@ from ledger.models import (
     Agreement,
     Engagement,
     Guild,
+    GuildStaff,
     Membership,
     Person,
     Production,
     ProductionAgreement,
     Studio,
+    StudioStaff,
 )
 
 # Fixed after creation, in the API (`fixed_after_create`), the admin (read-only) and here.
@@ -155,3 +157,28 @@ def engagement_update(*, actor: Any, engagement: Engagement, **fields: Any) -> E
     _refuse_fixed(engagement, fields, ENGAGEMENT_FIXED)
     _assign(engagement, fields)
     return save_audited(engagement, actor=actor)
+
+
+# --- staff roles: who is studio or guild staff (administrators only, in the admin) ----------
+
+
+@transaction.atomic
+def studio_staff_create(*, actor: Any, **fields: Any) -> StudioStaff:
+    return save_audited(StudioStaff(**fields), actor=actor)
+
+
+@transaction.atomic
+def studio_staff_update(*, actor: Any, role: StudioStaff, **fields: Any) -> StudioStaff:
+    _assign(role, fields)
+    return save_audited(role, actor=actor)
+
+
+@transaction.atomic
+def guild_staff_create(*, actor: Any, **fields: Any) -> GuildStaff:
+    return save_audited(GuildStaff(**fields), actor=actor)
+
+
+@transaction.atomic
+def guild_staff_update(*, actor: Any, role: GuildStaff, **fields: Any) -> GuildStaff:
+    _assign(role, fields)
+    return save_audited(role, actor=actor)
