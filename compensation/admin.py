@@ -16,14 +16,20 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from consent import selectors as consent_selectors
 from consent.admin import badge
 from consent.models import AiUse
-from core.admin.base import ServiceForm
+from core.admin.base import (
+    NoAddOrChangeMixin,
+    ReadOnlyInline,
+    ServiceForm,
+    ServiceSavedMixin,
+    admin_path,
+)
 from core.errors import DomainError, Forbidden
 from ledger import access
 from ledger.access.admin import ScopedAdmin
@@ -69,35 +75,19 @@ def _status(value):
     return badge(value, STATUS_COLOURS.get(value))
 
 
-class ServiceSaved:
-    """An admin whose add form records the object through its service (ServiceForm.clean)."""
+class InScopeInline(ReadOnlyInline):
+    """Read-only rows under a scoped page, each linking to its own page."""
 
-    def save_model(self, request, obj, form, change):
-        pass
-
-    def save_related(self, request, form, formsets, change):
-        pass
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
     show_change_link = True
 
     def has_view_permission(self, request, obj=None):
         return not access.request_scope(request).is_empty  # the parent page is already scoped
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 # --- rate sheets ----------------------------------------------------------------------------
 
 
-class RateSheetValueInline(ReadOnlyInline):
+class RateSheetValueInline(InScopeInline):
     model = RateSheetValue
     fields = ("parameter", "effective_from", "until", "value", "unit", "tier", "source", "rule")
     readonly_fields = fields
@@ -134,24 +124,16 @@ class RateSheetAddForm(ServiceForm):
 
 
 @admin.register(RateSheet)
-class RateSheetAdmin(ServiceSaved, ScopedAdmin):
+class RateSheetAdmin(ServiceSavedMixin, ScopedAdmin):
     list_display = ["name", "version", "agreement", "tier", "loaded_by", "loaded_at", "sha256"]
     list_filter = ["agreement"]
     search_fields = ["name", "source", "sha256"]
     list_select_related = ["agreement", "loaded_by"]
     inlines = [RateSheetValueInline]
     scope_queryset = staticmethod(selectors.rate_sheets)
+    # Every field of the sheet as loaded, in the model's order, the file's content last.
     readonly_fields = [
-        "agreement",
-        "name",
-        "version",
-        "source",
-        "tier",
-        "file_name",
-        "file_format",
-        "sha256",
-        "loaded_by",
-        "loaded_at",
+        *(f.name for f in RateSheet._meta.fields if f.name not in ("id", "content")),
         "content",
     ]
 
@@ -186,12 +168,14 @@ class ImportForm(forms.Form):
     file = forms.FileField(help_text="A CSV file with a header row.")
 
 
-class RecordAdmin(ServiceSaved, ScopedAdmin):
+class RecordAdmin(ServiceSavedMixin, ScopedAdmin):
     """Records saved through their service; a CSV import page beside the list."""
 
     import_service: Callable[..., Any] | None = None
     import_columns: tuple[str, ...] = ()
-    change_list_template = "admin/compensation/change_list_with_import.html"
+    change_list_template = "admin/change_list_with_import.html"
+    list_select_related = ["engagement__person", "engagement__production"]
+    raw_id_fields = ["engagement"]
 
     def writable(self, scope, obj) -> bool:
         return scope.can_write_studio(obj.engagement.production.studio_id)
@@ -202,12 +186,7 @@ class RecordAdmin(ServiceSaved, ScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_urls(self):
-        opts = self.model._meta
-        name = f"{opts.app_label}_{opts.model_name}_import"
-        return [
-            path("import/", self.admin_site.admin_view(self.import_view), name=name),
-            *super().get_urls(),
-        ]
+        return [admin_path(self, "import/", self.import_view, "import"), *super().get_urls()]
 
     def import_view(self, request):
         if not access.request_scope(request).can_write_any:
@@ -303,15 +282,10 @@ class TimecardAdmin(RecordAdmin):
     list_filter = [("engagement__production", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["engagement__person__legal_name", "engagement__person__professional_name"]
     date_hierarchy = "date"
-    list_select_related = ["engagement__person", "engagement__production"]
-    raw_id_fields = ["engagement"]
     scope_queryset = staticmethod(selectors.timecards)
     import_service = staticmethod(services.timecards_import)
     import_columns = services.TIMECARD_COLUMNS
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["form"] = TimecardForm
-        return super().get_form(request, obj, change=change, **kwargs)
+    form = TimecardForm
 
 
 class DeliveryForm(ServiceForm):
@@ -334,19 +308,14 @@ class DeliveryAdmin(RecordAdmin):
         "ai_material_handed_over",
         ("engagement__production", admin.RelatedOnlyFieldListFilter),
     ]
-    list_select_related = ["engagement__person", "engagement__production"]
-    raw_id_fields = ["engagement"]
     scope_queryset = staticmethod(selectors.deliveries)
     import_service = staticmethod(services.deliveries_import)
     import_columns = services.DELIVERY_COLUMNS
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["form"] = DeliveryForm
-        return super().get_form(request, obj, change=change, **kwargs)
+    form = DeliveryForm
 
 
 @admin.register(EngagementTerms)
-class TermsAdmin(ScopedAdmin):
+class TermsAdmin(ServiceSavedMixin, ScopedAdmin):
     list_display = ["engagement", "wage_classification", "kit_rental_amount", "kit_rental_per"]
     list_select_related = ["engagement__person", "engagement__production"]
     raw_id_fields = ["engagement"]
@@ -366,12 +335,6 @@ class TermsAdmin(ScopedAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = TermsForm
         return super().get_form(request, obj, change=change, **kwargs)
-
-    def save_model(self, request, obj, form, change):
-        pass  # set by TermsForm.clean() through terms_set, with the API's rules
-
-    def save_related(self, request, form, formsets, change):
-        pass
 
 
 class TermsForm(ServiceForm):
@@ -404,7 +367,7 @@ class RunAddForm(ServiceForm):
         return runs.run_start(actor=self.request.user, **data)
 
 
-class LineInline(ReadOnlyInline):
+class LineInline(InScopeInline):
     model = CompensationLine
     fields = (
         "engagement",
@@ -436,7 +399,7 @@ class LineInline(ReadOnlyInline):
 
 
 @admin.register(CompensationRun)
-class RunAdmin(ServiceSaved, ScopedAdmin):
+class RunAdmin(ServiceSavedMixin, ScopedAdmin):
     list_display = [
         "id",
         "production",
@@ -549,12 +512,9 @@ class RunAdmin(ServiceSaved, ScopedAdmin):
     # links to the payables and payments of its production.
 
     def get_urls(self):
+        approve = require_POST(self.approve_view)
         return [
-            path(
-                "<path:object_id>/approve/",
-                self.admin_site.admin_view(require_POST(self.approve_view)),
-                name="compensation_compensationrun_approve",
-            ),
+            admin_path(self, "<path:object_id>/approve/", approve, "approve"),
             *super().get_urls(),
         ]
 
@@ -598,7 +558,7 @@ class LineTierFilter(admin.SimpleListFilter):
 
 
 @admin.register(CompensationLine)
-class LineAdmin(ScopedAdmin):
+class LineAdmin(NoAddOrChangeMixin, ScopedAdmin):
     list_display = [
         "id",
         "run",
@@ -621,12 +581,6 @@ class LineAdmin(ScopedAdmin):
     scope_queryset = staticmethod(selectors.lines)
     fields = ("run", "engagement", "ai_use", "status_badge", "explanation")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="status")
     def status_badge(self, obj):
@@ -708,7 +662,7 @@ class HoldResolutionForm(ServiceForm):
 
 
 @admin.register(HoldResolution)
-class HoldResolutionAdmin(ServiceSaved, ScopedAdmin):
+class HoldResolutionAdmin(ServiceSavedMixin, ScopedAdmin):
     list_display = ["ai_use", "decision", "resolved_by", "resolved_at"]
     list_select_related = ["ai_use__person", "ai_use__production", "resolved_by"]
     scope_queryset = staticmethod(selectors.hold_resolutions)

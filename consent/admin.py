@@ -6,27 +6,30 @@ and the events. Revoke, suspend and resume are actions with a reason; a consent'
 to its revoke form (admin_revoke), which shows the uses it takes away. The AI-use register lists
 violations first, per production; recording a use opens its page with the decision."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin.base import ServiceForm
+from core.admin.base import ReadOnlyInline, ServiceForm, ServiceSavedMixin, admin_path
 from core.admin.pagination import InScopeRelatedFilter
 from core.errors import DomainError
 from ledger import access
 from ledger.access.admin import ScopedAdmin
 
 from . import admin_revoke, admin_void, selectors, services
+from .admin_event import Link
 from .models import (
     GRANT_FIELDS,
     USE_FIELDS,
@@ -63,18 +66,10 @@ def badge(status: str, colour: str | None = None):
 EVENT_COLUMNS = ("kind", "effective_at", "reason", "actor", "recorded_at")
 
 
-class ConsentEventInline(admin.TabularInline):
+class ConsentEventInline(ReadOnlyInline):
     model = ConsentEvent
     fields = EVENT_COLUMNS
     readonly_fields = EVENT_COLUMNS
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ConsentAddForm(ServiceForm):
@@ -123,8 +118,51 @@ class ExpiringFilter(admin.SimpleListFilter):
         )
 
 
+class _RecordAdmin(ServiceSavedMixin, ScopedAdmin):
+    """Consents, AI uses, union notices and WGA disclosures: recorded through their services with
+    the API's rules by the add form, and fixed once recorded (the API has no update for them
+    either): a granted consent is never edited, the register is evidence, and a notice given or
+    a disclosure made is not rewritten. Their forms choose among the productions the user may
+    write to and the people they see."""
+
+    add_form: type[ServiceForm] = ServiceForm
+    person_fields: tuple[str, ...] = ("person",)  # the foreign keys that name a person
+    # The object page's link to its event page (admin_revoke, admin_void), if it has one.
+    action_link: Callable[[HttpRequest, Any], Link | None] | None = None
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        scope = access.request_scope(request)
+        if db_field.name == "production":
+            kwargs["queryset"] = access.writable_productions(scope)
+        elif db_field.name in self.person_fields:
+            kwargs["queryset"] = access.people(scope)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        fields = list(self.add_form._meta.fields or [])
+        return fields if obj is None else [*fields, "recorded_by", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = {**(extra_context or {})}
+        action_link = type(self).action_link
+        if action_link is not None and (obj := self.get_object(request, object_id)) is not None:
+            context["action_link"] = action_link(request, obj)
+        return super().change_view(request, object_id, form_url, context)
+
+
 @admin.register(Consent)
-class ConsentAdmin(ScopedAdmin):
+class ConsentAdmin(_RecordAdmin):
     list_display = [
         "id",
         "person",
@@ -155,78 +193,34 @@ class ConsentAdmin(ScopedAdmin):
     actions = ["revoke_selected", "suspend_selected", "resume_selected"]
     scope_queryset = staticmethod(selectors.consents)
     add_form = ConsentAddForm
+    action_link = staticmethod(admin_revoke.revoke_link)
     readonly_fields = ["status_badge", "evidence_link", "superseded_by_link"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("events")
 
-    def has_change_permission(self, request, obj=None):
-        return False  # a granted consent is never edited
-
-    def has_add_permission(self, request, obj=None):
-        return access.request_scope(request).can_write_any
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = self.add_form
-        return super().get_form(request, obj, change=change, **kwargs)
-
     def get_fields(self, request, obj=None):
+        # The fields signed (GRANT_FIELDS, `supersedes` last), with the evidence before it.
+        signed, supersedes = GRANT_FIELDS[:-1], GRANT_FIELDS[-1]
         if obj is None:
-            return [*GRANT_FIELDS[:-1], "evidence", "supersedes"]
+            return [*signed, "evidence", supersedes]
         return [
             "status_badge",
-            "person",
-            "production",
-            "agreement",
-            "category",
-            "kind",
-            "description",
-            "scenes",
-            "media",
-            "territory",
-            "term_from",
-            "term_to",
-            "instrument",
-            "signed_at",
-            "signed_by",
-            "signed_by_capacity",
-            "represented_by",
-            "notice_at",
-            "engaged_at",
-            "business_reason",
-            "bargained_amount",
-            "bargained_currency",
-            "named_in_disclosure",
+            *signed,
             "evidence_link",
-            "supersedes",
+            supersedes,
             "superseded_by_link",
             "recorded_by",
             "created_at",
         ]
 
-    def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return []
-        return self.get_fields(request, obj)
-
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        scope = access.request_scope(request)
-        if db_field.name == "production":
-            kwargs["queryset"] = access.writable_productions(scope)
-        elif db_field.name == "person":
-            kwargs["queryset"] = access.people(scope)
-        elif db_field.name == "supersedes":
+        if db_field.name == "supersedes":
+            scope = access.request_scope(request)
             kwargs["queryset"] = selectors.consents(
                 scope, Consent.objects.filter(production__in=access.writable_productions(scope))
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def save_model(self, request, obj, form, change):
-        pass  # recorded by ConsentAddForm.clean() through consent_grant
-
-    def save_related(self, request, form, formsets, change):
-        pass
 
     @admin.display(description="status")
     def status_badge(self, obj):
@@ -253,21 +247,10 @@ class ConsentAdmin(ScopedAdmin):
         url = reverse("admin:consent_consent_change", args=[successor.pk])
         return format_html('<a href="{}">consent #{}</a>', url, successor.pk)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        consent = self.get_object(request, object_id)
-        context = {**(extra_context or {})}
-        if consent is not None:
-            context["revoke_link"] = admin_revoke.revoke_link(request, consent)
-        return super().change_view(request, object_id, form_url, context)
-
     def get_urls(self):
         return [
             *admin_revoke.revoke_urls(self),
-            path(
-                "<path:object_id>/evidence/",
-                self.admin_site.admin_view(self.evidence_view),
-                name="consent_consent_evidence",
-            ),
+            admin_path(self, "<path:object_id>/evidence/", self.evidence_view, "evidence"),
             *super().get_urls(),
         ]
 
@@ -391,7 +374,7 @@ class WhenFilter(admin.SimpleListFilter):
 
 
 @admin.register(AiUse)
-class AiUseAdmin(ScopedAdmin):
+class AiUseAdmin(_RecordAdmin):
     """The AI-use register: violations first, then the most recent uses."""
 
     list_display = [
@@ -425,6 +408,8 @@ class AiUseAdmin(ScopedAdmin):
         "void",
     ]
     scope_queryset = staticmethod(selectors.ai_uses)
+    add_form = AiUseAddForm
+    action_link = staticmethod(admin_void.void_link)
     fields = list(USE_FIELDS)
     decision_fields = [
         "status_badge",
@@ -440,27 +425,8 @@ class AiUseAdmin(ScopedAdmin):
     def get_ordering(self, request):
         return ["-status", "-starts_at", "-id"]  # "violation" sorts after "allowed"
 
-    def has_change_permission(self, request, obj=None):
-        return False  # the register is evidence
-
     def get_fields(self, request, obj=None):
         return self.fields if obj is None else [*self.decision_fields, *self.fields]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else self.get_fields(request, obj)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        scope = access.request_scope(request)
-        if db_field.name == "production":
-            kwargs["queryset"] = access.writable_productions(scope)
-        elif db_field.name == "person":
-            kwargs["queryset"] = access.people(scope)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = AiUseAddForm
-        return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request, obj, form, change):
         level = messages.SUCCESS if obj.status == AiUse.Status.ALLOWED else messages.WARNING
@@ -477,9 +443,6 @@ class AiUseAdmin(ScopedAdmin):
         if "_addanother" in request.POST or IS_POPUP_VAR in request.POST:
             return super().response_add(request, obj, post_url_continue)
         return redirect(reverse("admin:consent_aiuse_change", args=[obj.pk]))
-
-    def save_related(self, request, form, formsets, change):
-        pass
 
     @admin.display(description="decision", ordering="status")
     def status_badge(self, obj):
@@ -498,13 +461,6 @@ class AiUseAdmin(ScopedAdmin):
 
     def get_urls(self):
         return [*admin_void.void_urls(self), *super().get_urls()]
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        use = self.get_object(request, object_id)
-        context = {**(extra_context or {})}
-        if use is not None:
-            context["void_link"] = admin_void.void_link(request, use)
-        return super().change_view(request, object_id, form_url, context)
 
     @admin.display(description="rules")
     def rule_ids(self, obj):
@@ -545,42 +501,6 @@ class WgaDisclosureForm(_RecordForm):
         fields = ["production", "writer", "material", "handed_over_on", "disclosed_at"]
 
 
-class _RecordAdmin(ScopedAdmin):
-    """Union notices and WGA disclosures: recorded through their services with the API's rules,
-    and fixed once recorded (the API has no update for them either)."""
-
-    add_form: type[_RecordForm] = _RecordForm
-
-    def has_change_permission(self, request, obj=None):
-        return False  # given or made, a notice or disclosure is not rewritten
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        scope = access.request_scope(request)
-        if db_field.name == "production":
-            kwargs["queryset"] = access.writable_productions(scope)
-        elif db_field.name in ("person", "writer"):
-            kwargs["queryset"] = access.people(scope)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = self.add_form
-        return super().get_form(request, obj, change=change, **kwargs)
-
-    def get_fields(self, request, obj=None):
-        fields = list(self.add_form._meta.fields or [])
-        return fields if obj is None else [*fields, "recorded_by", "created_at"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else self.get_fields(request, obj)
-
-    def save_model(self, request, obj, form, change):
-        pass  # recorded by the form's clean() through the service
-
-    def save_related(self, request, form, formsets, change):
-        pass
-
-
 @admin.register(UnionNotice)
 class UnionNoticeAdmin(_RecordAdmin):
     list_display = ["production", "guild", "kind", "given_at", "recipient"]
@@ -597,6 +517,7 @@ class WgaDisclosureAdmin(_RecordAdmin):
     list_select_related = ["production", "writer"]
     scope_queryset = staticmethod(selectors.wga_disclosures)
     add_form = WgaDisclosureForm
+    person_fields = ("person", "writer")
 
 
 class StrikePeriodForm(ServiceForm):
@@ -617,7 +538,7 @@ class StrikePeriodForm(ServiceForm):
 
 
 @admin.register(StrikePeriod)
-class StrikePeriodAdmin(ScopedAdmin):
+class StrikePeriodAdmin(ServiceSavedMixin, ScopedAdmin):
     list_display = ["guild", "starts_on", "ends_on", "description"]
     list_filter = ["guild"]
     list_select_related = ["guild"]
@@ -640,12 +561,6 @@ class StrikePeriodAdmin(ScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else ["guild"]  # a strike stays with its guild
-
-    def save_model(self, request, obj, form, change):
-        pass  # recorded or corrected by the form's clean() through the services
-
-    def save_related(self, request, form, formsets, change):
-        pass
 
     def get_exclude(self, request, obj=None):
         return ["recorded_by"]

@@ -9,26 +9,29 @@ superseded, dated before the signature) is a form error and writes nothing.
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern
 from django.utils import timezone
 
-from core.errors import DomainError
 from ledger import access
 
 from . import selectors, services
+from .admin_event import (
+    Link,
+    event_url,
+    event_urls,
+    may_record,
+    reason_field,
+    record,
+    render,
+    writable_object,
+)
 
 
 class RevokeForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason",
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+    reason = reason_field(
         help_text="Why the consent is withdrawn, as the performer or their representative said.",
-        error_messages={"required": "Give the reason for the revocation."},
+        required_message="Give the reason for the revocation.",
     )
     at = forms.DateTimeField(
         label="Takes effect at",
@@ -43,39 +46,27 @@ class RevokeForm(forms.Form):
         self.fields["reason"].required = not previewing
 
 
-def revoke_urls(model_admin) -> list:
-    return [
-        path(
-            "<path:object_id>/revoke/",
-            model_admin.admin_site.admin_view(
-                lambda request, object_id: revoke_view(model_admin, request, object_id)
-            ),
-            name="consent_consent_revoke",
-        ),
-    ]
+def revoke_urls(model_admin) -> list[URLPattern]:
+    return event_urls(model_admin, "revoke", revoke_view)
 
 
-def revoke_link(request, consent) -> tuple[str, str] | None:
-    """(label, url) of the consent page's link here: "Revoke" while the consent can be
-    revoked, "Revocation" once it is; None for who may not revoke it or a superseded one."""
-    if not access.request_scope(request).can_write_studio(consent.production.studio_id):
+def revoke_link(request, consent) -> Link | None:
+    """The consent page's link here: "Revoke" while the consent can be revoked, "Revocation"
+    once it is; None for who may not revoke it or a superseded one."""
+    if not may_record(request, consent):
         return None
-    url = reverse("admin:consent_consent_revoke", args=[consent.pk])
+    url = event_url(consent, "revoke")
     events = list(consent.events.order_by("effective_at", "id"))
     revoked = selectors.revoked_at(events)
     if revoked is not None and revoked <= timezone.now():
-        return ("Revocation", url)
+        return ("Revocation", url, "revoke-link")
     if selectors.consent_status(consent, now=timezone.now(), events=events) == "superseded":
         return None
-    return ("Revoke", url)
+    return ("Revoke", url, "revoke-link")
 
 
 def revoke_view(model_admin, request, object_id):
-    consent = model_admin.get_object(request, object_id)
-    if consent is None:
-        raise Http404
-    if not access.request_scope(request).can_write_studio(consent.production.studio_id):
-        raise PermissionDenied
+    consent = writable_object(model_admin, request, object_id)
     # A revocation dated ahead of now (recorded before event dates were bounded) leaves the
     # consent covering uses until then, so it can still be revoked from an earlier instant.
     revoked_at = selectors.revoked_at(list(consent.events.order_by("effective_at", "id")))
@@ -96,15 +87,7 @@ def revoke_view(model_admin, request, object_id):
 
 
 def _revoke(request, consent, form, at):
-    try:
-        services.consent_revoke(
-            actor=request.user, consent=consent, reason=form.cleaned_data["reason"], at=at
-        )
-    except DomainError as error:
-        for field, message in (error.fields or {}).items():
-            if field in form.fields:
-                form.add_error(field, str(message))
-        form.add_error(None, error.message)
+    if not record(form, services.consent_revoke, actor=request.user, consent=consent, at=at):
         return None
     uncovered = len(selectors.revocation_impact(consent, at=at))
     messages.success(
@@ -112,7 +95,7 @@ def _revoke(request, consent, form, at):
         f"Consent #{consent.pk} is revoked from {at:%Y-%m-%d %H:%M} UTC; "
         f"{uncovered} recorded use(s) dated from then on are no longer covered.",
     )
-    return redirect(reverse("admin:consent_consent_revoke", args=[consent.pk]))
+    return redirect(event_url(consent, "revoke"))
 
 
 def _render(model_admin, request, consent, *, form, at):
@@ -123,15 +106,15 @@ def _render(model_admin, request, consent, *, form, at):
         .filter(pk__in=[i.use.pk for i in impact])
         .values_list("pk", flat=True)
     )
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": f"Revoke consent #{consent.pk}",
-        "opts": model_admin.model._meta,
-        "original": consent,
-        "consent": consent,
-        "form": form,
-        "at": at,
-        "revoked": form is None,
-        "impact": [i for i in impact if i.use.pk in visible],
-    }
-    return TemplateResponse(request, "admin/consent/consent/revoke.html", context)
+    return render(
+        model_admin,
+        request,
+        consent,
+        "admin/consent/consent/revoke.html",
+        f"Revoke consent #{consent.pk}",
+        consent=consent,
+        form=form,
+        at=at,
+        revoked=form is None,
+        impact=[i for i in impact if i.use.pk in visible],
+    )

@@ -9,7 +9,7 @@ from django.contrib.admin import helpers
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 
-from core.admin.base import SafeLookupsMixin
+from core.admin.base import ReadOnlyAdminMixin, SafeLookupsMixin
 from core.errors import DomainError
 from ledger.models import Person
 from ledger.registry.admin import PersonAdmin
@@ -91,7 +91,7 @@ admin.site.unregister(Person)
 admin.site.register(Person, PrivacyPersonAdmin)
 
 
-class PrivacyRecordAdmin(SafeLookupsMixin, admin.ModelAdmin):
+class PrivacyRecordAdmin(ReadOnlyAdminMixin, SafeLookupsMixin, admin.ModelAdmin):
     """Records are written by the services only and never changed."""
 
     def has_module_permission(self, request):
@@ -99,15 +99,6 @@ class PrivacyRecordAdmin(SafeLookupsMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return _is_officer(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ErasureRecord)

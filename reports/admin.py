@@ -24,7 +24,7 @@ from core.errors import DomainError
 from core.parse import ParseError, parse_ascii_id
 from ledger import access
 from ledger.access import Scope, request_scope
-from ledger.access.admin import ScopedAdmin
+from ledger.access.admin import ReadOnlyHistoryAdmin, ScopedAdmin
 from ledger.models import Guild, Production, Studio
 
 from . import label, receipts, render, selectors, services
@@ -47,17 +47,6 @@ def _ascii_id(value) -> int | None:
         return parse_ascii_id(value, field="id")
     except ParseError:
         return None
-
-
-class ReadOnlyAdmin(ScopedAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class RunReportForm(forms.Form):
@@ -95,7 +84,7 @@ class RunReportForm(forms.Form):
 
 
 @admin.register(Report)
-class ReportAdmin(ReadOnlyAdmin):
+class ReportAdmin(ReadOnlyHistoryAdmin):
     list_display = ["__str__", "origin", "generated_at", "findings", "short_hash", "downloads"]
     list_filter = ["scope_kind", "origin"]
     search_fields = ["scope_key", "sha256"]
@@ -220,7 +209,7 @@ class ReportAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReportDelivery)
-class ReportDeliveryAdmin(ReadOnlyAdmin):
+class ReportDeliveryAdmin(ReadOnlyHistoryAdmin):
     list_display = ["report", "email", "user", "sent_at"]
     list_select_related = ["report__production", "report__studio", "report__guild", "user"]
 
@@ -285,7 +274,7 @@ class SubscriptionAdmin(ScopedAdmin):
 
 
 @admin.register(ConsentReceipt)
-class ConsentReceiptAdmin(ReadOnlyAdmin):
+class ConsentReceiptAdmin(ReadOnlyHistoryAdmin):
     """Every consent, with the receipts of its grant and of each revocation and suspension:
     download them, or send them to the person."""
 
@@ -361,7 +350,7 @@ class ConsentReceiptAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReceiptDelivery)
-class ReceiptDeliveryAdmin(ReadOnlyAdmin):
+class ReceiptDeliveryAdmin(ReadOnlyHistoryAdmin):
     list_display = ["consent", "event", "email", "sent_by", "sent_at"]
     list_select_related = ["consent__person", "consent__production", "event", "sent_by"]
 

@@ -1,5 +1,6 @@
 """The admin's base pieces that know nothing of scope: lookups that never fail, strict form
-fields, a capped paginator, read-only inlines and the form that saves through a service."""
+fields, a capped paginator, read-only pages and inlines, an admin's own named pages, and the form
+that saves through a service."""
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -18,6 +19,7 @@ from django.contrib.admin.views.main import (  # type: ignore[attr-defined]
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, models, transaction
 from django.http import Http404
+from django.urls import URLPattern, path
 
 from core.admin.form_fields import (
     StrictDateFormField,
@@ -88,17 +90,50 @@ class SafeAdminMixin(SafeLookupsMixin):
         raise Http404
 
 
-class ReadOnlyInline(admin.TabularInline):
-    """Rows shown under their parent, never added, changed or deleted there."""
-
-    extra = 0
-    can_delete = False
+class NoAddOrChangeMixin:
+    """Rows a page shows but never adds or changes (a service records them, or nobody does)."""
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdminMixin(NoAddOrChangeMixin):
+    """A page of rows nobody adds, changes or deletes there."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ServiceSavedMixin:
+    """An admin whose form records the object through its service (ServiceForm.clean): the
+    admin's own save has nothing left to write."""
+
+    def save_model(self, request, obj, form, change):
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+
+class ReadOnlyInline(NoAddOrChangeMixin, admin.TabularInline):
+    """Rows shown under their parent, never added, changed or deleted there."""
+
+    extra = 0
+    can_delete = False
+
+
+def admin_path(model_admin: "admin.ModelAdmin[Any]", route: str, view, action: str) -> URLPattern:
+    """One of an admin's own pages, behind the admin's login, named as Django names its own:
+    `<app>_<model>_<action>` (reversed as "admin:<app>_<model>_<action>")."""
+    opts = model_admin.model._meta
+    return path(
+        route,
+        model_admin.admin_site.admin_view(view),
+        name=f"{opts.app_label}_{opts.model_name}_{action}",
+    )
 
 
 def site_ready(site=admin.site) -> None:
@@ -130,6 +165,13 @@ def label_split_inputs(form):
             widget.attrs.setdefault("aria-label", f"{field.label} ({name})")
 
 
+def add_field_errors(form: forms.BaseForm, error: DomainError) -> None:
+    """A service's refusal on a form: each field's message on that field, where the form has it."""
+    for field, message in (error.fields or {}).items():
+        if field in form.fields:
+            form.add_error(field, str(message))
+
+
 class ServiceForm(forms.ModelForm):
     """An add form whose clean() records the object through its service, so that a refusal
     becomes a form error and nothing is written. `request` is set by the admin's get_form."""
@@ -156,9 +198,7 @@ class ServiceForm(forms.ModelForm):
         try:
             self.instance = self.record(values)
         except DomainError as error:
-            for field, message in (error.fields or {}).items():
-                if field in self.fields:
-                    self.add_error(field, str(message))
+            add_field_errors(self, error)
             raise forms.ValidationError(error.message) from error
         except DjangoValidationError as error:
             # The service's full_clean: messages of fields not on this form (fixed ones, shown

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin.base import SafeAdminMixin
+from core.admin.base import ReadOnlyAdminMixin, SafeAdminMixin
 from core.append_only import is_append_only
 from ledger.access import Scope, request_scope
 
@@ -94,13 +94,17 @@ class ScopedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
-class SuperuserOnlyAdmin(ScopedAdmin):
+class SuperuserOnlyMixin:
+    """A page only administrators see, whatever their scope."""
+
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)
 
+
+class SuperuserOnlyAdmin(SuperuserOnlyMixin, ScopedAdmin):
     def has_add_permission(self, request, obj=None):
         return self.has_module_permission(request)
 
@@ -108,17 +112,12 @@ class SuperuserOnlyAdmin(ScopedAdmin):
         return self.has_module_permission(request)
 
 
-class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """A scoped page of rows nobody adds, changes or deletes here (the journal, deliveries)."""
 
     list_per_page = 100
     show_full_result_count = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyHistoryAdmin(ReadOnlyAdminMixin, ScopedAdmin):
+    """A scoped page of rows nobody adds, changes or deletes here, with their history (reports)."""

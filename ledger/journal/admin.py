@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from core.admin.base import ReadOnlyInline
 from core.admin.pagination import InScopeRelatedFilter
 from core.errors import DomainError
 from ledger import access
@@ -19,18 +20,10 @@ from ledger.models import JournalTransaction, Payable, Payment, Person, Posting,
 POSTING_FIELDS = ("account", "payable", "effect", "amount", "currency")
 
 
-class PostingInline(admin.TabularInline):
+class PostingInline(ReadOnlyInline):
     model = Posting
     fields = POSTING_FIELDS
     readonly_fields = POSTING_FIELDS
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(JournalTransaction)

@@ -9,8 +9,8 @@ from django import forms
 from django.contrib import admin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from core.admin.base import ServiceForm
-from ledger.access.admin import ReadOnlyAdmin, SuperuserOnlyAdmin
+from core.admin.base import ReadOnlyInline, ServiceForm, ServiceSavedMixin
+from ledger.access.admin import ReadOnlyAdmin, SuperuserOnlyAdmin, SuperuserOnlyMixin
 from ledger.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from ledger.webhooks.services import webhook_endpoint_update
 
@@ -40,7 +40,7 @@ class _HistoryWithoutSecret(HistoricalRecordContextHelper):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(SuperuserOnlyAdmin):
+class WebhookEndpointAdmin(ServiceSavedMixin, SuperuserOnlyAdmin):
     """Endpoints are registered by their payroll key through the API, whose answer is the only
     place the signing secret is shown. Here neither the secret (on any page, history included)
     nor the key's hash is shown; a change goes through the same service as the API."""
@@ -59,12 +59,6 @@ class WebhookEndpointAdmin(SuperuserOnlyAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        pass  # the form's service saved it
-
-    def save_related(self, request, form, formsets, change):
-        pass
-
     def get_historical_record_context_helper(self, request, historical_record):
         return _HistoryWithoutSecret(self.model, historical_record)
 
@@ -72,15 +66,10 @@ class WebhookEndpointAdmin(SuperuserOnlyAdmin):
 ATTEMPT_COLUMNS = ("attempted_at", "status_code", "succeeded", "outcome")
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(ReadOnlyInline):
     model = WebhookAttempt
     fields = ATTEMPT_COLUMNS
     readonly_fields = ATTEMPT_COLUMNS
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="error")
     def outcome(self, obj):
@@ -92,13 +81,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(SuperuserOnlyMixin, ReadOnlyAdmin):
     list_display = ["message_id", "event_type", "endpoint", "created_at"]
     readonly_fields = ["endpoint", "message_id", "event_type", "payload", "created_at"]
     inlines = [WebhookAttemptInline]
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
