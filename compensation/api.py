@@ -6,7 +6,7 @@ Studio staff record and run their productions'; guild staff read what is under t
 agreements and load their guild's rate sheets; payroll keys read payables through the ledger's
 API, not these."""
 
-from typing import Any, cast
+from typing import Any
 
 import django_filters
 from django.db import connection, models
@@ -18,7 +18,6 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
-from rest_framework.relations import RelatedField
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -36,7 +35,7 @@ from core.api.parsers import JSONParser as BoundedJSONParser
 from core.errors import DomainError, Forbidden
 from ledger import access
 from ledger.access import ReadForAnyStaff, Scope, StaffOnly, request_scope
-from ledger.access.api import ScopedViewSet
+from ledger.access.api import ScopedChoices, ScopedViewSet
 from ledger.models import Agreement, Engagement, Production
 
 from . import runs, selectors, services
@@ -539,20 +538,13 @@ class RunSerializer(ModelSerializer):
         return data
 
 
-class RunStartSerializer(serializers.Serializer):
+class RunStartSerializer(ScopedChoices, serializers.Serializer):
+    scoped_choices = {"production": access.writable_productions}
+
     production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
     period_from = StrictDateField()
     period_to = StrictDateField()
     due_date = StrictDateField()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is None:
-            return
-        cast(RelatedField, self.fields["production"]).queryset = access.writable_productions(
-            request_scope(request)
-        )
 
 
 class RunFilter(django_filters.FilterSet):
@@ -644,7 +636,16 @@ class LineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
 # --- held uses ------------------------------------------------------------------------------
 
 
-class HoldResolutionSerializer(ModelSerializer):
+class HoldResolutionSerializer(ScopedChoices, ModelSerializer):
+    scoped_choices = {
+        "ai_use": lambda scope: access.on_writable_productions(
+            scope,
+            consent_selectors.not_voided(
+                AiUse.objects.filter(status=AiUse.Status.VIOLATION)
+            ).select_related("person", "production"),
+        )
+    }
+
     ai_use = StrictPrimaryKeyRelatedField(queryset=AiUse.objects.all())
     resolved_by = serializers.CharField(source="resolved_by.username", read_only=True)
     rerun = serializers.SerializerMethodField()
@@ -653,18 +654,6 @@ class HoldResolutionSerializer(ModelSerializer):
         model = HoldResolution
         fields = ["id", "ai_use", "decision", "reason", "resolved_by", "resolved_at", "rerun"]
         read_only_fields = ["resolved_at"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            scope = request_scope(request)
-            qs = consent_selectors.not_voided(
-                AiUse.objects.filter(status=AiUse.Status.VIOLATION)
-            ).select_related("person", "production")
-            cast(RelatedField, self.fields["ai_use"]).queryset = access.on_writable_productions(
-                scope, qs
-            )
 
     def get_rerun(self, obj) -> int | None:
         return getattr(obj, "rerun_id", None)

@@ -278,14 +278,17 @@ def _add(run, item, uses, params, lines, problems, *, status, ai_use):
     result = compute(given, params).result
     for problem in result.problems:
         problems.append({**problem.as_dict(), **where})
+    of_quote = dict(
+        run_id=run.pk,
+        engagement_id=engagement.pk,
+        ai_use_id=ai_use.pk if ai_use else None,
+        status=status,
+    )
     for line in result.lines:
         lines.append(
             CompensationLine(
-                run_id=run.pk,
-                engagement_id=engagement.pk,
-                ai_use_id=ai_use.pk if ai_use else None,
+                **of_quote,
                 kind=CompensationLine.Kind.PAY,
-                status=status,
                 rule=line.rule,
                 description=line.description[:500],
                 date=line.on,
@@ -306,11 +309,8 @@ def _add(run, item, uses, params, lines, problems, *, status, ai_use):
             continue
         lines.append(
             CompensationLine(
-                run_id=run.pk,
-                engagement_id=engagement.pk,
-                ai_use_id=ai_use.pk if ai_use else None,
+                **of_quote,
                 kind=CompensationLine.Kind.FRINGE,
-                status=status,
                 rule=fringe.rule,
                 description=(fringe.description or f"{fringe.rule} to {fringe.fund}")[:500],
                 date=fringe.on,
@@ -320,7 +320,7 @@ def _add(run, item, uses, params, lines, problems, *, status, ai_use):
                 amount=fringe.amount,
                 currency=fringe.currency,
                 fund=fringe.fund,
-                tier=fringe.as_dict()["tier"] or "",
+                tier=fringe.tier or "",
                 flags=["needs_confirmation"]
                 if any(p.needs_confirmation for p in fringe.params)
                 else [],
@@ -502,36 +502,20 @@ def _differences(run: CompensationRun):
             effective_date=run.period_to,
         )
         for (eid, kind, name, currency), change, payable in changes:
+            posting = RunPosting(
+                run=run, engagement_id=eid, kind=kind, key=name, amount=change, currency=currency
+            )
+            postings.append(posting)
             if kind == CompensationLine.Kind.FRINGE:
                 obligation.fringes.append((name, currency, change))
                 obligation.adjustment |= (eid, kind, name, currency) in posted
-                postings.append(
-                    RunPosting(
-                        run=run,
-                        engagement_id=eid,
-                        kind=kind,
-                        key=name,
-                        amount=change,
-                        currency=currency,
-                    )
-                )
                 continue
             if payable is None:
                 payable = _new_payable(run, engagement, name, currency, change)
             else:
                 obligation.adjustment = True
             obligation.pay.append((payable, change))
-            postings.append(
-                RunPosting(
-                    run=run,
-                    engagement_id=eid,
-                    kind=kind,
-                    key=name,
-                    amount=change,
-                    currency=currency,
-                    payable=payable,
-                )
-            )
+            posting.payable = payable
         _note_fringes(obligation, rules_of)
         obligations.append(obligation)
     return obligations, postings

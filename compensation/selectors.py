@@ -45,31 +45,27 @@ def _scoped(scope: Scope, qs: QuerySet[Any], studio: str, guild: str) -> QuerySe
     )
 
 
-def timecards(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
-    qs = (Timecard.objects.all() if qs is None else qs).select_related(
-        "engagement__person", "engagement__production"
-    )
+def _of_engagements(scope: Scope, qs: QuerySet[Any]) -> QuerySet[Any]:
+    """A record of one engagement (a timecard, a delivery, the terms), seen by the engagement's
+    studio and guild."""
     return _scoped(
-        scope, qs, "engagement__production__studio_id", "engagement__agreement__guild_id"
+        scope,
+        qs.select_related("engagement__person", "engagement__production"),
+        "engagement__production__studio_id",
+        "engagement__agreement__guild_id",
     )
+
+
+def timecards(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
+    return _of_engagements(scope, Timecard.objects.all() if qs is None else qs)
 
 
 def deliveries(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
-    qs = (WgaDelivery.objects.all() if qs is None else qs).select_related(
-        "engagement__person", "engagement__production"
-    )
-    return _scoped(
-        scope, qs, "engagement__production__studio_id", "engagement__agreement__guild_id"
-    )
+    return _of_engagements(scope, WgaDelivery.objects.all() if qs is None else qs)
 
 
 def terms(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
-    qs = (EngagementTerms.objects.all() if qs is None else qs).select_related(
-        "engagement__person", "engagement__production"
-    )
-    return _scoped(
-        scope, qs, "engagement__production__studio_id", "engagement__agreement__guild_id"
-    )
+    return _of_engagements(scope, EngagementTerms.objects.all() if qs is None else qs)
 
 
 def runs(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:

@@ -4,7 +4,7 @@ the registry: studio staff see and record their productions' records, guild staf
 under their guild's agreements, payroll keys see none of it."""
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import django_filters
 from django.http import FileResponse
@@ -13,7 +13,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.relations import RelatedField
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -38,7 +37,7 @@ from core.parse import (
 )
 from ledger import access
 from ledger.access import ReadForAnyStaff, StaffOnly, StaffWrites, request_scope
-from ledger.access.api import ScopedViewSet
+from ledger.access.api import ScopedChoices, ScopedViewSet
 from ledger.models import Agreement, Guild, Person, Production
 
 from . import rules, selectors, services, whatif
@@ -139,7 +138,15 @@ class ConsentSerializer(ModelSerializer):
         )
 
 
-class ConsentCreateSerializer(ModelSerializer):
+class ConsentCreateSerializer(ScopedChoices, ModelSerializer):
+    scoped_choices = {
+        "production": access.writable_productions,
+        "person": access.people,
+        "supersedes": lambda scope: selectors.consents(
+            scope, Consent.objects.filter(production__in=access.writable_productions(scope))
+        ),
+    }
+
     person = StrictPrimaryKeyRelatedField(queryset=Person.objects.all())
     production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
     agreement = serializers.SlugRelatedField(
@@ -175,17 +182,6 @@ class ConsentCreateSerializer(ModelSerializer):
     class Meta:
         model = Consent
         fields = [*GRANT_FIELDS[:-1], "evidence", "supersedes"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "request" not in self.context:
-            return
-        scope = request_scope(self.context["request"])
-        cast(RelatedField, self.fields["production"]).queryset = access.writable_productions(scope)
-        cast(RelatedField, self.fields["person"]).queryset = access.people(scope)
-        cast(RelatedField, self.fields["supersedes"]).queryset = selectors.consents(
-            scope, Consent.objects.filter(production__in=access.writable_productions(scope))
-        )
 
     def validate(self, attrs):
         if attrs.get("term_to") and attrs["term_to"] < attrs["term_from"]:
@@ -328,20 +324,7 @@ class AiUseSerializer(ModelSerializer):
             "id",
             "production",
             "studio",
-            "person",
-            "kind",
-            "starts_at",
-            "ends_at",
-            "days",
-            "description",
-            "scenes",
-            "alteration_exception",
-            "synthetic_source_person",
-            "company_required",
-            "displacing_prompts",
-            "condition_of_employment",
-            "material_handed_over",
-            "counted_toward_headcount",
+            *USE_FIELDS[1:],  # after the production: person, kind, times, the flags
             "status",
             "agreement",
             "consent",
@@ -362,7 +345,9 @@ class AiUseSerializer(ModelSerializer):
         return AiUseVoidSerializer(void).data
 
 
-class AiUseCreateSerializer(ModelSerializer):
+class AiUseCreateSerializer(ScopedChoices, ModelSerializer):
+    scoped_choices = {"production": access.writable_productions, "person": access.people}
+
     production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
     # Left out, it is null, as the service expects (a use of no one's likeness or material).
     person = StrictPrimaryKeyRelatedField(
@@ -375,14 +360,6 @@ class AiUseCreateSerializer(ModelSerializer):
     class Meta:
         model = AiUse
         fields = list(USE_FIELDS)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "request" not in self.context:
-            return
-        scope = request_scope(self.context["request"])
-        cast(RelatedField, self.fields["production"]).queryset = access.writable_productions(scope)
-        cast(RelatedField, self.fields["person"]).queryset = access.people(scope)
 
     def validate(self, attrs):
         if attrs.get("ends_at") and attrs["ends_at"] < attrs["starts_at"]:
@@ -451,7 +428,9 @@ class AiUseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
 # --- union notices, strikes, WGA disclosures ------------------------------------------------
 
 
-class UnionNoticeSerializer(ModelSerializer):
+class UnionNoticeSerializer(ScopedChoices, ModelSerializer):
+    scoped_choices = {"production": access.writable_productions}
+
     production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
     guild = serializers.SlugRelatedField(slug_field="code", queryset=Guild.objects.all())
     kind = serializers.ChoiceField(choices=UnionNoticeKind)
@@ -470,14 +449,6 @@ class UnionNoticeSerializer(ModelSerializer):
         ]
         read_only_fields = ["created_at"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "request" in self.context:
-            scope = request_scope(self.context["request"])
-            cast(RelatedField, self.fields["production"]).queryset = access.writable_productions(
-                scope
-            )
-
     # The notice's guild rule is the service's (union_notice_record), for the admin too.
 
 
@@ -493,7 +464,9 @@ class StrikePeriodSerializer(ModelSerializer):
     # (strike_period_record, strike_period_update), for the admin too.
 
 
-class WgaDisclosureSerializer(ModelSerializer):
+class WgaDisclosureSerializer(ScopedChoices, ModelSerializer):
+    scoped_choices = {"production": access.writable_productions, "writer": access.people}
+
     production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
     writer = StrictPrimaryKeyRelatedField(queryset=Person.objects.all())
 
@@ -509,15 +482,6 @@ class WgaDisclosureSerializer(ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "request" in self.context:
-            scope = request_scope(self.context["request"])
-            cast(RelatedField, self.fields["production"]).queryset = access.writable_productions(
-                scope
-            )
-            cast(RelatedField, self.fields["writer"]).queryset = access.people(scope)
 
 
 class _RecordViewSet(

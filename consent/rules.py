@@ -178,6 +178,15 @@ class ConsentFacts:
     superseded_by: str | int | None = None
 
 
+# The facts a consent record states as it stands; the rest are its id and production, and what its
+# events (revoked_at, suspensions) and its successor (superseded_by) say.
+CONSENT_RECORD_FACTS: tuple[str, ...] = tuple(
+    f.name
+    for f in fields(ConsentFacts)
+    if f.name not in ("id", "production", "revoked_at", "suspensions", "superseded_by")
+)
+
+
 @dataclass(frozen=True)
 class PersonFacts:
     category: str

@@ -226,29 +226,31 @@ def consent_suspend(
     *, actor: Any, consent: Consent, reason: str, at: datetime | None = None
 ) -> ConsentEvent:
     """Suspend the consent from `at` until it is resumed; suspending twice changes nothing."""
-    at = at or timezone.now()
-    consent, events = _lock_for_event(consent, at)
-    _check_after_last_event(consent, at)
-    if _open_suspension(events):
-        return next(e for e in reversed(events) if e.kind == ConsentEvent.Kind.SUSPENDED)
-    return _event(consent, ConsentEvent.Kind.SUSPENDED, actor=actor, at=at, reason=reason)
+    return _pause_event(consent, ConsentEvent.Kind.SUSPENDED, actor=actor, at=at, reason=reason)
 
 
 @transaction.atomic
 def consent_resume(
     *, actor: Any, consent: Consent, reason: str, at: datetime | None = None
 ) -> ConsentEvent:
+    return _pause_event(consent, ConsentEvent.Kind.RESUMED, actor=actor, at=at, reason=reason)
+
+
+def _pause_event(
+    consent: Consent, kind: str, *, actor: Any, at: datetime | None, reason: str
+) -> ConsentEvent:
+    """A suspension or a resumption (at: now when not given), after the events in effect. An
+    open suspension is not suspended again (the open one is returned); only it can be resumed."""
     at = at or timezone.now()
     consent, events = _lock_for_event(consent, at)
     _check_after_last_event(consent, at)
-    if not _open_suspension(events):
-        raise Conflict("This consent is not suspended.", code="consent_not_suspended")
-    return _event(consent, ConsentEvent.Kind.RESUMED, actor=actor, at=at, reason=reason)
-
-
-def _open_suspension(events: list[ConsentEvent]) -> bool:
     periods = selectors.suspensions(events)
-    return bool(periods) and periods[-1][1] is None
+    suspended = bool(periods) and periods[-1][1] is None
+    if kind == ConsentEvent.Kind.SUSPENDED and suspended:
+        return next(e for e in reversed(events) if e.kind == ConsentEvent.Kind.SUSPENDED)
+    if kind == ConsentEvent.Kind.RESUMED and not suspended:
+        raise Conflict("This consent is not suspended.", code="consent_not_suspended")
+    return _event(consent, kind, actor=actor, at=at, reason=reason)
 
 
 # The guild each kind of union notice goes to (sag.consent.synthetic, iatse.ai_impact_notice).

@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from core.parse import (
+    NOT_BLANK,
     ParseError,
     parse_choice,
     parse_date,
@@ -34,7 +35,7 @@ from core.parse import (
     parse_flag,
     parse_list,
     parse_object,
-    parse_text,
+    parse_string,
     parse_utc_instant,
 )
 
@@ -56,21 +57,9 @@ _PERSON = {f.name for f in fields(rules.PersonFacts)}
 _USE = {"kind", "alteration_exception", *rules.USE_FLAGS}
 _CONSENT = {
     "id",
-    "kind",
     "production",
-    "description",
-    "scenes",
-    "media",
     "territory",
-    "instrument",
-    "signed_at",
-    "signed_by_capacity",
-    "term_from",
-    "term_to",
-    "notice_at",
-    "engaged_at",
-    "business_reason",
-    "bargained_amount",
+    *rules.CONSENT_RECORD_FACTS,
     "revoked_at",
     "suspensions",
     "superseded_by",
@@ -241,13 +230,16 @@ def _decimal(value: object, where: str) -> Decimal:
 
 
 def _text(value: object, where: str) -> str:
-    return parse_text(
-        _required(value, where), field=where, message=f"{where} must be a non-empty string."
+    return parse_string(
+        _required(value, where),
+        field=where,
+        pattern=NOT_BLANK,
+        message=f"{where} must be a non-empty string.",
     )
 
 
 def _blank_text(value: object, where: str) -> str:
-    return parse_text(
+    return parse_string(
         _required(value, where),
         field=where,
         blank=True,

@@ -10,7 +10,9 @@ A file holds one or more series::
          "values": [{"from": null, "value": "48", "tier": "P", "source": "..."}]}]}
 
 A series has the shape of compensation's rate parameters (compensation/rules/params.py, which
-keeps its own reader: one series per file, and loaded rate sheets that supersede shipped values).
+keeps its own reader: one series per file, `"value": null` for nothing known, and loaded rate
+sheets that supersede shipped values; it shares the pieces here that are the same rule: the value
+type, ValueMissing, the lookup, and the reading of an entry's `from` and `tier`).
 `"from": null` is a value in force before the next one, from a start the sources do not give. A
 value is a decimal string (floats are refused); dates are in order, each at most once. `get` never
 invents a value: a date no value covers raises ValueMissing naming the parameter and the date.
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from core.parse import ParseError, parse_date, parse_decimal
 
@@ -51,6 +53,42 @@ class DatedValue:
     rule: str
 
 
+class _Dated(Protocol):
+    @property
+    def effective_from(self) -> date | None: ...
+
+
+E = TypeVar("E", bound=_Dated)
+
+
+def in_force(entries: tuple[E, ...], on: date) -> E | None:
+    """The entry in force on `on` (entries in date order, a null date first): the last one that
+    took effect on or before it; None if none did."""
+    found = None
+    for entry in entries:
+        if entry.effective_from is None or entry.effective_from <= on:
+            found = entry
+        else:
+            break
+    return found
+
+
+def entry_start(item: dict[str, Any], at: str) -> date | None:
+    """An entry's `from`: a date, or null for a start the sources do not give."""
+    start = item.get("from")
+    try:
+        return parse_date(start, field="from") if start is not None else None
+    except ParseError:
+        raise ParameterFileError(f"{at}: `from` must be YYYY-MM-DD or null") from None
+
+
+def entry_tier(item: dict[str, Any], at: str) -> str:
+    """An entry's evidence tier, one of TIERS."""
+    if item.get("tier") not in TIERS:
+        raise ParameterFileError(f"{at}: `tier` must be one of {', '.join(TIERS)}")
+    return str(item["tier"])
+
+
 @dataclass(frozen=True)
 class _Entry:
     effective_from: date | None
@@ -69,12 +107,7 @@ class DatedSeries:
 
     def at(self, on: date) -> DatedValue:
         """The value in force on `on`; ValueMissing if none is."""
-        found = None
-        for entry in self.entries:
-            if entry.effective_from is None or entry.effective_from <= on:
-                found = entry
-            else:
-                break
+        found = in_force(self.entries, on)
         if found is None:
             raise ValueMissing(self.parameter, on)
         return DatedValue(
@@ -127,18 +160,13 @@ def parse_series(raw: object, *, origin: str) -> DatedSeries:
 def _entry(item: object, at: str, index: int, before: list[_Entry]) -> _Entry:
     if not isinstance(item, dict):
         raise ParameterFileError(f"{at}: a value is an object")
-    start = item.get("from")
-    try:
-        start = parse_date(start, field="from") if start is not None else None
-    except ParseError:
-        raise ParameterFileError(f"{at}: `from` must be YYYY-MM-DD or null") from None
+    start = entry_start(item, at)
     if start is None and index:
         raise ParameterFileError(f"{at}: only the first value may have `from: null`")
     last = before[-1].effective_from if before else None
     if start is not None and last is not None and start <= last:
         raise ParameterFileError(f"{at}: dates must be in order, each once")
-    if item.get("tier") not in TIERS:
-        raise ParameterFileError(f"{at}: `tier` must be one of {', '.join(TIERS)}")
+    tier = entry_tier(item, at)
     source = item.get("source")
     if not isinstance(source, str) or not source.strip():
         raise ParameterFileError(f"{at}: `source` is required")
@@ -146,7 +174,7 @@ def _entry(item: object, at: str, index: int, before: list[_Entry]) -> _Entry:
         value = parse_decimal(item.get("value"), field="value", allow_negative=True)
     except ParseError as error:
         raise ParameterFileError(f"{at}: `value` is a decimal string: {error.message}") from None
-    return _Entry(start, value, str(item["tier"]), source)
+    return _Entry(start, value, tier, source)
 
 
 def _reject_float(text: str) -> Any:

@@ -337,15 +337,6 @@ def parse_flag(
     return value
 
 
-def parse_text(
-    value: object, *, field: str, blank: bool = False, message: str = "A non-empty string."
-) -> str:
-    """A JSON string; one of only spaces (or empty) too when `blank`."""
-    if not isinstance(value, str) or (not blank and not value.strip()):
-        raise ParseError(field, message)
-    return value
-
-
 def parse_list(value: object, *, field: str, message: str = "A list.") -> list[Any]:
     """A JSON array; None (null or a missing key) is the empty list."""
     if value is None:
@@ -388,6 +379,10 @@ def parse_whole_number(
     return value
 
 
+# A string with more than spaces in it (for parse_string's `pattern`).
+NOT_BLANK = re.compile(r"\s*\S")
+
+
 def parse_string(
     value: object,
     *,
@@ -395,13 +390,14 @@ def parse_string(
     max_length: int | None = None,
     pattern: re.Pattern[str] | None = None,
     message: str | None = None,
+    blank: bool = False,
 ) -> str:
-    """A non-empty JSON string, of at most `max_length` characters (spaces count) and matching
-    `pattern` (`re.match`) where they are given; else ParseError, by default "A string of 1 to n
-    characters."."""
+    """A non-empty JSON string (an empty one too when `blank`), of at most `max_length`
+    characters (spaces count) and matching `pattern` (`re.match`; NOT_BLANK: more than spaces)
+    where they are given; else ParseError, by default "A string of 1 to n characters."."""
     if (
         not isinstance(value, str)
-        or not value
+        or (not value and not blank)
         or (max_length is not None and len(value) > max_length)
         or (pattern is not None and not pattern.match(value))
     ):

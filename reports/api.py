@@ -182,13 +182,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         body = ReportRunSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        report, _ = services.report_generate(
-            target=data["target"],
-            period_from=data["period_from"],
-            period_to=data["period_to"],
-            origin=Report.Origin.ON_DEMAND,
-            actor=request.user,
-        )
+        report = services.report_on_demand(data, actor=request.user)
         # The report is stored: the answer is 201 with it whatever the mail server does, and
         # says whether it was sent.
         delivery = (

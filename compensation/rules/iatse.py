@@ -23,11 +23,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any
 
 from .lines import Line, Problem, Rate, Result, guard
 from .params import Parameters, RateMissing, Value
-from .workday import WorkDay, late_meal_half_hours, tenths
+from .workday import WorkDay, late_meal_half_hours, meal_penalty_line, tenths
 
 ZERO, ONE = Decimal(0), Decimal(1)
 CLASSIFICATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
@@ -267,19 +266,18 @@ def rest_violation(
         if premium <= 0:
             continue
         lines.append(
-            Line(
-                rule="iatse.pay.rest_violation",
-                description=f"Rest violation {day.on}: rest began {day.rest_start:%Y-%m-%d %H:%M}"
+            _premium_line(
+                "iatse.pay.rest_violation",
+                employee,
+                day,
+                hourly,
+                piece,
+                premium,
+                (rest, multiple, *hourly.params, *band.params),
+                f"Rest violation {day.on}: rest began {day.rest_start:%Y-%m-%d %H:%M}"
                 f", call {day.first_call:%Y-%m-%d %H:%M}; {piece} h inside the {rest.value}-hour "
                 f"rest paid at {multiple.value} × the hourly rate {hourly.rate} in place of "
                 f"{band.multiplier} ×: premium {premium} ×",
-                on=day.on,
-                quantity=piece,
-                unit="hour",
-                rate=premium * hourly.rate,
-                currency=employee.currency,
-                params=(rest, multiple, *hourly.params, *band.params),
-                episode=day.episode,
             )
         )
     return lines
@@ -328,23 +326,47 @@ def triple_time(employee: Employee, day: WorkDay, hourly: Hourly, bands: list[Ba
             if premium <= 0:
                 continue
             lines.append(
-                Line(
-                    rule="iatse.pay.triple_time",
-                    description=f"Triple time {day.on}: {quantity} h worked after "
+                _premium_line(
+                    "iatse.pay.triple_time",
+                    employee,
+                    day,
+                    hourly,
+                    quantity,
+                    premium,
+                    (threshold, multiple, *hourly.params, *band.params)
+                    + ((lifted_by,) if lifted_by is not None else ()),
+                    f"Triple time {day.on}: {quantity} h worked after "
                     f"{threshold.value} elapsed hours (call {day.first_call:%H:%M}, dismissal "
                     f"{day.dismissal:%H:%M}) at {multiple.value} × the hourly rate {hourly.rate} "
                     f"in place of {paid} ×: premium {premium} ×",
-                    on=day.on,
-                    quantity=quantity,
-                    unit="hour",
-                    rate=premium * hourly.rate,
-                    currency=employee.currency,
-                    params=(threshold, multiple, *hourly.params, *band.params)
-                    + ((lifted_by,) if lifted_by is not None else ()),
-                    episode=day.episode,
                 )
             )
     return lines
+
+
+def _premium_line(
+    rule: str,
+    employee: Employee,
+    day: WorkDay,
+    hourly: Hourly,
+    hours: Decimal,
+    premium: Decimal,
+    params: tuple[Value, ...],
+    description: str,
+) -> Line:
+    """Hours paid at a multiple in place of their normal one: the premium over what they were
+    paid, `premium` × the hourly rate an hour."""
+    return Line(
+        rule=rule,
+        description=description,
+        on=day.on,
+        quantity=hours,
+        unit="hour",
+        rate=premium * hourly.rate,
+        currency=employee.currency,
+        params=params,
+        episode=day.episode,
+    )
 
 
 # --- weekly, meals, kit --------------------------------------------------------------------
@@ -392,13 +414,6 @@ def meal_penalties(employee: Employee, day: WorkDay) -> list[Line]:
     lines = []
     delays = late_meal_half_hours(day, _span(due.value))
     for n, delay in enumerate(delays, start=1):
-        common: dict[str, Any] = dict(
-            on=day.on,
-            unit="half_hour",
-            currency=employee.currency,
-            covered=False,
-            episode=day.episode,
-        )
         for ordinal, quantity, value in (
             ("1st", min(delay, 1), first),
             ("2nd", min(max(delay - 1, 0), 1), second),
@@ -407,14 +422,15 @@ def meal_penalties(employee: Employee, day: WorkDay) -> list[Line]:
             if not quantity:
                 continue
             lines.append(
-                Line(
-                    rule="iatse.pay.meal_penalty",
-                    description=f"Meal penalty {day.on}, meal {n} late by {delay} half hour(s) "
+                meal_penalty_line(
+                    "iatse.pay.meal_penalty",
+                    day,
+                    employee.currency,
+                    due,
+                    value,
+                    quantity,
+                    f"Meal penalty {day.on}, meal {n} late by {delay} half hour(s) "
                     f"or part: {quantity} × {ordinal} late half hour at {value.value}",
-                    quantity=Decimal(quantity),
-                    rate=value.value,
-                    params=(due, value),
-                    **common,
                 )
             )
     return lines

@@ -21,6 +21,12 @@ AUTO = Decimal("NaN")
 TIER_ORDER = ("P", "S", "D", "T")
 
 
+def weakest_tier(params: Iterable[Value]) -> str | None:
+    """The tier of the weakest parameter used (TIER_ORDER); None when none was."""
+    tiers = [p.tier for p in params]
+    return max(tiers, key=TIER_ORDER.index) if tiers else None
+
+
 @dataclass(frozen=True)
 class Rate:
     """A negotiated rate: an amount per unit (day, week, hour, flat) in a currency."""
@@ -55,8 +61,7 @@ class Line:
 
     @property
     def tier(self) -> str | None:
-        tiers = [p.tier for p in self.params]
-        return max(tiers, key=TIER_ORDER.index) if tiers else None
+        return weakest_tier(self.params)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -87,8 +92,11 @@ class Fringe:
     params: tuple[Value, ...] = ()
     description: str = ""
 
+    @property
+    def tier(self) -> str | None:
+        return weakest_tier(self.params)
+
     def as_dict(self) -> dict[str, Any]:
-        tiers = [p.tier for p in self.params]
         return {
             "rule": self.rule,
             "fund": self.fund,
@@ -98,7 +106,7 @@ class Fringe:
             "amount": f"{self.amount:.2f}",
             "currency": self.currency,
             "date": self.on.isoformat(),
-            "tier": max(tiers, key=TIER_ORDER.index) if tiers else None,
+            "tier": self.tier,
             "parameters": [p.explain() for p in self.params],
         }
 

@@ -25,37 +25,29 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
-from core.parse import ParseError, parse_date, parse_decimal
+# The tiers and the file error are the dated parameters' own, re-exported for this reader's callers.
+from core.dated import TIERS as TIERS
+from core.dated import DatedValue, ValueMissing, entry_start, entry_tier, in_force
+from core.dated import ParameterFileError as ParameterFileError
+from core.parse import ParseError, parse_decimal
 
-TIERS = ("P", "S", "T", "D")
 # A value is under 10^12 with at most six decimal places (a rate, a percentage, a cap).
 VALUE_MAX_DIGITS, VALUE_DECIMAL_PLACES = 18, 6
 PARAMETER_DIR = Path(__file__).parent / "parameters"
 
 
-class ParameterFileError(ValueError):
-    """A parameter file that must not be loaded."""
-
-
-class RateMissing(LookupError):
+class RateMissing(ValueMissing):
     """No value of `parameter` is in force on `on`: the rule cannot be computed (never zero)."""
 
     code = "rate_missing"
 
     def __init__(self, parameter: str, on: date, rule: str | None = None):
-        self.parameter, self.on, self.rule = parameter, on, rule
-        super().__init__(f"No value of {parameter} is in force on {on.isoformat()}.")
+        super().__init__(parameter, on)
+        self.rule = rule
 
 
 @dataclass(frozen=True)
-class Value:
-    parameter: str
-    value: Decimal
-    unit: str
-    effective_from: date | None
-    tier: str
-    source: str
-    rule: str
+class Value(DatedValue):
     sheet: str | None = None  # the loaded rate sheet it came from, if not shipped
 
     @property
@@ -91,13 +83,7 @@ class Series:
     entries: tuple[_Entry, ...]
 
     def at(self, on: date) -> _Entry | None:
-        found = None
-        for entry in self.entries:
-            if entry.effective_from is None or entry.effective_from <= on:
-                found = entry
-            else:
-                break
-        return found
+        return in_force(self.entries, on)
 
 
 def _reject_float(text: str) -> NoReturn:
@@ -121,11 +107,7 @@ def parse_series(raw: dict[str, Any], *, origin: str = "") -> Series:
         at = f"{where} values[{index}]"
         if not isinstance(item, dict):
             raise ParameterFileError(f"{at}: a value is an object")
-        given = item.get("from")
-        try:
-            start = parse_date(given, field="from") if given is not None else None
-        except ParseError:
-            raise ParameterFileError(f"{at}: `from` must be YYYY-MM-DD or null") from None
+        start = entry_start(item, at)
         if start in seen:
             raise ParameterFileError(f"{at}: duplicate date {start}")
         if start is None and index:
@@ -142,8 +124,7 @@ def parse_series(raw: dict[str, Any], *, origin: str = "") -> Series:
             raise ParameterFileError(
                 f"{at}: unit {item['unit']} differs from the series unit {raw['unit']}"
             )
-        if item.get("tier") not in TIERS:
-            raise ParameterFileError(f"{at}: `tier` must be one of {', '.join(TIERS)}")
+        tier = entry_tier(item, at)
         if not str(item.get("source") or "").strip():
             raise ParameterFileError(f"{at}: `source` is required")
         value = item.get("value")
@@ -154,7 +135,7 @@ def parse_series(raw: dict[str, Any], *, origin: str = "") -> Series:
                 value = parse_value(value)
             except ParameterFileError as error:
                 raise ParameterFileError(f"{at}: {error}") from None
-        entries.append(_Entry(start, value, item["tier"], item["source"]))
+        entries.append(_Entry(start, value, tier, item["source"]))
     return Series(
         parameter=raw["parameter"],
         rule=raw["rule"],

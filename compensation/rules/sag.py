@@ -14,7 +14,7 @@ from core.rounding import round_money
 
 from .lines import Fringe, Line, Problem, Rate, Result, guard
 from .params import Parameters, RateMissing, Value
-from .workday import WorkDay, late_meal_half_hours
+from .workday import WorkDay, late_meal_half_hours, meal_penalty_line
 
 CLASSIFICATIONS = ("day_performer", "weekly_performer", "background", "stand_in")
 MINIMUM = {
@@ -261,34 +261,20 @@ def meal_penalties(performer: Performer, day: WorkDay) -> list[Line]:
     lines = []
     for delay in late_meal_half_hours(day, timedelta(hours=int(due.value))):
         first_two, rest = min(delay, 2), max(delay - 2, 0)
-        common: dict[str, Any] = dict(
-            on=day.on,
-            unit="half_hour",
-            currency=performer.currency,
-            covered=False,
-            episode=day.episode,
-        )
+        penalty = partial(meal_penalty_line, "sag.pay.meal_penalty", day, performer.currency, due)
         lines.append(
-            Line(
-                rule="sag.pay.meal_penalty",
-                description=f"Meal penalty {day.on}: {first_two} late half hour(s) at "
-                f"{early.value}",
-                quantity=Decimal(first_two),
-                rate=early.value,
-                params=(due, early),
-                **common,
+            penalty(
+                early,
+                first_two,
+                f"Meal penalty {day.on}: {first_two} late half hour(s) at {early.value}",
             )
         )
         if rest:
             lines.append(
-                Line(
-                    rule="sag.pay.meal_penalty",
-                    description=f"Meal penalty {day.on}: {rest} further late half hour(s) at "
-                    f"{later.value}",
-                    quantity=Decimal(rest),
-                    rate=later.value,
-                    params=(due, later),
-                    **common,
+                penalty(
+                    later,
+                    rest,
+                    f"Meal penalty {day.on}: {rest} further late half hour(s) at {later.value}",
                 )
             )
     return lines

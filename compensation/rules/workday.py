@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_CEILING, Decimal
 
+from .lines import Line
+from .params import Value
+
 TENTH = Decimal("0.1")
 HALF_HOUR = timedelta(minutes=30)
 
@@ -74,6 +77,31 @@ def late_meal_half_hours(day: WorkDay, due_after: timedelta) -> list[int]:
     if day.dismissal > due:
         delays.append(_half_hours(day.dismissal - due))
     return delays
+
+
+def meal_penalty_line(
+    rule: str,
+    day: WorkDay,
+    currency: str,
+    due: Value,
+    value: Value,
+    quantity: int,
+    description: str,
+) -> Line:
+    """One meal penalty line of a guild's rule: `quantity` late half hours at `value` (the meal
+    was due `due` hours after call or the previous meal); not covered pay."""
+    return Line(
+        rule=rule,
+        description=description,
+        on=day.on,
+        quantity=Decimal(quantity),
+        unit="half_hour",
+        rate=value.value,
+        currency=currency,
+        params=(due, value),
+        covered=False,
+        episode=day.episode,
+    )
 
 
 def _half_hours(late: timedelta) -> int:

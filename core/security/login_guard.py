@@ -49,23 +49,23 @@ def on_logged_in(sender, request, user, **kwargs):
 
 def on_login_failed(sender, credentials, request=None, **kwargs):
     username = credentials.get(get_user_model().USERNAME_FIELD)
-    security_event(
-        "auth.login",
-        actor="anonymous",
-        object=_account(username),
-        outcome="failure",
-        client=client_hash(request),
-    )
+    _not_logged_in("auth.login", username, request, outcome="failure")
 
 
 def on_locked_out(sender, request, username=None, **kwargs):
-    security_event(
+    _not_logged_in(
         "auth.lockout",
-        actor="anonymous",
-        object=_account(username),
+        username,
+        request,
         outcome="denied",
-        client=client_hash(request),
         failure_limit=settings.AXES_FAILURE_LIMIT,
+    )
+
+
+def _not_logged_in(action, username, request, **details) -> None:
+    """A log-in that did not happen: an anonymous caller's attempt on the account it named."""
+    security_event(
+        action, actor="anonymous", object=_account(username), client=client_hash(request), **details
     )
 
 

@@ -82,7 +82,7 @@ def account_for(
     fund: str = "",
 ) -> Account:
     """The account for this purpose and owner, created on first use (accounts are never edited)."""
-    key = Account.key_for(
+    owner: dict[str, Any] = dict(
         purpose=purpose,
         studio_id=studio_id,
         production_id=production_id,
@@ -91,21 +91,13 @@ def account_for(
         fund=fund,
         currency=currency,
     )
+    key = Account.key_for(**owner)
     account = Account.objects.filter(key=key).first()
     if account is not None:
         return account
     try:
         with transaction.atomic():
-            return Account.objects.create(
-                key=key,
-                purpose=purpose,
-                studio_id=studio_id,
-                production_id=production_id,
-                person_id=person_id,
-                engagement_id=engagement_id,
-                fund=fund,
-                currency=currency,
-            )
+            return Account.objects.create(key=key, **owner)
     except IntegrityError:  # created concurrently
         return Account.objects.get(key=key)
 

@@ -3,14 +3,13 @@ and the guilds and agreements they refer to. Views are thin: they scope, validat
 call a service."""
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
-from rest_framework.relations import RelatedField
 from rest_framework.response import Response
 
 from core.api import scopes
@@ -19,7 +18,7 @@ from core.api.fields import DecimalStringField, ModelSerializer, StrictPrimaryKe
 from core.errors import Forbidden
 from core.money import Currency
 from ledger import access
-from ledger.access.api import ScopedViewSet
+from ledger.access.api import ScopedChoices, ScopedViewSet
 from ledger.models import (
     Agreement,
     Engagement,
@@ -68,7 +67,9 @@ class MembershipSerializer(ModelSerializer):
         validators: list[Any] = []  # uniqueness is checked by the service and the database
 
 
-class PersonSerializer(ModelSerializer):
+class PersonSerializer(ScopedChoices, ModelSerializer):
+    scoped_choices = {"registered_by": access.writable_studios}
+
     name = serializers.CharField(read_only=True)
     memberships = MembershipSerializer(many=True, required=False)
     registered_by = serializers.SlugRelatedField(
@@ -96,14 +97,6 @@ class PersonSerializer(ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "request" in self.context:
-            scope = access.request_scope(self.context["request"])
-            cast(RelatedField, self.fields["registered_by"]).queryset = access.writable_studios(
-                scope
-            )
 
     def validate_memberships(self, value):
         # The list replaces the person's memberships, so every item names its guild and number
@@ -146,7 +139,9 @@ class PersonSerializer(ModelSerializer):
         return attrs
 
 
-class ProductionSerializer(ModelSerializer):
+class ProductionSerializer(ScopedChoices, ModelSerializer):
+    scoped_choices = {"studio": access.writable_studios}
+
     fixed_after_create = ("studio",)
     studio = serializers.SlugRelatedField(slug_field="slug", queryset=Studio.objects.all())
     agreements: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
@@ -173,12 +168,6 @@ class ProductionSerializer(ModelSerializer):
             Any
         ] = []  # (studio, title) uniqueness: the service's full_clean reports it
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "request" in self.context:
-            scope = access.request_scope(self.context["request"])
-            cast(RelatedField, self.fields["studio"]).queryset = access.writable_studios(scope)
-
 
 class AttachSerializer(serializers.Serializer):
     agreement = serializers.SlugRelatedField(slug_field="code", queryset=Agreement.objects.all())
@@ -204,7 +193,9 @@ class RateSerializer(serializers.Serializer):
         return attrs
 
 
-class EngagementSerializer(ModelSerializer):
+class EngagementSerializer(ScopedChoices, ModelSerializer):
+    scoped_choices = {"production": access.writable_productions, "person": access.people}
+
     fixed_after_create = ("person", "production")
     person = StrictPrimaryKeyRelatedField(queryset=Person.objects.all())
     production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
@@ -230,15 +221,6 @@ class EngagementSerializer(ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "request" in self.context:
-            scope = access.request_scope(self.context["request"])
-            cast(RelatedField, self.fields["production"]).queryset = access.writable_productions(
-                scope
-            )
-            cast(RelatedField, self.fields["person"]).queryset = access.people(scope)
 
 
 # --- filters -------------------------------------------------------------------------------
