@@ -42,6 +42,7 @@ if __package__ in (None, ""):
     # Run as a file (`python bench/admin.py`): make the project importable, as `-m` does.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import common  # noqa: E402
 from bench.common import Result, log, scaled, setup_django, write_results  # noqa: E402
 
 REPS = int(os.environ.get("BENCH_REPS", "30"))
@@ -224,30 +225,14 @@ def top_up_journal(studio, system) -> int:
     return made
 
 
-def analyze():
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-
-
-def table_rows() -> dict:
-    from django.db import connection
-
-    tables = [
-        "ledger_posting",
-        "ledger_journaltransaction",
-        "ledger_payable",
-        "consent_consent",
-        "consent_aiuse",
-        "compensation_compensationline",
-    ]
-    with connection.cursor() as cursor:
-        out = {}
-        for table in tables:
-            cursor.execute(f"SELECT COUNT(*) FROM {table}")  # once, for the printout
-            out[table] = cursor.fetchone()[0]
-    return out
+PRINTED_TABLES = [
+    "ledger_posting",
+    "ledger_journaltransaction",
+    "ledger_payable",
+    "consent_consent",
+    "consent_aiuse",
+    "compensation_compensationline",
+]
 
 
 # --- the measurement ------------------------------------------------------------------------
@@ -307,15 +292,6 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[-1]
 
 
-class Ceiling(Result):
-    """A row whose ratio must not exceed its target (a time: less is better)."""
-
-    def as_json(self) -> dict:
-        row = super().as_json()
-        row["target"] = None if self.target is None else f"<= {self.target}"
-        return row
-
-
 def bench(world) -> tuple[list[Result], list[tuple]]:
     clients = {who: client_for(world[who]) for who in ("superuser", "studio_staff")}
     results, details = [], []
@@ -331,7 +307,7 @@ def bench(world) -> tuple[list[Result], list[tuple]]:
             sql_ms.append(time_sql(statements))
         details.append((page, queries, statements))
         results.append(
-            Ceiling(
+            common.Ceiling(
                 SCENARIO,
                 f"{page.name}_p95",
                 p95(page_ms),
@@ -344,7 +320,7 @@ def bench(world) -> tuple[list[Result], list[tuple]]:
             )
         )
         results.append(
-            Ceiling(
+            common.Ceiling(
                 SCENARIO,
                 f"{page.name}_p50",
                 statistics.median(page_ms),
@@ -371,9 +347,7 @@ def print_rows(results: list[Result]) -> None:
             [name, metric, f"{r.value:.1f}", f"{r.reference_value:.2f}", f"{r.ratio:.1f}"]
             + [target, ok]
         )
-    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
-    for row in [header, ["-" * w for w in widths], *lines]:
-        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
+    common.print_columns(header, lines)
 
 
 def main():
@@ -384,13 +358,13 @@ def main():
     log(f"bench.admin on database {name}, {REPS} repetitions per page")
     world = build_world()
     start = time.perf_counter()
-    analyze()
+    common.analyze()
     analyze_seconds = time.perf_counter() - start
     results, details = bench(world)
     write_results(results)
     print_rows(results)
     print()
-    rows = table_rows()
+    rows = common.table_rows(PRINTED_TABLES)
     print(f"database: {', '.join(f'{t} {n:,}' for t, n in rows.items())}")
     print(f"generated in {world['seconds']:.1f}s (+ ANALYZE {analyze_seconds:.1f}s)")
     print("\nqueries per page, and the SQL replayed as its reference:")

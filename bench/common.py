@@ -14,9 +14,12 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results.json"
@@ -71,6 +74,98 @@ def setup_django():
     return settings.DATABASES["default"]["NAME"]
 
 
+def analyze() -> None:
+    """Refresh the planner's statistics, as autovacuum would on a live database: a fresh
+    database's empty-table estimates give plans no running system would use."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def table_rows(tables: Iterable[str]) -> dict[str, int]:
+    """{table: its row count}, counted once for the printout (not timed)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        out = {}
+        for table in tables:
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            out[table] = cursor.fetchone()[0]
+        return out
+
+
+def bulk_people(studio: Any, actor: Any, numbers: Iterable[int], ref_prefix: str) -> list:
+    """One person registered by `studio` per number: "Bench Performer 00042", payroll ref
+    "{ref_prefix}-00042"; created in bulk with `actor` on their history rows."""
+    from core.audit import audited_bulk_create
+    from ledger.models import Person
+
+    people = [
+        Person(
+            legal_name=f"Bench Performer {i:05d}",
+            payroll_ref=f"{ref_prefix}-{i:05d}",
+            registered_by=studio,
+        )
+        for i in numbers
+    ]
+    return audited_bulk_create(Person, people, actor=actor, batch_size=2000)
+
+
+def bulk_engagements(actor: Any, agreement: Any, start_date: date, terms: Iterable[tuple]) -> list:
+    """One engagement under `agreement` from `start_date`, paid in USD, per (person id,
+    production id, classification, rate amount, rate unit) of `terms`; created in bulk with
+    `actor` on their history rows."""
+    from core.audit import audited_bulk_create
+    from ledger.models import Engagement
+
+    engagements = [
+        Engagement(
+            person_id=person_id,
+            production_id=production_id,
+            agreement=agreement,
+            classification=classification,
+            rate_amount=rate_amount,
+            rate_unit=rate_unit,
+            rate_currency="USD",
+            start_date=start_date,
+        )
+        for person_id, production_id, classification, rate_amount, rate_unit in terms
+    ]
+    return audited_bulk_create(Engagement, engagements, actor=actor, batch_size=2000)
+
+
+def saved_run(
+    production: Any,
+    actor: Any,
+    status: str,
+    period: tuple[date, date, date],
+    started_at: datetime | None = None,
+    **fields: Any,
+) -> Any:
+    """A compensation run of `production` over `period` (first day, last day, due date) in
+    `status`, started by `actor` (now, unless `started_at`) and saved with `actor` on its
+    history row: a bench world's run, written as it stands (no run task, no validation)."""
+    from django.utils import timezone
+
+    from compensation.models import CompensationRun
+
+    period_from, period_to, due_date = period
+    run = CompensationRun(
+        production=production,
+        period_from=period_from,
+        period_to=period_to,
+        due_date=due_date,
+        status=status,
+        started_by=actor,
+        started_at=started_at or timezone.now(),
+        **fields,
+    )
+    run._history_user = actor
+    run.save()
+    return run
+
+
 class Stopwatch:
     """Accumulates the wall time of the blocks it times."""
 
@@ -106,6 +201,12 @@ class Result:
     def ratio(self) -> float:
         return self.value / self.reference_value if self.reference_value else 0.0
 
+    def verdict(self) -> tuple[str, str]:
+        """(the target as the table shows it, whether the ratio meets it): "-" without one."""
+        if self.target is None:
+            return "-", "-"
+        return f">= {self.target:.2f}", "yes" if self.ratio >= self.target else "NO"
+
     def as_json(self) -> dict:
         return {
             "scenario": self.scenario,
@@ -119,6 +220,20 @@ class Result:
         }
 
 
+class Ceiling(Result):
+    """A row whose ratio must not exceed its target (a time: less is better)."""
+
+    def verdict(self) -> tuple[str, str]:
+        if self.target is None:
+            return "-", "-"
+        return f"<= {self.target:.2f}", "yes" if self.ratio <= self.target else "NO"
+
+    def as_json(self) -> dict:
+        row = super().as_json()
+        row["target"] = None if self.target is None else f"<= {self.target}"
+        return row
+
+
 def write_results(results: list[Result], path: Path = RESULTS_PATH) -> None:
     """Merge `results` into the JSON list at `path` (same scenario and metric: replaced), so
     several bench scripts can write one file."""
@@ -129,12 +244,18 @@ def write_results(results: list[Result], path: Path = RESULTS_PATH) -> None:
     path.write_text(json.dumps(rows, indent=2) + "\n")
 
 
+def print_columns(header: list[str], lines: list[list]) -> None:
+    """`lines` under `header`, each column as wide as its widest cell."""
+    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
+    for row in [header, ["-" * w for w in widths], *lines]:
+        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
 def print_table(results: list[Result]) -> None:
     header = ["scenario", "metric", "value", "reference", "ratio", "target", "ok"]
     lines = []
     for r in results:
-        ok = "-" if r.target is None else ("yes" if r.ratio >= r.target else "NO")
-        target = "-" if r.target is None else f">= {r.target:.2f}"
+        target, ok = r.verdict()
         lines.append(
             [
                 r.scenario,
@@ -146,9 +267,7 @@ def print_table(results: list[Result]) -> None:
                 ok,
             ]
         )
-    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
-    for row in [header, ["-" * w for w in widths], *lines]:
-        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print_columns(header, lines)
     repeated = [r for r in results if r.samples or r.reference_samples]
     if repeated:
         print("\nmedians of these repetitions (value | reference):")
@@ -156,6 +275,12 @@ def print_table(results: list[Result]) -> None:
         samples = ", ".join(f"{v:,.0f}" for v in r.samples or [])
         reference = ", ".join(f"{v:,.0f}" for v in r.reference_samples or [])
         print(f"  {r.scenario}/{r.metric}: {samples} | {reference}")
+
+
+def report(results: list[Result]) -> None:
+    """Merge `results` into results.json and print them as a table."""
+    write_results(results)
+    print_table(results)
 
 
 def log(message: str) -> None:

@@ -50,16 +50,8 @@ from datetime import time as clock
 from decimal import Decimal
 from unittest import mock
 
-from bench.common import (
-    Result,
-    Stopwatch,
-    log,
-    median,
-    print_table,
-    scaled,
-    setup_django,
-    write_results,
-)
+from bench import common
+from bench.common import Result, Stopwatch, log, median, scaled, setup_django
 
 REPS = int(os.environ.get("BENCH_REPS", "3"))
 ENGAGEMENTS = scaled(10_000, 100)
@@ -117,42 +109,22 @@ def seed_production(studio, agreement, actor, title: str, n: int, offset: int):
 
     from django.db import connection, transaction
 
-    from core.audit import acting_as, audited_bulk_create
-    from ledger.models import Engagement, Person
+    from core.audit import acting_as
     from tests import factories as f
 
     with acting_as(actor):
         production = f.ProductionFactory(studio=studio, title=title)
         f.ProductionAgreementFactory(production=production, agreement=agreement)
-    people = audited_bulk_create(
-        Person,
-        [
-            Person(
-                legal_name=f"Bench Performer {offset + i:05d}",
-                payroll_ref=f"CR-{offset + i:05d}",
-                registered_by=studio,
-            )
-            for i in range(n)
-        ],
-        actor=actor,
-        batch_size=2000,
-    )
-    engagements = []
-    for i, person in enumerate(people):
+    people = common.bulk_people(studio, actor, range(offset, offset + n), "CR")
+
+    def terms(i, person):
         classification, unit, rates = CASTING[i % len(CASTING)]
-        engagements.append(
-            Engagement(
-                person=person,
-                production=production,
-                agreement=agreement,
-                classification=classification,
-                rate_amount=Decimal(rates[(i // len(CASTING)) % len(rates)]),
-                rate_unit=unit,
-                rate_currency="USD",
-                start_date=WORK_DATES[0],
-            )
-        )
-    engagements = audited_bulk_create(Engagement, engagements, actor=actor, batch_size=2000)
+        rate = Decimal(rates[(i // len(CASTING)) % len(rates)])
+        return person.pk, production.pk, classification, rate, unit
+
+    engagements = common.bulk_engagements(
+        actor, agreement, WORK_DATES[0], (terms(i, person) for i, person in enumerate(people))
+    )
     hours = {pattern: _hours(pattern) for pattern in DAYS}
     with transaction.atomic(), connection.cursor() as cursor:
         with cursor.cursor.copy(TIMECARD_COPY) as copy:
@@ -200,32 +172,10 @@ def build_world():
     return actor, production, warm
 
 
-def analyze():
-    """Refresh the planner's statistics, as autovacuum would on a live database."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-
-
 def new_run(actor, production, status, error=""):
-    from django.utils import timezone
-
-    from compensation.models import CompensationRun
-
-    run = CompensationRun(
-        production=production,
-        period_from=PERIOD_FROM,
-        period_to=PERIOD_TO,
-        due_date=DUE_DATE,
-        status=status,
-        started_by=actor,
-        started_at=timezone.now(),
-        error=error,
+    return common.saved_run(
+        production, actor, status, (PERIOD_FROM, PERIOD_TO, DUE_DATE), error=error
     )
-    run._history_user = actor
-    run.save()
-    return run
 
 
 def set_status(run, actor, status):
@@ -378,7 +328,7 @@ def bench_run(actor, production, warm) -> tuple[list[Result], list[str]]:
     # Warm-up (not counted): parameters loaded, every path run once on the small production.
     warm_rep = repetition(actor, warm)
     approve(actor, warm_rep["run"])
-    analyze()
+    common.analyze()
     reps, previous = [], None
     for rep in range(REPS):
         if previous is not None:  # as run_start does with an earlier unapproved run
@@ -469,10 +419,9 @@ def main():
     name = setup_django()
     log(f"bench.compensation on database {name}, {REPS} repetitions")
     actor, production, warm = build_world()
-    analyze()
+    common.analyze()
     results, summary = bench_run(actor, production, warm)
-    write_results(results)
-    print_table(results)
+    common.report(results)
     print()
     print("\n".join(summary))
 

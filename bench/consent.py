@@ -44,16 +44,8 @@ import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from bench.common import (
-    Result,
-    Stopwatch,
-    log,
-    median,
-    print_table,
-    scaled,
-    setup_django,
-    write_results,
-)
+from bench import common
+from bench.common import Result, Stopwatch, log, median, scaled, setup_django
 
 REPS = int(os.environ.get("BENCH_REPS", "5"))
 BATCH = 1000
@@ -88,7 +80,7 @@ def build_world(*, people_count: int = PEOPLE, slug: str = "bench-consent-pictur
     """The studio, its staff user, and [(person id, production id)] for `people_count` people."""
     from consent.models import Consent, ConsentEvent
     from core.audit import acting_as, audited_bulk_create, system_user
-    from ledger.models import Engagement, Membership, Person
+    from ledger.models import Membership
     from tests import factories as f
 
     system = system_user()
@@ -103,19 +95,7 @@ def build_world(*, people_count: int = PEOPLE, slug: str = "bench-consent-pictur
             f.ProductionAgreementFactory(production=production, agreement=agreement)
         staff = f.studio_staff(studio, f"{slug}-staff")
 
-    people = audited_bulk_create(
-        Person,
-        [
-            Person(
-                legal_name=f"Bench Performer {i:05d}",
-                payroll_ref=f"BC-{i:05d}",
-                registered_by=studio,
-            )
-            for i in range(people_count)
-        ],
-        actor=system,
-        batch_size=2000,
-    )
+    people = common.bulk_people(studio, system, range(people_count), "BC")
     pairs = [(p.pk, productions[i % PRODUCTIONS].pk) for i, p in enumerate(people)]
     sag = f.guild("sag-aftra")
     audited_bulk_create(
@@ -127,23 +107,9 @@ def build_world(*, people_count: int = PEOPLE, slug: str = "bench-consent-pictur
         actor=system,
         batch_size=2000,
     )
-    audited_bulk_create(
-        Engagement,
-        [
-            Engagement(
-                person_id=person_id,
-                production_id=production_id,
-                agreement=agreement,
-                classification="day_performer",
-                rate_amount=Decimal("1500.00"),
-                rate_unit="day",
-                rate_currency="USD",
-                start_date=date(2025, 6, 2),
-            )
-            for person_id, production_id in pairs
-        ],
-        actor=system,
-        batch_size=2000,
+    day_performer = ("day_performer", Decimal("1500.00"), "day")
+    common.bulk_engagements(
+        system, agreement, date(2025, 6, 2), (pair + day_performer for pair in pairs)
     )
 
     def consent(i, person_id, production_id, kind, **fields):
@@ -227,14 +193,6 @@ def build_world(*, people_count: int = PEOPLE, slug: str = "bench-consent-pictur
         f"productions, {len(first) + len(second)} consents, {len(events)} consent events"
     )
     return staff, pairs
-
-
-def analyze():
-    """Refresh the planner's statistics, as autovacuum would on a live database."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
 
 
 def make_batches(pairs: list) -> list[list[dict]]:
@@ -397,7 +355,7 @@ def main():
     log(f"bench.consent on database {name}, {REPS} repetitions")
     staff, pairs = build_world()
     log(f"built in {time.perf_counter() - started:.1f}s")
-    analyze()
+    common.analyze()
     batches = make_batches(pairs)
     results, extra = bench_endpoint(staff, batches)
     results.append(bench_pure(staff, batches, extra["ref_rates"]))
@@ -406,8 +364,7 @@ def main():
         f"endpoint answers: {outcomes}; reference read {median(extra['row_rates']):,.0f} "
         f"consent rows/s (median); total {time.perf_counter() - started:.1f}s"
     )
-    write_results(results)
-    print_table(results)
+    common.report(results)
 
 
 if __name__ == "__main__":

@@ -30,9 +30,10 @@ payables_export
     Service: `GET /api/v1/payables/?page_size=500` paged through its cursor `next` links with the
     Django test client (full middleware, API-key auth, scoping, serializer, JSON rendering;
     the client does not parse the JSON). Rows: every open payable of the bench studio (~16,500).
-    Reference: `COPY (SELECT ...) TO STDOUT` of the same columns (payable, person id, name and
-    payroll ref, production id and title, engagement, agreement code, rule, description, owed,
-    paid, due, currency, fringes, dates) for the same rows, built from the same selector
+    Reference: `COPY (SELECT ...) TO STDOUT` of the columns the list reads
+    (`ledger.payroll.api.PAYABLE_VALUES`: payable, person id, names and payroll ref, production
+    id and title, engagement, agreement code, rule, description, owed, paid, due, currency,
+    fringes as JSON text, dates) for the same rows, built from the same selector
     (`open_payables`) so the filter and the owed/paid/due sums are identical; output read whole.
     Target: API rows/s >= 30% of the COPY rate.
 """
@@ -43,7 +44,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from bench.common import Result, Stopwatch, log, median, print_table, setup_django, write_results
+from bench import common
+from bench.common import Result, Stopwatch, log, median, setup_django
 
 REPS = int(os.environ.get("BENCH_REPS", "5"))
 BATCH_ENTRIES = 500
@@ -313,15 +315,6 @@ def loop_payables(world: World, n: int, tag: str) -> tuple[int, float]:
     return Posting.objects.count() - before, watch.seconds
 
 
-def analyze():
-    """Refresh the planner's statistics, as autovacuum would on a live database: a fresh
-    database's empty-table estimates give plans no running system would use."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-
-
 def bench_posting(world: World) -> list[Result]:
     batch_rates, copy_rates, loop_rates = [], [], []
     # Warm-up (not counted): accounts and statements cached, each path run once.
@@ -329,7 +322,7 @@ def bench_posting(world: World) -> list[Result]:
     warm = [make_entries(world, 100, "warm-batch")]
     post_batches(world, warm)
     copy_batches(copy_rows(world, warm, "warm-copy"))
-    analyze()
+    common.analyze()
     for rep in range(REPS):
         batches = [
             make_entries(world, BATCH_ENTRIES, f"r{rep}b{b}") for b in range(BATCHES_PER_REP)
@@ -389,39 +382,18 @@ def export_api(client) -> tuple[int, float]:
 
 
 def export_sql(scope) -> tuple[str, list]:
-    """The list's rows and columns as one SELECT, from the selector the view uses."""
-    from django.db.models import F, Value
-    from django.db.models.functions import Coalesce, NullIf
+    """The list's rows and columns as one SELECT, from the selector the view uses, reading the
+    columns it reads (`PAYABLE_VALUES`, fringes as JSON text)."""
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
 
     from ledger.journal.selectors import open_payables
+    from ledger.payroll.api import PAYABLE_VALUES
 
     qs = (
         open_payables(scope)
-        .annotate(
-            person_name=Coalesce(
-                NullIf("person__professional_name", Value("")), F("person__legal_name")
-            )
-        )
-        .values_list(
-            "id",
-            "person_id",
-            "person_name",
-            "person__payroll_ref",
-            "production_id",
-            "production__title",
-            "engagement_id",
-            "agreement__code",
-            "rule",
-            "description",
-            "owed_amount",
-            "paid_amount",
-            "due_amount",
-            "currency",
-            "fringes",
-            "period_from",
-            "period_to",
-            "due_date",
-        )
+        .annotate(fringes_json=Cast("fringes", TextField()))
+        .values_list(*PAYABLE_VALUES)
         .order_by("id")
     )
     sql, params = qs.query.sql_with_params()
@@ -444,7 +416,7 @@ def bench_export(world: World) -> list[Result]:
 
     client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Api-Key {world.api_key}")
     statement, params = export_sql(world.scope)
-    analyze()
+    common.analyze()
     export_api(client)  # warm-up
     export_copy(statement, params)
     api_rates, copy_rates = [], []
@@ -490,8 +462,7 @@ def main():
         f"transactions, {Payable.objects.count()} payables; chain verified to seq "
         f"{report.head_seq}"
     )
-    write_results(results)
-    print_table(results)
+    common.report(results)
 
 
 if __name__ == "__main__":

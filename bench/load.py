@@ -46,7 +46,8 @@ import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bench.common import Result, log, print_table, scaled, write_results
+from bench import common
+from bench.common import Result, log, scaled
 from tests.live_server import app_env, running_gunicorn
 
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "20"))
@@ -102,10 +103,7 @@ def build():
     client = Client()
     client.force_login(staff)
     session = client.cookies["sessionid"].value
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    common.analyze()
     return session, pairs, payroll
 
 
@@ -197,6 +195,12 @@ def run_scenario(base_url: str, scenario: Scenario, seconds: float) -> tuple[flo
                 scenario.next_body.confirmed(extra["Idempotency-Key"], body)
         conn.close()
 
+    return in_threads(client)
+
+
+def in_threads(client) -> tuple[float, float]:
+    """`client(index)` in each of CLIENTS threads at once, to the end of every one; returns
+    (start, wall time)."""
     threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
     started = time.perf_counter()
     for thread in threads:
@@ -260,16 +264,11 @@ def raw_sql_rates(url: str, statements: list[str], seconds: float, rollback: boo
         except psycopg.Error as error:
             failures.append(error)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    started, wall = in_threads(client)
     if failures:
         raise RuntimeError(f"the reference SQL failed: {failures[0]}")
     times = [t for client_times in finished for t in client_times]
-    return window_rates(times, started, time.perf_counter() - started)
+    return window_rates(times, started, wall)
 
 
 def window_rates(finished: list[float], started: float, wall: float) -> list[float]:
@@ -382,8 +381,7 @@ def main():
         counts["idempotency_records"] != counts["payments"]
     ):
         failures.append(f"double posting: {counts}")
-    write_results(results)
-    print_table(results)
+    common.report(results)
     if failures:
         log("FAILED:\n  " + "\n  ".join(failures))
         sys.exit(1)

@@ -79,7 +79,8 @@ if __package__ in (None, ""):
     # Run as a file (`python bench/reports.py`): make the project importable, as `-m` does.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Result, log, median, scaled, setup_django, write_results  # noqa: E402
+from bench import common  # noqa: E402
+from bench.common import Result, log, median, scaled, setup_django  # noqa: E402
 
 REPS = int(os.environ.get("BENCH_REPS", "5"))
 SCENARIO = "compliance_report"
@@ -697,23 +698,20 @@ def _runs(productions, people, system) -> dict:
                     }
                     for p in crew[production.pk]
                 ]
-            run = CompensationRun(
-                production=production,
-                period_from=PERIOD_FROM,
-                period_to=PERIOD_TO,
-                due_date=DUE_DATE,
-                status=status,
+            approved, now = status == CompensationRun.Status.APPROVED, timezone.now()
+            run = common.saved_run(
+                production,
+                system,
+                status,
+                (PERIOD_FROM, PERIOD_TO, DUE_DATE),
+                started_at=now,
                 rules_version="b" * 64,
                 exceptions=exceptions,
                 engagements=sum(1 for p in people if p.production.pk == production.pk),
-                started_by=system,
-                started_at=timezone.now(),
-                finished_at=timezone.now(),
-                approved_by=system if status == CompensationRun.Status.APPROVED else None,
-                approved_at=timezone.now() if status == CompensationRun.Status.APPROVED else None,
+                finished_at=now,
+                approved_by=system if approved else None,
+                approved_at=now if approved else None,
             )
-            run._history_user = system
-            run.save()
             runs[production.pk].append((run, k == len(statuses) - 1))
     return runs
 
@@ -1073,14 +1071,6 @@ def build_world():
     return system, main, noise, time.perf_counter() - start
 
 
-def analyze():
-    """Refresh the planner's statistics, as autovacuum would on a live database."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-
-
 # --- the reference: the sections' rows in plain SQL -----------------------------------------
 
 WITHDRAWN_RULES = ("consent.revoked", "sag.consent.strike")
@@ -1342,17 +1332,6 @@ def chain_read() -> tuple[int, float]:
 # --- the measurements -----------------------------------------------------------------------
 
 
-@dataclass
-class Ceiling(Result):
-    """A row whose ratio must not exceed its target (a time: less is better)."""
-
-    def as_json(self) -> dict:
-        row = super().as_json()
-        row["value"], row["reference_value"] = round(self.value, 1), round(self.reference_value, 1)
-        row["target"] = f"<= {self.target}"
-        return row
-
-
 def timed(fn, *args, **kwargs):
     start = time.perf_counter()
     value = fn(*args, **kwargs)
@@ -1472,7 +1451,7 @@ def bench(target, system) -> tuple[list[Result], dict]:
 
     sql_and_chain = "raw SQL of every section + verify_chain() alone"
     results = [
-        row("build", ms("build"), "ms", sql_and_chain, sql_chain, TARGET, Ceiling),
+        row("build", ms("build"), "ms", sql_and_chain, sql_chain, TARGET, common.Ceiling),
         row(
             "build_sections",
             ms("build_sections"),
@@ -1480,10 +1459,10 @@ def bench(target, system) -> tuple[list[Result], dict]:
             "raw SQL of every section",
             sql,
             TARGET,
-            Ceiling,
+            common.Ceiling,
         ),
-        row("generate", ms("generate"), "ms", budget_name, budget, 1.0, Ceiling),
-        row("generate_and_pdf", job, "ms", budget_name, budget, 1.0, Ceiling),
+        row("generate", ms("generate"), "ms", budget_name, budget, 1.0, common.Ceiling),
+        row("generate_and_pdf", job, "ms", budget_name, budget, 1.0, common.Ceiling),
         row(
             "pdf",
             pdf,
@@ -1530,57 +1509,17 @@ def bench(target, system) -> tuple[list[Result], dict]:
 # --- output ---------------------------------------------------------------------------------
 
 
-def print_rows(results: list[Result]) -> None:
-    header = ["scenario", "metric", "value", "reference", "ratio", "target", "ok"]
-    lines = []
-    for r in results:
-        if r.target is None:
-            ok, target = "-", "-"
-        elif isinstance(r, Ceiling):
-            ok, target = ("yes" if r.ratio <= r.target else "NO"), f"<= {r.target:.2f}"
-        else:
-            ok, target = ("yes" if r.ratio >= r.target else "NO"), f">= {r.target:.2f}"
-        lines.append(
-            [
-                r.scenario,
-                r.metric,
-                f"{r.value:,.0f} {r.unit}",
-                f"{r.reference_value:,.0f} {r.unit} ({r.reference})",
-                f"{r.ratio:.3f}",
-                target,
-                ok,
-            ]
-        )
-    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
-    for row in [header, ["-" * w for w in widths], *lines]:
-        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
-    print("\nrepetitions (value | reference):")
-    for r in results:
-        samples = ", ".join(f"{v:,.0f}" for v in r.samples or [])
-        reference = ", ".join(f"{v:,.0f}" for v in r.reference_samples or [])
-        print(f"  {r.scenario}/{r.metric}: {samples} | {reference}")
-
-
-def table_sizes() -> dict:
-    from django.db import connection
-
-    tables = (
-        "ledger_person",
-        "ledger_engagement",
-        "consent_consent",
-        "consent_consentevent",
-        "consent_aiuse",
-        "compensation_compensationline",
-        "ledger_payable",
-        "ledger_journaltransaction",
-        "ledger_posting",
-    )
-    with connection.cursor() as cursor:
-        out = {}
-        for table in tables:
-            cursor.execute(f"SELECT count(*) FROM {table}")
-            out[table] = cursor.fetchone()[0]
-        return out
+PRINTED_TABLES = (
+    "ledger_person",
+    "ledger_engagement",
+    "consent_consent",
+    "consent_consentevent",
+    "consent_aiuse",
+    "compensation_compensationline",
+    "ledger_payable",
+    "ledger_journaltransaction",
+    "ledger_posting",
+)
 
 
 def main():
@@ -1590,15 +1529,14 @@ def main():
     log(f"bench.reports on database {name}, {REPS} repetitions")
     system, main_studio, noise, seconds = build_world()
     start = time.perf_counter()
-    analyze()
+    common.analyze()
     analyze_seconds = time.perf_counter() - start
     target = Target.of(main_studio.studio)
     results, extra = bench(target, system)
     profile = section_profile(target)
-    write_results(results)
-    print_rows(results)
+    common.report(results)
 
-    counts, sizes = main_studio.counts, table_sizes()
+    counts, sizes = main_studio.counts, common.table_rows(PRINTED_TABLES)
     sections_sql = extra["reps"][-1]["sections_sql"]
     print()
     print(
