@@ -105,8 +105,9 @@ class RateSheetAddForm(ServiceForm):
 
     def record(self, data):
         upload = data.pop("file")
-        if not access.request_scope(self.request).can_write_guild(data["agreement"].guild_id):
-            raise Forbidden(f"Only {data['agreement'].guild.code} staff load its rate sheets.")
+        guild = data["agreement"].guild  # None: non-union, whose sheet the service refuses
+        if guild is not None and not access.request_scope(self.request).can_write_guild(guild.pk):
+            raise Forbidden(f"Only {guild.code} staff load its rate sheets.")
         try:
             text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:

@@ -216,7 +216,8 @@ class RateSheetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
         body.is_valid(raise_exception=True)
         agreement = body.validated_data["agreement"]
         scope = self.scope
-        if not scope.can_write_guild(agreement.guild_id):
+        # The non-union agreement has no guild and no sheet: the service refuses it as such.
+        if agreement.guild is not None and not scope.can_write_guild(agreement.guild_id):
             raise Forbidden(f"Only {agreement.guild.code} staff load its rate sheets.")
         text, name = _upload_text(request)
         file_format = body.validated_data.get("file_format") or (

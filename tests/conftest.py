@@ -90,11 +90,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 def _seed_registry():
-    import importlib
+    from tests.helpers import seed_registry
 
-    from django.apps import apps
-
-    importlib.import_module("ledger.migrations.0002_seed_guilds_and_agreements").seed(apps, None)
+    seed_registry()
 
 
 @pytest.fixture(autouse=True)

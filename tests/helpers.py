@@ -20,6 +20,27 @@ from ledger.journal.services import Fringe, payable_create
 from ledger.models import Payable
 from tests.factories import PersonFactory, ProductionFactory, UserFactory
 
+# --- the registry's seeded rows ---------------------------------------------------------------
+
+# The data migrations that seed the catalogue's guilds and agreements, each with an idempotent
+# `seed(apps, schema_editor)`.
+REGISTRY_SEEDS = (
+    "ledger.migrations.0002_seed_guilds_and_agreements",
+    "ledger.migrations.0012_non_union_agreement_and_wga_2026_term",
+)
+
+
+def seed_registry() -> None:
+    """Put back the guilds and agreements the migrations seed (a transactional test's flush
+    removed them), by the migrations' own idempotent functions."""
+    import importlib
+
+    from django.apps import apps
+
+    for module in REGISTRY_SEEDS:
+        importlib.import_module(module).seed(apps, None)
+
+
 # --- the API's answers ------------------------------------------------------------------------
 
 

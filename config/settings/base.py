@@ -152,6 +152,9 @@ SPECTACULAR_SETTINGS = {
         "UnionNoticeKindEnum": "consent.models.UnionNoticeKind",
         "AlterationExceptionEnum": "consent.models.AlterationException",
         "EvidenceTierEnum": "compensation.models.EvidenceTier",
+        # A production is answered by two components (attach adds its warnings).
+        "ProductionKindEnum": "ledger.models.ProductionKind",
+        "ProductionStatusEnum": "ledger.models.ProductionStatus",
     },
 }
 

@@ -5,6 +5,7 @@ from ledger.journal.models import Account, JournalTransaction, Payable, Payment,
 from ledger.payroll.models import IdempotencyRecord, PayrollKey
 from ledger.registry.models import (
     Agreement,
+    AgreementTier,
     BudgetTier,
     Classification,
     Engagement,
@@ -25,6 +26,7 @@ from ledger.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpo
 __all__ = [
     "Account",
     "Agreement",
+    "AgreementTier",
     "BudgetTier",
     "Classification",
     "Engagement",

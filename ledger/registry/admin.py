@@ -257,8 +257,17 @@ class EngagementAdmin(RegistryServiceAdmin):
     def get_urls(self):
         return [*workflows.engagement_import_urls(self), *super().get_urls()]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        field = form.base_fields.get("agreement")
+        if isinstance(field, workflows.AgreementChoiceField):
+            workflows.offer_agreements_for_engagement(field, request_scope(request), obj)
+        return form
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         scope = request_scope(request)
+        if db_field.name == "agreement":
+            kwargs["form_class"] = workflows.AgreementChoiceField
         if not scope.superuser:
             if db_field.name == "production":
                 kwargs["queryset"] = Production.objects.filter(studio_id__in=scope.studio_ids)

@@ -7,7 +7,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -43,7 +43,10 @@ class GuildSerializer(ModelSerializer):
 
 class AgreementSerializer(ModelSerializer):
     guild: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text="The guild's code; null for the non-union agreement (RULES.md §1).",
     )
 
     class Meta:
@@ -171,6 +174,26 @@ class ProductionSerializer(ScopedChoices, ModelSerializer):
 
 class AttachSerializer(serializers.Serializer):
     agreement = serializers.SlugRelatedField(slug_field="code", queryset=Agreement.objects.all())
+
+
+class AttachWarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="agreement_not_in_force")
+    message = serializers.CharField()
+
+
+class AttachedProductionSerializer(ProductionSerializer):
+    """The production after an attach, with what staff should know about the attachment."""
+
+    warnings = serializers.SerializerMethodField(
+        help_text="The attachment is made; these say why it may be a mistake (RULES.md §1)."
+    )
+
+    class Meta(ProductionSerializer.Meta):
+        fields = [*ProductionSerializer.Meta.fields, "warnings"]
+
+    @extend_schema_field(AttachWarningSerializer(many=True))
+    def get_warnings(self, production) -> list[dict[str, str]]:
+        return [warning.as_dict() for warning in self.context["warnings"]]
 
 
 class RateSerializer(serializers.Serializer):
@@ -381,29 +404,32 @@ class ProductionViewSet(WritableScopedViewSet):
     def writable(self, instance):
         return self.scope.can_write_studio(instance.studio_id)
 
-    def _attachment(self, request, service):
+    def _attachment(self, request, service) -> tuple[Production, Agreement]:
         production = self.get_object()
         body = AttachSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        service(
-            actor=request.user, production=production, agreement=body.validated_data["agreement"]
-        )
-        production = self.get_queryset().get(pk=production.pk)
-        return Response(
-            ProductionSerializer(production, context=self.get_serializer_context()).data
-        )
+        agreement = body.validated_data["agreement"]
+        service(actor=request.user, production=production, agreement=agreement)
+        return self.get_queryset().get(pk=production.pk), agreement
 
-    @extend_schema(request=AttachSerializer, responses=ProductionSerializer)
+    @extend_schema(request=AttachSerializer, responses=AttachedProductionSerializer)
     @action(detail=True, methods=["post"])
     def attach(self, request, pk=None):
-        """Attach an agreement (by code) to the production. Attaching twice changes nothing."""
-        return self._attachment(request, services.production_attach)
+        """Attach an agreement (by code) to the production. Attaching twice changes nothing.
+        `warnings` lists `agreement_not_in_force` when the agreement is in force on no day of the
+        production (the attachment is made all the same)."""
+        production, agreement = self._attachment(request, services.production_attach)
+        warnings = services.production_attach_warnings(production=production, agreement=agreement)
+        context = {**self.get_serializer_context(), "warnings": warnings}
+        return Response(AttachedProductionSerializer(production, context=context).data)
 
     @extend_schema(request=AttachSerializer, responses=ProductionSerializer)
     @action(detail=True, methods=["post"])
     def detach(self, request, pk=None):
         """Detach an agreement; 409 `agreement_in_use` while an engagement is under it."""
-        return self._attachment(request, services.production_detach)
+        production, _ = self._attachment(request, services.production_detach)
+        context = self.get_serializer_context()
+        return Response(ProductionSerializer(production, context=context).data)
 
 
 class EngagementViewSet(WritableScopedViewSet):

@@ -54,9 +54,11 @@ COLUMN_HELP = {
     "payroll_ref": "The person's payroll reference (give this or person_id).",
     "person_id": "The person's id in Guild Ledger (give this or payroll_ref).",
     "production": "The production's id.",
-    "agreement": "The agreement's code, attached to the production (e.g. sag-tvth-2023).",
+    "agreement": "The agreement's code, attached to the production (e.g. sag-tvth-2023, or "
+    "non-union for work no guild covers).",
     "classification": "day_performer, weekly_performer, background_actor, stand_in, writer, "
-    "crew_hourly or crew_weekly; it must belong to the agreement's guild.",
+    "crew_hourly or crew_weekly; it must belong to the agreement's guild (under non-union, any "
+    "classification of a guild the person is not a member of).",
     "role": "Character, writing assignment or craft and local (optional).",
     "rate_amount": "The negotiated rate, a decimal with at most two places (e.g. 1500.00).",
     "rate_unit": "day, week, hour or flat.",

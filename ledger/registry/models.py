@@ -1,10 +1,10 @@
 """The registry: who works for whom, on what, under which union agreement.
 
 Studios own productions. A production attaches the guild agreements (SAG-AFTRA, WGA, IATSE) that
-govern its work; a person is engaged on a production under one of those attached agreements, in a
-classification, at a negotiated rate. Everything later in the product (consent, compensation, the
-journal) names these rows, so every invariant here is also a database constraint, and every change
-is kept in history with the acting user.
+govern its work, or `non-union` for work no guild covers; a person is engaged on a production
+under one of those attached agreements, in a classification, at a negotiated rate. Everything
+later in the product (consent, compensation, the journal) names these rows, so every invariant
+here is also a database constraint, and every change is kept in history with the acting user.
 """
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from django.db.models import F, Q
 
 from core.audit import AuditedManager, history
 from core.money import Currency, currency_field, money_field
+from ledger.registry.catalogue import NON_UNION
 
 
 class Studio(models.Model):
@@ -47,42 +48,100 @@ class Guild(models.Model):
         return self.name
 
 
+class AgreementTier(models.TextChoices):
+    """The evidence tier of an agreement's term (RULES.md, "Evidence tiers")."""
+
+    PRIMARY = "P", "Primary"
+    SECONDARY = "S", "Secondary"
+    PRIMARY_SECONDARY = "P/S", "Primary and secondary"
+
+
 class Agreement(models.Model):
-    """A dated version of a guild's collective bargaining agreement (RULES.md §1)."""
+    """A dated version of a guild's collective bargaining agreement (RULES.md §1), or the one
+    `non-union` agreement: no guild, no term, no tier (RULES.md §1 `non-union`: the general
+    consent rules and state law only, no union pay rules)."""
 
-    class Tier(models.TextChoices):
-        PRIMARY = "P", "Primary"
-        SECONDARY = "S", "Secondary"
-        PRIMARY_SECONDARY = "P/S", "Primary and secondary"
+    Tier = AgreementTier
 
-    guild = models.ForeignKey(Guild, on_delete=models.PROTECT, related_name="agreements")
+    guild = models.ForeignKey(
+        Guild,
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        null=True,
+        blank=True,
+        help_text="Empty only for the non-union agreement.",
+    )
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=200)
-    effective_from = models.DateField()
+    effective_from = models.DateField(
+        null=True, blank=True, help_text="Empty only for the non-union agreement."
+    )
     effective_to = models.DateField(null=True, blank=True, help_text="Empty: no end date known.")
-    tier = models.CharField(max_length=3, choices=Tier.choices)
+    # NULL, as in the agreement catalogue: the non-union agreement has no tier, not an empty one
+    # (the constraint below allows no "").
+    tier = models.CharField(  # noqa: DJ001
+        max_length=3, choices=AgreementTier.choices, null=True, blank=True
+    )
     source = models.TextField(help_text="Where the term comes from (RULES.md §1, evidence.md §0).")
 
     objects = AuditedManager()
     history = history()
 
     class Meta:
-        ordering = ["guild__code", "effective_from"]
+        ordering = [
+            F("guild__code").asc(nulls_last=True),
+            F("effective_from").asc(nulls_first=True),
+            "code",
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
                 name="agreement_dates_ordered",
                 violation_error_message="The agreement cannot end before it starts.",
             ),
+            models.CheckConstraint(
+                condition=Q(code=NON_UNION, guild__isnull=True, tier__isnull=True)
+                | (
+                    ~Q(code=NON_UNION)
+                    & Q(guild__isnull=False, effective_from__isnull=False)
+                    # isnull: a NULL tier would make IN unknown, and a CHECK passes unknown.
+                    & Q(tier__isnull=False, tier__in=[t.value for t in AgreementTier])
+                ),
+                name="agreement_guild_unless_non_union",
+                violation_error_message=(
+                    "Only the non-union agreement has no guild; every other agreement has a "
+                    "guild, a start date and a tier."
+                ),
+            ),
         ]
 
     def __str__(self):
         return self.code
 
+    @property
+    def is_union(self) -> bool:
+        return self.guild_id is not None
+
     def in_force_on(self, day) -> bool:
-        return self.effective_from <= day and (
+        return (self.effective_from is None or self.effective_from <= day) and (
             self.effective_to is None or day <= self.effective_to
         )
+
+    def in_force_during(self, start, end) -> bool:
+        """Whether the agreement is in force on some day from `start` to `end` (None: open)."""
+        return (self.effective_to is None or start <= self.effective_to) and (
+            end is None or self.effective_from is None or self.effective_from <= end
+        )
+
+    @property
+    def term_label(self) -> str:
+        """The term as staff read it: "2023-11-09 – 2026-06-30", "2026-05-02 – open", or
+        "always (no term)"."""
+        if self.effective_from is None and self.effective_to is None:
+            return "always (no term)"
+        start = self.effective_from.isoformat() if self.effective_from else "open"
+        end = self.effective_to.isoformat() if self.effective_to else "open"
+        return f"{start} – {end}"
 
 
 class Person(models.Model):
@@ -311,6 +370,9 @@ class RateUnit(models.TextChoices):
 class Engagement(models.Model):
     """A person engaged on a production under one of its attached agreements.
 
+    Under a guild's agreement the classification is one of that guild's. Under `non-union` any
+    classification is recorded, for a person who is not a member of the guild it belongs to.
+
     The pair (production, agreement) is also a foreign key to ProductionAgreement in the database
     (migration 0003), so an engagement can neither name an unattached agreement nor outlive the
     attachment.
@@ -379,13 +441,37 @@ class Engagement(models.Model):
                 errors["agreement"] = "This agreement is not attached to the production."
         if self.agreement_id and self.classification in CLASSIFICATION_GUILD:
             guild_code = CLASSIFICATION_GUILD[self.classification]
-            if self.agreement.guild.code != guild_code:
+            agreement_guild = self.agreement.guild
+            if agreement_guild is None:
+                if self._member_of_covering_guild(guild_code):
+                    errors["agreement"] = (
+                        f"The person is a {guild_code} member: as {self.classification} they "
+                        f"are engaged under a {guild_code} agreement, not {NON_UNION}."
+                    )
+            elif agreement_guild.code != guild_code:
                 errors["classification"] = (
                     f"{self.classification} is a {guild_code} classification; the agreement is "
-                    f"{self.agreement.guild.code}'s."
+                    f"{agreement_guild.code}'s."
                 )
         if errors:
             raise ValidationError(errors)
+
+    def _member_of_covering_guild(self, guild_code: str) -> bool:
+        """Whether a non-union engagement would cover work of a member of `guild_code`, the
+        guild of its classification (RULES.md §1 `non-union`: work no guild covers).
+
+        Checked when the engagement is made or moved to non-union or to another classification,
+        not on every later edit: joining a guild afterwards does not undo work already done."""
+        if not self.person_id:
+            return False
+        if not self._state.adding and self.pk is not None:
+            stored = Engagement.objects.filter(pk=self.pk).values("agreement_id", "classification")
+            if stored and stored[0] == {
+                "agreement_id": self.agreement_id,
+                "classification": self.classification,
+            }:
+                return False
+        return Membership.objects.filter(person_id=self.person_id, guild__code=guild_code).exists()
 
 
 class StudioStaff(models.Model):

@@ -1,6 +1,7 @@
 """Use cases that write the registry. Each is atomic, validates before it writes (model
 `full_clean()` plus the database constraints) and records the acting user in history."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models, transaction
@@ -19,6 +20,7 @@ from ledger.models import (
     Studio,
     StudioStaff,
 )
+from ledger.registry.catalogue import in_force
 
 # Fixed after creation, in the API (`fixed_after_create`), the admin (read-only) and here.
 PRODUCTION_FIXED = ("studio",)
@@ -124,6 +126,49 @@ def production_attach(*, actor: Any, production: Production, agreement: Agreemen
         return False
     save_audited(ProductionAgreement(production=production, agreement=agreement), actor=actor)
     return True
+
+
+@dataclass(frozen=True)
+class AttachWarning:
+    """Something staff should know about an attachment that is still made."""
+
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+def production_attach_warnings(
+    *, production: Production, agreement: Agreement
+) -> list[AttachWarning]:
+    """Why attaching `agreement` to `production` is likely a mistake, if it is: the agreement is
+    out of force for the whole of the production (RULES.md §1: the version that governs a piece of
+    work is the one in force on its date). The attachment is still allowed, since a production's
+    dates may be corrected later; the caller shows the warnings."""
+    if agreement.in_force_during(production.start_date, production.end_date):
+        return []
+    if agreement.effective_to is not None and agreement.effective_to < production.start_date:
+        when = (
+            f"ended on {agreement.effective_to}, before {production} starts "
+            f"({production.start_date})"
+        )
+    else:
+        when = (
+            f"starts on {agreement.effective_from}, after {production} ends ({production.end_date})"
+        )
+    governing = in_force(agreement.guild.code if agreement.guild else None, production.start_date)
+    instead = (
+        f" The {governing.guild} agreement in force on the start date is {governing.code}."
+        if governing is not None and governing.code != agreement.code
+        else ""
+    )
+    return [
+        AttachWarning(
+            code="agreement_not_in_force",
+            message=f"{agreement.code} {when}: no work on the production falls under it.{instead}",
+        )
+    ]
 
 
 @transaction.atomic

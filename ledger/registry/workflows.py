@@ -6,6 +6,7 @@ The pages only collect input and show results; `ledger.registry.services` and
 changes nothing.
 """
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
@@ -16,11 +17,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from ledger import access
-from ledger.models import Agreement, Production
+from ledger.models import Agreement, Engagement, Production
 from ledger.registry import engagement_import, services
 
 MAX_UPLOAD_BYTES = 1 << 20
@@ -31,8 +33,80 @@ _PREVIEW_MAX_AGE = 60 * 60  # seconds a previewed file may wait for its confirma
 # --- agreements of a production -------------------------------------------------------------
 
 
+class _InForceFirst(forms.models.ModelChoiceIterator):
+    """The agreement choices in two groups: those in force when the work is done, then the rest
+    (which may still be chosen: a date may be wrong, or work may be recorded late)."""
+
+    field: "AgreementChoiceField"
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        in_force: list = []
+        others: list = []
+        for agreement in self.queryset:
+            (in_force if self.field.in_force(agreement) else others).append(self.choice(agreement))
+        yield from (
+            (label, group)
+            for label, group in zip(self.field.groups, (in_force, others), strict=True)
+            if group
+        )
+
+
+class AgreementChoiceField(forms.ModelChoiceField):
+    """An agreement chosen by staff: labelled with its term, in force first (RULES.md §1: the
+    version that governs a piece of work is the one in force on its date). `in_force` tells
+    which ones are; `groups` names the two groups."""
+
+    iterator = _InForceFirst
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.in_force: Callable[[Agreement], bool] = lambda agreement: True
+        self.groups = ("In force", "Not in force")
+
+    def offer(self, queryset, in_force: Callable[[Agreement], bool], groups: tuple[str, str]):
+        self.in_force, self.groups = in_force, groups
+        self.queryset = queryset.select_related("guild")
+
+    def label_from_instance(self, obj):
+        return f"{obj.code} — {obj.name} ({obj.term_label})"
+
+
+def offer_agreements_for_production(field, production: Production, queryset) -> None:
+    """The attach choices of `production`: in force on some day of it first."""
+    cast(AgreementChoiceField, field).offer(
+        queryset,
+        lambda a: a.in_force_during(production.start_date, production.end_date),
+        (
+            "In force during the production",
+            "Not in force during the production (attaching warns)",
+        ),
+    )
+
+
+def offer_agreements_for_engagement(
+    field: AgreementChoiceField, scope: access.Scope, engagement: Engagement | None
+) -> None:
+    """The agreement choices of an engagement form: only agreements it may be under (attached
+    to its production; adding, to one of the caller's productions), in force on its start date
+    first (adding, in force today first)."""
+    if engagement is not None:
+        field.offer(
+            Agreement.objects.filter(attachments__production_id=engagement.production_id),
+            lambda a: a.in_force_on(engagement.start_date),
+            ("In force on the start date", "Not in force on the start date"),
+        )
+        return
+    attached = Agreement.objects.filter(
+        attachments__production__in=access.writable_productions(scope)
+    ).distinct()
+    today = timezone.localdate()
+    field.offer(attached, lambda a: a.in_force_on(today), ("In force today", "Not in force today"))
+
+
 class AttachForm(forms.Form):
-    agreement = forms.ModelChoiceField(
+    agreement = AgreementChoiceField(
         queryset=Agreement.objects.none(),
         label="Agreement",
         empty_label="Choose an agreement",
@@ -42,10 +116,10 @@ class AttachForm(forms.Form):
     def __init__(self, *args, production: Production, **kwargs):
         kwargs["prefix"] = "attach"
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["agreement"]).queryset = (
-            Agreement.objects.exclude(attachments__production=production)
-            .select_related("guild")
-            .order_by("guild__code", "effective_from")
+        offer_agreements_for_production(
+            self.fields["agreement"],
+            production,
+            Agreement.objects.exclude(attachments__production=production),
         )
 
 
@@ -119,6 +193,11 @@ def _change_attachment(model_admin, request, object_id, service):
                 messages.success(request, f"{agreement.code} is {verb} {production}.")
             else:
                 messages.info(request, f"{agreement.code} was already {verb} {production}.")
+            if attaching:
+                for warning in services.production_attach_warnings(
+                    production=production, agreement=agreement
+                ):
+                    messages.warning(request, warning.message)
     url = reverse("admin:ledger_production_change", args=[production.pk])
     return redirect(f"{url}#agreements")
 

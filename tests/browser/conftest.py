@@ -14,16 +14,16 @@ DELETE, so these tests are marked `postgres`.
 Screenshots go to `var/test-output/screenshots/<name>.png`; a failing test leaves a Playwright
 trace in `var/test-output/traces/<test>.zip` (open it with `playwright show-trace`)."""
 
-import importlib
 import os
 import re
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+
+from tests.helpers import seed_registry
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -113,8 +113,7 @@ def registry(transactional_db, settings, tmp_path):
     test emptied every table (the migration's own, idempotent, function). Uploads go to a
     temporary media folder."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    seed = importlib.import_module("ledger.migrations.0002_seed_guilds_and_agreements").seed
-    seed(apps, None)
+    seed_registry()
 
 
 @pytest.fixture

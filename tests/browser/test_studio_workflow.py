@@ -74,7 +74,9 @@ def check_dashboard(page):
 
 def attach_agreement(page, production):
     page.goto(f"/admin/ledger/production/{production.pk}/change/")
-    page.get_by_label("Agreement", exact=True).select_option(label=AGREEMENT)
+    page.get_by_label("Agreement", exact=True).select_option(
+        label=f"{AGREEMENT} — SAG-AFTRA TV/Theatrical (2023 MOA) (2023-11-09 – 2026-06-30)"
+    )
     page.get_by_role("button", name="Attach agreement").click()
     expect(page.locator("#agreements")).to_contain_text(AGREEMENT)
     assert list(production.agreements.values_list("code", flat=True)) == [AGREEMENT]

@@ -2,26 +2,19 @@
 mix of bench/compensation.py: day, weekly and background performers under SAG-AFTRA TV/Theatrical
 2023, 20 timecards each in June 2025), its studio's staff, a run started through the API."""
 
-import importlib
 import time
 from collections import Counter
 
-from django.apps import apps
 from rest_framework.test import APIClient
 
 from bench.compensation import DUE_DATE, PERIOD_FROM, PERIOD_TO, seed_production
 from compensation.models import CompensationLine, CompensationRun
 from core.audit import system_user
 from tests import factories as f
+from tests.helpers import seed_registry
 
 RUNS = "/api/v1/compensation/runs/"
 LINE_FIELDS = ("engagement_id", "kind", "status", "rule", "date", "quantity", "rate", "amount")
-
-
-def seed_registry():
-    """The guilds and agreements that migrations seed (a transactional test's flush removed
-    them), by the migration's own idempotent function."""
-    importlib.import_module("ledger.migrations.0002_seed_guilds_and_agreements").seed(apps, None)
 
 
 def production_with_timecards(engagements: int):

@@ -6,14 +6,12 @@ and each thread closes its connection when it is done. The flush after a transac
 removes the guilds and agreements that migrations seed, so the fixture seeds them again (with the
 migration's own, idempotent, function) when an earlier transactional test has flushed them."""
 
-import importlib
 import json
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -27,7 +25,7 @@ from tests.factories import (
     UserFactory,
     payroll_key,
 )
-from tests.helpers import make_payable
+from tests.helpers import make_payable, seed_registry
 from tests.ledger.test_payroll_api import payment_body
 
 pytestmark = [
@@ -36,7 +34,6 @@ pytestmark = [
 ]
 
 THREADS = 16
-SEED = importlib.import_module("ledger.migrations.0002_seed_guilds_and_agreements").seed
 PAYMENTS = "/api/v1/payments/"
 
 
@@ -96,7 +93,7 @@ def run_together(requests: list[dict], raw_key: str) -> list[Outcome]:
 def payee():
     """A production of one studio, a person engaged on it, and a payroll key for the studio.
     Created outside any atomic block: committed before the threads start."""
-    SEED(apps, None)
+    seed_registry()
     production = ProductionFactory(title="Concurrent Feature")
     engagement = EngagementFactory(production=production, person=PersonFactory())
     _key, raw = payroll_key(production.studio, name="payroll-concurrent")
