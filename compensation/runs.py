@@ -191,6 +191,17 @@ def _compute(run: CompensationRun):
         lines += computed
         exceptions += problems
     for use in unmatched:
+        if use.agreement.guild_id is None:
+            exceptions.append(
+                {
+                    "code": "non_union",
+                    "rule": "",
+                    "message": f"AI use #{use.pk} of {use.person} is under non-union: "
+                    f"{quote_input.NO_UNION_PAY}",
+                    "ai_use": use.pk,
+                }
+            )
+            continue
         exceptions.append(
             {
                 "code": "not_engaged",
@@ -230,6 +241,8 @@ def compute_engagement(run, item, params, resolutions) -> tuple[list[Compensatio
     """The lines of one engagement: the quote of its records and payable uses, then one quote
     per held use (stored as held or void lines)."""
     e = item.engagement
+    if e.agreement.guild_id is None:
+        return [], [non_union_note(e)]
     if not (item.timecards or item.deliveries or item.uses):
         return [], []
     held, payable_uses = [], []
@@ -255,6 +268,18 @@ def compute_engagement(run, item, params, resolutions) -> tuple[list[Compensatio
     for use, status in held if e.agreement.guild.code == "sag-aftra" else ():
         _add(run, item, [use], params, lines, problems, status=status, ai_use=use)
     return lines, problems
+
+
+def non_union_note(engagement) -> dict[str, Any]:
+    """RULES.md §1: an engagement under `non-union` has no union pay rules; the run says so
+    instead of computing (a note, not a failure: the rest of the run is computed)."""
+    return {
+        "code": "non_union",
+        "rule": "",
+        "message": f"{quote_input.NO_UNION_PAY} Pay {engagement.person} as agreed with them.",
+        "engagement": engagement.pk,
+        "person": str(engagement.person),
+    }
 
 
 def _add(run, item, uses, params, lines, problems, *, status, ai_use):
@@ -321,9 +346,7 @@ def _add(run, item, uses, params, lines, problems, *, status, ai_use):
                 currency=fringe.currency,
                 fund=fringe.fund,
                 tier=fringe.tier or "",
-                flags=["needs_confirmation"]
-                if any(p.needs_confirmation for p in fringe.params)
-                else [],
+                flags=list(fringe.flags),
                 parameters=[p.explain() for p in fringe.params],
                 covered=False,
             )
@@ -340,6 +363,8 @@ def build_quote_input(
     whose kind names no original work)."""
     e = item.engagement
     production = e.production
+    if e.agreement.guild is None:
+        raise ParseError("agreement", quote_input.NO_UNION_PAY)
     guild = e.agreement.guild.code
     rate = Rate(e.rate_amount, e.rate_unit, e.rate_currency)
     work_days = tuple(services.work_day(card) for card in item.timecards) if with_work else ()
@@ -370,6 +395,7 @@ def build_quote_input(
         )
         work = WgaWork(
             production_kind=original_kind,
+            prior_covered=sum(item.prior_covered.values(), Decimal(0)),
             deliveries=tuple(
                 quote_input.check_delivery(
                     wga.Delivery(

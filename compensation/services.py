@@ -81,6 +81,13 @@ def rate_sheet_load(
 ) -> RateSheet:
     """Load an official rate sheet: validated as a whole against the shipped parameters and every
     sheet already loaded, then kept with its content and hash as the next version of `name`."""
+    guild = agreement.guild
+    if guild is None:
+        raise DomainError(
+            f"{agreement.code}: no union pay rules apply (RULES.md §1), so it has no rate sheet.",
+            code="rate_sheet_invalid",
+            fields={"agreement": "Choose a union agreement."},
+        )
     name, source = (name or "").strip(), (source or "").strip()
     if not name or not source:
         raise DomainError(
@@ -110,20 +117,19 @@ def rate_sheet_load(
             code="rate_sheet_invalid",
             fields={"file": error.problems},
         ) from None
-    prefix = GUILD_PREFIX[agreement.guild.code]
+    prefix = GUILD_PREFIX[guild.code]
     foreign = sorted({o.parameter for o in overrides if not o.parameter.startswith(prefix)})
     if foreign:
         raise DomainError(
-            f"A {agreement.guild.code} sheet holds only {prefix}* parameters: "
-            f"{', '.join(foreign)}.",
+            f"A {guild.code} sheet holds only {prefix}* parameters: {', '.join(foreign)}.",
             code="rate_sheet_invalid",
-            fields={"file": [f"{p} is not a {agreement.guild.code} parameter." for p in foreign]},
+            fields={"file": [f"{p} is not a {guild.code} parameter." for p in foreign]},
         )
-    end = agreement.effective_to
+    start, end = agreement.effective_from, agreement.effective_to
     outside = [
         o
         for o in overrides
-        if o.effective_from < agreement.effective_from
+        if (start and o.effective_from < start)
         or (end and (o.effective_from > end or o.until is None or o.until > end))
     ]
     if outside:

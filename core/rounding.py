@@ -11,3 +11,13 @@ def round_money(amount: Decimal) -> Decimal:
     if not isinstance(amount, Decimal):
         raise TypeError(f"money must be a Decimal, not {type(amount).__name__}")
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+DOLLAR = Decimal("1")
+
+
+def round_to_dollar(amount: Decimal) -> Decimal:
+    """Half-up to the whole unit: how a derived minimum is stated (RULES.md §3, tier D)."""
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"money must be a Decimal, not {type(amount).__name__}")
+    return amount.quantize(DOLLAR, rounding=ROUND_HALF_UP)

@@ -96,6 +96,13 @@ class Fringe:
     def tier(self) -> str | None:
         return weakest_tier(self.params)
 
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """`needs_confirmation` when a T or D tier figure was used, as on a line."""
+        if any(p.needs_confirmation for p in self.params):
+            return ("needs_confirmation",)
+        return ()
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
@@ -107,6 +114,7 @@ class Fringe:
             "currency": self.currency,
             "date": self.on.isoformat(),
             "tier": self.tier,
+            "flags": list(self.flags),
             "parameters": [p.explain() for p in self.params],
         }
 

@@ -244,6 +244,26 @@ class Parameters:
             series.rule,
         )
 
+    def in_effect(self, parameter: str, on: date) -> bool:
+        """Whether a rate sheet or a shipped value (known or `"value": null`) is dated for `on`:
+        the rule that reads `parameter` applies then, though its value may be missing."""
+        overrides = self._by_parameter.get(parameter, [])
+        if any(o.effective_from <= on and (o.until is None or on <= o.until) for o in overrides):
+            return True
+        series = self.series.get(parameter)
+        return series is not None and series.at(on) is not None
+
+    def latest_loaded(self, parameter: str, on: date) -> Override | None:
+        """The rate-sheet value of `parameter` that took effect last on or before `on`, whether
+        or not its sheet still covers `on` (a schedule of minimums a later raise applies to)."""
+        latest = None
+        for override in self._by_parameter.get(parameter, []):  # a later sheet wins a tie
+            if override.effective_from <= on and (
+                latest is None or override.effective_from >= latest.effective_from
+            ):
+                latest = override
+        return latest
+
     def has(self, parameter: str) -> bool:
         """Whether a shipped series or a loaded rate sheet names `parameter` (for any date)."""
         return parameter in self.series or parameter in self._by_parameter

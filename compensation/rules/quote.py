@@ -130,6 +130,7 @@ def _wga(given: QuoteInput, work: WgaWork, params: Parameters, other_pay: list[L
         production_kind=work.production_kind,
         currency=given.currency,
         deliveries=list(work.deliveries),
+        prior_covered=work.prior_covered,
     )
     return wga.compute(writer, pay=other_pay)
 

@@ -11,7 +11,9 @@ The body:
     other_pay          [{date, amount, description}]: pay entered, not computed
     SAG-AFTRA          classification, production_kind, episode_minutes (television),
                        prior_covered, work_days, replica_uses, scans
-    WGA                production_kind, deliveries: [{work_type, date, ai_material_handed_over}]
+    WGA                production_kind, prior_covered (an amount: the screen-project ceiling),
+                       deliveries: [{work_type, date, ai_material_handed_over}]
+    non-union          refused: no union pay rules (RULES.md §1)
     IATSE              classification (a wage schedule code), work_days, ai_kit_rental
 """
 
@@ -45,6 +47,10 @@ SAG_PRODUCTION_KINDS = ("theatrical", "television", "new_media", "interactive")
 REPLICA_USE_KINDS = ("ebdr_use", "new_project_use", "icdr_use")
 KIT_RENTAL_PER = ("day", "flat")
 EPISODE_LENGTH = 40
+# RULES.md §1: `non-union` has the general consent rules and state law only.
+NO_UNION_PAY = (
+    "non-union: no union pay rules apply (RULES.md §1); nothing is computed under non-union."
+)
 # RULES.md §3 sag.ph: the per-episode ceiling is chosen by the episode's length.
 EPISODE_MINUTES = (1, 999)
 _KEYS = {
@@ -90,6 +96,7 @@ class SagWork:
 class WgaWork:
     production_kind: str | None  # names the original work of an AI-material rewrite or polish
     deliveries: tuple[wga.Delivery, ...] = ()
+    prior_covered: Decimal = Decimal(0)  # reportable compensation before (screen ceiling)
 
 
 @dataclass(frozen=True)
@@ -111,7 +118,9 @@ class QuoteInput:
         return self.rate.currency if self.rate else "USD"
 
     @property
-    def guild(self) -> str:
+    def guild(self) -> str | None:
+        """The agreement's guild (None only for `non-union`, which `parse` and the runs refuse
+        before any input is built: NO_UNION_PAY)."""
         return AGREEMENTS[self.agreement].guild
 
 
@@ -183,6 +192,8 @@ def parse(body: object) -> QuoteInput:
         raise ParseError("non_field_errors", "The quote is an object.")
     body = parse_object(body, field="", keys=_KEYS, unknown=_unknown_top_level)
     agreement = parse_choice(body.get("agreement"), AGREEMENTS, field="agreement")
+    if not AGREEMENTS[agreement].is_union:
+        raise ParseError("agreement", NO_UNION_PAY)
     other_pay = tuple(_other_pay(item, f"other_pay[{i}]") for i, item in _items(body, "other_pay"))
     guild = AGREEMENTS[agreement].guild
     rate: Rate | None
@@ -241,6 +252,7 @@ def _wga(body: dict[str, Any]) -> tuple[Rate | None, WgaWork]:
     if kind is not None:
         kind = parse_choice(kind, wga.ORIGINAL_BY_KIND, field="production_kind")
     rate = _rate(body.get("rate"))  # read for its currency; the fee itself is other_pay
+    prior_covered = _amount(body.get("prior_covered") or "0", "prior_covered")
     deliveries = []
     for i, raw in _items(body, "deliveries"):
         where = f"deliveries[{i}]"
@@ -253,7 +265,9 @@ def _wga(body: dict[str, Any]) -> tuple[Rate | None, WgaWork]:
             ),
         )
         deliveries.append(check_delivery(delivery, kind))
-    return rate, WgaWork(production_kind=kind, deliveries=tuple(deliveries))
+    return rate, WgaWork(
+        production_kind=kind, deliveries=tuple(deliveries), prior_covered=prior_covered
+    )
 
 
 def _iatse(body: dict[str, Any]) -> tuple[Rate | None, IatseWork]:

@@ -1,6 +1,9 @@
 """SAG-AFTRA TV/Theatrical pay (RULES.md §3): day and weekly pay, overtime in tenths with the
 money break, meal penalties, replica creation and use, bargained uses, and pension and health
-with the theatrical and per-episode ceilings. Each function returns explained lines."""
+with the theatrical and per-episode ceilings. Each function returns explained lines.
+
+From 2026-07-01 (sag-tvth-2026) an ICDR use pays at least the ICDR minimum and generates
+residuals; the P&H rates of that date need confirmation (parameters/README.md)."""
 
 from collections import defaultdict
 from collections.abc import Sequence
@@ -26,6 +29,8 @@ MINIMUM = {
 # Stand-ins are paid as background (RULES.md §3 groups "background and stand-ins"), not as
 # principals; everyone else: the principals' rate.
 PH_RATE = {"background": "sag.ph.rate.background", "stand_in": "sag.ph.rate.background"}
+# sag-tvth-2026: an ICDR use pays at least this (RULES.md §3); in effect from its first date.
+ICDR_MINIMUM = "sag.minimum.icdr"
 ZERO = Decimal(0)
 
 
@@ -341,6 +346,8 @@ def replica_use_pay(performer: Performer, use: ReplicaUse) -> list[Line]:
         raise RateMissing(f"bargained amount ({use.kind})", use.on, "sag.pay.bargained_use")
     day_min = performer.params.get("sag.minimum.day_performer", use.on)
     flags = ("below_day_minimum",) if use.amount < day_min.value else ()
+    if use.kind == "icdr_use" and performer.params.in_effect(ICDR_MINIMUM, use.on):
+        return [icdr_use_pay(performer, use, use.amount, day_min, flags)]
     what = (
         "independently created replica" if use.kind == "icdr_use" else "use in another production"
     )
@@ -358,6 +365,34 @@ def replica_use_pay(performer: Performer, use: ReplicaUse) -> list[Line]:
             episode=use.episode,
         )
     ]
+
+
+def icdr_use_pay(
+    performer: Performer,
+    use: ReplicaUse,
+    bargained: Decimal,
+    day_min: Value,
+    flags: tuple[str, ...],
+) -> Line:
+    """sag.pay.bargained_use under sag-tvth-2026 (RULES.md §3, S): an ICDR use pays the bargained
+    amount but not less than the ICDR minimum (`sag.minimum.icdr`, rate_missing until a rate
+    sheet supplies it), and generates residuals (evidence.md §9: "minimum payment rates and
+    residuals")."""
+    floor = performer.params.get(ICDR_MINIMUM, use.on, rule="sag.pay.bargained_use")
+    below = bargained < floor.value
+    return Line(
+        rule="sag.pay.bargained_use",
+        description=f"Bargained amount for the independently created replica on {use.on}, not "
+        f"less than {ICDR_MINIMUM} {floor.value}" + (f" (bargained {bargained})" if below else ""),
+        on=use.on,
+        quantity=Decimal(1),
+        unit="flat",
+        rate=max(bargained, floor.value),
+        currency=performer.currency,
+        params=(day_min, floor),
+        flags=(*flags, "residuals", *(("below_scale",) if below else ())),
+        episode=use.episode,
+    )
 
 
 def _deciding(minimum: Value, negotiated: Decimal | None) -> tuple[Value, ...]:

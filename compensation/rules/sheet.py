@@ -8,8 +8,10 @@ CSV: a header row, then one value per row:
 `parameter`, `from` and `value` are required; `until` defaults to the end of the agreement's term;
 `tier` and `source` default to the sheet's; `unit` and `rule` are needed only for a schedule that
 nothing shipped defines (WGA minimums `wga.minimum.<work type>`, an IATSE wage schedule
-`iatse.scale.<classification>`…). JSON: one parameter file, or a list of them, as in
-`parameters/` (`from` must be a date: a sheet covers dates it names).
+`iatse.scale.<classification>`…). A shipped series whose value is unknown (`sag.minimum.icdr`,
+`wga.health.rate` from 2026-05-02, `wga.ph.cap.screen`) is supplied the same way. JSON: one
+parameter file, or a list of them, as in `parameters/` (`from` must be a date: a sheet covers
+dates it names).
 
 Every problem is reported with its row, and nothing of a faulty sheet is loaded.
 """

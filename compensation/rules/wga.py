@@ -6,7 +6,13 @@ No schedule of minimums is shipped (evidence.md §3.2: the dollar amounts were n
 minimum lookup `wga.minimum.<work_type>` raises RateMissing and the quote reports `rate_missing`
 naming the parameter and date; the fee entered as `other_pay` and the fringes on it are still
 computed. With a loaded schedule, a delivery date whose pay is under the minimum gets a top-up
-line for the shortfall."""
+line for the shortfall.
+
+Under wga-mba-2026 (RULES.md §3, S) a loaded schedule dated before a raise of the minimums
+(`wga.raise.minimum`) is raised by it: the derived minimum is tier D, needs confirmation and is
+rounded to the dollar at each raise; a schedule loaded for a later date supersedes it. The
+contributions of a screen (theatrical) project stop at the screen-project ceiling in force on
+the project's first pay date (`wga.ph.cap.screen`, from 2026-05-02; none before)."""
 
 import re
 from collections import defaultdict
@@ -15,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from core.rounding import round_money
+from core.rounding import round_money, round_to_dollar
 
 from .lines import Fringe, Line, Problem, Result
 from .params import Parameters, RateMissing, Value
@@ -33,6 +39,9 @@ FUNDS = (
     ("wga.health.rate", "wga-health", "Health Fund"),
     ("wga.pension.rate", "wga-pension", "Pension Plan"),
 )
+RAISE = "wga.raise.minimum"
+SCREEN_CAP = "wga.ph.cap.screen"
+SCREEN_KIND = "theatrical"
 ZERO = Decimal(0)
 # A delivery with the minimum that applies to it: (delivery, minimum, work type paid, rule id).
 Found = tuple["Delivery", Value, str, str]
@@ -51,6 +60,7 @@ class Writer:
     production_kind: str | None = None
     currency: str = "USD"
     deliveries: list[Delivery] = field(default_factory=list)
+    prior_covered: Decimal = ZERO  # reportable compensation on the project before (the ceiling)
 
 
 def original_work_type(work_type: str, production_kind: str | None) -> str | None:
@@ -78,8 +88,44 @@ def minimum(writer: Writer, delivery: Delivery) -> tuple[Value, str, str]:
     """wga.pay.minimum / wga.pay.first_writer: the minimum for the work type (the original work
     when AI-generated material was handed over) in force on the delivery date."""
     work_type, rule = paid_as(writer, delivery)
-    value = writer.params.get(f"wga.minimum.{work_type}", delivery.on, rule=rule)
+    value = schedule_minimum(writer.params, f"wga.minimum.{work_type}", delivery.on, rule)
     return value, work_type, rule
+
+
+def schedule_minimum(params: Parameters, parameter: str, on: date, rule: str) -> Value:
+    """The minimum of the loaded schedule in force on `on`; when the schedule last loaded for a
+    date on or before `on` predates raises of wga-mba-2026 (RULES.md §3), it raised by each of
+    them in turn, rounded to the dollar each time (tier D, needs confirmation)."""
+    base = params.latest_loaded(parameter, on)
+    raises = _raises_after(params, base.effective_from, on) if base else []
+    if base is None or not raises:
+        return params.get(parameter, on, rule=rule)
+    amount = base.value
+    for raise_ in raises:
+        amount = round_to_dollar(amount * (1 + raise_.value))
+    steps = " × ".join(f"(1 + {r.value} from {r.effective_from})" for r in raises)
+    return Value(
+        parameter,
+        amount,
+        base.unit,
+        raises[-1].effective_from,
+        "D",
+        f"Derived (RULES.md §3, wga-mba-2026): {base.value} from {base.effective_from} "
+        f"({base.sheet}) × {steps}, rounded to the dollar at each raise; confirm on the "
+        "official schedule of minimums",
+        rule,
+    )
+
+
+def _raises_after(params: Parameters, after: date, on: date) -> list[Value]:
+    """The raises of the minimums (`wga.raise.minimum`) dated after `after`, up to `on`."""
+    series = params.series.get(RAISE)
+    dates = [
+        e.effective_from
+        for e in (series.entries if series else ())
+        if e.effective_from is not None and after < e.effective_from <= on
+    ]
+    return [params.get(RAISE, day, rule="wga.pay.minimum") for day in dates]
 
 
 def compute(writer: Writer, *, pay: Sequence[Line] = ()) -> Result:
@@ -103,10 +149,16 @@ def compute(writer: Writer, *, pay: Sequence[Line] = ()) -> Result:
                 result.problems.append(_missing(missing, rule, writer, delivery, work_type))
         if len(found) == len(deliveries):
             result.lines += top_up(writer, on, found, paid_on[on])
+    covered = [line for line in [*pay, *result.lines] if line.covered]
     try:
-        result.fringes += fringes(writer, [*pay, *result.lines])
+        subject, cap = subject_pay(writer, covered)
     except RateMissing as missing:
         result.problems.append(Problem.missing(missing, "wga.ph"))
+        return result
+    for parameter, fund, name in FUNDS:
+        fringes, problem = fund_fringes(writer, subject, cap, parameter, fund, name)
+        result.fringes += fringes
+        result.problems += [problem] if problem else []
     return result
 
 
@@ -161,33 +213,83 @@ def top_up(writer: Writer, on: date, found: list[Found], paid: Decimal) -> list[
     ]
 
 
-def fringes(writer: Writer, pay: list[Line]) -> list[Fringe]:
-    """wga.ph: Health Fund (11.5%, 12% from 2024-05-02) and Pension Plan (8.5%) on reportable
+# A covered pay line with the part of it contributions are due on (less past the ceiling).
+Subject = tuple[Line, Decimal]
+
+
+def subject_pay(writer: Writer, covered: list[Line]) -> tuple[list[Subject], Value | None]:
+    """The covered pay contributions are due on, in date order, with the ceiling that stopped
+    it: a screen project's pay past the screen-project ceiling (RULES.md §3 wga-mba-2026, in
+    force on its first pay date, less `prior_covered`) is not; RateMissing when that ceiling is
+    not known. No ceiling for other projects, nor before it is in effect (as before 2026)."""
+    whole = [(line, line.amount) for line in covered]
+    if not covered or writer.production_kind != SCREEN_KIND:
+        return whole, None
+    first = min(line.on for line in covered)
+    if not writer.params.in_effect(SCREEN_CAP, first):
+        return whole, None
+    cap = writer.params.get(SCREEN_CAP, first, rule="wga.ph")
+    room = max(cap.value - writer.prior_covered, ZERO)
+    parts = [ZERO] * len(covered)
+    for index in sorted(range(len(covered)), key=lambda i: covered[i].on):  # earliest pay first
+        parts[index] = min(covered[index].amount, room)
+        room -= parts[index]
+    return list(zip(covered, parts, strict=True)), cap
+
+
+def fund_fringes(
+    writer: Writer,
+    subject: list[Subject],
+    cap: Value | None,
+    parameter: str,
+    fund: str,
+    name: str,
+) -> tuple[list[Fringe], Problem | None]:
+    """wga.ph for one fund: Health Fund (11.5%, 12% from 2024-05-02, 16.75% from 2027-05-02,
+    rate_missing from 2026-05-02 to 2027-05-01) or Pension Plan (8.5%) on reportable
     compensation: every covered writer pay line, at the rate in force on the line's date, one
     contribution per rate in force. A writing team's members each contribute as a sole writer:
-    quote each member separately."""
+    quote each member separately. Pay dated where the rate is missing gets no contribution and
+    one `rate_missing` exception for the fund."""
+    groups: dict[Value, list[Subject]] = defaultdict(list)
+    missing: list[RateMissing] = []
+    for line, part in subject:
+        try:
+            groups[writer.params.get(parameter, line.on, rule="wga.ph")].append((line, part))
+        except RateMissing as error:
+            missing.append(error)
     out = []
-    for parameter, fund, name in FUNDS:
-        groups: dict[Value, list[Line]] = defaultdict(list)
-        for line in pay:
-            if line.covered:
-                groups[writer.params.get(parameter, line.on, rule="wga.ph")].append(line)
-        for rate, lines in groups.items():
-            base = sum((line.amount for line in lines), ZERO)
-            first, last = min(li.on for li in lines), max(li.on for li in lines)
-            span = f"{first}" if first == last else f"{first} to {last}"
-            out.append(
-                Fringe(
-                    rule="wga.ph",
-                    fund=fund,
-                    base=base,
-                    rate=rate.value,
-                    amount=round_money(base * rate.value),
-                    currency=writer.currency,
-                    on=first,
-                    params=(rate,),
-                    description=f"{name}: {rate.value} × reportable compensation {base} "
-                    f"(pay dated {span})",
-                )
+    for rate, items in groups.items():
+        base = sum((part for _, part in items), ZERO)
+        first, last = min(li.on for li, _ in items), max(li.on for li, _ in items)
+        span = f"{first}" if first == last else f"{first} to {last}"
+        paid = sum((li.amount for li, _ in items), ZERO)
+        ceiling = ""
+        if cap:
+            ceiling = f", {paid} paid; ceiling {cap.value}, {writer.prior_covered} before"
+        out.append(
+            Fringe(
+                rule="wga.ph",
+                fund=fund,
+                base=base,
+                rate=rate.value,
+                amount=round_money(base * rate.value),
+                currency=writer.currency,
+                on=first,
+                params=(rate, cap) if cap else (rate,),
+                description=f"{name}: {rate.value} × reportable compensation {base} "
+                f"(pay dated {span}{ceiling})",
             )
-    return out
+        )
+    problem = None
+    if missing:
+        dates = sorted({error.on for error in missing})
+        problem = Problem(
+            "rate_missing",
+            "wga.ph",
+            f"{missing[0]} No {name} contribution on pay dated "
+            f"{', '.join(str(d) for d in dates)}: load the rate.",
+            parameter,
+            dates[0],
+        )
+    return out, problem

@@ -83,3 +83,40 @@ def test_a_missing_rate_is_an_exception_not_zero(tmp_path):
 def test_bad_input_names_the_field(tmp_path, change, field):
     with pytest.raises(CommandError, match=rf"^{re.escape(field)}:"):
         _run(tmp_path, {**EXAMPLE, **change})
+
+
+def test_computes_a_2027_day_under_sag_tvth_2026(tmp_path):
+    body = {
+        "agreement": "sag-tvth-2026",
+        "classification": "day_performer",
+        "production_kind": "theatrical",
+        "work_days": [{"date": "2027-07-01", "first_call": "07:00", "dismissal": "13:00"}],
+    }
+    result = _run(tmp_path, body)
+    [day] = result["lines"]
+    assert (day["rule"], day["amount"], day["tier"]) == ("sag.pay.day", "1321.00", "D")
+    [ph] = result["fringes"]
+    assert (ph["amount"], ph["flags"]) == ("277.41", ["needs_confirmation"])
+    assert result["exceptions"] == []
+
+
+def test_computes_a_2028_delivery_under_wga_mba_2026(tmp_path):
+    body = {
+        "agreement": "wga-mba-2026",
+        "production_kind": "theatrical",
+        "deliveries": [{"work_type": "screenplay", "date": "2028-06-01"}],
+        "other_pay": [{"date": "2028-06-01", "amount": "450000"}],
+    }
+    result = _run(tmp_path, body)
+    assert [(f["fund"], f["base"], f["amount"]) for f in result["fringes"]] == [
+        ("wga-health", "400000.00", "67000.00"),
+        ("wga-pension", "400000.00", "34000.00"),
+    ]
+    assert [(e["code"], e["parameter"]) for e in result["exceptions"]] == [
+        ("rate_missing", "wga.minimum.screenplay")
+    ]
+
+
+def test_a_quote_under_non_union_is_refused(tmp_path):
+    with pytest.raises(CommandError, match=r"^agreement: non-union: no union pay rules"):
+        _run(tmp_path, {**EXAMPLE, "agreement": "non-union"})

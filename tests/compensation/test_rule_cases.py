@@ -60,7 +60,16 @@ RULE_IDS = (
 
 # Every dated parameter a rule uses: (rule, what the quote body must match, effective dates). The
 # rule's file needs a case dated on each date and one dated the day before.
-SAG_RAISES = ("2023-11-09", "2024-07-01", "2025-07-01", "2026-07-01")
+SAG_RAISES = (
+    "2023-11-09",
+    "2024-07-01",
+    "2025-07-01",
+    "2026-07-01",
+    "2027-07-01",
+    "2028-07-01",
+    "2029-07-01",
+)
+WGA_RAISES = ("2026-05-02", "2027-05-02", "2028-05-02", "2029-05-02")
 DATE_BOUNDARIES = (
     ("sag.pay.day", {"classification": "day_performer"}, SAG_RAISES),
     ("sag.pay.day", {"classification": "background"}, SAG_RAISES),
@@ -69,11 +78,15 @@ DATE_BOUNDARIES = (
     ("sag.pay.overtime", {"classification": "day_performer"}, ("2024-07-01",)),  # money break
     ("sag.pay.ebdr_creation", {}, ("2023-11-09",)),  # the convenience session (T)
     ("sag.pay.bargained_use", {}, ("2023-11-09",)),  # one day minimum
+    ("sag.pay.bargained_use", {}, ("2026-07-01",)),  # the ICDR minimum (sag-tvth-2026)
+    ("sag.ph", {"production_kind": "theatrical"}, ("2026-07-01",)),  # needs confirmation
     ("sag.ph", {"production_kind": "television", "episode_minutes": 30}, ("2024-07-01",)),
     ("sag.ph", {"production_kind": "television", "episode_minutes": 60}, ("2024-07-01",)),
     ("sag.ph", {"production_kind": "television", "episode_minutes": 90}, ("2024-07-01",)),
     ("sag.ph", {"production_kind": "television", "episode_minutes": 120}, ("2024-07-01",)),
-    ("wga.ph", {}, ("2024-05-02",)),
+    ("wga.ph", {}, ("2024-05-02", "2026-05-02", "2027-05-02")),  # the Health Fund rate
+    ("wga.ph", {"production_kind": "theatrical"}, ("2026-05-02", "2028-05-02")),  # the ceiling
+    ("wga.pay.minimum", {}, WGA_RAISES),  # the derived minimum
     ("iatse.pay.triple_time", {}, ("2024-08-04",)),
     ("iatse.pay.rest_violation", {}, ("2024-08-04",)),
     ("iatse.pay.seventh_day", {}, ("2024-08-04",)),
@@ -94,7 +107,18 @@ LINE_KEYS = {
     "parameters",
     "episode",
 }
-FRINGE_KEYS = {"rule", "fund", "base", "rate", "amount", "currency", "date", "tier", "parameters"}
+FRINGE_KEYS = {
+    "rule",
+    "fund",
+    "base",
+    "rate",
+    "amount",
+    "currency",
+    "date",
+    "tier",
+    "flags",
+    "parameters",
+}
 EXCEPTION_KEYS = {"code", "rule", "parameter", "date"}
 SHEET_KEYS = {"parameter", "value", "from", "until", "unit", "tier", "rule"}
 DECIMAL_KEYS = {"quantity", "rate", "amount", "base"}
