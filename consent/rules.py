@@ -1,10 +1,13 @@
-"""The consent check (RULES.md §2): may this use of a person's likeness, voice or material happen
-in this production at this instant, and if not, which rule says no?
+"""The consent check (RULES.md §2, 2026 revision): may this use of a person's likeness, voice or
+material happen in this production at this instant, and if not, which rule says no?
 
 `check()` is a pure function of plain facts: no database, no clock. The API, the AI-use register
 and the `consent_check` command all build the facts (from rows, or from a what-if file) and call
 it. A decision names the consent relied on and the rule ids that decided; a refusal lists every
-rule that failed, with a sentence for each.
+rule that failed, with a sentence for each. Beside them a decision carries `warnings`: advisory
+rules (`law.us.no_fakes`) and T-tier rules (`sag.consent.minor`) speak there, and a warning never
+refuses. `review_consent()` runs, on one consent record alone, every rule that can be judged
+before any use (the admin's "check this consent" step), with the same sentences.
 
 Semantics chosen where RULES.md is silent (each is stated in a reason when it decides):
 - Instants are aware UTC datetimes; a use's date is its UTC date. A use may span a range
@@ -13,12 +16,34 @@ Semantics chosen where RULES.md is silent (each is stated in a reason when it de
   ("revoked at the instant of use" is refused). A suspension is a revocation for a period.
 - A superseded consent covers nothing: its successor is the record to rely on.
 - Whether a performer is "engaged on" the production decides employment-based use
-  (`sag.consent.ebdr_use`) versus use in another project (`sag.consent.new_project`).
-- The 2026 SAG-AFTRA rules (strike, business reason) apply only under `sag-tvth-2026`.
+  (`sag.consent.ebdr_use`) versus use in another project (`sag.consent.new_project`). A SAG-AFTRA
+  use (replica, ICDR, alteration, a synthetic performer's features) whose only consents of the
+  right kind name other productions is refused citing `sag.consent.new_project`; a scan is not a
+  use in another production, so a creation consent for another production fails
+  `sag.consent.creation`.
+- A crew scan (IATSE, `scan` or `replica_creation`) is decided by `iatse.scan_consent`;
+  `iatse.ai_impact_notice` is not evaluated for it and applies to every other IATSE use. The ban on
+  displacing prompts refuses any IATSE use that records one.
+- The 2026 SAG-AFTRA rules (strike, business reason, synthetic value, minors) apply only under
+  `sag-tvth-2026`; `wga.training_notice` only under `wga-mba-2026`.
+- `non-union` (no collective agreement) takes any person and every use kind, and runs no union
+  rule: a consent of the use's kind for this production must cover the use (`consent.term`,
+  `consent.revoked`), then state law. A use no consent covers is refused citing `consent.term`:
+  no consent covers the use's date.
+- State law (`law.*`) is applied to each candidate consent, after the agreement's rules: a consent
+  it makes unenforceable covers nothing, and when no candidate is left the refusal cites the law
+  rule. The enforceability test (`law.ca.lab927`, `law.ny.gol5_302`, `law.il.dvlpa`) applies to a
+  consent that replaces in-person work under that governing law; a CA or NY consent with no
+  recorded fixing date is tested (nothing shows the performance predates the statute).
+  `law.ca.civ3344_1` and `law.ny.cr50f` need the estate's consent (`representative`) for a person
+  who has died, whoever signed in life; `law.ny.cr50f` has no period after death in the sources, so
+  it applies to every deceased person. `law.ny.gbl396b` is a rule of the use (an advertisement
+  with a synthetic performer), under any agreement. `law.us.no_fakes` warns on the consent relied
+  on when it licenses a living person's likeness (not a writer's AI-use or training consent).
 
 The agreement versions are the registry's catalogue (`ledger.registry.catalogue`, RULES.md §1);
-the check's fixed periods are dated parameters (`parameters.json` beside this module, read with
-`core.dated`), taken as of the use's date.
+the check's fixed periods and the statutes' dates are dated parameters (`parameters.json` beside
+this module, read with `core.dated`), taken as of the date each rule looks at.
 """
 
 import re
@@ -69,9 +94,19 @@ ALTERATION_EXCEPTIONS = (
     "dialogue_or_narration_adjustment",
 )
 CATEGORIES = ("principal", "background", "stand_in", "minor", "writer", "crew")
-UNION_NOTICE_KINDS = ("synthetic_performer", "ai_impact")
+UNION_NOTICE_KINDS = ("synthetic_performer", "ai_impact", "training_license")
+# Who negotiated a consent for the person (RULES.md §4, 2026): the counsel and union routes of
+# the state-law enforceability test.
+REPRESENTED_BY = ("counsel", "union")
+# law.ny.gbl396b: the advertisements that need no synthetic-performer disclosure.
+AD_EXEMPTIONS = ("expressive_work", "audio_only", "translation")
+# A governing law: an ISO 3166-2 subdivision code ("US-CA").
+SUBDIVISION_CODE = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}\Z")
+# A place of distribution: a subdivision code ("US-NY") or a country code ("US").
+REGION_CODE = re.compile(r"[A-Z]{2}(?:-[A-Z0-9]{1,3})?\Z")
 
 SAG, WGA, IATSE = "sag-aftra", "wga", "iatse"
+NON_UNION = catalogue.NON_UNION
 CATEGORY_GUILD = {
     "principal": SAG,
     "background": SAG,
@@ -80,7 +115,8 @@ CATEGORY_GUILD = {
     "writer": WGA,
     "crew": IATSE,
 }
-# The use kinds each guild's agreement speaks to; any other is not a question for that agreement.
+# The use kinds each agreement speaks to (by guild; NON_UNION for no collective agreement); any
+# other is not a question for that agreement.
 GUILD_USE_KINDS = {
     SAG: {
         "replica_creation",
@@ -93,6 +129,21 @@ GUILD_USE_KINDS = {
     },
     WGA: {"writer_ai_use", "training"},
     IATSE: {"scan", "replica_creation", "replica_use", "digital_alteration", "training"},
+    NON_UNION: set(USE_KINDS),
+}
+# The SAG-AFTRA consent kinds of a use (not a scan) that sag.consent.new_project governs when the
+# only consents of that kind name another production.
+NEW_PROJECT_KINDS = ("replica_use", "icdr_use", "digital_alteration", "synthetic_features")
+# The consent kinds that cover a use under NON_UNION: the kind matching the use.
+NON_UNION_CONSENT_KINDS = {
+    "replica_creation": ("replica_creation", "scan"),
+    "scan": ("scan", "replica_creation"),
+    "replica_use": ("replica_use",),
+    "icdr_use": ("icdr_use",),
+    "digital_alteration": ("digital_alteration",),
+    "synthetic_performer": ("synthetic_features",),
+    "training": ("training",),
+    "writer_ai_use": ("writer_ai_use",),
 }
 
 PARAMETERS_FILE = Path(__file__).with_name("parameters.json")
@@ -100,29 +151,38 @@ PARAMETERS_FILE = Path(__file__).with_name("parameters.json")
 
 @dataclass(frozen=True)
 class RuleParameters:
-    """The check's fixed periods in force on one date (PARAMETERS_FILE)."""
+    """The check's dated parameters (PARAMETERS_FILE, or a given set) as of `on`, the use's date.
+    A value is read when a rule needs it; a date no value covers raises core.dated.ValueMissing
+    (a period or a statute's date is never guessed)."""
 
-    notice_before_scan: timedelta  # sag.consent.notice_48h
+    on: date
+    values: DatedParameters
 
     @classmethod
     def as_of(cls, on: date, parameters: DatedParameters | None = None) -> "RuleParameters":
-        """The values in force on `on`, from `parameters` or the shipped file; a date no value
-        covers raises core.dated.ValueMissing (a period is never guessed)."""
-        if parameters is None:
-            return _shipped_as_of(on)
-        hours = parameters.get("sag.consent.notice_before_scan", on).value
-        return cls(notice_before_scan=timedelta(hours=float(hours)))
+        """The parameters in force on `on`, from `parameters` or the shipped file."""
+        return cls(on, shipped_parameters() if parameters is None else parameters)
+
+    @property
+    def notice_before_scan(self) -> timedelta:
+        """sag.consent.notice_48h."""
+        hours = self.values.get("sag.consent.notice_before_scan", self.on).value
+        return timedelta(hours=float(hours))
+
+    def years(self, parameter: str) -> int:
+        """A period in whole years in force on `on` (law.ca.civ3344_1, law.us.no_fakes)."""
+        return int(self.values.get(parameter, self.on).value)
+
+    def in_force(self, parameter: str, day: date) -> bool:
+        """Whether the statute a `<rule>.in_force` series dates reaches `day` (value 1 from the
+        statute's date, 0 before)."""
+        return self.values.get(parameter, day).value == 1
 
 
 @cache
 def shipped_parameters() -> DatedParameters:
     """The parameters shipped beside this module, loaded once."""
     return load_parameters(PARAMETERS_FILE)
-
-
-@cache
-def _shipped_as_of(on: date) -> RuleParameters:
-    return RuleParameters.as_of(on, shipped_parameters())
 
 
 _SCENES = re.compile(
@@ -176,6 +236,16 @@ class ConsentFacts:
     revoked_at: datetime | None = None
     suspensions: tuple[tuple[datetime, datetime | None], ...] = ()
     superseded_by: str | int | None = None
+    # The state whose law governs the consent, ISO 3166-2 ("US-CA"); None: none recorded.
+    governing_law: str | None = None
+    # The date the performance the replica stands for was fixed (law.ca.lab927, law.ny.gol5_302).
+    performance_fixed_on: date | None = None
+    # The replica may stand in for work the person would otherwise have performed in person.
+    replaces_in_person_work: bool = False
+    # Who negotiated the consent for the person: one of REPRESENTED_BY, or None.
+    represented_by: str | None = None
+    # The terms were clear, conspicuous and signed or initialed by the person (counsel route).
+    terms_initialed: bool = False
 
 
 # The facts a consent record states as it stands; the rest are its id and production, and what its
@@ -215,6 +285,12 @@ class UseFlags:
     material_handed_over: bool = False
     # A background actor's replica counted toward the required background headcount.
     counted_toward_headcount: bool = False
+    # The synthetic performer plays a role a human would play (sag.consent.synthetic_value).
+    human_role: bool = False
+    # The use is an advertisement (law.ny.gbl396b).
+    advertisement: bool = False
+    # The advertisement conspicuously discloses the synthetic performer (law.ny.gbl396b).
+    disclosure_given: bool = False
 
 
 USE_FLAGS: tuple[str, ...] = tuple(f.name for f in fields(UseFlags))
@@ -228,6 +304,12 @@ class UseFacts:
     until: datetime | None = None
     alteration_exception: str | None = None
     flags: UseFlags = UseFlags()
+    # Why a synthetic performer in a human role brings significant additional value.
+    synthetic_justification: str = ""
+    # Where the use is distributed: region codes (REGION_CODE), e.g. "US-NY".
+    distributed_in: tuple[str, ...] = ()
+    # The law.ny.gbl396b exemption an advertisement falls under: one of AD_EXEMPTIONS, or None.
+    ad_exemption: str | None = None
 
     @property
     def end(self) -> datetime:
@@ -268,6 +350,31 @@ class Facts:
     disclosures: tuple[DisclosureFacts, ...] = ()
 
 
+# Named as RULES.md §2 names what a decision carries beside its rules; this module raises no
+# Python warnings.
+@dataclass(frozen=True)
+class Warning:
+    """What an advisory rule, or a T-tier rule, says about a decision; it never refuses."""
+
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule judged on a consent record alone (review_consent)."""
+
+    rule: str
+    passed: bool
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "passed": self.passed, "message": self.message}
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -275,6 +382,7 @@ class Decision:
     rules: tuple[str, ...]
     reasons: tuple[str, ...]
     agreement: str
+    warnings: tuple[Warning, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -283,16 +391,38 @@ class Decision:
             "rules": list(self.rules),
             "reasons": list(self.reasons),
             "agreement": self.agreement,
+            "warnings": [w.as_dict() for w in self.warnings],
+        }
+
+
+@dataclass(frozen=True)
+class Review:
+    """A consent record judged before any use: every finding, and the warnings."""
+
+    findings: tuple[Finding, ...]
+    warnings: tuple[Warning, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return all(f.passed for f in self.findings)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "findings": [f.as_dict() for f in self.findings],
+            "warnings": [w.as_dict() for w in self.warnings],
         }
 
 
 @dataclass
 class _Verdict:
-    """Collects what passed and what failed, in the order the rules were checked."""
+    """Collects what passed and what failed, in the order the rules were checked, and the
+    warnings."""
 
     passed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
 
     def ok(self, rule: str, reason: str | None = None) -> None:
         if rule not in self.passed:
@@ -305,15 +435,26 @@ class _Verdict:
             self.failed.append(rule)
         self.reasons.append(reason)
 
+    def warn(self, warning: Warning) -> None:
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+
+    def record(self, finding: Finding, *, state_pass: bool = False) -> bool:
+        """A finding as a verdict: a failure with its sentence, a pass (with its sentence when
+        `state_pass`); whether it passed."""
+        if finding.passed:
+            self.ok(finding.rule, finding.message if state_pass else None)
+        else:
+            self.fail(finding.rule, finding.message)
+        return finding.passed
+
 
 def check(facts: Facts, *, parameters: DatedParameters | None = None) -> Decision:
-    """Decide one use, with the periods of `parameters` (by default the shipped ones) in force
-    on the use's date."""
+    """Decide one use, with the parameters of `parameters` (by default the shipped ones) in
+    force on the dates the rules look at."""
     agreement, person, use = facts.agreement, facts.person, facts.use
-    version = catalogue.AGREEMENTS.get(agreement)
-    if version is None:
-        raise CheckInputError(f"Unknown agreement {agreement!r}.", field="agreement")
-    guild, year = version.guild, version.year
+    version = _version(agreement)
+    guild = _guild_key(version)
     if use.kind not in GUILD_USE_KINDS[guild]:
         raise CheckInputError(
             f"{agreement} has no rule for a use of kind {use.kind}.",
@@ -324,16 +465,12 @@ def check(facts: Facts, *, parameters: DatedParameters | None = None) -> Decisio
         use.kind == "synthetic_performer" and not use.flags.synthetic_source_person
     ):
         raise CheckInputError("This use needs a person.", field="person")
-    if person is not None and CATEGORY_GUILD[person.category] != guild:
-        raise CheckInputError(
-            f"A {person.category} is not covered by {agreement}.",
-            code="use_kind_not_applicable",
-            field="person",
-        )
+    _covered_person(version, person)
 
     verdict = _Verdict()
     context = _Context(
-        year,
+        version.guild,
+        version.year,
         person,
         use,
         facts.consents,
@@ -351,11 +488,35 @@ def check(facts: Facts, *, parameters: DatedParameters | None = None) -> Decisio
         rules=tuple(rules),
         reasons=tuple(verdict.reasons),
         agreement=agreement,
+        warnings=tuple(verdict.warnings),
     )
+
+
+def _version(agreement: str) -> catalogue.AgreementVersion:
+    version = catalogue.AGREEMENTS.get(agreement)
+    if version is None:
+        raise CheckInputError(f"Unknown agreement {agreement!r}.", field="agreement")
+    return version
+
+
+def _guild_key(version: catalogue.AgreementVersion) -> str:
+    """The key of the agreement's rules: its guild, or NON_UNION."""
+    return version.guild if version.guild is not None else NON_UNION
+
+
+def _covered_person(version: catalogue.AgreementVersion, person: PersonFacts | None) -> None:
+    """A union agreement covers only its guild's people; NON_UNION covers anyone."""
+    if person is not None and version.is_union and CATEGORY_GUILD[person.category] != version.guild:
+        raise CheckInputError(
+            f"A {person.category} is not covered by {version.code}.",
+            code="use_kind_not_applicable",
+            field="person",
+        )
 
 
 @dataclass(frozen=True)
 class _Context:
+    guild: str | None  # None: no collective agreement
     year: int
     person: PersonFacts | None
     use: UseFacts
@@ -374,6 +535,9 @@ _Extra = Callable[[_Verdict, _Context, ConsentFacts], bool]
 
 def _check_sag(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
     use = ctx.use
+    minor = ctx.person is not None and ctx.person.category == "minor"
+    if ctx.year >= 2026 and minor and use.kind != "training":
+        verdict.warn(MINOR_WARNING)  # sag.consent.minor is tier T, whatever decides the use
     if use.kind in ("replica_creation", "scan"):
         relied = _covering_consent(
             verdict,
@@ -427,14 +591,7 @@ def _check_sag(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
 def _creation_checks(verdict: _Verdict, ctx: _Context, consent: ConsentFacts) -> bool:
     ok = _notice_48h(verdict, ctx, consent)
     if ctx.year >= 2026:
-        if (consent.business_reason or "").strip():
-            verdict.ok("sag.consent.scan_reason")
-        else:
-            verdict.fail(
-                "sag.consent.scan_reason",
-                f"Consent {consent.id} states no business reason for the scan (2026 agreement).",
-            )
-            ok = False
+        ok = verdict.record(_scan_reason_finding(consent)) and ok
     return ok
 
 
@@ -444,8 +601,7 @@ def _notice_48h(verdict: _Verdict, ctx: _Context, consent: ConsentFacts) -> bool
     engaged_at = consent.engaged_at or (ctx.person.engaged_at if ctx.person else None)
     notice_at = consent.notice_at
     if notice_at is None:
-        verdict.fail(rule, f"Consent {consent.id} records no notice of the scan.")
-        return False
+        return verdict.record(_notice_recorded_finding(consent))
     before = ctx.parameters.notice_before_scan
     if engaged_at is not None and engaged_at > scan_at - before:
         due, why = engaged_at, f"at engagement (engaged less than {_hours(before)} before the scan)"
@@ -475,9 +631,28 @@ def _synthetic(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
         verdict.ok(rule, f"The union was notified at {_iso(min(n.given_at for n in notices))}.")
     else:
         verdict.fail(rule, "No notice to the union of the synthetic performer before its use.")
+    if ctx.year >= 2026:
+        _synthetic_value(verdict, use)
+    _ad_disclosure(verdict, ctx)
     if not use.flags.synthetic_source_person:
         return None
     return _covering_consent(verdict, ctx, kinds=("synthetic_features",), rule=rule)
+
+
+def _synthetic_value(verdict: _Verdict, use: UseFacts) -> None:
+    """sag.consent.synthetic_value (2026): a synthetic performer in a human role needs a recorded
+    justification that it brings significant additional value."""
+    if not use.flags.human_role:
+        return
+    rule = "sag.consent.synthetic_value"
+    if use.synthetic_justification.strip():
+        verdict.ok(rule)
+    else:
+        verdict.fail(
+            rule,
+            "The synthetic performer plays a human role with no recorded justification that it "
+            "brings significant additional value (2026 agreement).",
+        )
 
 
 def _strike(verdict: _Verdict, ctx: _Context) -> None:
@@ -533,6 +708,8 @@ def _check_wga(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
             sag_form=False,
             separate_rule=None,
         )
+        if ctx.year >= 2026:
+            _training_notice(verdict, ctx)
     return relied
 
 
@@ -554,13 +731,39 @@ def _disclosure(verdict: _Verdict, ctx: _Context) -> None:
         )
 
 
+def _training_notice(verdict: _Verdict, ctx: _Context) -> None:
+    """wga.training_notice (2026): licensing a writer's material for AI training (the use, dated
+    `at`) needs a union notice of kind training_license on or before it. An agreed amount is
+    recorded on the consent, never computed."""
+    rule = "wga.training_notice"
+    use = ctx.use
+    notices = [
+        n
+        for n in ctx.union_notices
+        if n.kind == "training_license" and n.production == use.production and n.given_at <= use.at
+    ]
+    if notices:
+        verdict.ok(
+            rule,
+            f"The WGA was notified of the training licence at "
+            f"{_iso(min(n.given_at for n in notices))}.",
+        )
+    else:
+        verdict.fail(
+            rule,
+            "No training_license notice to the WGA on or before the licence of the writer's "
+            "material for AI training (2026 agreement).",
+        )
+
+
 # --- IATSE ----------------------------------------------------------------------------------
 
 
 def _check_iatse(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
     use = ctx.use
     relied = None
-    if use.kind in ("scan", "replica_creation"):
+    crew_scan = use.kind in ("scan", "replica_creation")
+    if crew_scan:
         if use.flags.condition_of_employment:
             verdict.fail("iatse.scan_consent", "The scan was made a condition of employment.")
         relied = _covering_consent(
@@ -578,6 +781,13 @@ def _check_iatse(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
         )
     else:
         verdict.ok("iatse.no_displacing_prompts")
+    if not crew_scan:  # a crew scan is decided by iatse.scan_consent (RULES.md §2)
+        _ai_impact_notice(verdict, ctx)
+    return relied
+
+
+def _ai_impact_notice(verdict: _Verdict, ctx: _Context) -> None:
+    use = ctx.use
     notices = [
         n
         for n in ctx.union_notices
@@ -590,7 +800,30 @@ def _check_iatse(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
             "iatse.ai_impact_notice",
             "No AI-impact notice was given to the union before this use.",
         )
-    return relied
+
+
+# --- no collective agreement ----------------------------------------------------------------
+
+
+def _check_non_union(verdict: _Verdict, ctx: _Context) -> ConsentFacts | None:
+    """NON_UNION: a consent of the use's kind for this production covers the use (consent.term,
+    consent.revoked), then state law; no union rule."""
+    use = ctx.use
+    if use.kind == "synthetic_performer":
+        _ad_disclosure(verdict, ctx)
+        if not use.flags.synthetic_source_person:
+            verdict.reasons.append(
+                "No person's features are used: with no collective agreement no consent is needed."
+            )
+            return None
+    return _covering_consent(
+        verdict,
+        ctx,
+        kinds=NON_UNION_CONSENT_KINDS[use.kind],
+        rule="consent.term",
+        sag_form=False,
+        separate_rule=None,
+    )
 
 
 # --- one consent covering one use -----------------------------------------------------------
@@ -609,15 +842,14 @@ def _covering_consent(
     """The consent of one of `kinds` for this production that covers the use, or None.
 
     Every candidate is examined; when none covers, every rule that failed for a candidate is
-    reported. `sag_form` adds the SAG-AFTRA form rules (specificity, deceased performer);
-    `separate_rule` names the rule that refuses a consent buried in standard terms, if any."""
+    reported. `sag_form` adds the SAG-AFTRA form rules (specificity, deceased performer, minor);
+    `separate_rule` names the rule that refuses a consent buried in standard terms, if any. State
+    law applies to every candidate; the NO FAKES advisory to the consent relied on."""
     use = ctx.use
     of_kind = [c for c in ctx.consents if c.kind in kinds]
     candidates = [c for c in of_kind if c.production == use.production]
     if not candidates:
-        elsewhere = sorted({c.production for c in of_kind})
-        where = f" (only for {', '.join(elsewhere)})" if elsewhere else ""
-        verdict.fail(rule, f"No {' or '.join(kinds)} consent for this production{where}.")
+        _no_consent(verdict, ctx, kinds, rule, sorted({c.production for c in of_kind}))
         return None
     live = [c for c in candidates if c.superseded_by is None]
     for c in candidates:
@@ -633,6 +865,11 @@ def _covering_consent(
             for passed in trial.passed:
                 verdict.ok(passed)
             verdict.reasons.append(f"Covered by consent {consent.id}.")
+            for warning in trial.warnings:
+                verdict.warn(warning)
+            advisory = _no_fakes_warning(ctx.person, consent, ctx.parameters)
+            if advisory is not None:
+                verdict.warn(advisory)
             return consent
         trials.append(trial)
     for trial in trials:
@@ -640,7 +877,29 @@ def _covering_consent(
             if failed not in verdict.failed:
                 verdict.failed.append(failed)
         verdict.reasons.extend(trial.reasons)
+        for warning in trial.warnings:
+            verdict.warn(warning)
     return None
+
+
+def _no_consent(
+    verdict: _Verdict, ctx: _Context, kinds: tuple[str, ...], rule: str, elsewhere: list[str]
+) -> None:
+    """No consent of `kinds` names this production: a SAG-AFTRA use whose consents name only
+    other productions needs its own (sag.consent.new_project); with no collective agreement no
+    consent covers the use's date (consent.term)."""
+    what = f"No {' or '.join(kinds)} consent for this production"
+    where = f" (only for {', '.join(elsewhere)})" if elsewhere else ""
+    if ctx.guild is None:
+        verdict.fail(rule, f"No consent covers the use's date: {what[0].lower()}{what[1:]}{where}.")
+    elif ctx.guild == SAG and elsewhere and set(kinds) & set(NEW_PROJECT_KINDS):
+        verdict.fail(
+            "sag.consent.new_project",
+            f"{what}{where}: a use in another production needs its own consent for this "
+            "production.",
+        )
+    else:
+        verdict.fail(rule, f"{what}{where}.")
 
 
 def _consent_covers(
@@ -661,31 +920,23 @@ def _consent_covers(
             rule, f"Consent {consent.id} was signed after the use, at {_iso(consent.signed_at)}."
         )
         ok = False
-    if separate_rule is None:
-        pass
-    elif consent.instrument == "standard_terms":
-        verdict.fail(
-            separate_rule,
-            f"Consent {consent.id} is part of standard terms, not a separate writing or rider.",
-        )
-        ok = False
-    else:
-        verdict.ok(separate_rule)
+    if separate_rule is not None:
+        ok = verdict.record(_separate_finding(consent, separate_rule)) and ok
     if sag_form:
-        if is_specific(consent.description, consent.scenes, consent.media):
-            verdict.ok("sag.consent.specific")
-        else:
-            verdict.fail(
-                "sag.consent.specific",
-                f"Consent {consent.id} lacks a reasonably specific description (scenes or "
-                "episodes and media).",
-            )
-            ok = False
-        ok = _deceased(verdict, ctx, consent) and ok
+        ok = verdict.record(_specific_finding(consent)) and ok
+        deceased = _deceased_finding(ctx.person, consent)
+        if deceased is not None:
+            ok = verdict.record(deceased, state_pass=True) and ok
+        if ctx.year >= 2026:
+            ok = _minor(verdict, ctx.person, consent) and ok
     ok = _term(verdict, use, consent) and ok
     ok = _not_withdrawn(verdict, use, consent) and ok
     if extra is not None:
         ok = extra(verdict, ctx, consent) and ok
+    for finding in _state_law_findings(
+        ctx.guild, ctx.person, consent, use.at.date(), ctx.parameters
+    ):
+        ok = verdict.record(finding, state_pass=True) and ok
     return ok
 
 
@@ -724,27 +975,344 @@ def _not_withdrawn(verdict: _Verdict, use: UseFacts, consent: ConsentFacts) -> b
     return True
 
 
-def _deceased(verdict: _Verdict, ctx: _Context, consent: ConsentFacts) -> bool:
-    person = ctx.person
+def _minor(verdict: _Verdict, person: PersonFacts | None, consent: ConsentFacts) -> bool:
+    """sag.consent.minor (2026, tier T) on one consent; its warning is _check_sag's."""
+    finding = _minor_finding(person, consent)
+    return True if finding is None else verdict.record(finding)
+
+
+# --- rules judged on a consent alone (check and review_consent) -----------------------------
+
+MINOR_WARNING = Warning(
+    "sag.consent.minor",
+    "needs_confirmation: the 2026 agreement's terms on minors' replicas were not read (tier T, "
+    "evidence.md §9); the requirement of a consent signed by a parent or guardian is to be "
+    "confirmed against the agreement text.",
+)
+
+
+def _separate_finding(consent: ConsentFacts, rule: str) -> Finding:
+    """sag.consent.separate (and iatse.scan_consent): never part of standard terms."""
+    if consent.instrument == "standard_terms":
+        return Finding(
+            rule,
+            False,
+            f"Consent {consent.id} is part of standard terms, not a separate writing or rider.",
+        )
+    return Finding(rule, True, f"Consent {consent.id} is a {consent.instrument.replace('_', ' ')}.")
+
+
+def _specific_finding(consent: ConsentFacts) -> Finding:
+    rule = "sag.consent.specific"
+    if is_specific(consent.description, consent.scenes, consent.media):
+        return Finding(
+            rule, True, f"Consent {consent.id} names the scenes or episodes and the media."
+        )
+    return Finding(
+        rule,
+        False,
+        f"Consent {consent.id} lacks a reasonably specific description (scenes or episodes and "
+        "media).",
+    )
+
+
+def _notice_recorded_finding(consent: ConsentFacts) -> Finding:
+    """sag.consent.notice_48h, as far as a record alone tells: a notice is recorded."""
+    rule = "sag.consent.notice_48h"
+    if consent.notice_at is None:
+        return Finding(rule, False, f"Consent {consent.id} records no notice of the scan.")
+    return Finding(
+        rule, True, f"Consent {consent.id} records notice of the scan at {_iso(consent.notice_at)}."
+    )
+
+
+def _scan_reason_finding(consent: ConsentFacts) -> Finding:
+    """sag.consent.scan_reason (2026)."""
+    rule = "sag.consent.scan_reason"
+    if (consent.business_reason or "").strip():
+        return Finding(rule, True, f"Consent {consent.id} states a business reason for the scan.")
+    return Finding(
+        rule,
+        False,
+        f"Consent {consent.id} states no business reason for the scan (2026 agreement).",
+    )
+
+
+def _deceased_finding(person: PersonFacts | None, consent: ConsentFacts) -> Finding | None:
+    """sag.consent.deceased; None for a living person."""
     if person is None or person.deceased_on is None:
-        return True
+        return None
     rule = "sag.consent.deceased"
     if consent.signed_at.date() < person.deceased_on:
-        verdict.ok(rule, f"Consent {consent.id} was given by the performer in life.")
-        return True
+        return Finding(rule, True, f"Consent {consent.id} was given by the performer in life.")
     if consent.signed_by_capacity == "representative":
-        verdict.ok(rule)
-        return True
+        return Finding(
+            rule, True, f"Consent {consent.id} was signed by the authorized representative."
+        )
     if consent.signed_by_capacity == "union" and not person.has_representative:
-        verdict.ok(rule, "No authorized representative is known; the union consented.")
-        return True
+        return Finding(rule, True, "No authorized representative is known; the union consented.")
     why = (
         "the union may consent only when no authorized representative can be found"
         if consent.signed_by_capacity == "union"
         else "after death only the authorized representative or the union can consent"
     )
-    verdict.fail(rule, f"Consent {consent.id} was signed as {consent.signed_by_capacity}; {why}.")
-    return False
+    return Finding(
+        rule, False, f"Consent {consent.id} was signed as {consent.signed_by_capacity}; {why}."
+    )
+
+
+def _minor_finding(person: PersonFacts | None, consent: ConsentFacts) -> Finding | None:
+    """sag.consent.minor (2026, T): a minor's replica needs a consent signed by a parent or
+    guardian (representative); None for anyone else."""
+    if person is None or person.category != "minor":
+        return None
+    rule = "sag.consent.minor"
+    if consent.signed_by_capacity == "representative":
+        return Finding(
+            rule,
+            True,
+            f"Consent {consent.id} for a minor was signed by a parent or guardian "
+            "(representative).",
+        )
+    return Finding(
+        rule,
+        False,
+        f"Consent {consent.id} for a minor was signed as {consent.signed_by_capacity}; a minor's "
+        "replica needs a consent signed by a parent or guardian (2026 agreement, tier T).",
+    )
+
+
+def _term_finding(consent: ConsentFacts) -> Finding:
+    """consent.term, as far as a record alone tells: its term ends no earlier than it starts."""
+    if consent.term_to is not None and consent.term_to < consent.term_from:
+        return Finding(
+            "consent.term",
+            False,
+            f"Consent {consent.id} ends on {consent.term_to}, before its term starts on "
+            f"{consent.term_from}: it covers no use.",
+        )
+    return Finding(
+        "consent.term",
+        True,
+        f"Consent {consent.id} runs from {consent.term_from} to {consent.term_to or 'no end'}.",
+    )
+
+
+# --- state law (law.*) ----------------------------------------------------------------------
+
+# The enforceability test of RULES.md §2, by governing law: the rule, the statute, and whether
+# the statute dates a consent by the performance it fixes or by its signature.
+_ENFORCEABILITY = {
+    "US-CA": ("law.ca.lab927", "California Labor Code §927", "performance_fixed_on"),
+    "US-NY": ("law.ny.gol5_302", "New York General Obligations Law §5-302", "performance_fixed_on"),
+    "US-IL": (
+        "law.il.dvlpa",
+        "the Illinois Digital Voice and Likeness Protection Act (P.A. 103-0830)",
+        "signed_at",
+    ),
+}
+# The consent kinds that license a person's likeness or voice (law.us.no_fakes speaks of digital
+# replicas; a writer's AI-use or training consent licenses no likeness).
+LIKENESS_KINDS = (
+    "replica_creation",
+    "replica_use",
+    "icdr_use",
+    "digital_alteration",
+    "synthetic_features",
+    "scan",
+)
+
+
+def _state_law_findings(
+    guild: str | None,
+    person: PersonFacts | None,
+    consent: ConsentFacts,
+    on: date,
+    parameters: RuleParameters,
+) -> list[Finding]:
+    """The state-law rules that reach `consent` for a use dated `on`, judged."""
+    found = [
+        _enforceability_finding(guild, consent, parameters),
+        _estate_finding(person, consent, on, parameters),
+    ]
+    return [f for f in found if f is not None]
+
+
+def _enforceability_finding(
+    guild: str | None, consent: ConsentFacts, parameters: RuleParameters
+) -> Finding | None:
+    """law.ca.lab927, law.ny.gol5_302, law.il.dvlpa: a consent that lets a replica replace
+    in-person work covers nothing when its description is not reasonably specific, the person had
+    no counsel who negotiated it with the terms initialed, and it is not a SAG-AFTRA consent
+    negotiated by the union. None when the statute does not reach the consent."""
+    law = _ENFORCEABILITY.get(consent.governing_law or "")
+    if law is None or not consent.replaces_in_person_work:
+        return None
+    rule, statute, dated_by = law
+    day = consent.signed_at.date() if dated_by == "signed_at" else consent.performance_fixed_on
+    if day is not None and not parameters.in_force(f"{rule}.in_force", day):
+        return None
+    if guild == SAG and consent.represented_by == "union":
+        return Finding(
+            rule,
+            True,
+            f"Consent {consent.id} was negotiated by the union under a SAG-AFTRA agreement that "
+            f"addresses digital replicas: {statute} does not void it.",
+        )
+    if is_specific(consent.description, consent.scenes, consent.media):
+        return Finding(
+            rule, True, f"Consent {consent.id} describes the intended use as {statute} requires."
+        )
+    if consent.represented_by == "counsel" and consent.terms_initialed:
+        return Finding(
+            rule,
+            True,
+            f"Consent {consent.id} was negotiated by counsel with the terms initialed, as "
+            f"{statute} allows.",
+        )
+    return Finding(
+        rule,
+        False,
+        f"Consent {consent.id} is unenforceable under {statute}: it lets a digital replica replace "
+        "work the person would have performed in person, its description is not reasonably "
+        "specific, and the person had neither counsel who negotiated it with the terms signed or "
+        "initialed nor a union agreement that addresses digital replicas.",
+    )
+
+
+def _estate_finding(
+    person: PersonFacts | None, consent: ConsentFacts, on: date, parameters: RuleParameters
+) -> Finding | None:
+    """law.ca.civ3344_1 (death within the period before `on`) and law.ny.cr50f (uses from the
+    amendment's date): a deceased person's replica needs the estate's consent (representative).
+    None when neither reaches the consent."""
+    if person is None or person.deceased_on is None or person.deceased_on > on:
+        return None
+    signed_as = consent.signed_by_capacity
+    if consent.governing_law == "US-CA":
+        rule = "law.ca.civ3344_1"
+        years = parameters.years("law.ca.civ3344_1.years_after_death")
+        if person.deceased_on < _add_years(on, -years):
+            return None
+        if signed_as == "representative":
+            return Finding(
+                rule,
+                True,
+                f"Consent {consent.id} was signed by the estate, as California Civil Code "
+                "§3344.1 requires.",
+            )
+        return Finding(
+            rule,
+            False,
+            f"Consent {consent.id} was signed as {signed_as}; California Civil Code §3344.1 "
+            f"needs the estate's consent (representative) for a digital replica of a person who "
+            f"died within the last {years} years. The liability is the greater of $10,000 or "
+            "actual damages.",
+        )
+    if consent.governing_law == "US-NY" and parameters.in_force("law.ny.cr50f.in_force", on):
+        rule = "law.ny.cr50f"
+        if signed_as == "representative":
+            return Finding(
+                rule,
+                True,
+                f"Consent {consent.id} was given in writing by the heirs or executors, as New "
+                "York Civil Rights Law §50-f requires.",
+            )
+        return Finding(
+            rule,
+            False,
+            f"Consent {consent.id} was signed as {signed_as}; New York Civil Rights Law §50-f "
+            "needs the written consent of the heirs or executors (representative) for a digital "
+            "replica of a deceased performer.",
+        )
+    return None
+
+
+def _ad_disclosure(verdict: _Verdict, ctx: _Context) -> None:
+    """law.ny.gbl396b: an advertisement distributed in New York that uses a synthetic performer
+    discloses it conspicuously, unless an exemption applies."""
+    use = ctx.use
+    if not (use.flags.advertisement and "US-NY" in use.distributed_in):
+        return
+    if not ctx.parameters.in_force("law.ny.gbl396b.in_force", use.at.date()):
+        return
+    rule = "law.ny.gbl396b"
+    statute = "New York General Business Law §396-b"
+    if use.ad_exemption in AD_EXEMPTIONS:
+        verdict.ok(rule, f"The advertisement is exempt from {statute} ({use.ad_exemption}).")
+    elif use.flags.disclosure_given:
+        verdict.ok(rule, f"The advertisement discloses the synthetic performer ({statute}).")
+    else:
+        verdict.fail(
+            rule,
+            f"An advertisement distributed in New York uses a synthetic performer without a "
+            f"conspicuous disclosure ({statute}); the penalty is $1,000 for the first violation, "
+            "then $5,000 for each later one.",
+        )
+
+
+def _no_fakes_warning(
+    person: PersonFacts | None, consent: ConsentFacts, parameters: RuleParameters
+) -> Warning | None:
+    """law.us.no_fakes (advisory): a likeness consent of a living person that is open-ended or
+    runs longer than the bill's limit."""
+    if person is None or person.deceased_on is not None or consent.kind not in LIKENESS_KINDS:
+        return None
+    years = parameters.years("law.us.no_fakes.max_term_years")
+    if consent.term_to is None:
+        length = "is open-ended"
+    elif consent.term_to > _add_years(consent.term_from, years):
+        length = f"runs from {consent.term_from} to {consent.term_to}, longer than {years} years"
+    else:
+        return None
+    return Warning(
+        "law.us.no_fakes",
+        f"Consent {consent.id} {length}; the NO FAKES Act of 2026 (S.4591, reported 2026-06-24, "
+        f"not enacted) would limit a living person's licence to {years} years. Advisory only: "
+        "the use is not refused.",
+    )
+
+
+# --- the admin's review of one consent ------------------------------------------------------
+
+
+def review_consent(
+    agreement: str,
+    person: PersonFacts | None,
+    consent: ConsentFacts,
+    *,
+    on: date | None = None,
+    parameters: DatedParameters | None = None,
+) -> Review:
+    """Every rule that can be judged on `consent` before any use, under `agreement`, with the
+    sentences of check(): the term, the separate instrument, specificity, a recorded notice and
+    the business reason (creation), the deceased performer's and the minor's signatory, state
+    law, and the NO FAKES advisory. `on` is the date the dated rules are taken at (by default
+    the first day of the consent's term)."""
+    version = _version(agreement)
+    _covered_person(version, person)
+    day = on or consent.term_from
+    params = RuleParameters.as_of(day, parameters)
+    findings: list[Finding | None] = [_term_finding(consent)]
+    warnings: list[Warning | None] = []
+    if version.guild == SAG:
+        findings += [_separate_finding(consent, "sag.consent.separate"), _specific_finding(consent)]
+        if consent.kind == "replica_creation":
+            findings.append(_notice_recorded_finding(consent))
+            if version.year >= 2026:
+                findings.append(_scan_reason_finding(consent))
+        findings.append(_deceased_finding(person, consent))
+        if version.year >= 2026 and person is not None and person.category == "minor":
+            findings.append(_minor_finding(person, consent))
+            warnings.append(MINOR_WARNING)
+    elif version.guild == IATSE and consent.kind in ("scan", "replica_creation"):
+        findings.append(_separate_finding(consent, "iatse.scan_consent"))
+    findings += _state_law_findings(version.guild, person, consent, day, params)
+    warnings.append(_no_fakes_warning(person, consent, params))
+    return Review(
+        findings=tuple(f for f in findings if f is not None),
+        warnings=tuple(w for w in warnings if w is not None),
+    )
 
 
 def is_specific(description: str, scenes: str = "", media: str = "") -> bool:
@@ -762,7 +1330,16 @@ _GUILD_CHECKS: dict[str, Callable[[_Verdict, _Context], ConsentFacts | None]] = 
     SAG: _check_sag,
     WGA: _check_wga,
     IATSE: _check_iatse,
+    NON_UNION: _check_non_union,
 }
+
+
+def _add_years(day: date, years: int) -> date:
+    """`day` moved by whole years (negative: back); 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def _hours(period: timedelta) -> str:

@@ -7,14 +7,25 @@ A scenario names everything the check needs::
      "person": {"category": "principal", "deceased_on": null, "engaged_at": "...",
                 "has_representative": false},
      "use": {"kind": "replica_creation", "alteration_exception": null,
-             "synthetic_source_person": false, ...each flag of rules.UseFlags, default false},
+             "synthetic_source_person": false, ...each flag of rules.UseFlags, default false,
+             "synthetic_justification": "", "distributed_in": ["US-NY"], "ad_exemption": null},
      "consents": [{"id", "kind", "production", "description", "scenes", "media", "instrument",
                    "signed_at", "signed_by_capacity", "term_from", "term_to", "notice_at",
                    "engaged_at", "business_reason", "bargained_amount", "revoked_at",
-                   "suspensions": [{"from", "to"}], "superseded_by"}],
+                   "suspensions": [{"from", "to"}], "superseded_by", "governing_law",
+                   "performance_fixed_on", "replaces_in_person_work", "represented_by",
+                   "terms_initialed"}],
      "strikes": [{"guild", "from", "to"}],
      "union_notices": [{"kind", "production", "given_at"}],
      "wga_disclosures": [{"production", "given_at"}]}
+
+The 2026 keys (RULES.md §5) are optional: a missing one is null, false, "" or [] (the flags
+`human_role`, `advertisement` and `disclosure_given` are use flags), so an older scenario decides
+as before. `governing_law` is an ISO 3166-2 code ("US-CA"); each `distributed_in` entry one too,
+or a country ("US"); `represented_by` is one of rules.REPRESENTED_BY; `ad_exemption` one of
+rules.AD_EXEMPTIONS; a union notice's `kind` one of rules.UNION_NOTICE_KINDS
+(`training_license`: the WGA notice of a training licence, whose date is the `training` use's
+`at`). The answer carries `warnings`.
 
 An instant without an offset is UTC; a date alone is the start of that day, UTC. Unknown keys are
 refused, so that a misspelt field cannot silently change a decision.
@@ -54,7 +65,14 @@ _TOP = {
     "wga_disclosures",
 }
 _PERSON = {f.name for f in fields(rules.PersonFacts)}
-_USE = {"kind", "alteration_exception", *rules.USE_FLAGS}
+_USE = {
+    "kind",
+    "alteration_exception",
+    *rules.USE_FLAGS,
+    "synthetic_justification",
+    "distributed_in",
+    "ad_exemption",
+}
 _CONSENT = {
     "id",
     "production",
@@ -88,6 +106,22 @@ def facts(scenario: object) -> rules.Facts:
         ),
         flags=rules.UseFlags(
             **{flag: _flag(use_raw.get(flag), f"use.{flag}") for flag in rules.USE_FLAGS}
+        ),
+        synthetic_justification=_blank_text(
+            use_raw.get("synthetic_justification") or "", "use.synthetic_justification"
+        ),
+        distributed_in=tuple(
+            _region(code, f"use.distributed_in[{index}]")
+            for index, code in enumerate(
+                parse_list(
+                    use_raw.get("distributed_in"),
+                    field="use.distributed_in",
+                    message="use.distributed_in must be a list.",
+                )
+            )
+        ),
+        ad_exemption=_optional(
+            _choice_of(rules.AD_EXEMPTIONS), use_raw.get("ad_exemption"), "use.ad_exemption"
         ),
     )
     if use.until is not None and use.until < use.at:
@@ -158,6 +192,21 @@ def _consent(raw: object, where: str) -> rules.ConsentFacts:
         revoked_at=_optional(instant, consent.get("revoked_at"), f"{where}.revoked_at"),
         suspensions=tuple(suspensions),
         superseded_by=_optional(_text, consent.get("superseded_by"), f"{where}.superseded_by"),
+        governing_law=_optional(
+            _subdivision, consent.get("governing_law"), f"{where}.governing_law"
+        ),
+        performance_fixed_on=_optional(
+            _date, consent.get("performance_fixed_on"), f"{where}.performance_fixed_on"
+        ),
+        replaces_in_person_work=_flag(
+            consent.get("replaces_in_person_work"), f"{where}.replaces_in_person_work"
+        ),
+        represented_by=_optional(
+            _choice_of(rules.REPRESENTED_BY),
+            consent.get("represented_by"),
+            f"{where}.represented_by",
+        ),
+        terms_initialed=_flag(consent.get("terms_initialed"), f"{where}.terms_initialed"),
     )
 
 
@@ -244,6 +293,24 @@ def _blank_text(value: object, where: str) -> str:
         field=where,
         blank=True,
         message=f"{where} must be a non-empty string.",
+    )
+
+
+def _region(value: object, where: str) -> str:
+    return parse_string(
+        _required(value, where),
+        field=where,
+        pattern=rules.REGION_CODE,
+        message=f'{where} must be a region code, e.g. "US-CA".',
+    )
+
+
+def _subdivision(value: object, where: str) -> str:
+    return parse_string(
+        _required(value, where),
+        field=where,
+        pattern=rules.SUBDIVISION_CODE,
+        message=f'{where} must be an ISO 3166-2 code, e.g. "US-CA".',
     )
 
 

@@ -9,7 +9,12 @@ How a case is compared:
   which says nothing about the decision.
 - An allowance: every id in `expect.rules` must be among the decision's rules (the rules that
   passed), and so must the file's own rule id, unless the case lists it under `expect.absent`,
-  the rules that must *not* appear (e.g. a 2026-only rule on a 2023 use).
+  the rules that must *not* appear (e.g. a 2026-only rule on a 2023 use), or the rule is advisory
+  (it speaks only in warnings).
+- `expect.warnings`, when present, is the exact set of rule ids of the decision's warnings
+  (order-insensitive); `[]` asserts there is none. An advisory rule's file has a case that
+  expects its warning and one that expects none; a T-tier rule's file has a case expecting its
+  needs-confirmation warning.
 
 The rule cases need no database; the command tests at the end check that the command writes none.
 """
@@ -51,7 +56,21 @@ RULE_IDS = (
     "iatse.scan_consent",
     "iatse.no_displacing_prompts",
     "iatse.ai_impact_notice",
+    "sag.consent.synthetic_value",
+    "sag.consent.minor",
+    "wga.training_notice",
+    "law.ca.lab927",
+    "law.ny.gol5_302",
+    "law.il.dvlpa",
+    "law.ca.civ3344_1",
+    "law.ny.cr50f",
+    "law.ny.gbl396b",
+    "law.us.no_fakes",
 )
+# Rules that never refuse: they speak only in a decision's warnings.
+ADVISORY_RULE_IDS = ("law.us.no_fakes",)
+# Rules whose every decision carries a needs-confirmation warning (tier T).
+TIER_T_RULE_IDS = ("sag.consent.minor",)
 
 
 def _load(path: Path) -> dict:
@@ -79,13 +98,15 @@ def test_rule_case(rule, case):
         missing = set(expect["rules"]) - set(decision.rules)
         assert not missing, f"rules missing {sorted(missing)}\n{explain}"
         absent = set(expect.get("absent", ()))
-        if rule not in absent:
+        if rule not in absent and rule not in ADVISORY_RULE_IDS:
             assert rule in decision.rules, explain
         assert not absent & set(decision.rules), explain
     else:
         assert sorted(decision.rules) == sorted(expect["rules"]), explain
         # A refusal says why: at least one reason per failed rule.
         assert len(decision.reasons) >= len(decision.rules), explain
+    if "warnings" in expect:
+        assert sorted(w.rule for w in decision.warnings) == sorted(expect["warnings"]), explain
 
 
 # --- the case files themselves --------------------------------------------------------------
@@ -102,6 +123,10 @@ def test_every_rule_has_a_case_file_with_an_allowed_and_a_refused_case():
         if data.get("rule") != rule:
             problems.append(f"{rule}: the file says rule {data.get('rule')!r}")
         cases = data.get("cases") or []
+        if rule in ADVISORY_RULE_IDS or rule in TIER_T_RULE_IDS:
+            problems += _warning_cases(rule, cases)
+        if rule in ADVISORY_RULE_IDS:
+            continue
         if not any(c["expect"]["allowed"] and rule in c["expect"]["rules"] for c in cases):
             problems.append(f"{rule}: no allowed case naming the rule")
         if not any(not c["expect"]["allowed"] and rule in c["expect"]["rules"] for c in cases):
@@ -112,6 +137,18 @@ def test_every_rule_has_a_case_file_with_an_allowed_and_a_refused_case():
     assert not problems, "\n".join(problems)
 
 
+def _warning_cases(rule: str, cases: list[dict]) -> list[str]:
+    """An advisory or T-tier rule: a case expecting its warning; an advisory one, a case expecting
+    no warning of it too."""
+    expecting = [c["expect"].get("warnings") for c in cases if "warnings" in c["expect"]]
+    problems = []
+    if not any(rule in warnings for warnings in expecting):
+        problems.append(f"{rule}: no case expecting its warning")
+    if rule in ADVISORY_RULE_IDS and not any(rule not in warnings for warnings in expecting):
+        problems.append(f"{rule}: no case expecting no warning of it")
+    return problems
+
+
 def test_case_files_are_well_formed():
     for path in sorted(CASES_DIR.glob("*.json")):
         data = _load(path)
@@ -120,14 +157,17 @@ def test_case_files_are_well_formed():
         assert len(names) == len(set(names)), f"{path.name}: duplicate case names"
         for case in data["cases"]:
             assert set(case) == {"name", "scenario", "expect"}, (path.name, case["name"])
-            assert set(case["expect"]) <= {"allowed", "rules", "consent", "absent"}
+            assert set(case["expect"]) <= {"allowed", "rules", "consent", "absent", "warnings"}
             assert {"allowed", "rules", "consent"} <= set(case["expect"]), case["name"]
             if not case["expect"]["allowed"]:
                 assert case["expect"]["consent"] is None, case["name"]
                 assert case["expect"]["rules"], case["name"]
                 assert "absent" not in case["expect"], case["name"]
-            for rule in case["expect"]["rules"] + case["expect"].get("absent", []):
+            named = case["expect"]["rules"] + case["expect"].get("absent", [])
+            for rule in named + case["expect"].get("warnings", []):
                 assert rule in RULE_IDS, (path.name, case["name"], rule)
+            # An advisory rule never decides: it is never among a decision's rules.
+            assert not set(ADVISORY_RULE_IDS) & set(case["expect"]["rules"]), case["name"]
 
 
 # --- whatif input validation ----------------------------------------------------------------
@@ -232,7 +272,8 @@ def test_command_prints_the_decision(tmp_path):
     assert printed["consent"] == "c1"
     assert printed["agreement"] == "sag-tvth-2023"
     assert "sag.consent.creation" in printed["rules"]
-    assert set(printed) == {"allowed", "consent", "rules", "reasons", "agreement"}
+    assert set(printed) == {"allowed", "consent", "rules", "reasons", "agreement", "warnings"}
+    assert printed["warnings"] == []
 
 
 def test_command_exits_3_on_refusal_and_still_prints(tmp_path):

@@ -28,6 +28,12 @@ def _value(start, value, source="RULES.md §2 sag.consent.notice_48h"):
     return {"from": start, "value": value, "tier": "P", "source": source}
 
 
+def _shipped_with(*values: dict) -> DatedParameters:
+    """The shipped parameters, with the notice period replaced by `values`."""
+    notice = parse_series(_series(*values), origin="test")
+    return DatedParameters({**rules.shipped_parameters().series, notice.parameter: notice})
+
+
 def test_the_shipped_notice_period_is_48_hours_cited_to_its_rule():
     value = rules.shipped_parameters().get("sag.consent.notice_before_scan", date(2025, 3, 12))
     assert value.value == 48 and value.unit == "hours"
@@ -43,37 +49,18 @@ def test_the_check_takes_the_period_in_force_on_the_use_date():
     facts = whatif.facts(scenario)
     assert rules.check(facts).allowed
     use_day = facts.use.at.date()
-    later = DatedParameters(
-        {
-            "sag.consent.notice_before_scan": parse_series(
-                _series(
-                    _value(None, "48"), _value((use_day + timedelta(days=1)).isoformat(), "72")
-                ),
-                origin="test",
-            )
-        }
+    later = _shipped_with(
+        _value(None, "48"), _value((use_day + timedelta(days=1)).isoformat(), "72")
     )
     assert rules.check(facts, parameters=later).allowed
-    now = DatedParameters(
-        {
-            "sag.consent.notice_before_scan": parse_series(
-                _series(_value(None, "48"), _value(use_day.isoformat(), "72")), origin="test"
-            )
-        }
-    )
+    now = _shipped_with(_value(None, "48"), _value(use_day.isoformat(), "72"))
     decision = rules.check(facts, parameters=now)
     assert not decision.allowed and decision.rules == ("sag.consent.notice_48h",)
     assert any("72 hours before the scan" in reason for reason in decision.reasons)
 
 
 def test_a_date_no_value_covers_is_never_guessed():
-    only_later = DatedParameters(
-        {
-            "sag.consent.notice_before_scan": parse_series(
-                _series(_value("2030-01-01", "48")), origin="test"
-            )
-        }
-    )
+    only_later = _shipped_with(_value("2030-01-01", "48"))
     with pytest.raises(ValueMissing):
         rules.check(whatif.facts(_scenario()), parameters=only_later)
 

@@ -1,5 +1,6 @@
-"""What-if consent check: decide a self-contained scenario file and print the decision as JSON.
-Reads no records and writes nothing; the API's check calls the same pure function."""
+"""What-if consent check: decide a self-contained scenario file and print the decision as JSON,
+its warnings included. Reads no records and writes nothing; the API's check calls the same pure
+function."""
 
 import json
 import sys
@@ -15,8 +16,9 @@ from core.parse import ParseError
 class Command(BaseCommand):
     help = (
         "Decide a consent scenario (JSON file, or - for stdin) and print "
-        '{"allowed", "consent", "rules", "reasons", "agreement"}. Exit 0 when allowed, 3 when '
-        "refused, 1 on a malformed file. See consent/whatif.py for the file format."
+        '{"allowed", "consent", "rules", "reasons", "agreement", "warnings"} (warnings: advisory '
+        "and needs-confirmation notes, which never refuse). Exit 0 when allowed, 3 when refused, "
+        "1 on a malformed file. See consent/whatif.py for the file format."
     )
     requires_system_checks = []
 
