@@ -6,6 +6,7 @@ and the events. Revoke, suspend and resume are actions with a reason; a consent'
 to its revoke form (admin_revoke), which shows the uses it takes away. The AI-use register lists
 violations first, per production; recording a use opens its page with the decision."""
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -20,7 +21,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from core.admin.base import ReadOnlyInline, ServiceForm, ServiceSavedMixin, admin_path
 from core.admin.pagination import InScopeRelatedFilter
@@ -28,10 +30,12 @@ from core.errors import DomainError
 from ledger import access
 from ledger.access.admin import ScopedAdmin
 
-from . import admin_revoke, admin_void, selectors, services
+from . import admin_check, admin_revoke, admin_void, selectors, services
 from .admin_event import Link
 from .models import (
     GRANT_FIELDS,
+    REGION_PATTERN,
+    STATE_LAWS,
     USE_FIELDS,
     AiUse,
     Consent,
@@ -72,22 +76,99 @@ class ConsentEventInline(ReadOnlyInline):
     readonly_fields = EVENT_COLUMNS
 
 
+class ListedTextInput(forms.TextInput):
+    """A text input that offers `options` (a <datalist>) and takes any other text too."""
+
+    def __init__(self, options: dict[str, str], attrs=None):
+        super().__init__(attrs)
+        self.options = options
+
+    def render(self, name, value, attrs=None, renderer=None):
+        list_id = f"{(attrs or {}).get('id') or name}_options"
+        self.attrs["list"] = list_id
+        options = format_html_join(
+            "", '<option value="{}">{}</option>', sorted(self.options.items())
+        )
+        return format_html(
+            '{}<datalist id="{}">{}</datalist>',
+            super().render(name, value, attrs, renderer),
+            list_id,
+            options,
+        )
+
+
+# The add form's groups, for a business-affairs reader: (title, fields, description).
+CONSENT_GROUPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("Who and where", ("person", "production", "agreement", "category"), ""),
+    (
+        "What the person agrees to",
+        ("kind", "description", "scenes", "media", "territory", "term_from", "term_to"),
+        "",
+    ),
+    (
+        "Signature",
+        ("instrument", "signed_at", "signed_by", "signed_by_capacity", "evidence"),
+        "",
+    ),
+    (
+        "Scan: notice and reason",
+        ("notice_at", "engaged_at", "business_reason"),
+        "For a replica creation or scan (sag.consent.notice_48h, sag.consent.scan_reason).",
+    ),
+    (
+        "State law",
+        (
+            "governing_law",
+            "performance_fixed_on",
+            "replaces_in_person_work",
+            "represented_by",
+            "terms_initialed",
+        ),
+        "California, New York and Illinois law on digital replicas (law.*): see what the "
+        "chosen law needs above.",
+    ),
+    ("Pay and disclosure", ("bargained_amount", "bargained_currency", "named_in_disclosure"), ""),
+    ("Replaces an earlier consent", ("supersedes",), ""),
+)
+
+
 class ConsentAddForm(ServiceForm):
+    """Records a consent (consent_grant); sent by "Check this consent", it checks the draft
+    (consent_review) instead, keeps the findings in `review` and saves nothing."""
+
     evidence = forms.FileField(help_text="The signed writing or rider (its SHA-256 is recorded).")
+    review: services.ConsentReview | None = None
 
     def record(self, data):
+        if self.checking:
+            self.review = services.consent_review(**data)
+            return self.instance
         return services.consent_grant(actor=self.request.user, **data)
 
     class Meta:
         model = Consent
         fields = list(GRANT_FIELDS)
+        labels = {
+            "governing_law": "Governing law",
+            "performance_fixed_on": "Performance fixed on",
+            "replaces_in_person_work": "Replica replaces in-person work",
+            "terms_initialed": "Replica terms initialed",
+        }
+        widgets = {"governing_law": ListedTextInput(STATE_LAWS, attrs={"size": 8})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.checking = admin_check.checking(self.request)
         self.fields["agreement"].required = False
         self.fields["category"].required = False
         self.fields["agreement"].help_text = "Empty: the production's agreement for the person."
         self.fields["category"].help_text = "Empty: from the person's engagement."
+        # A check reads no evidence (and a file input is not kept when the page comes back).
+        self.fields["evidence"].required = not self.checking
+
+    def is_valid(self):
+        # A check never records: the page comes back with the findings and no error.
+        return super().is_valid() and not self.checking
 
 
 class EventForm(forms.Form):
@@ -214,6 +295,46 @@ class ConsentAdmin(_RecordAdmin):
             "created_at",
         ]
 
+    def get_fieldsets(self, request, obj=None):
+        """The groups of CONSENT_GROUPS; a recorded consent's page shows its status first and
+        its record last."""
+        groups = []
+        for title, names, description in CONSENT_GROUPS:
+            fields = list(names)
+            if obj is not None:
+                fields = ["evidence_link" if f == "evidence" else f for f in fields]
+                if "supersedes" in fields:
+                    fields.append("superseded_by_link")
+            groups.append((title, {"fields": fields, "description": description}))
+        if obj is None:
+            return groups
+        return [
+            ("Status", {"fields": ["status_badge"]}),
+            *groups,
+            ("Record", {"fields": ["recorded_by", "created_at"]}),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        form = context["adminform"].form
+        if add:
+            kind, agreement, law = admin_check.form_choices(form)
+            review = context["review"] = getattr(form, "review", None)
+            agreement = review.agreement.code if review is not None else agreement
+        else:
+            kind, agreement, law = obj.kind, obj.agreement.code, obj.governing_law
+        context["requirements"] = admin_check.requirements(kind, agreement, law)
+        context["check_button"] = admin_check.CHECK_BUTTON
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = {**(extra_context or {})}
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            context["check_url"] = f"{request.path}?check=1"
+            if request.GET.get("check") == "1":
+                context["review"], context["review_refused"] = admin_check.review_recorded(obj)
+        return super().change_view(request, object_id, form_url, context)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "supersedes":
             scope = access.request_scope(request)
@@ -325,7 +446,34 @@ class ConsentAdmin(_RecordAdmin):
         return self._event_action(request, queryset, services.consent_resume, "resume")
 
 
+class RegionsField(forms.CharField):
+    """Places as a business-affairs reader types them ("US-NY, US-CA"), as the list the AI use
+    stores (law.ny.gbl396b's `distributed_in`)."""
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        codes = [code for code in re.split(r"[\s,]+", text.strip()) if code]
+        bad = [code for code in codes if not re.fullmatch(REGION_PATTERN, code)]
+        if bad:
+            raise forms.ValidationError(
+                f"Not a country or ISO 3166-2 code: {', '.join(bad)} (e.g. US or US-NY)."
+            )
+        if len(set(codes)) != len(codes):
+            raise forms.ValidationError("A place is listed twice.")
+        return codes
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+
 class AiUseAddForm(ServiceForm):
+    distributed_in = RegionsField(
+        required=False,
+        label="Distributed in",
+        help_text="For an advertisement: where it is distributed, e.g. US-NY, US-CA "
+        "(law.ny.gbl396b).",
+    )
+
     class Meta:
         model = AiUse
         fields = list(USE_FIELDS)
@@ -418,6 +566,7 @@ class AiUseAdmin(_RecordAdmin):
         "consent",
         "rule_ids",
         "reason_list",
+        "warning_list",
         "recorded_by",
         "created_at",
     ]
@@ -465,6 +614,14 @@ class AiUseAdmin(_RecordAdmin):
     @admin.display(description="rules")
     def rule_ids(self, obj):
         return ", ".join(obj.rules)
+
+    @admin.display(description="warnings")
+    def warning_list(self, obj):
+        if not obj.warnings:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"), "{}: {}", ((w["rule"], w["message"]) for w in obj.warnings)
+        )
 
     @admin.display(description="reasons")
     def reason_list(self, obj):

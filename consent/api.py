@@ -3,10 +3,12 @@ AI-use register, union notices, strike periods, WGA disclosures and the consent 
 the registry: studio staff see and record their productions' records, guild staff read those
 under their guild's agreements, payroll keys see none of it."""
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import django_filters
+from django.core.validators import RegexValidator
 from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -32,7 +34,9 @@ from core.parse import (
     parse_choice,
     parse_flag,
     parse_json_id,
+    parse_list,
     parse_object,
+    parse_string,
     parse_utc_instant,
 )
 from ledger import access
@@ -43,7 +47,9 @@ from ledger.models import Agreement, Guild, Person, Production
 from . import rules, selectors, services, whatif
 from .models import (
     GRANT_FIELDS,
+    REGION_PATTERN,
     USE_FIELDS,
+    AdExemption,
     AiUse,
     AlterationException,
     Capacity,
@@ -61,6 +67,7 @@ from .models import (
 )
 
 BATCH_LIMIT = 1000
+REGION_MESSAGE = 'A country or ISO 3166-2 code in capitals, e.g. "US" or "US-NY".'
 CONSENT_STATUSES = ["granted", "superseded", "revoked", "suspended", "expired"]
 
 
@@ -189,6 +196,37 @@ class ConsentCreateSerializer(ScopedChoices, ModelSerializer):
         return attrs
 
 
+class ConsentDraftSerializer(ConsentCreateSerializer):
+    """A consent as it would be granted, checked before it is: the body of a create, with the
+    evidence optional (it plays no part in the check)."""
+
+    evidence = serializers.FileField(
+        allow_empty_file=False,
+        max_length=200,
+        required=False,
+        help_text="Optional here: the check does not read it.",
+    )
+
+
+class FindingSerializer(serializers.Serializer):
+    rule = serializers.CharField(help_text="RULES.md §2 id.")
+    passed = StrictBooleanField()
+    message = serializers.CharField()
+
+
+class WarningSerializer(serializers.Serializer):
+    rule = serializers.CharField(help_text="RULES.md §2 id (an advisory or unconfirmed rule).")
+    message = serializers.CharField()
+
+
+class ConsentReviewSerializer(serializers.Serializer):
+    ok = StrictBooleanField(help_text="Every finding passed (warnings never refuse).")
+    agreement = serializers.CharField(help_text="The agreement it would be granted under.")
+    category = serializers.ChoiceField(choices=Category)
+    findings = FindingSerializer(many=True)
+    warnings = WarningSerializer(many=True)
+
+
 class ConsentEventRequestSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
     at = StrictInstantField(required=False, help_text="When it takes effect; default: now.")
@@ -227,6 +265,26 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         body.is_valid(raise_exception=True)
         consent = services.consent_grant(actor=request.user, **body.validated_data)
         return Response(self._read(consent.pk), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": ConsentDraftSerializer,
+            "application/json": ConsentDraftSerializer,
+        },
+        responses={200: ConsentReviewSerializer},
+    )
+    # Named apart from the use check's "consent-check" (ConsentCheckView).
+    @action(detail=False, methods=["post"], url_path="check", url_name="draft-check")
+    def check(self, request):
+        """Check a draft consent before recording it: the body of a create (the evidence is
+        optional), answered rule by rule with what can be judged on the consent alone (its
+        instrument, description, notice, business reason, signer, state law, term). Refused as
+        a create would be (a production the caller may not record consents for is not found);
+        writes nothing."""
+        body = ConsentDraftSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        review = services.consent_review(**body.validated_data)
+        return Response(review.as_dict())
 
     def _read(self, pk):
         return ConsentSerializer(
@@ -311,9 +369,12 @@ class AiUseSerializer(ModelSerializer):
     alteration_exception = serializers.ChoiceField(
         choices=AlterationException, allow_blank=True, read_only=True
     )
+    ad_exemption = serializers.ChoiceField(choices=AdExemption, allow_blank=True, read_only=True)
+    distributed_in = serializers.ListField(child=serializers.CharField(), read_only=True)
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
     rules = serializers.ListField(child=serializers.CharField(), read_only=True)
     reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+    warnings = WarningSerializer(many=True, read_only=True)
     void = serializers.SerializerMethodField(
         help_text="Who voided the use, when and why; null while it counts."
     )
@@ -330,6 +391,7 @@ class AiUseSerializer(ModelSerializer):
             "consent",
             "rules",
             "reasons",
+            "warnings",
             "recorded_by",
             "created_at",
             "void",
@@ -356,6 +418,13 @@ class AiUseCreateSerializer(ScopedChoices, ModelSerializer):
     days = DecimalStringField(
         max_digits=6, decimal_places=2, min_value=0, required=False, allow_null=True
     )
+    distributed_in = serializers.ListField(
+        child=serializers.CharField(validators=[RegexValidator(REGION_PATTERN, REGION_MESSAGE)]),
+        max_length=300,
+        required=False,
+        help_text="Where the advertisement is distributed: country or ISO 3166-2 codes, e.g. "
+        '["US-NY"] (law.ny.gbl396b).',
+    )
 
     class Meta:
         model = AiUse
@@ -368,6 +437,13 @@ class AiUseCreateSerializer(ScopedChoices, ModelSerializer):
             raise serializers.ValidationError(
                 {"alteration_exception": "Only a digital alteration has exceptions."}
             )
+        if not attrs.get("advertisement"):
+            for name in ("distributed_in", "ad_exemption"):
+                if attrs.get(name):
+                    raise serializers.ValidationError({name: "Only an advertisement has this."})
+        distributed = attrs.get("distributed_in") or []
+        if len(set(distributed)) != len(distributed):
+            raise serializers.ValidationError({"distributed_in": "A place is listed twice."})
         return attrs
 
 
@@ -578,6 +654,10 @@ class WgaDisclosureViewSet(_RecordViewSet):
 # --- the consent check ----------------------------------------------------------------------
 
 
+JUSTIFICATION_LIMIT = 5000
+REGION_LIMIT = 300
+
+
 class ConsentCheckSerializer(serializers.Serializer):
     """Documents one check; parsing is `_parse_check` (shared by the single and batch forms)."""
 
@@ -595,6 +675,16 @@ class ConsentCheckSerializer(serializers.Serializer):
     condition_of_employment = StrictBooleanField(required=False)
     material_handed_over = StrictBooleanField(required=False)
     counted_toward_headcount = StrictBooleanField(required=False)
+    human_role = StrictBooleanField(required=False)
+    synthetic_justification = serializers.CharField(
+        required=False, allow_blank=True, max_length=JUSTIFICATION_LIMIT
+    )
+    advertisement = StrictBooleanField(required=False)
+    distributed_in = serializers.ListField(
+        child=serializers.CharField(), required=False, allow_null=True, max_length=REGION_LIMIT
+    )
+    disclosure_given = StrictBooleanField(required=False)
+    ad_exemption = serializers.ChoiceField(choices=AdExemption, required=False, allow_null=True)
 
 
 class DecisionSerializer(serializers.Serializer):
@@ -603,6 +693,7 @@ class DecisionSerializer(serializers.Serializer):
     rules = serializers.ListField(child=serializers.CharField(), help_text="RULES.md §2 ids.")
     reasons = serializers.ListField(child=serializers.CharField())
     agreement = serializers.CharField()
+    warnings = WarningSerializer(many=True, help_text="Advisory notes; they never refuse a use.")
 
 
 class BatchRequestSerializer(serializers.Serializer):
@@ -623,6 +714,7 @@ class BatchResultSerializer(serializers.Serializer):
     rules = serializers.ListField(child=serializers.CharField(), required=False)
     reasons = serializers.ListField(child=serializers.CharField(), required=False)
     agreement = serializers.CharField(required=False)
+    warnings = WarningSerializer(many=True, required=False)
     error = BatchErrorSerializer(required=False, help_text="Present instead of a decision.")
 
 
@@ -675,6 +767,9 @@ def _check_request(item: object) -> selectors.CheckRequest:
     flags = rules.UseFlags(
         **{flag: parse_flag(body.get(flag, False), field=flag) for flag in rules.USE_FLAGS}
     )
+    ad_exemption = body.get("ad_exemption")
+    if ad_exemption is not None:
+        ad_exemption = parse_choice(ad_exemption, rules.AD_EXEMPTIONS, field="ad_exemption")
     return selectors.CheckRequest(
         person_id=person,
         production_id=production,
@@ -683,7 +778,31 @@ def _check_request(item: object) -> selectors.CheckRequest:
         until=until,
         alteration_exception=exception,
         flags=flags,
+        synthetic_justification=parse_string(
+            body.get("synthetic_justification", ""),
+            field="synthetic_justification",
+            max_length=JUSTIFICATION_LIMIT,
+            blank=True,
+        ),
+        distributed_in=_regions(body.get("distributed_in")),
+        ad_exemption=ad_exemption,
     )
+
+
+_REGION = re.compile(REGION_PATTERN)
+
+
+def _regions(value: object) -> tuple[str, ...]:
+    """law.ny.gbl396b's `distributed_in`: a list of distinct country or ISO 3166-2 codes."""
+    message = f'A list of at most {REGION_LIMIT} country or ISO 3166-2 codes, e.g. ["US-NY"].'
+    codes = parse_list(value, field="distributed_in", message=message)
+    if len(codes) > REGION_LIMIT:
+        raise ParseError("distributed_in", message)
+    for i, code in enumerate(codes):
+        parse_string(code, field=f"distributed_in[{i}]", pattern=_REGION, message=REGION_MESSAGE)
+    if len(set(codes)) != len(codes):
+        raise ParseError("distributed_in", "A place is listed twice.")
+    return tuple(codes)
 
 
 class ConsentCheckView(APIView):

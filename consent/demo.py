@@ -232,3 +232,28 @@ def load(*, actor):
         _at(2026, 7, 20, 9),
         "Synthetic harbor master, episode 2",
     )
+
+    # California law: a performer no guild covers, on the 2026 series under no collective
+    # agreement. Her replica may stand in for days she would have worked, the description is a
+    # catch-all, and no counsel negotiated it: Labor Code §927 leaves it covering nothing.
+    june = _person("June Calloway")
+    _consent(
+        actor,
+        june,
+        series,
+        "replica_use",
+        "Digital replica of the performer for the series, in any and all media now known or "
+        "hereafter devised",
+        _at(2026, 7, 8, 10),
+        governing_law="US-CA",
+        performance_fixed_on=date(2026, 7, 14),
+        replaces_in_person_work=True,
+    )
+    _use(
+        actor,
+        series,
+        june,
+        "replica_use",
+        _at(2026, 8, 3, 9),
+        "Replica in place of a pickup day, episode 3",
+    )

@@ -9,7 +9,11 @@ Django's storage with the SHA-256 of its bytes, so a later change to the file is
 (`manage.py verify_evidence`).
 """
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -31,6 +35,35 @@ Capacity = _choices(rules.CAPACITIES)
 Category = _choices(rules.CATEGORIES)
 AlterationException = _choices(rules.ALTERATION_EXCEPTIONS)
 UnionNoticeKind = _choices(rules.UNION_NOTICE_KINDS)
+AdExemption = _choices(rules.AD_EXEMPTIONS)
+
+# A governing law is an ISO 3166-2 subdivision code ("US-CA"); a place an advertisement is
+# distributed in is a country (ISO 3166-1 alpha-2, "US") or such a subdivision (RULES.md §2,
+# law.*; §4).
+SUBDIVISION_PATTERN = r"\A[A-Z]{2}-[A-Z0-9]{1,3}\Z"
+REGION_PATTERN = r"\A[A-Z]{2}(-[A-Z0-9]{1,3})?\Z"
+# The laws the state-law rules name (law.ca.*, law.ny.*, law.il.*): offered first in forms; any
+# other valid code is taken too, and decides by the union rules alone.
+STATE_LAWS = {"US-CA": "California", "US-NY": "New York", "US-IL": "Illinois"}
+validate_subdivision = RegexValidator(
+    SUBDIVISION_PATTERN,
+    "An ISO 3166-2 code in capitals: two letters, a dash, one to three letters or digits "
+    '("US-CA").',
+    code="invalid_governing_law",
+)
+
+
+def validate_regions(value) -> None:
+    """law.ny.gbl396b's `distributed_in`: a list of distinct country or ISO 3166-2 codes."""
+    if not isinstance(value, list) or not all(
+        isinstance(code, str) and re.fullmatch(REGION_PATTERN, code) for code in value
+    ):
+        raise ValidationError(
+            'A list of country or ISO 3166-2 codes in capitals, e.g. ["US-NY"].',
+            code="invalid_distributed_in",
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError("A place is listed twice.", code="invalid_distributed_in")
 
 
 class Representation(models.TextChoices):
@@ -64,10 +97,15 @@ GRANT_FIELDS = (
     "signed_at",
     "signed_by",
     "signed_by_capacity",
-    "represented_by",
     "notice_at",
     "engaged_at",
     "business_reason",
+    # State law (RULES.md §2 law.*, §4, 2026 revision).
+    "governing_law",
+    "performance_fixed_on",
+    "replaces_in_person_work",
+    "represented_by",
+    "terms_initialed",
     "bargained_amount",
     "bargained_currency",
     "named_in_disclosure",
@@ -85,6 +123,10 @@ USE_FIELDS = (
     "scenes",
     "alteration_exception",
     *rules.USE_FLAGS,
+    # sag.consent.synthetic_value and law.ny.gbl396b (2026 revision).
+    "synthetic_justification",
+    "distributed_in",
+    "ad_exemption",
 )
 
 # The yes/no facts of a use that the consent check decides on (rules.UseFlags); AiUse stores
@@ -122,13 +164,40 @@ class Consent(models.Model):
     signed_by = models.CharField(max_length=200, help_text="The name of whoever signed.")
     signed_by_capacity = models.CharField(max_length=20, choices=Capacity)
     represented_by = models.CharField(
-        max_length=10, choices=Representation.choices, default=Representation.NONE
+        max_length=10,
+        choices=Representation.choices,
+        default=Representation.NONE,
+        help_text="Counsel who negotiated the consent, or a union whose agreement covers "
+        "replicas (law.ca.lab927, law.ny.gol5_302, law.il.dvlpa).",
     )
     notice_at = models.DateTimeField(
         null=True, blank=True, help_text="When the performer was notified of the scan."
     )
     engaged_at = models.DateTimeField(null=True, blank=True, help_text="When they were engaged.")
     business_reason = models.TextField(blank=True, help_text="For a scan (2026 agreement).")
+    governing_law = models.CharField(
+        max_length=6,
+        blank=True,
+        validators=[validate_subdivision],
+        help_text='The law the consent is governed by, an ISO 3166-2 code ("US-CA"); empty: '
+        "none stated.",
+    )
+    performance_fixed_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the performance the replica is made from was fixed (law.ca.lab927, "
+        "law.ny.gol5_302).",
+    )
+    replaces_in_person_work = models.BooleanField(
+        default=False,
+        help_text="The replica may be used in place of work the person would otherwise have "
+        "performed in person.",
+    )
+    terms_initialed = models.BooleanField(
+        default=False,
+        help_text="The replica terms were clear, conspicuous and signed or initialed by the "
+        "person.",
+    )
     bargained_amount = money_field(
         null=True, blank=True, help_text="For use in another production and ICDR use."
     )
@@ -200,6 +269,11 @@ class Consent(models.Model):
                 name="consent_evidence_sha256_hex",
             ),
             models.CheckConstraint(
+                condition=Q(governing_law="") | Q(governing_law__regex=SUBDIVISION_PATTERN),
+                name="consent_governing_law_iso_3166_2",
+                violation_error_message="The governing law is an ISO 3166-2 code (US-CA).",
+            ),
+            models.CheckConstraint(
                 condition=~Q(description=""),
                 name="consent_description_set",
                 violation_error_message="A description of the intended use is required.",
@@ -243,8 +317,9 @@ class ConsentEvent(models.Model):
 
 
 class UnionNotice(models.Model):
-    """A notice to a union: a synthetic performer's use (sag.consent.synthetic) or the impact of
-    AI systems on covered employees (iatse.ai_impact_notice)."""
+    """A notice to a union: a synthetic performer's use (sag.consent.synthetic), the impact of
+    AI systems on covered employees (iatse.ai_impact_notice) or the licence of a writer's
+    material for AI training (wga.training_notice, 2026)."""
 
     production = models.ForeignKey(
         Production, on_delete=models.PROTECT, related_name="union_notices"
@@ -373,6 +448,36 @@ class AiUse(models.Model):
         help_text="A background actor's replica counted toward the production's required "
         "background headcount (never allowed: sag.consent.background).",
     )
+    human_role = models.BooleanField(
+        default=False,
+        help_text="The synthetic performer plays a role a human would play "
+        "(sag.consent.synthetic_value).",
+    )
+    synthetic_justification = models.TextField(
+        blank=True,
+        help_text="Why the synthetic performer in a human role brings significant additional "
+        "value (sag.consent.synthetic_value).",
+    )
+    advertisement = models.BooleanField(
+        default=False, help_text="The use is in an advertisement (law.ny.gbl396b)."
+    )
+    distributed_in = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_regions],
+        help_text="Where the advertisement is distributed: country or ISO 3166-2 codes, e.g. "
+        '["US-NY"].',
+    )
+    disclosure_given = models.BooleanField(
+        default=False,
+        help_text="The advertisement conspicuously discloses the synthetic performer.",
+    )
+    ad_exemption = models.CharField(
+        max_length=20,
+        choices=AdExemption,
+        blank=True,
+        help_text="The exemption of law.ny.gbl396b that applies, if any.",
+    )
     # The decision, made once when the use was recorded.
     status = models.CharField(max_length=10, choices=Status.choices)
     agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="ai_uses")
@@ -381,6 +486,8 @@ class AiUse(models.Model):
     )
     rules = models.JSONField(default=list, blank=True)
     reasons = models.JSONField(default=list, blank=True)
+    # Advisory and unconfirmed rules' notes ([{"rule", "message"}]): they never refuse a use.
+    warnings = models.JSONField(default=list, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -418,6 +525,10 @@ class AiUse(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(days__isnull=True) | Q(days__gte=0), name="ai_use_days_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=_valid("ad_exemption", ["", *rules.AD_EXEMPTIONS]),
+                name="ai_use_ad_exemption_valid",
             ),
         ]
 

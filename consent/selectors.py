@@ -2,7 +2,7 @@
 decides on, loaded in a fixed number of queries however many checks are asked at once."""
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -12,7 +12,16 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from core.errors import DomainError, NotFound
 from ledger import access
 from ledger.access import Scope
-from ledger.models import Agreement, Classification, Engagement, Membership, Person, Production
+from ledger.models import (
+    Agreement,
+    Classification,
+    Engagement,
+    Membership,
+    Person,
+    Production,
+    ProductionAgreement,
+)
+from ledger.registry import catalogue
 
 from . import rules
 from .models import (
@@ -20,6 +29,7 @@ from .models import (
     AiUseVoid,
     Consent,
     ConsentEvent,
+    Representation,
     StrikePeriod,
     UnionNotice,
     WgaDisclosure,
@@ -178,8 +188,9 @@ MEMBERSHIP_CATEGORY = {rules.SAG: "principal", rules.WGA: "writer", rules.IATSE:
 
 @dataclass(frozen=True)
 class CheckRequest:
-    """One question: may `person` be used this way (`kind`, `alteration_exception`, `flags`) in
-    `production` at `at`, to `until` when the use spans a range?"""
+    """One question: may `person` be used this way (`kind`, `alteration_exception`, `flags`, and
+    for a synthetic performer or an advertisement the 2026 facts) in `production` at `at`, to
+    `until` when the use spans a range?"""
 
     person_id: int | None
     production_id: int
@@ -188,17 +199,50 @@ class CheckRequest:
     until: datetime | None = None
     alteration_exception: str | None = None
     flags: rules.UseFlags = rules.UseFlags()
+    synthetic_justification: str = ""
+    distributed_in: tuple[str, ...] = ()
+    ad_exemption: str | None = None
 
 
 @dataclass(frozen=True)
 class CheckFacts:
-    """The agreement row a request falls under and the facts the check decides on."""
+    """The agreement row a request falls under, the facts the check decides on, and a note on
+    how the agreement was chosen when the production has none attached for the use's date."""
 
     agreement: Agreement
     facts: rules.Facts
+    note: str | None = None
 
     def decide(self) -> rules.Decision:
-        return rules.check(self.facts)
+        decision = rules.check(self.facts)
+        if self.note is None:
+            return decision
+        return replace(decision, reasons=(*decision.reasons, self.note))
+
+
+def record_facts(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts a consent states (rules.CONSENT_RECORD_FACTS), from its columns or a draft's
+    fields: no governing law and a representation of "none" are None to the check."""
+    facts = {name: values.get(name) for name in rules.CONSENT_RECORD_FACTS if name in values}
+    if "governing_law" in facts:
+        facts["governing_law"] = facts["governing_law"] or None
+    if facts.get("represented_by") in ("", Representation.NONE):
+        facts["represented_by"] = None
+    return facts
+
+
+def use_facts(request: CheckRequest) -> rules.UseFacts:
+    return rules.UseFacts(
+        kind=request.kind,
+        production=str(request.production_id),
+        at=request.at,
+        until=request.until,
+        alteration_exception=request.alteration_exception,
+        flags=request.flags,
+        synthetic_justification=request.synthetic_justification,
+        distributed_in=request.distributed_in,
+        ad_exemption=request.ad_exemption,
+    )
 
 
 def facts_for(scope: Scope, requests: list[CheckRequest]) -> list["CheckFacts | DomainError"]:
@@ -239,8 +283,9 @@ _Key = tuple[int | None, int]  # (person, production)
 class _World:
     """Everything the requests' people and productions need, loaded once."""
 
-    agreements: list[Agreement]
-    engagements: dict[_Key, tuple[str, datetime]]  # (classification, engaged at)
+    agreements: dict[str, Agreement]  # by code
+    attached: defaultdict[int, list[str]]  # a production's attached agreement codes
+    engagements: dict[_Key, tuple[str, datetime, str]]  # (classification, engaged at, agreement)
     memberships: defaultdict[int, set[str]]
     consents: defaultdict[_Key, list[rules.ConsentFacts]]
     categories: dict[_Key, str]
@@ -251,16 +296,30 @@ class _World:
     @classmethod
     def load(cls, person_ids: set[int], production_ids: set[int]) -> "_World":
         world = cls()
-        world.agreements = list(Agreement.objects.select_related("guild"))
+        world.agreements = {a.code: a for a in Agreement.objects.all()}
+        world.attached = defaultdict(list)
+        for production_id, code in (
+            ProductionAgreement.objects.filter(production_id__in=production_ids)
+            .order_by("agreement__code")
+            .values_list("production_id", "agreement__code")
+        ):
+            world.attached[production_id].append(code)
         world.engagements = {}
         for e in (
             Engagement.objects.filter(person_id__in=person_ids, production_id__in=production_ids)
             .order_by("created_at")
-            .values("person_id", "production_id", "classification", "created_at", "start_date")
+            .values(
+                "person_id",
+                "production_id",
+                "classification",
+                "created_at",
+                "start_date",
+                "agreement__code",
+            )
         ):
-            engaged_at = min(e["created_at"], datetime.combine(e["start_date"], time(), UTC))
             world.engagements.setdefault(
-                (e["person_id"], e["production_id"]), (e["classification"], engaged_at)
+                (e["person_id"], e["production_id"]),
+                (e["classification"], _engaged_at(e), e["agreement__code"]),
             )
         world.memberships = defaultdict(set)
         for person_id, code in Membership.objects.filter(person_id__in=person_ids).values_list(
@@ -293,7 +352,7 @@ class _World:
                 rules.ConsentFacts(
                     id=r["id"],
                     production=str(r["production_id"]),
-                    **{name: r[name] for name in rules.CONSENT_RECORD_FACTS},
+                    **record_facts(r),
                     revoked_at=revoked_at(events[r["id"]]),
                     suspensions=tuple(suspensions(events[r["id"]])),
                     superseded_by=successors.get(r["id"]),
@@ -325,31 +384,25 @@ class _World:
         key = (request.person_id, request.production_id)
         engagement = self.engagements.get(key)
         category = self._category(request, engagement)
-        guild = rules.CATEGORY_GUILD[category] if category else rules.SAG
-        agreement = self._agreement_in_force(guild, request.at.date())
+        # A person engaged under no collective agreement is checked under `non-union` (the
+        # general and state-law rules), whatever the work; anyone else under their guild's.
+        non_union = engagement is not None and engagement[2] == catalogue.NON_UNION
+        guild = None if non_union else rules.CATEGORY_GUILD[category] if category else rules.SAG
+        day = request.at.date()
+        attached = self.attached.get(request.production_id, [])
+        agreement = self._agreement_in_force(guild, day, attached)
         person_facts = None
         if person is not None and category is not None:  # a person always has a category
-            deceased_on = (person["date_of_death"] or date.min) if person["is_deceased"] else None
-            person_facts = rules.PersonFacts(
-                category=category,
-                deceased_on=deceased_on,
-                engaged_at=engagement[1] if engagement else None,
-                has_representative=bool(person["authorized_representative"]),
+            person_facts = _person_facts(
+                person, category, engaged_at=engagement[1] if engagement else None
             )
-        use = rules.UseFacts(
-            kind=request.kind,
-            production=str(request.production_id),
-            at=request.at,
-            until=request.until,
-            alteration_exception=request.alteration_exception,
-            flags=request.flags,
-        )
         return CheckFacts(
             agreement=agreement,
+            note=None if agreement.code in attached else _governs_note(agreement, day, attached),
             facts=rules.Facts(
                 agreement=agreement.code,
                 person=person_facts,
-                use=use,
+                use=use_facts(request),
                 consents=tuple(self.consents.get(key, ())),
                 strikes=self.strikes,
                 union_notices=tuple(self.notices.get(request.production_id, ())),
@@ -358,7 +411,7 @@ class _World:
         )
 
     def _category(
-        self, request: CheckRequest, engagement: tuple[str, datetime] | None
+        self, request: CheckRequest, engagement: tuple[str, datetime, str] | None
     ) -> str | None:
         if request.person_id is None:
             return None
@@ -377,15 +430,126 @@ class _World:
             fields={"person": "No engagement, consent or guild membership."},
         )
 
-    def _agreement_in_force(self, guild: str, day: date) -> Agreement:
-        for agreement in self.agreements:
-            if agreement.guild.code == guild and agreement.in_force_on(day):
-                return agreement
+    def _agreement_in_force(self, guild: str | None, day: date, attached: list[str]) -> Agreement:
+        """The version of the guild's agreement in force on `day` (RULES.md §1: the use date
+        chooses it), whether or not the production has it attached."""
+        version = catalogue.in_force(guild, day)
+        if version is not None and version.code in self.agreements:
+            return self.agreements[version.code]
+        of_guild = [code for code in attached if catalogue.guild_of(code) == guild]
+        where = f" (attached to the production: {_terms(of_guild)})" if of_guild else ""
         raise DomainError(
-            f"No {guild} agreement is in force on {day}.",
+            f"No {guild} agreement is in force on {day}{where}.",
             code="no_agreement",
             fields={"on": f"No {guild} agreement in force on that date."},
         )
+
+
+def _engaged_at(engagement: Mapping[str, Any]) -> datetime:
+    """When a person counts as engaged on a production: the engagement's record or its start
+    day, whichever is earlier."""
+    created: datetime = engagement["created_at"]
+    return min(created, datetime.combine(engagement["start_date"], time(), UTC))
+
+
+def _person_facts(
+    person: Mapping[str, Any], category: str, *, engaged_at: datetime | None
+) -> rules.PersonFacts:
+    deceased_on = (person["date_of_death"] or date.min) if person["is_deceased"] else None
+    return rules.PersonFacts(
+        category=category,
+        deceased_on=deceased_on,
+        engaged_at=engaged_at,
+        has_representative=bool(person["authorized_representative"]),
+    )
+
+
+def _terms(codes: Iterable[str]) -> str:
+    """Agreement versions with their terms, as the catalogue states them."""
+    out = []
+    for code in codes:
+        version = catalogue.AGREEMENTS[code]
+        start, end = version.effective_from, version.effective_to
+        out.append(f"{code}, {start or 'no start'} to {end or 'no end'}")
+    return "; ".join(out)
+
+
+def _governs_note(agreement: Agreement, day: date, attached: list[str]) -> str:
+    """Why a use is decided under an agreement its production does not have attached: the
+    version in force on the use's date governs it (RULES.md §1)."""
+    guild = catalogue.guild_of(agreement.code)
+    of_guild = [code for code in attached if catalogue.guild_of(code) == guild]
+    if of_guild:
+        why = f"No agreement attached to this production is in force on {day} ({_terms(of_guild)})"
+    else:
+        why = f"No {guild} agreement is attached to this production"
+    return (
+        f"{why}; {agreement.code} ({agreement.name}) governs that date and decided this use: "
+        "attach it to the production."
+    )
+
+
+def draft_facts(
+    *, person: Person, production: Production, category: str, draft: Mapping[str, Any]
+) -> tuple[rules.PersonFacts, rules.ConsentFacts]:
+    """The facts rules.review_consent judges a consent on before it is recorded: the person as
+    the check sees them on this production, and the draft's fields (`draft`, named as the
+    Consent columns) as the consent it would be."""
+    engagement = (
+        Engagement.objects.filter(person=person, production=production)
+        .order_by("created_at")
+        .values("created_at", "start_date")
+        .first()
+    )
+    person_facts = _person_facts(
+        {
+            "is_deceased": person.is_deceased,
+            "date_of_death": person.date_of_death,
+            "authorized_representative": person.authorized_representative,
+        },
+        category,
+        engaged_at=_engaged_at(engagement) if engagement else None,
+    )
+    consent = rules.ConsentFacts(id="draft", production=str(production.pk), **record_facts(draft))
+    return person_facts, consent
+
+
+def recorded_reviews(consents: list[Consent]) -> list[rules.Review | None]:
+    """rules.review_consent of each recorded consent as it stands (its person, production,
+    category and agreement rows loaded), in order; None where the check cannot judge it (a
+    person its agreement does not cover). One query for the engagements of them all."""
+    engaged: dict[_Key, datetime] = {}
+    for e in (
+        Engagement.objects.filter(
+            person_id__in={c.person_id for c in consents},
+            production_id__in={c.production_id for c in consents},
+        )
+        .order_by("created_at")
+        .values("person_id", "production_id", "created_at", "start_date")
+    ):
+        engaged.setdefault((e["person_id"], e["production_id"]), _engaged_at(e))
+    out: list[rules.Review | None] = []
+    for consent in consents:
+        person = consent.person
+        person_facts = _person_facts(
+            {
+                "is_deceased": person.is_deceased,
+                "date_of_death": person.date_of_death,
+                "authorized_representative": person.authorized_representative,
+            },
+            consent.category,
+            engaged_at=engaged.get((consent.person_id, consent.production_id)),
+        )
+        facts = rules.ConsentFacts(
+            id=consent.pk,
+            production=str(consent.production_id),
+            **record_facts({name: getattr(consent, name) for name in rules.CONSENT_RECORD_FACTS}),
+        )
+        try:
+            out.append(rules.review_consent(consent.agreement.code, person_facts, facts))
+        except rules.CheckInputError:
+            out.append(None)
+    return out
 
 
 def check_one(scope: Scope, request: CheckRequest) -> tuple[Agreement, rules.Decision]:
@@ -441,6 +605,9 @@ def _recheck_request(use: AiUse) -> CheckRequest:
         until=use.ends_at,
         alteration_exception=use.alteration_exception or None,
         flags=rules.UseFlags(**{flag: getattr(use, flag) for flag in rules.USE_FLAGS}),
+        synthetic_justification=use.synthetic_justification,
+        distributed_in=tuple(use.distributed_in or ()),
+        ad_exemption=use.ad_exemption or None,
     )
 
 

@@ -1,6 +1,7 @@
 """Use cases that write consent records. Each is atomic, validates before it writes, locks what it
 changes and records the acting user."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -8,12 +9,14 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.audit import save_audited
 from core.errors import Conflict, DomainError, Forbidden, NotFound
 from ledger.access import Scope
 from ledger.models import Agreement, Person, Production, ProductionAgreement
+from ledger.registry import catalogue
 
 from . import rules, selectors
 from .evidence import evidence_digest
@@ -50,6 +53,17 @@ def _agreement_for(production: Production, category: str, day: date) -> Agreemen
     )
 
 
+def _non_union_engagement(person: Person, production: Production) -> Agreement | None:
+    """The non-union agreement, when the person is engaged on the production under it: their
+    consents fall under the general and state-law rules (RULES.md §1 `non-union`)."""
+    engagement = (
+        person.engagements.filter(production=production, agreement__code=catalogue.NON_UNION)
+        .select_related("agreement")
+        .first()
+    )
+    return engagement.agreement if engagement else None
+
+
 def _category_for(person: Person, production: Production) -> str:
     engagement = person.engagements.filter(production=production).order_by("created_at").first()
     if engagement is None:
@@ -79,24 +93,9 @@ def consent_grant(
     if supersedes is not None:
         supersedes = Consent.objects.select_for_update().get(pk=supersedes.pk)
         _check_supersedable(supersedes, person=person, kind=kind)
-    category = category or _category_for(person, production)
-    signed_at = fields.get("signed_at")
-    if agreement is None:
-        day = signed_at.date() if signed_at else timezone.now().date()
-        agreement = _agreement_for(production, category, day)
-    elif not ProductionAgreement.objects.filter(
-        production=production, agreement=agreement
-    ).exists():
-        raise DomainError(
-            f"{agreement.code} is not attached to {production}.",
-            code="agreement_not_attached",
-            fields={"agreement": "Not attached to the production."},
-        )
-    if rules.CATEGORY_GUILD[category] != agreement.guild.code:
-        raise DomainError(
-            f"A {category} does not consent under {agreement.code}.",
-            fields={"category": f"Not a {agreement.guild.code} category."},
-        )
+    category, agreement = _category_and_agreement(
+        person, production, category, agreement, fields.get("signed_at")
+    )
     sha256, size = evidence_digest(evidence)
     if size == 0:
         raise DomainError("The evidence document is empty.", fields={"evidence": "Empty file."})
@@ -126,6 +125,93 @@ def consent_grant(
     except Exception:
         consent.evidence.delete(save=False)
         raise
+
+
+def _category_and_agreement(
+    person: Person,
+    production: Production,
+    category: str | None,
+    agreement: Agreement | None,
+    signed_at: datetime | None,
+) -> tuple[str, Agreement]:
+    """The consent's category (given, or the person's engagement's) and agreement (given and
+    attached to the production, or the attached one in force when it is signed)."""
+    category = category or _category_for(person, production)
+    if agreement is None:
+        day = signed_at.date() if signed_at else timezone.now().date()
+        agreement = _non_union_engagement(person, production) or _agreement_for(
+            production, category, day
+        )
+    elif not ProductionAgreement.objects.filter(
+        production=production, agreement=agreement
+    ).exists():
+        raise DomainError(
+            f"{agreement.code} is not attached to {production}.",
+            code="agreement_not_attached",
+            fields={"agreement": "Not attached to the production."},
+        )
+    guild = catalogue.guild_of(agreement.code)
+    if guild is not None and rules.CATEGORY_GUILD[category] != guild:
+        raise DomainError(
+            f"A {category} does not consent under {agreement.code}.",
+            fields={"category": f"Not a {guild} category."},
+        )
+    return category, agreement
+
+
+@dataclass(frozen=True)
+class ConsentReview:
+    """What consent_review answers: the agreement and category the draft would be recorded
+    under, and the rules' findings on it."""
+
+    agreement: Agreement
+    category: str
+    review: rules.Review
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.review.ok,
+            "agreement": self.agreement.code,
+            "category": self.category,
+            "findings": [
+                {"rule": f.rule, "passed": f.passed, "message": f.message}
+                for f in self.review.findings
+            ],
+            "warnings": [{"rule": w.rule, "message": w.message} for w in self.review.warnings],
+        }
+
+
+def consent_review(
+    *,
+    person: Person,
+    production: Production,
+    kind: str,
+    category: str | None = None,
+    agreement: Agreement | None = None,
+    supersedes: Consent | None = None,
+    evidence: Any = None,
+    **fields: Any,
+) -> ConsentReview:
+    """Check a draft consent before it is recorded (rules.review_consent): the rules that can
+    be judged on the consent alone, rule by rule. Takes what consent_grant takes (the evidence
+    and the consent superseded play no part) and refuses what it refuses before it would
+    write; writes nothing."""
+    category, agreement = _category_and_agreement(
+        person, production, category, agreement, fields.get("signed_at")
+    )
+    person_facts, consent = selectors.draft_facts(
+        person=person,
+        production=production,
+        category=category,
+        draft={"kind": kind, **fields},
+    )
+    try:
+        review = rules.review_consent(agreement.code, person_facts, consent)
+    except rules.CheckInputError as error:
+        raise DomainError(
+            error.message, code=error.code, fields={error.field or "kind": error.message}
+        ) from error
+    return ConsentReview(agreement=agreement, category=category, review=review)
 
 
 def _check_supersedable(old: Consent, *, person: Person, kind: str) -> None:
@@ -253,8 +339,13 @@ def _pause_event(
     return _event(consent, kind, actor=actor, at=at, reason=reason)
 
 
-# The guild each kind of union notice goes to (sag.consent.synthetic, iatse.ai_impact_notice).
-NOTICE_GUILD = {"synthetic_performer": rules.SAG, "ai_impact": rules.IATSE}
+# The guild each kind of union notice goes to (sag.consent.synthetic, iatse.ai_impact_notice,
+# wga.training_notice).
+NOTICE_GUILD = {
+    "synthetic_performer": rules.SAG,
+    "ai_impact": rules.IATSE,
+    "training_license": rules.WGA,
+}
 
 
 def _check_production_writable(scope: Scope, production: Production, field: str) -> None:
@@ -332,7 +423,8 @@ def _check_replica_days(kind: str, agreement: Agreement, days: Decimal | None) -
     """sag.pay.ebdr_use pays a replica use per day the performer would have worked: a SAG-AFTRA
     replica use without those days (or with none) could never be paid, so it is refused when
     recorded rather than failing in a later run."""
-    if kind == "replica_use" and agreement.guild.code == rules.SAG and not (days and days > 0):
+    is_sag = catalogue.guild_of(agreement.code) == rules.SAG
+    if kind == "replica_use" and is_sag and not (days and days > 0):
         raise DomainError(
             "A replica use needs the number of days the performer would have worked for it.",
             code="replica_days_required",
@@ -367,18 +459,26 @@ def ai_use_record(
         until=ends_at,
         alteration_exception=alteration_exception or None,
         flags=rules.UseFlags(**flags),
+        synthetic_justification=fields.get("synthetic_justification", ""),
+        distributed_in=tuple(fields.get("distributed_in") or ()),
+        ad_exemption=fields.get("ad_exemption") or None,
     )
     agreement, decision = selectors.check_one(scope, request)
-    if not ProductionAgreement.objects.filter(
-        production=production, agreement__guild_id=agreement.guild_id
-    ).exists():
+    guild = catalogue.guild_of(agreement.code)
+    same_guild = (
+        Q(agreement__guild__isnull=True)
+        if agreement.guild_id is None
+        else Q(agreement__guild_id=agreement.guild_id)
+    )
+    if not ProductionAgreement.objects.filter(same_guild, production=production).exists():
         raise DomainError(
-            f"{production} has no {agreement.guild.code} agreement attached; attach one before "
-            "recording uses under it.",
+            f"{production} has no {guild} agreement attached; {agreement.code} governs "
+            f"{starts_at.date()}: attach it before recording uses under it.",
             code="agreement_not_attached",
-            fields={"production": f"No {agreement.guild.code} agreement attached."},
+            fields={"production": f"No {guild} agreement attached."},
         )
     _check_replica_days(kind, agreement, fields.get("days"))
+    fields["distributed_in"] = list(fields.get("distributed_in") or ())
     relied = Consent.objects.get(pk=decision.consent) if decision.consent else None
     return save_audited(
         AiUse(
@@ -393,6 +493,7 @@ def ai_use_record(
             consent=relied,
             rules=list(decision.rules),
             reasons=list(decision.reasons),
+            warnings=[{"rule": w.rule, "message": w.message} for w in decision.warnings],
             recorded_by=actor,
             **flags,
             **fields,

@@ -21,6 +21,10 @@ What a section reads, and why:
 - A use voided by the moment the report is made (recorded by mistake) counts in no section and
   none of its held lines is listed; the last section lists such uses of the period apart, with
   who voided each, when and why.
+- State law (RULES.md §2, `law.*`) and warnings: the uses of the period whose stored decision
+  cites a `law.*` rule or carries a warning, and the consents signed in the period, judged as
+  they stand by the consent review (`consent.selectors.recorded_reviews`). Each state-law row
+  states the consequence the law attaches, in the words RULES.md gives it.
 """
 
 from collections import defaultdict
@@ -35,6 +39,7 @@ from compensation import selectors as compensation_selectors
 from compensation.models import CompensationLine, CompensationRun, WgaDelivery
 from consent import selectors as consent_selectors
 from consent.models import AiUse, Consent, ConsentEvent, StrikePeriod, UnionNotice, WgaDisclosure
+from consent.rules import Review
 from core.errors import DomainError
 from core.money import money_str, round_money
 from ledger.access import Scope
@@ -49,6 +54,16 @@ EXPIRY_WINDOW = timedelta(days=30)
 WITHDRAWN_RULES = ("consent.revoked", "sag.consent.strike")
 CURRENT_RUNS = (CompensationRun.Status.COMPUTED, CompensationRun.Status.APPROVED)
 UNCONFIRMED_TIERS = ("T", "D")
+STATE_LAW = "law."
+# What each state-law rule's breach costs or means (RULES.md §2), as the report states it.
+CONSEQUENCES = {
+    "law.ca.lab927": "the replica clause is unenforceable: the consent covers no use",
+    "law.ny.gol5_302": "the replica clause is unenforceable: the consent covers no use",
+    "law.il.dvlpa": "the replica clause is unenforceable: the consent covers no use",
+    "law.ca.civ3344_1": "liability: the greater of $10,000 or actual damages",
+    "law.ny.cr50f": "no written consent of the heirs or executors: the use is not covered",
+    "law.ny.gbl396b": "$1,000 then $5,000 per violation",
+}
 
 # (key, title, rule ids): the sections in the order every format shows them.
 SECTIONS = (
@@ -70,12 +85,23 @@ SECTIONS = (
         "Missing union notices",
         "sag.consent.synthetic, iatse.ai_impact_notice",
     ),
+    (
+        "state_law",
+        "State law",
+        "law.ca.lab927, law.ny.gol5_302, law.il.dvlpa, law.ca.civ3344_1, law.ny.cr50f, "
+        "law.ny.gbl396b, law.us.no_fakes",
+    ),
     ("held_lines", "Held compensation lines", "the line's pay rule (RULES.md §3)"),
     ("overdue_payables", "Payables past their due date", "the payable's rule"),
     (
         "needs_confirmation",
         "Lines computed from T- or D-tier figures (needs confirmation)",
         "the line's rule (RULES.md §3)",
+    ),
+    (
+        "warnings",
+        "Warnings on consents and uses (needs confirmation)",
+        "advisory and unconfirmed rules (RULES.md §2); they refuse nothing",
     ),
     ("rate_missing", "rate_missing exceptions", "the rule that needed the rate"),
     ("below_scale", "Engagements paid below scale", "the line's pay rule (RULES.md §3)"),
@@ -178,6 +204,7 @@ class _Context:
         self.end = datetime.combine(period_to + timedelta(days=1), time.min, tzinfo=UTC)
         self.chain: dict[str, object] | None = None
         self._violations: list[AiUse] | None = None
+        self._reviews: list[tuple[Consent, Review]] | None = None
 
     def all_uses(self) -> QuerySet:
         qs = AiUse.objects.select_related("production", "person")
@@ -196,6 +223,33 @@ class _Context:
                 self.uses_in_period().filter(status=AiUse.Status.VIOLATION).order_by("starts_at")
             )
         return self._violations
+
+    def consent_reviews(self) -> list[tuple[Consent, Review]]:
+        """The consents signed in the period, each with its review as it stands."""
+        if self._reviews is None:
+            qs = consent_selectors.consents(
+                self.scope,
+                Consent.objects.filter(signed_at__gte=self.start, signed_at__lt=self.end),
+            )
+            consents = list(
+                self.target.narrow(qs)
+                .select_related("person", "production", "agreement")
+                .order_by("signed_at", "id")
+            )
+            reviews = consent_selectors.recorded_reviews(consents)
+            self._reviews = [
+                (c, r) for c, r in zip(consents, reviews, strict=True) if r is not None
+            ]
+        return self._reviews
+
+    def uses_citing(self, field: str, text: str) -> QuerySet:
+        """The uses of the period whose stored `field` (rules or warnings, JSON) holds `text`."""
+        return (
+            self.uses_in_period()
+            .annotate(cited=Cast(field, CharField()))
+            .filter(cited__contains=text)
+            .order_by("starts_at", "id")
+        )
 
     def current_lines(self) -> QuerySet:
         qs = CompensationLine.objects.filter(
@@ -396,6 +450,65 @@ def _missing_union_notices(ctx: _Context) -> list[dict]:
                     use, [rule], f"no {kind.replace('_', ' ')} notice to the union before the use."
                 )
             )
+    return rows
+
+
+def _consent_row(consent: Consent, rule: str, detail: str) -> dict:
+    return _row(
+        rule,
+        "consent",
+        consent.pk,
+        consent.production.title,
+        consent.person.name,
+        consent.signed_at.date(),
+        f"{consent.kind.replace('_', ' ')} consent: {detail}",
+    )
+
+
+def _consequence(rule: str, message: str) -> str:
+    """The rule's message with its consequence, unless the message already states it."""
+    consequence = CONSEQUENCES.get(rule)
+    if consequence is None or consequence.split(": ", 1)[-1].lower() in message.lower():
+        return message
+    return f"{message} Consequence: {consequence}."
+
+
+def _state_law(ctx: _Context) -> list[dict]:
+    """Uses refused by a `law.*` rule or warned by one, and consents of the period that a
+    `law.*` rule makes cover nothing or warns about, with the law's consequence."""
+    rows = []
+    for use in ctx.uses_citing("rules", f'"{STATE_LAW}'):
+        cited = [r for r in use.rules if r.startswith(STATE_LAW)]
+        if use.status != AiUse.Status.VIOLATION or not cited:
+            continue
+        for rule in cited:
+            rows.append(_use_row(use, [rule], _consequence(rule, " ".join(use.reasons))))
+    for use in ctx.uses_citing("warnings", f'"{STATE_LAW}'):
+        for warning in use.warnings:
+            if warning["rule"].startswith(STATE_LAW):
+                rule = warning["rule"]
+                rows.append(_use_row(use, [rule], _consequence(rule, warning["message"])))
+    for consent, review in ctx.consent_reviews():
+        notes = [
+            *((f.rule, f.message) for f in review.findings if not f.passed),
+            *((w.rule, w.message) for w in review.warnings),
+        ]
+        for rule, message in notes:
+            if rule.startswith(STATE_LAW):
+                rows.append(_consent_row(consent, rule, _consequence(rule, message)))
+    return rows
+
+
+def _warnings(ctx: _Context) -> list[dict]:
+    """Every warning (advisory or unconfirmed rule) on the period's uses and consents."""
+    rows = [
+        _use_row(use, [warning["rule"]], warning["message"])
+        for use in ctx.uses_citing("warnings", '"rule"')
+        for warning in use.warnings
+    ]
+    for consent, review in ctx.consent_reviews():
+        for warning in review.warnings:
+            rows.append(_consent_row(consent, warning.rule, warning.message))
     return rows
 
 
@@ -690,9 +803,11 @@ BUILDERS = {
     "uses_after_withdrawal": _uses_after_withdrawal,
     "missing_wga_disclosures": _missing_wga_disclosures,
     "missing_union_notices": _missing_union_notices,
+    "state_law": _state_law,
     "held_lines": _held_lines,
     "overdue_payables": _overdue_payables,
     "needs_confirmation": _needs_confirmation,
+    "warnings": _warnings,
     "rate_missing": _rate_missing,
     "below_scale": _below_scale,
     "background_headcount": _background_headcount,

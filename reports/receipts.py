@@ -10,6 +10,11 @@ revocation, suspension or resumption, that one event. It reads nothing recorded 
 itself, so the same records give the same receipt, and its SHA-256, whenever it is asked for.
 The status is read at the moment the record was recorded or, for an event that takes effect
 later, at the moment it takes effect; only the events up to the record count.
+
+The state-law facts of the 2026 revision (RULES.md §4: governing law, the date the performance
+was fixed, whether the replica replaces in-person work, initialed terms) are the consent's
+`state_law`, present when the consent states any of them: a receipt of a consent that states
+none is the receipt, and the SHA-256, it always was.
 """
 
 import hashlib
@@ -49,6 +54,17 @@ def _status(consent: Consent, events: list[ConsentEvent], at: datetime) -> str:
     if consent.term_to is not None and consent.term_to < at.astimezone(UTC).date():
         return "expired"
     return "granted"
+
+
+def _state_law(consent: Consent) -> dict:
+    """{"state_law": {...}} when the consent states any 2026 state-law fact, else {}."""
+    facts = {
+        "governing_law": consent.governing_law or None,
+        "performance_fixed_on": _iso(consent.performance_fixed_on),
+        "replaces_in_person_work": consent.replaces_in_person_work,
+        "terms_initialed": consent.terms_initialed,
+    }
+    return {"state_law": facts} if any(facts.values()) else {}
 
 
 def chain_position(at: datetime) -> dict:
@@ -111,6 +127,7 @@ def receipt(consent: Consent, event: ConsentEvent | None = None) -> dict:
             "bargained": bargained,
             "named_in_disclosure": consent.named_in_disclosure,
             "supersedes": consent.supersedes_id,
+            **_state_law(consent),
         },
         "consent_event": None
         if event is None
@@ -160,6 +177,13 @@ HEADLINES = {
 }
 
 
+REPRESENTATION = {
+    "none": "no one (neither counsel nor a union)",
+    "counsel": "counsel, who negotiated the consent",
+    "union": "the union, whose agreement covers digital replicas",
+}
+
+
 def _words(value: str) -> str:
     return value.replace("_", " ")
 
@@ -169,8 +193,11 @@ def context(receipt: dict) -> dict:
     c = receipt["consent"]
     term = f"{c['term']['from']} to {c['term']['to'] or 'no end date'}"
     bargained = c["bargained"]
+    state_law = c.get("state_law")
     return {
         "r": receipt,
+        "state_law": state_law,
+        "representation": REPRESENTATION[c["represented_by"]],
         "headline": HEADLINES[receipt["event"]],
         "kind": _words(c["kind"]),
         "term": term,
@@ -196,6 +223,9 @@ def summary_text(receipt: dict) -> str:
         f"Signed by {c['signed_by']} ({ctx['capacity']}) on {c['signed_at']}, "
         f"by {ctx['instrument']}.",
     ]
+    lines.append(f"Represented by {ctx['representation']}.")
+    if state_law := ctx["state_law"]:
+        lines += _state_law_lines(state_law)
     if ctx["bargained"]:
         lines.append(f"Bargained amount: {ctx['bargained']}.")
     if event := receipt["consent_event"]:
@@ -216,6 +246,16 @@ def summary_text(receipt: dict) -> str:
         "The receipt is attached as PDF and as JSON; keep them with your records.",
     ]
     return "\n".join(lines)
+
+
+def _state_law_lines(state_law: dict) -> list[str]:
+    yes_no = {True: "yes", False: "no"}
+    return [
+        f"Governing law: {state_law['governing_law'] or 'none stated'}.",
+        f"Performance fixed on: {state_law['performance_fixed_on'] or 'not recorded'}.",
+        f"The replica may replace in-person work: {yes_no[state_law['replaces_in_person_work']]}.",
+        f"Replica terms initialed: {yes_no[state_law['terms_initialed']]}.",
+    ]
 
 
 def html(receipt: dict) -> str:

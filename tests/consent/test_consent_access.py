@@ -79,11 +79,14 @@ pytestmark = pytest.mark.django_db
 #   check   — the consent check: any staff caller, answering only about people in scope
 #   void    — voiding an AI use: like an event (404 outside a studio's scope, 403 to who may
 #             write nothing); nothing written
+#   draft   — checking a draft consent: refused as its create is; nothing written
+#             (tests/consent/test_consent_2026_api.py)
 MATRIX = {
     ("consent-check", "post"): "check",
     ("consent-check-batch", "post"): "check",
     ("consent-list", "get"): "list",
     ("consent-list", "post"): "create",
+    ("consent-draft-check", "post"): "draft",
     ("consent-detail", "get"): "detail",
     ("consent-evidence", "get"): "detail",
     ("consent-revoke", "post"): "event",

@@ -41,7 +41,7 @@ from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
-CHECK_KEYS = {"allowed", "consent", "rules", "reasons", "agreement"}
+CHECK_KEYS = {"allowed", "consent", "rules", "reasons", "agreement", "warnings"}
 
 
 @pytest.fixture(autouse=True)
@@ -711,6 +711,7 @@ def test_the_single_check_answers_with_a_decision(world):
         "rules": ["sag.consent.creation"],
         "reasons": refused["reasons"],
         "agreement": "sag-tvth-2023",
+        "warnings": [],
     }
     assert refused["reasons"]
     assert counts() == before  # the check writes nothing

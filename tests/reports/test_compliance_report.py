@@ -24,7 +24,8 @@ What each section must find, and the look-alikes it must leave out:
 - held lines: the lines of Ann's and Bo's violating uses.
 - overdue payables: Ann's, Bea's and Cy's, due 1 September. Not Eve's (paid in full), not
   Dan's (due 30 September).
-- needs confirmation: Bea's day pay at the D-tier 2026 minimum.
+- needs confirmation: Bea's day pay at the D-tier 2026 minimum, and every P&H contribution of the
+  month (the extra 1% of 2026 is disputed: tier T from 2026-07-01), Night Shift's included.
 - rate_missing: Wes and Wyn (no WGA schedule of minimums), Cy (no IATSE scale loaded for his
   classification). Not Cal's input_missing.
 - below scale: Bea, at 1,000 under the 1,283 minimum.
@@ -411,6 +412,9 @@ def test_each_section_finds_exactly_its_cases(s, report):
         use_row("sag.consent.synthetic", s.synthetic),
         use_row("iatse.ai_impact_notice", s.cy_altered),
     }
+    # The crew scan relies on an open-ended consent: the NO FAKES advisory, which refuses nothing.
+    advisory = {use_row("law.us.no_fakes", s.cal_scanned)}
+    assert found(got["state_law"]) == found(got["warnings"]) == advisory
     held = held_lines(s)
     assert found(got["held_lines"]) == held
     assert {rule for rule, _, _ in held} == {"sag.pay.ebdr_use", "sag.ph"}
@@ -424,10 +428,14 @@ def test_each_section_finds_exactly_its_cases(s, report):
         ("sag.pay.day", "payable", payable_of(s.bea, "sag.pay.day").pk),
         ("iatse.pay.hourly", "payable", payable_of(s.cy, "iatse.pay.hourly").pk),
     }
-    assert [
-        (r["rule"], r["production"], r["count"]) for r in got["needs_confirmation"]["rows"]
-    ] == [("sag.pay.day", "The Long Light", 1)]
-    assert "tier D" in got["needs_confirmation"]["rows"][0]["detail"]
+    confirm = {(r["rule"], r["production"]): r for r in got["needs_confirmation"]["rows"]}
+    assert {key: row["count"] for key, row in confirm.items()} == {
+        ("sag.pay.day", "The Long Light"): 1,
+        ("sag.ph", "The Long Light"): 3,
+        ("sag.ph", "Night Shift"): 1,
+    }
+    assert "tier D" in confirm["sag.pay.day", "The Long Light"]["detail"]
+    assert "tier T" in confirm["sag.ph", "Night Shift"]["detail"]
     assert {r["object"] for r in got["rate_missing"]["rows"]} == {"compensation_run"}
     assert {r["id"] for r in got["rate_missing"]["rows"]} == {s.film_run.pk}
     assert Counter((r["rule"], r["person"]) for r in got["rate_missing"]["rows"]) == Counter(
@@ -451,9 +459,11 @@ def test_counts_are_the_rows_found(report):
         "uses_after_withdrawal": 3,
         "missing_wga_disclosures": 2,
         "missing_union_notices": 2,
+        "state_law": 1,
         "held_lines": 4,
         "overdue_payables": 3,
-        "needs_confirmation": 1,
+        "needs_confirmation": 5,
+        "warnings": 1,
         "rate_missing": 5,
         "below_scale": 1,
         "background_headcount": 1,
@@ -500,7 +510,11 @@ def test_amounts_and_totals(s, report):
 
 
 def test_decoys_outside_the_scope_the_period_or_in_order_are_left_out(s, report):
-    everything = set().union(*(records(section) for section in sections(report).values()))
+    # The advisory sections list uses in order too (the crew scan's NO FAKES warning).
+    advisory = ("state_law", "warnings")
+    everything = set().union(
+        *(records(section) for key, section in sections(report).items() if key not in advisory)
+    )
     decoys = {
         "ai_use": [
             s.hal_last_month,  # before the period
@@ -521,10 +535,17 @@ def test_decoys_outside_the_scope_the_period_or_in_order_are_left_out(s, report)
     for obj, items in decoys.items():
         for item in items:
             assert (obj, item.pk) not in everything, (obj, item)
-    productions = {
-        row["production"] for section in sections(report).values() for row in section["rows"]
+    rows = [
+        (key, row)
+        for key, section in sections(report).items()
+        if key not in advisory
+        for row in section["rows"]
+    ]
+    assert {row["production"] for _key, row in rows} == {"The Long Light", "Night Shift"}
+    # Night Shift is in order: only its P&H asks for confirmation, as every P&H of 2026 does.
+    assert {(key, row["rule"]) for key, row in rows if row["production"] == "Night Shift"} == {
+        ("needs_confirmation", "sag.ph")
     }
-    assert productions == {"The Long Light"}
 
 
 def test_ledger_chain_intact_names_the_head(report):
@@ -601,12 +622,14 @@ def test_the_sag_aftra_report_has_sag_rows_of_every_studio_and_no_wga_or_iatse_r
         },
         "missing_wga_disclosures": set(),
         "missing_union_notices": {("ai_use", s.synthetic.pk)},
+        "state_law": set(),
         "held_lines": {(obj, pk) for _rule, obj, pk in held_lines(s)},
         "overdue_payables": {
             ("payable", payable_of(s.ann, "sag.pay.ebdr_use").pk),
             ("payable", payable_of(s.bea, "sag.pay.day").pk),
         },
         "needs_confirmation": {("compensation_lines", None)},
+        "warnings": set(),
         "rate_missing": set(),
         "below_scale": {("engagement", s.bea.pk)},
         "background_headcount": {("ai_use", s.bo_counted.pk)},
@@ -620,7 +643,7 @@ def test_the_sag_aftra_report_has_sag_rows_of_every_studio_and_no_wga_or_iatse_r
     }
     assert not {r for r in rules if r.startswith(("wga.", "iatse."))}, rules
     productions = {row["production"] for section in got.values() for row in section["rows"]}
-    assert productions == {"The Long Light", "Harbor Nights"}
+    assert productions == {"The Long Light", "Harbor Nights", "Night Shift"}
 
 
 def test_the_other_studio_sees_only_its_own_rows(s):
@@ -768,7 +791,7 @@ def test_a_rerun_after_a_released_hold_replaces_the_earlier_runs_lines(s):
     assert found(got["held_lines"]) == {
         (line.rule, "compensation_line", line.pk) for line in still_held
     }
-    assert got["needs_confirmation"]["count"] == 1
+    assert [row["rule"] for row in got["needs_confirmation"]["rows"]].count("sag.pay.day") == 1
     assert got["below_scale"]["count"] == 1
     assert {row["id"] for row in got["rate_missing"]["rows"]} == {rerun.pk}
 
@@ -794,4 +817,5 @@ def test_needs_confirmation_keeps_same_titled_productions_of_two_studios_apart(s
     )
     approved_run(s, namesake, due_date=date(2026, 9, 30))
     rows = sections(generate(guild("sag-aftra")))["needs_confirmation"]["rows"]
-    assert [(row["rule"], row["count"]) for row in rows] == [("sag.pay.day", 1)] * 2
+    day_rows = [(row["rule"], row["count"]) for row in rows if row["rule"] == "sag.pay.day"]
+    assert day_rows == [("sag.pay.day", 1)] * 2
