@@ -27,7 +27,7 @@ from ledger.access import Scope, request_scope
 from ledger.access.admin import ReadOnlyHistoryAdmin, ScopedAdmin
 from ledger.models import Guild, Production, Studio
 
-from . import label, receipts, render, selectors, services
+from . import label, receipts, render, rules_reference, selectors, services
 from .compliance import Target
 from .models import (
     FLAG_TARGETS,
@@ -118,6 +118,7 @@ class ReportAdmin(ReadOnlyHistoryAdmin):
             path("<int:object_id>/pdf/", view(self.pdf_view), name="reports_report_pdf"),
             path("<int:object_id>/csv/", view(self.csv_view), name="reports_report_csv"),
             path("<int:object_id>/json/", view(self.json_view), name="reports_report_json"),
+            path("rules/", view(rules_reference_view), name="reports_rules_reference"),
             *super().get_urls(),
         ]
 
@@ -206,6 +207,19 @@ class ReportAdmin(ReadOnlyHistoryAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/reports/report/run.html", context)
+
+
+def rules_reference_view(request):
+    """The rules reference (reports.rules_reference), read-only, for every staff user: it shows
+    the shipped rules and figures, no record of anyone's."""
+    context = {
+        **admin.site.each_context(request),
+        "title": "Rules reference",
+        "reference": rules_reference.build(),
+        "intro": rules_reference.INTRO,
+        "regenerate": rules_reference.REGENERATE,
+    }
+    return TemplateResponse(request, "admin/reports/rules_reference.html", context)
 
 
 @admin.register(ReportDelivery)
