@@ -46,7 +46,7 @@ PRODUCTIONS = [
         60,
         "",
         date(2026, 7, 6),
-        ["sag-tvth-2026", "wga-mba-2026", "iatse-basic-2024"],
+        ["sag-tvth-2026", "wga-mba-2026", "iatse-basic-2024", "non-union"],
     ),
     (
         "northgate",
@@ -98,6 +98,10 @@ RATES = {
     "crew_weekly": ("3100.00", "week"),
 }
 
+# A performer no guild covers, engaged on the 2026 series under no collective agreement: her
+# consents answer to the general rules and California law (RULES.md §1 `non-union`, §2 `law.*`).
+NON_UNION_PERFORMER = ("June Calloway", "MP-0301", "day_performer")
+
 USERS = [
     # username, first, last, studio slug, guild code
     ("meridian", "Maya", "Chen (Meridian Pictures)", "meridian", None),
@@ -120,6 +124,7 @@ class Command(BaseCommand):
             self._engage(productions[0], people, actor)
             self._engage(productions[1], people[::2], actor)
             self._engage_northgate(studios["northgate"], productions[2], actor)
+            self._engage_non_union(studios["meridian"], productions[1], actor)
             self._payables(productions[0], actor)
             self._users(studios)
             # Apps above the registry add their own demo records (AppConfig.load_demo), in
@@ -186,6 +191,14 @@ class Command(BaseCommand):
             person = self._person(studio, (legal, "", guild, number, ref), actor)
             agreement = production.agreements.get(guild__code=guild)
             self._engagement(production, person, agreement, classification, actor)
+
+    def _engage_non_union(self, studio, production, actor):
+        legal, payroll_ref, classification = NON_UNION_PERFORMER
+        person = Person.objects.filter(payroll_ref=payroll_ref).first() or services.person_create(
+            actor=actor, legal_name=legal, payroll_ref=payroll_ref, registered_by=studio
+        )
+        agreement = production.agreements.get(code="non-union")
+        self._engagement(production, person, agreement, classification, actor)
 
     def _engagement(self, production, person, agreement, classification, actor):
         if Engagement.objects.filter(production=production, person=person).exists():
