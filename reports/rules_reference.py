@@ -18,9 +18,9 @@ from typing import Protocol
 
 from compensation.rules import params
 from compensation.rules import rule_book as compensation_book
-from consent import rule_book as consent_book
-from consent.rule_book import Rule
+from consent.rules import rule_book as consent_book
 from consent.rules import shipped_parameters as consent_parameters
+from consent.rules.rule_book import Rule
 from ledger.registry import catalogue
 
 REFERENCE_FILE = Path(__file__).resolve().parent.parent / "docs" / "rules.md"

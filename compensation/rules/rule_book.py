@@ -5,7 +5,7 @@ too, marked not computed yet. Pure data, no Django: the rules reference
 (reports.rules_reference) is generated from it, and a test holds it to the ids the code cites.
 """
 
-from consent.rule_book import ALL, IATSE, SAG, WGA, Rule
+from consent.rules.rule_book import ALL, IATSE, SAG, WGA, Rule
 
 _SAG_MINIMUMS = (
     "sag.minimum.day_performer",

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from compensation.rules import rule_book as compensation_book
-from consent import rule_book as consent_book
+from consent.rules import rule_book as consent_book
 from reports import rules_reference
 from tests.factories import StudioFactory, UserFactory, guild_staff, studio_staff
 
@@ -69,7 +69,7 @@ def cited_rule_ids() -> dict[str, set[str]]:
 def test_every_cited_rule_id_is_in_a_rule_book():
     missing = {rule: sorted(where) for rule, where in cited_rule_ids().items() if rule not in BOOK}
     assert not missing, (
-        f"rule ids cited but in no rule book (consent/rule_book.py, "
+        f"rule ids cited but in no rule book (consent/rules/rule_book.py, "
         f"compensation/rules/rule_book.py); a parameter name belongs in its rule's parameters: "
         f"{missing}"
     )
