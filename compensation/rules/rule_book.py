@@ -1,8 +1,9 @@
 """The compensation rules in words (RULES.md §3): every rule id a computed line cites, with the rule
 as RULES.md states it, its family of agreements, its evidence tier where RULES.md gives one, and the
-rate parameters it reads (`parameters/`, read by params.py). The residual rules of §3 are listed
-too, marked not computed yet. Pure data, no Django: the rules reference
-(reports.rules_reference) is generated from it, and a test holds it to the ids the code cites.
+rate parameters it reads (`parameters/`, read by params.py), and the residual rules of §3, which
+the residual engine computes (compensation/residuals, `manage.py residuals`). Pure data, no
+Django: the rules reference (reports.rules_reference) is generated from it, and a test holds it to
+the ids the code cites.
 """
 
 from consent.rules.rule_book import ALL, IATSE, SAG, WGA, Rule
@@ -256,7 +257,6 @@ RESIDUAL_RULES: tuple[Rule, ...] = (
         "days worked in person.",
         _RESIDUALS,
         tier="S",
-        implemented=False,
     ),
     Rule(
         "sag.residual.hbsvod",
@@ -268,7 +268,6 @@ RESIDUAL_RULES: tuple[Rule, ...] = (
         "loaded schedule.",
         _RESIDUALS,
         tier="P",
-        implemented=False,
     ),
     Rule(
         "wga.residual.hbsvod",
@@ -280,7 +279,6 @@ RESIDUAL_RULES: tuple[Rule, ...] = (
         "loaded schedule.",
         _RESIDUALS + " (wga.org HBSVOD page)",
         tier="P",
-        implemented=False,
     ),
     Rule(
         "wga.residual.success_bonus",
@@ -291,7 +289,6 @@ RESIDUAL_RULES: tuple[Rule, ...] = (
         "owed 50% of the fixed domestic plus foreign residual.",
         _RESIDUALS,
         tier="S",
-        implemented=False,
     ),
     Rule(
         "sag.residual.success_bonus",
@@ -301,7 +298,6 @@ RESIDUAL_RULES: tuple[Rule, ...] = (
         "performers and 25% to the SAG-AFTRA fund.",
         _RESIDUALS,
         tier="S",
-        implemented=False,
     ),
     Rule(
         "wga.residual.credit_share",
@@ -312,7 +308,6 @@ RESIDUAL_RULES: tuple[Rule, ...] = (
         "10%.",
         _RESIDUALS,
         tier="P",
-        implemented=False,
     ),
     Rule(
         "residual.gross_receipts",
@@ -322,7 +317,6 @@ RESIDUAL_RULES: tuple[Rule, ...] = (
         "loaded schedule (T-tier figures seen elsewhere are not to be shipped).",
         _RESIDUALS,
         tier="S",
-        implemented=False,
     ),
     Rule(
         "residual.ph",
@@ -332,7 +326,6 @@ RESIDUAL_RULES: tuple[Rule, ...] = (
         "funds.",
         _RESIDUALS,
         tier="S",
-        implemented=False,
     ),
     Rule(
         "residual.due",
@@ -343,7 +336,6 @@ RESIDUAL_RULES: tuple[Rule, ...] = (
         "due date is overdue in the compliance report.",
         _RESIDUALS + " (SAG-AFTRA FAQ)",
         tier="S",
-        implemented=False,
     ),
 )
 
