@@ -138,6 +138,9 @@ class QuoteView(APIView):
     def post(self, request):
         try:
             result = quote(request.data, selectors.current_parameters())
+        except parse.ParseErrors as errors:  # every faulty field, each with its messages
+            fields = {field: " ".join(texts) for field, texts in errors.by_field().items()}
+            raise DomainError(errors.message, fields=fields) from None
         except parse.ParseError as error:
             raise DomainError(error.message, fields={error.field: error.message}) from None
         return Response(result.as_dict())

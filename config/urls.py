@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.admin.base import site_ready
 from core.health import health
@@ -15,7 +15,9 @@ urlpatterns = [
     path("api/v1/", include("reports.urls")),
     path("api/v1/", include("privacy.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file (`?script`), not inline, so the
+    # page runs under the site's policy: scripts only from this site.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("health/", health, name="health"),
     path("disclosure/", include("reports.public_urls")),
 ]

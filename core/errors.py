@@ -16,7 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from core.parse import ParseError
+from core.parse import ParseError, ParseErrors
 from core.security import events as security
 
 logger = logging.getLogger(__name__)
@@ -118,6 +118,8 @@ def _error_response(exc, context):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
     if isinstance(exc, exceptions.ValidationError):
         return _validation_response(_flatten(exc.detail))
+    if isinstance(exc, ParseErrors):
+        return _validation_response(exc.by_field())
     if isinstance(exc, ParseError):
         # The same answer as a serializer field's refusal of the same text.
         return _validation_response({exc.field: [exc.message]})

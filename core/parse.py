@@ -18,7 +18,7 @@ Pure Python, no Django: the pure rules packages (`compensation/rules/`) read rat
 import csv
 import io
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -39,6 +39,25 @@ class ParseError(ValueError):
         self.field = field
         self.message = message
         self.row = row
+
+
+class ParseErrors(ParseError):
+    """Every fault of one input at once, in the order its fields were read. It is a ParseError
+    for callers that expect one: `field` is the first fault's, `message` names each one."""
+
+    def __init__(self, errors: Sequence[ParseError]):
+        first = errors[0]
+        super().__init__(
+            first.field, "; ".join(f"{e.field}: {e.message}" for e in errors), row=first.row
+        )
+        self.errors = list(errors)
+
+    def by_field(self) -> dict[str, list[str]]:
+        """Each faulty field's messages."""
+        fields: dict[str, list[str]] = {}
+        for error in self.errors:
+            fields.setdefault(error.field, []).append(error.message)
+        return fields
 
 
 # --- amounts --------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 of `POST compensation/quote/` and `manage.py quote`. Compensation runs build a `QuoteInput`
 from their records directly (compensation/runs.py): typed values, no JSON in between.
 
-Every refusal is a `core.parse.ParseError` naming the faulty field (`work_days[0].first_call`),
-raised in the order the body's fields are read, so the first fault found is the one reported.
+Every refusal is a `core.parse.ParseError` naming the faulty field (`work_days[0].first_call`).
+`parse` reads the whole body and reports every faulty field at once (`core.parse.ParseErrors`,
+in the order the fields are read); a body with one fault raises that fault's ParseError alone.
 The body:
 
     agreement          an agreement code of the catalogue (RULES.md §1)
@@ -17,14 +18,15 @@ The body:
     IATSE              classification (a wage schedule code), work_days, ai_kit_rental
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from core.parse import (
     ParseError,
+    ParseErrors,
     parse_choice,
     parse_clock_time,
     parse_date,
@@ -53,6 +55,12 @@ NO_UNION_PAY = (
 )
 # RULES.md §3 sag.ph: the per-episode ceiling is chosen by the episode's length.
 EPISODE_MINUTES = (1, 999)
+# Stand-ins for a faulty date or time while the rest of the body is read (`Found`).
+NO_DATE = date(1900, 1, 1)
+NO_TIME = time(0)
+T = TypeVar("T")
+Item = TypeVar("Item")
+P = ParamSpec("P")
 _KEYS = {
     "agreement",
     "classification",
@@ -124,6 +132,66 @@ class QuoteInput:
         return AGREEMENTS[self.agreement].guild
 
 
+# --- worked examples (`manage.py quote --example <guild>`) -----------------------------------
+
+# One input per guild, each computed as it stands. SAG-AFTRA: a day performer's long day, a
+# digital replica made and then used (RULES.md §3 sag.pay.*, sag.ph). WGA: a screenplay and its
+# fee (wga.pay.minimum, wga.ph); the schedule of minimums is loaded as a rate sheet, so without
+# one the minimum is a `rate_missing` exception beside the fee and its fringes. IATSE: an hourly
+# set dresser's two days, a meal 75 minutes late, a rest between them 1.5 hours short, and an AI
+# kit rental (iatse.pay.*); the wage scale, too, comes from a loaded rate sheet.
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "sag": {
+        "agreement": "sag-tvth-2023",
+        "classification": "day_performer",
+        "production_kind": "theatrical",
+        "rate": {"amount": "1500.00", "unit": "day", "currency": "USD"},
+        "work_days": [
+            {
+                "date": "2025-08-01",
+                "first_call": "07:00",
+                "dismissal": "19:30",
+                "meals": [["13:00", "13:30"]],
+            }
+        ],
+        "scans": [
+            {
+                "date": "2025-03-10",
+                "hours": "3.0",
+                "other_work_that_day": False,
+                "for_performer_convenience": False,
+            }
+        ],
+        "replica_uses": [{"kind": "ebdr_use", "date": "2025-09-10", "days": "2"}],
+    },
+    "wga": {
+        "agreement": "wga-mba-2023",
+        "production_kind": "theatrical",
+        "deliveries": [
+            {"work_type": "screenplay", "date": "2024-06-01", "ai_material_handed_over": False}
+        ],
+        "other_pay": [
+            {"date": "2024-06-01", "amount": "100000.00", "description": "Screenplay fee"}
+        ],
+    },
+    "iatse": {
+        "agreement": "iatse-basic-2024",
+        "classification": "set_dresser",
+        "rate": {"amount": "50.00", "unit": "hour", "currency": "USD"},
+        "work_days": [
+            {
+                "date": "2024-09-02",
+                "first_call": "13:00",
+                "dismissal": "21:30",
+                "meals": [["20:15", "20:45"]],
+            },
+            {"date": "2024-09-03", "first_call": "06:00", "dismissal": "12:00"},
+        ],
+        "ai_kit_rental": {"amount": "50.00", "per": "day"},
+    },
+}
+
+
 # --- checks shared with the runs, which build the input from records ------------------------
 
 
@@ -187,41 +255,90 @@ def check_delivery(delivery: wga.Delivery, production_kind: str | None) -> wga.D
 
 
 def parse(body: object) -> QuoteInput:
-    """The quote's JSON body as a QuoteInput; ParseError names the first faulty field."""
+    """The quote's JSON body as a QuoteInput. A faulty body raises the ParseError of its one
+    faulty field, or `ParseErrors` naming every one, in the order the fields are read."""
     if not isinstance(body, dict):
         raise ParseError("non_field_errors", "The quote is an object.")
-    body = parse_object(body, field="", keys=_KEYS, unknown=_unknown_top_level)
-    agreement = parse_choice(body.get("agreement"), AGREEMENTS, field="agreement")
-    if not AGREEMENTS[agreement].is_union:
-        raise ParseError("agreement", NO_UNION_PAY)
-    other_pay = tuple(_other_pay(item, f"other_pay[{i}]") for i, item in _items(body, "other_pay"))
+    found = Found()
+    body = found.read(
+        {key: value for key, value in body.items() if key in _KEYS},
+        parse_object,
+        body,
+        field="",
+        keys=_KEYS,
+        unknown=_unknown_top_level,
+    )
+    agreement = found.read(None, parse_choice, body.get("agreement"), AGREEMENTS, field="agreement")
+    if agreement is not None and not AGREEMENTS[agreement].is_union:
+        found.add(ParseError("agreement", NO_UNION_PAY))
+        agreement = None
+    other_pay = _each(found, body, "other_pay", _other_pay)
+    if agreement is None:  # the agreement's guild says what else to read
+        raise found.error()
     guild = AGREEMENTS[agreement].guild
     rate: Rate | None
     work: SagWork | WgaWork | IatseWork
     if guild == "sag-aftra":
-        rate, work = _sag(body)
+        rate, work = _sag(found, body)
     elif guild == "wga":
-        rate, work = _wga(body)
+        rate, work = _wga(found, body)
     else:
-        rate, work = _iatse(body)
+        rate, work = _iatse(found, body)
+    if found.errors:
+        raise found.error()
     return QuoteInput(agreement=agreement, rate=rate, work=work, other_pay=other_pay)
+
+
+class Found:
+    """The faults of one body, collected in the order its fields are read, so that one answer
+    names them all. A faulty field reads as a stand-in value (`read`'s fallback) that is never
+    used: `parse` raises before it builds the input."""
+
+    def __init__(self) -> None:
+        self.errors: list[ParseError] = []
+
+    def read(self, fallback: T, parser: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """`parser(*args, **kwargs)`, or `fallback` with the ParseError kept."""
+        try:
+            return parser(*args, **kwargs)
+        except ParseError as error:
+            self.add(error)
+            return fallback
+
+    def add(self, error: ParseError) -> None:
+        self.errors.extend(error.errors if isinstance(error, ParseErrors) else [error])
+
+    def error(self) -> ParseError:
+        """The one fault as itself (as before faults were collected), or all of them."""
+        return self.errors[0] if len(self.errors) == 1 else ParseErrors(self.errors)
+
+
+def _each(
+    found: Found,
+    body: dict[str, Any],
+    key: str,
+    parser: Callable[[Found, object, str], Item | None],
+) -> tuple[Item, ...]:
+    """The items of a list field that read without fault (`_items`); the faults are kept."""
+    items = (parser(found, raw, f"{key}[{i}]") for i, raw in found.read([], _items, body, key))
+    return tuple(item for item in items if item is not None)
 
 
 def _unknown_top_level(names: list[str]) -> ParseError:
     return ParseError(names[0], f"Unknown field(s): {', '.join(names)}.")
 
 
-def _sag(body: dict[str, Any]) -> tuple[Rate | None, SagWork]:
-    classification = check_classification(body.get("classification"))
-    kind = check_production_kind(body.get("production_kind"))
-    minutes = check_episode_minutes(kind, body.get("episode_minutes"))
-    rate = _rate(body.get("rate"))
-    prior_covered = _prior_covered(body.get("prior_covered"))
-    work_days = tuple(_work_day(d, f"work_days[{i}]") for i, d in _items(body, "work_days"))
-    replica_uses = tuple(
-        _replica_use(u, f"replica_uses[{i}]") for i, u in _items(body, "replica_uses")
-    )
-    scans = tuple(_scan(s, f"scans[{i}]") for i, s in _items(body, "scans"))
+def _sag(found: Found, body: dict[str, Any]) -> tuple[Rate | None, SagWork]:
+    classification = found.read("", check_classification, body.get("classification"))
+    kind = found.read("", check_production_kind, body.get("production_kind"))
+    minutes = None
+    if kind:  # the episode length is read for a known kind only
+        minutes = found.read(None, check_episode_minutes, kind, body.get("episode_minutes"))
+    rate = _rate(found, body.get("rate"))
+    prior_covered = found.read({}, _prior_covered, body.get("prior_covered"))
+    work_days = _each(found, body, "work_days", _work_day)
+    replica_uses = _each(found, body, "replica_uses", _replica_use)
+    scans = _each(found, body, "scans", _scan)
     return rate, SagWork(
         classification=classification,
         production_kind=kind,
@@ -243,58 +360,79 @@ def _prior_covered(raw: object) -> dict[str | None, Decimal]:
     return {None: _amount(raw or "0", "prior_covered")}
 
 
-def _wga(body: dict[str, Any]) -> tuple[Rate | None, WgaWork]:
+def _wga(found: Found, body: dict[str, Any]) -> tuple[Rate | None, WgaWork]:
     """deliveries: [{"work_type", "date", "ai_material_handed_over"}]; the negotiated fee is
     `other_pay`. A work type is a schedule key such as `screenplay`, `teleplay`, `rewrite`,
     `polish` or `screenplay_rewrite`; AI-generated material handed over with a rewrite or polish
     needs `production_kind` to name the original work (screenplay or teleplay)."""
     kind = body.get("production_kind")
     if kind is not None:
-        kind = parse_choice(kind, wga.ORIGINAL_BY_KIND, field="production_kind")
-    rate = _rate(body.get("rate"))  # read for its currency; the fee itself is other_pay
-    prior_covered = _amount(body.get("prior_covered") or "0", "prior_covered")
-    deliveries = []
-    for i, raw in _items(body, "deliveries"):
-        where = f"deliveries[{i}]"
-        item = parse_object(raw, field=where, keys={"work_type", "date", "ai_material_handed_over"})
-        delivery = wga.Delivery(
-            work_type=check_work_type(item.get("work_type"), where),
-            on=_date(item.get("date"), f"{where}.date"),
-            ai_material_handed_over=_flag(
-                item.get("ai_material_handed_over"), f"{where}.ai_material_handed_over"
-            ),
-        )
-        deliveries.append(check_delivery(delivery, kind))
-    return rate, WgaWork(
-        production_kind=kind, deliveries=tuple(deliveries), prior_covered=prior_covered
+        kind = found.read(None, parse_choice, kind, wga.ORIGINAL_BY_KIND, field="production_kind")
+    rate = _rate(found, body.get("rate"))  # read for its currency; the fee itself is other_pay
+    prior_covered = found.read(
+        Decimal(0), _amount, body.get("prior_covered") or "0", "prior_covered"
     )
+    deliveries = _each(found, body, "deliveries", _delivery)
+    if kind is not None or body.get("production_kind") is None:  # a faulty kind names no work
+        deliveries = tuple(found.read(d, check_delivery, d, kind) for d in deliveries)
+    return rate, WgaWork(production_kind=kind, deliveries=deliveries, prior_covered=prior_covered)
 
 
-def _iatse(body: dict[str, Any]) -> tuple[Rate | None, IatseWork]:
+def _delivery(found: Found, raw: object, where: str) -> wga.Delivery | None:
+    keys = {"work_type", "date", "ai_material_handed_over"}
+    item = found.read(None, parse_object, raw, field=where, keys=keys)
+    if item is None:
+        return None
+    before = len(found.errors)
+    delivery = wga.Delivery(
+        work_type=found.read("", check_work_type, item.get("work_type"), where),
+        on=found.read(NO_DATE, _date, item.get("date"), f"{where}.date"),
+        ai_material_handed_over=found.read(
+            False, _flag, item.get("ai_material_handed_over"), f"{where}.ai_material_handed_over"
+        ),
+    )
+    return None if len(found.errors) > before else delivery
+
+
+def _iatse(found: Found, body: dict[str, Any]) -> tuple[Rate | None, IatseWork]:
     """classification: the IATSE classification code of the loaded wage schedule; rate per hour
     (or per week for an on-call weekly employee); work_days[].rest_start: when the rest before
     that day began, an ISO datetime or an HH:MM time on the previous day."""
-    code = check_iatse_classification(body.get("classification"))
-    rate = _rate(body.get("rate"))
-    days = tuple(_work_day(d, f"work_days[{i}]") for i, d in _items(body, "work_days"))
+    code = found.read("", check_iatse_classification, body.get("classification"))
+    rate = _rate(found, body.get("rate"))
+    days = _each(found, body, "work_days", _work_day)
     kit_rental = None
     if body.get("ai_kit_rental") is not None:
-        kit = parse_object(
-            body.get("ai_kit_rental"), field="ai_kit_rental", keys={"amount", "per", "date"}
-        )
-        per = parse_choice(kit.get("per"), KIT_RENTAL_PER, field="ai_kit_rental.per")
-        on = None if kit.get("date") is None else _date(kit.get("date"), "ai_kit_rental.date")
-        if not days and on is None:
-            raise ParseError("ai_kit_rental.date", "A kit rental needs work days or a date.")
-        kit_rental = iatse.KitRental(_amount(kit.get("amount"), "ai_kit_rental.amount"), per, on)
+        kit_rental = _kit_rental(found, body.get("ai_kit_rental"), has_days=bool(days))
     return rate, IatseWork(classification=code, work_days=days, kit_rental=kit_rental)
 
 
-def _other_pay(raw: object, where: str) -> OtherPay:
-    item = parse_object(raw, field=where, keys={"date", "amount", "description"})
-    amount = _amount(item.get("amount"), f"{where}.amount")
+def _kit_rental(found: Found, raw: object, *, has_days: bool) -> iatse.KitRental | None:
+    kit = found.read(None, parse_object, raw, field="ai_kit_rental", keys={"amount", "per", "date"})
+    if kit is None:
+        return None
+    before = len(found.errors)
+    per = found.read("", parse_choice, kit.get("per"), KIT_RENTAL_PER, field="ai_kit_rental.per")
+    on = None
+    if kit.get("date") is not None:
+        on = found.read(None, _date, kit.get("date"), "ai_kit_rental.date")
+    elif not has_days:
+        found.add(ParseError("ai_kit_rental.date", "A kit rental needs work days or a date."))
+    amount = found.read(Decimal(0), _amount, kit.get("amount"), "ai_kit_rental.amount")
+    return None if len(found.errors) > before else iatse.KitRental(amount, per, on)
+
+
+def _other_pay(found: Found, raw: object, where: str) -> OtherPay | None:
+    item = found.read(None, parse_object, raw, field=where, keys={"date", "amount", "description"})
+    if item is None:
+        return None
+    before = len(found.errors)
+    amount = found.read(Decimal(0), _amount, item.get("amount"), f"{where}.amount")
+    on = found.read(NO_DATE, _date, item.get("date"), f"{where}.date")
+    if len(found.errors) > before:
+        return None
     return OtherPay(
-        on=_date(item.get("date"), f"{where}.date"),
+        on=on,
         amount=amount,
         description=str(item.get("description") or "Pay entered, not computed")[:500],
     )
@@ -303,46 +441,65 @@ def _other_pay(raw: object, where: str) -> OtherPay:
 # --- field parsers --------------------------------------------------------------------------
 
 
-def _rate(raw: object) -> Rate | None:
+def _rate(found: Found, raw: object) -> Rate | None:
     if raw is None:
         return None
-    item = parse_object(raw, field="rate", keys={"amount", "unit", "currency"})
-    unit = parse_choice(item.get("unit"), RATE_UNITS, field="rate.unit")
-    currency = parse_choice(item.get("currency", "USD"), CURRENCIES, field="rate.currency")
-    amount = _amount(item.get("amount"), "rate.amount")
-    if amount <= 0:
-        raise ParseError("rate.amount", "The rate must be above zero.")
-    return Rate(amount, unit, currency)
-
-
-def _work_day(raw: object, where: str) -> WorkDay:
-    item = parse_object(
-        raw,
-        field=where,
-        keys={"date", "first_call", "dismissal", "meals", "rest_start", "episode"},
+    item = found.read(None, parse_object, raw, field="rate", keys={"amount", "unit", "currency"})
+    if item is None:
+        return None
+    before = len(found.errors)
+    unit = found.read("", parse_choice, item.get("unit"), RATE_UNITS, field="rate.unit")
+    currency = found.read(
+        "", parse_choice, item.get("currency", "USD"), CURRENCIES, field="rate.currency"
     )
-    meals = []
-    given = item.get("meals") or []
+    amount = found.read(Decimal(0), _positive_amount, item.get("amount"), "rate.amount")
+    return None if len(found.errors) > before else Rate(amount, unit, currency)
+
+
+def _positive_amount(value: object, where: str) -> Decimal:
+    amount = _amount(value, where)
+    if amount <= 0:
+        raise ParseError(where, "The rate must be above zero.")
+    return amount
+
+
+def _work_day(found: Found, raw: object, where: str) -> WorkDay | None:
+    keys = {"date", "first_call", "dismissal", "meals", "rest_start", "episode"}
+    item = found.read(None, parse_object, raw, field=where, keys=keys)
+    if item is None:
+        return None
+    before = len(found.errors)
+    on = found.read(NO_DATE, _date, item.get("date"), f"{where}.date")
+    first_call = found.read(NO_TIME, _time, item.get("first_call"), f"{where}.first_call")
+    dismissal = found.read(NO_TIME, _time, item.get("dismissal"), f"{where}.dismissal")
+    meals = found.read([], _meals, item.get("meals"), where)
+    episode = found.read(None, _episode, item, where)
+    if len(found.errors) > before:
+        return None
+    day = WorkDay.build(on, first_call, dismissal, meals=meals, rest_start=None, episode=episode)
+    if item.get("rest_start") is not None:
+        rest_start = found.read(None, _rest_before, item.get("rest_start"), day, where)
+        day = day if rest_start is None else replace(day, rest_start=rest_start)
+    return day
+
+
+def _meals(given: object, where: str) -> list[tuple[time, time]]:
+    given = given or []
     if not isinstance(given, list):  # a string or an object: its first "meal" is not a pair
         raise ParseError(f"{where}.meals[0]", "A meal is [start, end].")
+    meals = []
     for j, meal in enumerate(given):
         if not (isinstance(meal, list) and len(meal) == 2):
             raise ParseError(f"{where}.meals[{j}]", "A meal is [start, end].")
         meals.append((_time(meal[0], f"{where}.meals[{j}]"), _time(meal[1], f"{where}.meals[{j}]")))
-    day = WorkDay.build(
-        _date(item.get("date"), f"{where}.date"),
-        _time(item.get("first_call"), f"{where}.first_call"),
-        _time(item.get("dismissal"), f"{where}.dismissal"),
-        meals=meals,
-        rest_start=None,
-        episode=_episode(item, where),
-    )
-    if item.get("rest_start") is not None:
-        rest_start = _rest_start(item.get("rest_start"), day.on, f"{where}.rest_start")
-        if rest_start > day.first_call:
-            raise ParseError(f"{where}.rest_start", "The rest began after the call.")
-        day = replace(day, rest_start=rest_start)
-    return day
+    return meals
+
+
+def _rest_before(value: object, day: WorkDay, where: str) -> datetime:
+    rest_start = _rest_start(value, day.on, f"{where}.rest_start")
+    if rest_start > day.first_call:
+        raise ParseError(f"{where}.rest_start", "The rest began after the call.")
+    return rest_start
 
 
 def _rest_start(value: object, on: date, where: str) -> datetime:
@@ -359,34 +516,46 @@ def _rest_start(value: object, on: date, where: str) -> datetime:
     return datetime.combine(on - timedelta(days=1), _time(value, where))
 
 
-def _replica_use(raw: object, where: str) -> sag.ReplicaUse:
-    item = parse_object(raw, field=where, keys={"kind", "date", "days", "amount", "episode"})
-    kind = parse_choice(item.get("kind"), REPLICA_USE_KINDS, field=f"{where}.kind")
-    amount = item.get("amount")
-    return sag.ReplicaUse(
-        kind=kind,
-        on=_date(item.get("date"), f"{where}.date"),
-        days=_amount(item.get("days", "1"), f"{where}.days"),
-        amount=None if amount is None else _amount(amount, f"{where}.amount"),
-        episode=_episode(item, where),
+def _replica_use(found: Found, raw: object, where: str) -> sag.ReplicaUse | None:
+    item = found.read(
+        None, parse_object, raw, field=where, keys={"kind", "date", "days", "amount", "episode"}
     )
+    if item is None:
+        return None
+    before = len(found.errors)
+    kind = found.read("", parse_choice, item.get("kind"), REPLICA_USE_KINDS, field=f"{where}.kind")
+    on = found.read(NO_DATE, _date, item.get("date"), f"{where}.date")
+    days = found.read(Decimal(0), _amount, item.get("days", "1"), f"{where}.days")
+    amount = None
+    if item.get("amount") is not None:
+        amount = found.read(None, _amount, item.get("amount"), f"{where}.amount")
+    episode = found.read(None, _episode, item, where)
+    if len(found.errors) > before:
+        return None
+    return sag.ReplicaUse(kind=kind, on=on, days=days, amount=amount, episode=episode)
 
 
-def _scan(raw: object, where: str) -> sag.Scan:
-    item = parse_object(
-        raw,
-        field=where,
-        keys={"date", "hours", "other_work_that_day", "for_performer_convenience", "episode"},
-    )
-    return sag.Scan(
-        on=_date(item.get("date"), f"{where}.date"),
-        hours=_amount(item.get("hours"), f"{where}.hours"),
-        other_work_that_day=_flag(item.get("other_work_that_day"), f"{where}.other_work_that_day"),
-        for_performer_convenience=_flag(
-            item.get("for_performer_convenience"), f"{where}.for_performer_convenience"
+def _scan(found: Found, raw: object, where: str) -> sag.Scan | None:
+    keys = {"date", "hours", "other_work_that_day", "for_performer_convenience", "episode"}
+    item = found.read(None, parse_object, raw, field=where, keys=keys)
+    if item is None:
+        return None
+    before = len(found.errors)
+    scan = sag.Scan(
+        on=found.read(NO_DATE, _date, item.get("date"), f"{where}.date"),
+        hours=found.read(Decimal(0), _amount, item.get("hours"), f"{where}.hours"),
+        other_work_that_day=found.read(
+            False, _flag, item.get("other_work_that_day"), f"{where}.other_work_that_day"
         ),
-        episode=_episode(item, where),
+        for_performer_convenience=found.read(
+            False,
+            _flag,
+            item.get("for_performer_convenience"),
+            f"{where}.for_performer_convenience",
+        ),
+        episode=found.read(None, _episode, item, where),
     )
+    return None if len(found.errors) > before else scan
 
 
 def _episode(item: dict[str, Any], where: str) -> str | None:

@@ -7,9 +7,9 @@ these two headers are set here, from settings:
 - `CONTENT_SECURITY_POLICY`: the policy for every page. The admin and the public disclosure pages
   load scripts only from this site; they do use inline `<style>` blocks, so styles allow
   'unsafe-inline' (a style cannot run code; scripts never may be inline).
-- `CONTENT_SECURITY_POLICY_BY_PATH`: a looser policy for a path prefix. The API docs (Swagger UI)
-  load their bundle from a CDN and start it with an inline script; that page shows the schema
-  only, never records.
+- `CONTENT_SECURITY_POLICY_BY_PATH`: a looser policy for a path prefix, should a page ever need
+  one. None does: the API docs (Swagger UI) load their files from this site and start from a
+  script file of their own.
 - `PERMISSIONS_POLICY`: browser features no page here uses, switched off.
 
 A response that already carries a header (a view that set its own) keeps it.
