@@ -8,6 +8,7 @@ recorded consent's page has the same check, of the consent as recorded.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
@@ -17,6 +18,7 @@ from ledger.registry import catalogue
 
 from . import rules, services
 from .models import STATE_LAWS, Consent
+from .rules.parameters import shipped_years, statute_start
 
 CHECK_BUTTON = "_check"  # the name of the add form's "Check this consent" button
 
@@ -150,39 +152,52 @@ _ENFORCEABLE = (
     "(SAG-AFTRA with representation by the union)."
 )
 
-# What each state's law adds (RULES.md §2, law.*), by governing law.
+
+def _since(rule: str, what: str) -> str:
+    """When a statute starts to apply, in the words of its dated parameter (parameters.json)."""
+    start = statute_start(rule)
+    return f"{what} on or after {start.isoformat()}" if start else what
+
+
+def _years(parameter: str) -> int:
+    return shipped_years(parameter, date.today())
+
+
+# What each state's law adds (RULES.md §2, law.*), by governing law; dates and periods are the
+# rules' own dated parameters.
 STATE_LAW_NEEDS: dict[str, tuple[Need, ...]] = {
     "US-CA": (
-        Need(_ENFORCEABLE, "law.ca.lab927", "performances fixed on or after 2025-01-01"),
+        Need(_ENFORCEABLE, "law.ca.lab927", _since("law.ca.lab927", "performances fixed")),
         Need(
-            "A replica of a person who died within the last 70 years: signed by the estate "
+            "A replica of a person who died within the last "
+            f"{_years('law.ca.civ3344_1.years_after_death')} years: signed by the estate "
             "(representative). Liability: the greater of $10,000 or actual damages.",
             "law.ca.civ3344_1",
         ),
     ),
     "US-NY": (
-        Need(_ENFORCEABLE, "law.ny.gol5_302", "performances fixed on or after 2025-01-01"),
+        Need(_ENFORCEABLE, "law.ny.gol5_302", _since("law.ny.gol5_302", "performances fixed")),
         Need(
             "A deceased performer's replica: heirs or executors (representative) consent in "
             "writing.",
             "law.ny.cr50f",
-            "from 2025-12-11",
+            _since("law.ny.cr50f", "uses"),
         ),
         Need(
             "An advertisement distributed in New York with a synthetic performer needs a "
             "conspicuous disclosure, unless an exemption applies (recorded on the AI use). "
             "Penalty: $1,000, then $5,000 per violation.",
             "law.ny.gbl396b",
-            "from 2026-06-09",
+            _since("law.ny.gbl396b", "advertisements"),
         ),
     ),
-    "US-IL": (Need(_ENFORCEABLE, "law.il.dvlpa", "consents signed on or after 2024-08-09"),),
+    "US-IL": (Need(_ENFORCEABLE, "law.il.dvlpa", _since("law.il.dvlpa", "consents signed")),),
 }
 
 TERM_NEEDS = (
     Need(
-        "A term of more than 10 years, or with no end, for a living person: a warning only (the "
-        "NO FAKES Act is not enacted).",
+        f"A term of more than {_years('law.us.no_fakes.max_term_years')} years, or with no end, "
+        "for a living person: a warning only (the NO FAKES Act is not enacted).",
         "law.us.no_fakes",
     ),
 )

@@ -48,3 +48,15 @@ class RuleParameters:
 def shipped_parameters() -> DatedParameters:
     """The parameters shipped beside this package (PARAMETERS_FILE), loaded once."""
     return load_parameters(PARAMETERS_FILE)
+
+
+def statute_start(rule: str, parameters: DatedParameters | None = None) -> date | None:
+    """The first date from which `<rule>.in_force` says the statute applies (as the admin's help
+    states it); None when the series never does."""
+    series = (parameters or shipped_parameters()).series[f"{rule}.in_force"]
+    return next((e.effective_from for e in series.entries if e.value == 1), None)
+
+
+def shipped_years(parameter: str, on: date) -> int:
+    """A period in whole years of the shipped parameters in force on `on`."""
+    return RuleParameters.as_of(on).years(parameter)

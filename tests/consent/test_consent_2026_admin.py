@@ -230,3 +230,19 @@ def test_the_ai_use_form_refuses_a_place_that_is_not_a_code(world):
     )
     assert "Not a country or ISO 3166-2 code" in response.content.decode()
     assert counts() == before
+
+
+def test_the_state_law_help_states_the_dates_and_periods_the_rules_read():
+    from consent.admin_check import STATE_LAW_NEEDS, TERM_NEEDS
+    from consent.rules.parameters import shipped_parameters, statute_start
+
+    series = shipped_parameters().series
+    for needs in STATE_LAW_NEEDS.values():
+        for need in needs:
+            if f"{need.rule}.in_force" in series:
+                assert statute_start(need.rule).isoformat() in need.when, need
+    years = series["law.ca.civ3344_1.years_after_death"].entries[-1].value
+    civ = next(n for n in STATE_LAW_NEEDS["US-CA"] if n.rule == "law.ca.civ3344_1")
+    assert f"within the last {years} years" in civ.text
+    term = series["law.us.no_fakes.max_term_years"].entries[-1].value
+    assert f"more than {term} years" in TERM_NEEDS[0].text
