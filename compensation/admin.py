@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from consent import selectors as consent_selectors
 from consent.admin import badge
 from consent.models import AiUse
+from core.admin import display
 from core.admin.base import (
     NoAddOrChangeMixin,
     ReadOnlyInline,
@@ -275,7 +276,7 @@ class TimecardAdmin(RecordAdmin):
         "date",
         "first_call",
         "dismissal",
-        "meals",
+        "meal_breaks",
         "work_hours",
         "elapsed_hours",
         "episode",
@@ -287,6 +288,10 @@ class TimecardAdmin(RecordAdmin):
     import_service = staticmethod(services.timecards_import)
     import_columns = services.TIMECARD_COLUMNS
     form = TimecardForm
+
+    @admin.display(description="meals")
+    def meal_breaks(self, obj):
+        return display.meal_periods(obj.meals)
 
 
 class DeliveryForm(ServiceForm):
@@ -382,7 +387,7 @@ class LineInline(InScopeInline):
         "amount",
         "currency",
         "tier",
-        "flags",
+        "flag_labels",
     )
     readonly_fields = fields
     ordering = ["engagement_id", "date", "id"]
@@ -397,6 +402,10 @@ class LineInline(InScopeInline):
     @admin.display(description="status")
     def status_badge(self, obj):
         return _status(obj.status)
+
+    @admin.display(description="flags")
+    def flag_labels(self, obj):
+        return display.flag_labels(obj.flags)
 
 
 @admin.register(CompensationRun)
@@ -425,7 +434,7 @@ class RunAdmin(ServiceSavedMixin, ScopedAdmin):
         "due_date",
         "status_badge",
         "rules_version",
-        "rate_sheets",
+        "rate_sheets_used",
         "engagements",
         "line_count",
         "exceptions_table",
@@ -469,6 +478,10 @@ class RunAdmin(ServiceSavedMixin, ScopedAdmin):
         if obj is not None:
             obj.exceptions = selectors.visible_exceptions(access.request_scope(request), obj)
         return obj
+
+    @admin.display(description="rate sheets used")
+    def rate_sheets_used(self, obj):
+        return display.rate_sheet_list(obj.rate_sheets)
 
     @admin.display(description="exceptions")
     def exception_count(self, obj):
@@ -638,7 +651,7 @@ class LineAdmin(NoAddOrChangeMixin, ScopedAdmin):
             )
             if obj.parameters
             else format_html("<p>{}</p>", "No parameter: the negotiated rate decided it."),
-            ", ".join(obj.flags) or "none",
+            display.flag_labels(obj.flags),
         )
 
 

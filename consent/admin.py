@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from core.admin import display
 from core.admin.base import ReadOnlyInline, ServiceForm, ServiceSavedMixin, admin_path
 from core.admin.pagination import InScopeRelatedFilter
 from core.errors import DomainError
@@ -575,7 +576,10 @@ class AiUseAdmin(_RecordAdmin):
         return ["-status", "-starts_at", "-id"]  # "violation" sorts after "allowed"
 
     def get_fields(self, request, obj=None):
-        return self.fields if obj is None else [*self.decision_fields, *self.fields]
+        if obj is None:
+            return self.fields
+        shown = ["distributed_in_list" if f == "distributed_in" else f for f in self.fields]
+        return [*self.decision_fields, *shown]
 
     def save_model(self, request, obj, form, change):
         level = messages.SUCCESS if obj.status == AiUse.Status.ALLOWED else messages.WARNING
@@ -614,6 +618,10 @@ class AiUseAdmin(_RecordAdmin):
     @admin.display(description="rules")
     def rule_ids(self, obj):
         return ", ".join(obj.rules)
+
+    @admin.display(description="distributed in")
+    def distributed_in_list(self, obj):
+        return display.comma_list(obj.distributed_in)
 
     @admin.display(description="warnings")
     def warning_list(self, obj):

@@ -9,6 +9,7 @@ from django.contrib.admin import helpers
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 
+from core.admin import display
 from core.admin.base import ReadOnlyAdminMixin, SafeLookupsMixin
 from core.errors import DomainError
 from ledger.models import Person
@@ -101,10 +102,32 @@ class PrivacyRecordAdmin(ReadOnlyAdminMixin, SafeLookupsMixin, admin.ModelAdmin)
         return _is_officer(request)
 
 
+ERASURE_JSON = {"changed", "history_changed", "reports_rewritten", "retained"}
+
+
 @admin.register(ErasureRecord)
 class ErasureRecordAdmin(PrivacyRecordAdmin):
     list_display = ["erased_at", "person", "actor", "evidence_files_deleted", "export_sha256"]
-    readonly_fields = [f.name for f in ErasureRecord._meta.fields]
+    exclude = sorted(ERASURE_JSON)  # shown in words (the *_shown methods)
+    readonly_fields = [
+        f"{f.name}_shown" if f.name in ERASURE_JSON else f.name for f in ErasureRecord._meta.fields
+    ]
+
+    @admin.display(description="changed")
+    def changed_shown(self, obj):
+        return display.structured(obj.changed)
+
+    @admin.display(description="history changed")
+    def history_changed_shown(self, obj):
+        return display.structured(obj.history_changed)
+
+    @admin.display(description="reports rewritten")
+    def reports_rewritten_shown(self, obj):
+        return display.structured(obj.reports_rewritten)
+
+    @admin.display(description="retained")
+    def retained_shown(self, obj):
+        return display.structured(obj.retained)
 
 
 @admin.register(ExportRecord)

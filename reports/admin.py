@@ -11,13 +11,14 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from consent import selectors as consent_selectors
+from core.admin import display
 from core.admin.base import ServiceForm
 from core.admin.form_fields import StrictDateFormField
 from core.errors import DomainError
@@ -91,6 +92,7 @@ class ReportAdmin(ReadOnlyHistoryAdmin):
     date_hierarchy = "generated_at"
     change_list_template = "admin/reports/report/change_list.html"
     scope_queryset = staticmethod(selectors.reports)
+    exclude = ["counts"]  # the report page shows each section with its count
 
     @admin.display(description="findings")
     def findings(self, obj):
@@ -342,8 +344,28 @@ class ConsentReceiptAdmin(ReadOnlyHistoryAdmin):
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The consent's receipts (grant, then each event) in words; the PDF and the API carry
+        the signed document itself."""
         consent, _ = self._consent_and_event(request, object_id)
-        return JsonResponse({"consent": consent.pk, "receipts": receipts.receipts_for(consent)})
+        pdf_url = reverse("admin:reports_consentreceipt_pdf", args=[consent.pk])
+        shown = []
+        for receipt in receipts.receipts_for(consent):
+            event = receipt["consent_event"]
+            shown.append(
+                {
+                    "headline": f"{receipt['record_id']}: {display.words(receipt['event'])}",
+                    "pdf_url": f"{pdf_url}?event={event['id']}" if event else pdf_url,
+                    "body": display.structured(receipt),
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Receipts of {consent}",
+            "opts": self.model._meta,
+            "consent": consent,
+            "receipts": shown,
+        }
+        return TemplateResponse(request, "admin/reports/consentreceipt/receipts.html", context)
 
     @admin.action(description="Send the receipts (grant and latest event) to the person")
     def send_receipts(self, request, queryset):

@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from core.admin import display
 from core.admin.base import ReadOnlyInline
 from core.admin.pagination import InScopeRelatedFilter
 from core.errors import DomainError
@@ -154,7 +155,10 @@ class PayableAdmin(ReadOnlyAdmin):
     ]
     search_fields = ["person__legal_name", "person__professional_name", "description", "rule"]
     list_select_related = ["person", "production"]
-    readonly_fields = [f.name for f in Payable._meta.fields]
+    exclude = ["fringes"]  # shown as a table (fringe_table)
+    readonly_fields = [
+        "fringe_table" if f.name == "fringes" else f.name for f in Payable._meta.fields
+    ]
     scope_queryset = staticmethod(
         lambda scope, qs: journal_selectors.payables_with_amounts(
             journal_selectors.scoped_payables(scope, qs)
@@ -172,6 +176,10 @@ class PayableAdmin(ReadOnlyAdmin):
     @admin.display(description="due", ordering="due_amount")
     def due(self, obj):
         return obj.due_amount
+
+    @admin.display(description="fringes")
+    def fringe_table(self, obj):
+        return display.fringe_table(obj.fringes, obj.currency)
 
 
 @admin.register(Payment)

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from core.admin import display
 from core.admin.base import ReadOnlyInline, ServiceForm, ServiceSavedMixin
 from ledger.access.admin import ReadOnlyAdmin, SuperuserOnlyAdmin, SuperuserOnlyMixin
 from ledger.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -83,5 +84,10 @@ class WebhookAttemptInline(ReadOnlyInline):
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(SuperuserOnlyMixin, ReadOnlyAdmin):
     list_display = ["message_id", "event_type", "endpoint", "created_at"]
-    readonly_fields = ["endpoint", "message_id", "event_type", "payload", "created_at"]
+    exclude = ["payload"]  # shown in words (payload_shown)
+    readonly_fields = ["endpoint", "message_id", "event_type", "payload_shown", "created_at"]
     inlines = [WebhookAttemptInline]
+
+    @admin.display(description="payload")
+    def payload_shown(self, obj):
+        return display.structured(obj.payload)

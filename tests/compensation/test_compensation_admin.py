@@ -125,7 +125,7 @@ def test_a_lines_page_explains_it(world):
         "P",
         "sag-tvth-2023:SAG-AFTRA rates 2025-26 v1",
     ]
-    assert "Flags: below_scale" in html
+    assert "Flags: below scale" in html
 
     overtime = world.run.lines.filter(rule="sag.pay.overtime").first()
     html = page(
