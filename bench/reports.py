@@ -417,6 +417,10 @@ def _consents(raw, people, agreements, system, counts) -> dict:
                 system.pk,
                 None,
                 p.i % 3 == 0,
+                "",  # governing_law: none stated
+                None,  # performance_fixed_on
+                False,  # replaces_in_person_work
+                False,  # terms_initialed
             )
         )
         facts[p.i] = (
@@ -435,7 +439,8 @@ def _consents(raw, people, agreements, system, counts) -> dict:
         "instrument, signed_at, signed_by, signed_by_capacity, represented_by, notice_at, "
         "engaged_at, business_reason, bargained_amount, bargained_currency, evidence, "
         "evidence_name, evidence_sha256, evidence_size, created_at, agreement_id, person_id, "
-        "production_id, recorded_by_id, supersedes_id, named_in_disclosure",
+        "production_id, recorded_by_id, supersedes_id, named_in_disclosure, governing_law, "
+        "performance_fixed_on, replaces_in_person_work, terms_initialed",
         rows,
     )
     reasons = {
@@ -627,6 +632,13 @@ def _uses(raw, spec, people, productions, agreements, facts, notices, disclosed,
                 system.pk,
                 decision.consent,
                 flags.get("counted_toward_headcount", False),
+                False,  # human_role
+                "",  # synthetic_justification
+                False,  # advertisement
+                "[]",  # distributed_in
+                False,  # disclosure_given
+                "",  # ad_exemption
+                json.dumps([w.as_dict() for w in decision.warnings]),
             )
         )
     counts["ai_uses"] = copy_into(
@@ -636,7 +648,8 @@ def _uses(raw, spec, people, productions, agreements, facts, notices, disclosed,
         "synthetic_source_person, company_required, displacing_prompts, "
         "condition_of_employment, material_handed_over, status, rules, reasons, created_at, "
         "agreement_id, person_id, production_id, recorded_by_id, consent_id, "
-        "counted_toward_headcount",
+        "counted_toward_headcount, human_role, synthetic_justification, advertisement, "
+        "distributed_in, disclosure_given, ad_exemption, warnings",
         rows,
     )
     counts["ai_uses_planned"] = spec.planned
