@@ -32,7 +32,7 @@ class RuleParameters:
     def notice_before_scan(self) -> timedelta:
         """sag.consent.notice_48h."""
         hours = self.values.get("sag.consent.notice_before_scan", self.on).value
-        return timedelta(hours=float(hours))
+        return timedelta(seconds=int(hours * 3600))  # whole seconds, exactly
 
     def years(self, parameter: str) -> int:
         """A period in whole years in force on `on` (law.ca.civ3344_1, law.us.no_fakes)."""
