@@ -33,6 +33,7 @@ class Account(models.Model):
         COMPENSATION_EXPENSE = "compensation_expense", "Production compensation expense"
         AI_USE_EXPENSE = "ai_use_expense", "Production AI-use expense"
         FRINGE_EXPENSE = "fringe_expense", "Production fringe expense"
+        RESIDUAL_EXPENSE = "residual_expense", "Production residual expense"
         PERSON_PAYABLE = "person_payable", "Payable to a person"
         UNION_FUND_PAYABLE = "union_fund_payable", "Union fund payable"
         PAYROLL_CLEARING = "payroll_clearing", "Payroll clearing"
@@ -170,14 +171,28 @@ class Posting(models.Model):
 
 
 class Payable(models.Model):
-    """An obligation to pay a person, as payroll sees it. Written once, with the obligation
-    transaction that creates it; what has been paid and is still due comes from postings."""
+    """An obligation to pay a payee, as payroll sees it: a person, or a union fund (a
+    contribution, with the engagement of the member it is for when there is one). Written once,
+    with the obligation transaction that creates it; what has been paid and is still due comes
+    from postings."""
 
     studio = models.ForeignKey("ledger.Studio", on_delete=models.PROTECT, related_name="payables")
     production = models.ForeignKey(
         "ledger.Production", on_delete=models.PROTECT, related_name="payables"
     )
-    person = models.ForeignKey("ledger.Person", on_delete=models.PROTECT, related_name="payables")
+    person = models.ForeignKey(
+        "ledger.Person",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payables",
+        help_text="The person paid; empty when the payee is a fund.",
+    )
+    fund = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="The union fund paid; empty when the payee is a person.",
+    )
     engagement = models.ForeignKey(
         "ledger.Engagement",
         on_delete=models.PROTECT,
@@ -210,10 +225,19 @@ class Payable(models.Model):
             models.UniqueConstraint(
                 fields=["source_type", "source_id"], name="payable_source_unique"
             ),
+            models.CheckConstraint(
+                condition=Q(person__isnull=False, fund="") | Q(person__isnull=True) & ~Q(fund=""),
+                name="payable_one_payee",
+                violation_error_message="A payable is owed to a person or to a fund, not both.",
+            ),
         ]
 
     def __str__(self):
         return f"{self.description} ({self.amount} {self.currency})"
+
+    @property
+    def payee_kind(self) -> str:
+        return "fund" if self.fund else "person"
 
 
 class Payment(models.Model):

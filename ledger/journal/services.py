@@ -372,16 +372,24 @@ def obligations_post(*, actor: Any, obligations: list[Obligation]) -> list[Journ
     return posted
 
 
-class _PayeeOwner(TypedDict):
+class _PayeeOwner(TypedDict, total=False):
     studio_id: int
     production_id: int
-    person_id: int
+    person_id: int | None
     engagement_id: int | None
+    fund: str
 
 
-def _payee_owner(payable: Payable) -> _PayeeOwner:
-    """Whose payable account a payable is owed on (and paid from)."""
-    return {
+def payee_account(payable: Payable) -> tuple[str, _PayeeOwner]:
+    """The purpose and owner of the account a payable is owed on (and paid from): the person's
+    payable account of the engagement, or the union fund's payable account of the production."""
+    if payable.fund:
+        return Account.Purpose.UNION_FUND_PAYABLE, {
+            "studio_id": payable.studio_id,
+            "production_id": payable.production_id,
+            "fund": payable.fund,
+        }
+    return Account.Purpose.PERSON_PAYABLE, {
         "studio_id": payable.studio_id,
         "production_id": payable.production_id,
         "person_id": payable.person_id,
@@ -390,8 +398,9 @@ def _payee_owner(payable: Payable) -> _PayeeOwner:
 
 
 def _obligation_entry(o: Obligation, account: "_AccountCache") -> Entry:
-    """The legs of an obligation: per payable, the production's expense against the payable's
-    account; per fringe, the fringe expense against its union fund."""
+    """The legs of an obligation: per payable, the production's expense (its fringe expense for
+    a fund's payable) against the payable's account; per fringe, the fringe expense against its
+    union fund."""
     production = o.owing_production()
     own: dict[str, int | None] = {
         "studio_id": production.studio_id,
@@ -399,14 +408,11 @@ def _obligation_entry(o: Obligation, account: "_AccountCache") -> Entry:
     }
     legs = []
     for payable, amount in o.pay:
+        expense = Account.Purpose.FRINGE_EXPENSE if payable.fund else o.expense_purpose
+        purpose, payee = payee_account(payable)
         legs += [
-            Leg(account(o.expense_purpose, payable.currency, **own), amount),
-            Leg(
-                account(Account.Purpose.PERSON_PAYABLE, payable.currency, **_payee_owner(payable)),
-                -amount,
-                payable,
-                "owed",
-            ),
+            Leg(account(expense, payable.currency, **own), amount),
+            Leg(account(purpose, payable.currency, **payee), -amount, payable, "owed"),
         ]
     for fund, currency, amount in o.fringes:
         legs += [
@@ -582,7 +588,7 @@ def _payment_confirm_once(
             status_code=422,
         )
     entry_id = uuid.uuid4()
-    payee = _payee_owner(payable)
+    purpose, payee = payee_account(payable)
     journal_post(
         actor=actor,
         entry=Entry(
@@ -595,9 +601,7 @@ def _payment_confirm_once(
             effective_date=paid_at.date(),
             legs=[
                 Leg(
-                    account_for(
-                        purpose=Account.Purpose.PERSON_PAYABLE, currency=payable.currency, **payee
-                    ),
+                    account_for(purpose=purpose, currency=payable.currency, **payee),
                     amount,
                     payable,
                     "paid",

@@ -17,12 +17,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from compensation.rules.params import TIERS
 from consent.models import AiUse
 from core.audit import AuditedManager, history
 from core.money import currency_field, money_field
 from ledger.models import Agreement, Engagement, JournalTransaction, Payable, Production
-
-from .rules.params import TIERS
 
 
 def parameter_value_field() -> models.DecimalField:
@@ -230,10 +229,16 @@ class RunStatus(models.TextChoices):
 
 
 class CompensationRun(models.Model):
-    """The computation of what a production owes for a period, and its approval."""
+    """The computation of what a production owes for a period, and its approval: its pay (work
+    records and AI uses) or its residuals (exhibitions in the period)."""
 
     Status = RunStatus
 
+    class Kind(models.TextChoices):
+        PAY = "pay"
+        RESIDUALS = "residuals"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PAY)
     production = models.ForeignKey(Production, on_delete=models.PROTECT, related_name="runs")
     period_from = models.DateField()
     period_to = models.DateField()
@@ -273,7 +278,7 @@ class CompensationRun(models.Model):
     class Meta:
         verbose_name = "compensation run"
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["production", "period_from", "period_to"])]
+        indexes = [models.Index(fields=["production", "kind", "period_from", "period_to"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(period_to__gte=F("period_from")),
@@ -283,10 +288,14 @@ class CompensationRun(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=RunStatus.values), name="run_status_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["pay", "residuals"]), name="run_kind_valid"
+            ),
         ]
 
     def __str__(self):
-        return f"Run #{self.pk}: {self.production} {self.period_from} – {self.period_to}"
+        what = "Residual run" if self.kind == self.Kind.RESIDUALS else "Run"
+        return f"{what} #{self.pk}: {self.production} {self.period_from} – {self.period_to}"
 
 
 class CompensationLine(models.Model):
