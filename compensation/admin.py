@@ -692,3 +692,6 @@ class HoldResolutionAdmin(ServiceSavedMixin, ScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.readonly_fields
+
+
+from .residuals import admin as _residual_admin  # noqa: E402,F401  (registers residual admins)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("ledger.urls")),
     path("api/v1/", include("consent.urls")),
     path("api/v1/compensation/", include("compensation.urls")),
+    path("api/v1/residuals/", include("compensation.residuals.urls")),
     path("api/v1/", include("reports.urls")),
     path("api/v1/", include("privacy.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from compensation.residuals.due import HBSVOD_DUE_RULES
-from compensation.residuals.input import CREDITS, MARKETS, TERRITORIES, WORLDWIDE
+from compensation.rules.residuals.due import HBSVOD_DUE_RULES
+from compensation.rules.residuals.input import CREDITS, MARKETS, TERRITORIES, WORLDWIDE
 from core.audit import AuditedManager, history
 from core.money import currency_field, money_field
 from ledger.models import Agreement, Engagement, JournalTransaction, Payable, Production

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from compensation.residuals.engine import residuals
+from compensation.rules.residuals.engine import residuals
 from compensation.rules.rule_book import RESIDUAL_RULES
 
 CASES_DIR = Path(__file__).parent / "residual_cases"
@@ -193,7 +193,7 @@ def test_the_success_bonus_boundary_is_covered_both_ways():
 def test_the_engine_imports_no_django():
     """The residual package is pure: importing it loads no Django module."""
     code = (
-        "import sys, compensation.residuals.engine; "
+        "import sys, compensation.rules.residuals.engine; "
         "sys.exit(any(m == 'django' or m.startswith('django.') for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -7,7 +7,7 @@ from argparse import RawDescriptionHelpFormatter
 
 from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
 
-from compensation.residuals.engine import residuals
+from compensation.rules.residuals.engine import residuals
 from core.parse import ParseError
 
 FORMAT = """
@@ -32,7 +32,7 @@ The file is one JSON object (amounts, percentages and days are decimal strings):
                   teleplay_by | adaptation_by}] under a WGA agreement, or
                 [{id, role: performer, days_in_person, replica_days}] under SAG-AFTRA
 Unknown keys are refused. A factor the schedule lacks is a rate_missing exception naming the
-schedule key and date. Full description: compensation/residuals/input.py.
+schedule key and date. Full description: compensation/rules/residuals/input.py.
 """
 
 

@@ -1,0 +1,4 @@
+"""Residuals in the staff admin; imported by compensation.admin so that they register."""
+# schedules
+# records
+# runs

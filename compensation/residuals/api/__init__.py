@@ -1,0 +1,2 @@
+"""The residuals API, mounted at /api/v1/residuals/: schedules, exhibitions and writing credits
+(records), runs and lines, statements."""

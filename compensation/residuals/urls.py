@@ -1,0 +1,9 @@
+from core.api.common import ApiRouter
+
+router = ApiRouter(trailing_slash=True)
+# schedules
+# records
+# runs
+# statements
+
+urlpatterns = router.urls
