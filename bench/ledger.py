@@ -8,16 +8,18 @@ sets the repetitions; every figure is the median over them, and each repetition 
 service and then its reference back to back, so both see the same load. The data (one studio,
 2 productions, 20 people, 40 engagements) is built with tests.factories; the database is
 ANALYZEd after the warm-up and again before the export, as autovacuum would keep a live one.
-In all, ~50,000 postings and ~16,700 transactions and payables; the run ends by verifying
+In all, ~50,000 postings, ~16,700 transactions and ~27,000 payables; the run ends by verifying
 the hash chain over all of them.
 
 ledger_posting
     Service: `journal_post_many` posting batches of 500 obligation entries of 2, 3 or 4 legs
-    (3 on average; each entry carries its own payable), 3 batches per repetition, ~4,500 postings.
-    Timed: the call, i.e. Python balance checks, the chain lock, hashing, both bulk inserts and
-    the commit (where the deferred balance trigger runs). Not timed: building the entries and
-    inserting the payables they name. Also reported, with no target: `payable_create` called in a
-    loop (300 calls, 2 or 4 legs each), which validates and saves the payable and resolves the
+    (3 on average; each entry carries the person's payable and, with 3 or 4 legs, the P&H fund's
+    payable of its contribution, as a run's approval posts them), 3 batches per repetition, ~4,500
+    postings. Timed: the call, i.e. Python balance checks, the chain lock, hashing, both bulk
+    inserts and the commit (where the deferred balance trigger runs). Not timed: building the
+    entries and inserting the payables they name. Also reported, with no target:
+    `payable_create` called in a loop (300 calls, 2 or 4 legs each: the person's payable, and
+    for every second call a fund's), which validates and saves the payables and resolves the
     accounts itself.
     Reference: the same rows, with new transaction ids, the next seqs and correctly chained
     hashes (and cloned payables), written by psycopg `COPY ... FROM STDIN` into the same tables,
@@ -29,11 +31,12 @@ ledger_posting
 payables_export
     Service: `GET /api/v1/payables/?page_size=500` paged through its cursor `next` links with the
     Django test client (full middleware, API-key auth, scoping, serializer, JSON rendering;
-    the client does not parse the JSON). Rows: every open payable of the bench studio (~16,500).
+    the client does not parse the JSON). Rows: every open payable of the bench studio, to people
+    and to the fund (~27,000).
     Reference: `COPY (SELECT ...) TO STDOUT` of the columns the list reads
-    (`ledger.payroll.api.PAYABLE_VALUES`: payable, person id, names and payroll ref, production
-    id and title, engagement, agreement code, rule, description, owed, paid, due, currency,
-    fringes as JSON text, dates) for the same rows, built from the same selector
+    (`ledger.payroll.api.PAYABLE_VALUES`: payable, fund, person id, names and payroll ref,
+    production id and title, engagement, agreement code, rule, description, owed, paid, due,
+    currency, fringes as JSON text, dates) for the same rows, built from the same selector
     (`open_payables`) so the filter and the owed/paid/due sums are identical; output read whole.
     Target: API rows/s >= 30% of the COPY rate.
 """
@@ -125,7 +128,8 @@ def _amounts(i: int) -> tuple[Decimal, Decimal]:
 
 
 def make_entries(world: World, n: int, tag: str) -> list:
-    """`n` obligation entries of 2, 3 or 4 legs, each with a freshly inserted payable."""
+    """`n` obligation entries of 2, 3 or 4 legs, each with freshly inserted payables: the
+    person's, and with 3 or 4 legs the fund's of its contribution."""
     from django.utils import timezone
 
     from ledger.journal.services import Entry, Leg
@@ -138,40 +142,54 @@ def make_entries(world: World, n: int, tag: str) -> list:
         amount, fringe = _amounts(i)
         shape = i % 3  # 0: 2 legs, 1: 3 legs (fringe inside the expense), 2: 4 legs
         shapes.append(shape)
+        common = dict(
+            studio_id=world.studio.pk,
+            production_id=e.production_id,
+            engagement_id=e.pk,
+            agreement_id=e.agreement_id,
+            currency="USD",
+            period_from=PERIOD_FROM,
+            period_to=PERIOD_FROM + timedelta(days=6),
+            due_date=PERIOD_FROM + timedelta(days=14),
+            source_type="bench",
+            created_at=now,
+        )
         payables.append(
             Payable(
-                studio_id=world.studio.pk,
-                production_id=e.production_id,
                 person_id=e.person_id,
-                engagement_id=e.pk,
-                agreement_id=e.agreement_id,
                 rule="bench.batch",
                 description=f"Bench obligation {tag}-{i}",
                 amount=amount,
-                currency="USD",
-                fringes=[]
-                if shape == 0
-                else [{"fund": FUND, "rule": "bench", "amount": f"{fringe}"}],
-                period_from=PERIOD_FROM,
-                period_to=PERIOD_FROM + timedelta(days=6),
-                due_date=PERIOD_FROM + timedelta(days=14),
-                source_type="bench",
                 source_id=f"{tag}-{i}",
-                created_at=now,
+                **common,
             )
         )
-    payables = Payable.objects.bulk_create(payables)
+        if shape:
+            payables.append(
+                Payable(
+                    fund=FUND,
+                    rule="bench",
+                    description=f"Bench contribution {tag}-{i}",
+                    amount=fringe,
+                    source_id=f"{tag}-{i}:fund",
+                    **common,
+                )
+            )
+    payables = iter(Payable.objects.bulk_create(payables))
     entries = []
-    for i, (payable, shape) in enumerate(zip(payables, shapes, strict=True)):
+    for i, shape in enumerate(shapes):
+        payable = next(payables)
         acc = world.accounts[payable.engagement_id]
         amount, fringe = _amounts(i)
         owed = Leg(acc.payee, -amount, payable, "owed")
         if shape == 0:
             legs = [Leg(acc.expense, amount), owed]
-        elif shape == 1:
-            legs = [Leg(acc.expense, amount + fringe), owed, Leg(acc.fund, -fringe)]
         else:
-            legs = [Leg(acc.expense, amount), owed, Leg(acc.fringe, fringe), Leg(acc.fund, -fringe)]
+            to_fund = Leg(acc.fund, -fringe, next(payables), "owed")
+            if shape == 1:
+                legs = [Leg(acc.expense, amount + fringe), owed, to_fund]
+            else:
+                legs = [Leg(acc.expense, amount), owed, Leg(acc.fringe, fringe), to_fund]
         entries.append(
             Entry(
                 kind=JournalTransaction.Kind.OBLIGATION,

@@ -30,11 +30,12 @@ earlier run too, for the fourth an approved earlier run its approved rerun repla
 counts the latest), 2.4 lines per engagement (~240,000: pay at tier S, overtime, meal penalties at
 tier T, WGA first-writer lines at tier D, P&H fringes; 500 lines flagged below_scale, 100
 below_day_minimum; held lines for one in ten SAG violations), rate_missing exceptions for the crew
-of two productions. One payable per engagement due 10 July, posted with one obligation
-transaction each; paid in full except 2% unpaid and 1% half paid (198,000 journal transactions on
-one valid hash chain, computed with `ledger.journal.chain.link_hash` as `journal_post_many`
-does, COPYed postings first). A second studio of 2 productions and 2,000 engagements with the
-same mix is noise.
+of two productions. One payable per engagement due 10 July and, for each engagement with P&H, a
+payable of its own to the P&H fund (as a run's approval writes them), posted with one obligation
+transaction per engagement; paid in full except 2% unpaid and 1% half paid, the fund's payable as
+the person's (journal transactions on one valid hash chain, computed with
+`ledger.journal.chain.link_hash` as `journal_post_many` does, COPYed postings first). A second
+studio of 2 productions and 2,000 engagements with the same mix is noise.
 The productions, runs and their attachments go through factories and `save()` (history
 included); everything else is written with psycopg COPY (no history rows; the report reads none).
 
@@ -818,6 +819,7 @@ class Owed:
     pay: Decimal
     fringe: Decimal
     run_id: int
+    fund_payable_id: int | None  # the P&H fund's payable of the engagement (with a fringe)
 
 
 def _lines_and_payables(raw, studio, people, runs, counts) -> list[Owed]:
@@ -863,11 +865,13 @@ def _lines_and_payables(raw, studio, people, runs, counts) -> list[Owed]:
         "currency, fund, tier, flags, parameters, covered, ai_use_id, engagement_id, run_id",
         line_rows,
     )
-    ids = reserve_ids(raw, "ledger_payable", len(owed))
+    ids = iter(reserve_ids(raw, "ledger_payable", len(owed) + sum(1 for o in owed if o[3])))
     rows, out = [], []
-    for payable_id, (p, run, pay, fringe) in zip(ids, owed, strict=True):
+    created = datetime(2025, 7, 2, 9, tzinfo=UTC)
+    for p, run, pay, fringe in owed:
         amount, rule = sum(x.amount for x in pay), pay[0].rule
-        fringes = [{"fund": FUND, "rule": "sag.ph", "amount": f"{fringe:.2f}"}] if fringe else []
+        payable_id = next(ids)
+        common = (PERIOD_FROM, PERIOD_TO, DUE_DATE, "compensation_run")
         rows.append(
             (
                 payable_id,
@@ -875,26 +879,46 @@ def _lines_and_payables(raw, studio, people, runs, counts) -> list[Owed]:
                 f"{rule}: {p.production.title}, {PERIOD_FROM} – {PERIOD_TO}",
                 amount,
                 "USD",
-                json.dumps(fringes),
-                PERIOD_FROM,
-                PERIOD_TO,
-                DUE_DATE,
-                "compensation_run",
+                "[]",
+                *common,
                 f"{run.pk}:{p.engagement_id}:{rule}:USD",
-                datetime(2025, 7, 2, 9, tzinfo=UTC),
+                created,
                 p.agreement_id,
                 p.engagement_id,
                 p.person_id,
+                "",
                 p.production.pk,
                 studio.pk,
             )
         )
-        out.append(Owed(p, payable_id, amount, fringe, run.pk))
+        fund_payable_id = next(ids) if fringe else None
+        if fund_payable_id is not None:
+            rows.append(
+                (
+                    fund_payable_id,
+                    "sag.ph",
+                    f"SAG-AFTRA Pension and Health: contribution for person #{p.person_id}, "
+                    f"{p.production.title}, {PERIOD_FROM} – {PERIOD_TO}",
+                    fringe,
+                    "USD",
+                    "[]",
+                    *common,
+                    f"{run.pk}:{p.engagement_id}:fund:{FUND}:USD",
+                    created,
+                    p.agreement_id,
+                    p.engagement_id,
+                    None,
+                    FUND,
+                    p.production.pk,
+                    studio.pk,
+                )
+            )
+        out.append(Owed(p, payable_id, amount, fringe, run.pk, fund_payable_id))
     counts["payables"] = copy_into(
         raw,
         "ledger_payable",
         "id, rule, description, amount, currency, fringes, period_from, period_to, due_date, "
-        "source_type, source_id, created_at, agreement_id, engagement_id, person_id, "
+        "source_type, source_id, created_at, agreement_id, engagement_id, person_id, fund, "
         "production_id, studio_id",
         rows,
     )
@@ -928,13 +952,14 @@ class Entry:
     payment: tuple | None = None
 
 
-def paid_part(o: Owed) -> Decimal:
-    """What payroll paid: everything, except 2% nothing and 1% half."""
+def paid_part(o: Owed, amount: Decimal) -> Decimal:
+    """What payroll paid of `amount` (the pay, or the fund's contribution): everything, except
+    2% nothing and 1% half."""
     if o.person.i % 50 == 7:
         return Decimal(0)
     if o.person.i % 100 == 11:
-        return money(o.pay / 2)
-    return o.pay
+        return money(amount / 2)
+    return amount
 
 
 def _journal(spec, studio, owed: list[Owed], system) -> dict:
@@ -974,10 +999,11 @@ def _journal(spec, studio, owed: list[Owed], system) -> dict:
             (account(purposes.COMPENSATION_EXPENSE, production), None, o.pay, ""),
             (account(purposes.PERSON_PAYABLE, production, o.person), o.payable_id, -o.pay, "owed"),
         ]
-        if o.fringe:
+        if o.fund_payable_id is not None:
+            fund = account(purposes.UNION_FUND_PAYABLE, production, fund=FUND)
             legs += [
                 (account(purposes.FRINGE_EXPENSE, production), None, o.fringe, ""),
-                (account(purposes.UNION_FUND_PAYABLE, production, fund=FUND), None, -o.fringe, ""),
+                (fund, o.fund_payable_id, -o.fringe, "owed"),
             ]
         description = (
             f"Compensation run #{o.run_id}: {production.title}, {PERIOD_FROM} – {PERIOD_TO}"
@@ -987,19 +1013,26 @@ def _journal(spec, studio, owed: list[Owed], system) -> dict:
             Entry("obligation", "compensation_run", source, description, PERIOD_TO, legs)
         )
     for o in owed:
-        paid = paid_part(o)
-        if not paid:
-            continue
         production = o.person.production
-        reference = f"{spec.prefix}-PAY-{o.payable_id}"
-        legs = [
-            (account(purposes.PERSON_PAYABLE, production, o.person), o.payable_id, paid, "paid"),
-            (account(purposes.PAYROLL_CLEARING, production), None, -paid, ""),
-        ]
-        payment = (o.payable_id, paid, reference)
-        entries.append(
-            Entry("payment", "payment", reference, f"Payment {reference}", PAID_ON, legs, payment)
-        )
+        payees = [(o.payable_id, o.pay, account(purposes.PERSON_PAYABLE, production, o.person))]
+        if o.fund_payable_id is not None:
+            fund = account(purposes.UNION_FUND_PAYABLE, production, fund=FUND)
+            payees.append((o.fund_payable_id, o.fringe, fund))
+        for payable_id, amount, payee in payees:
+            paid = paid_part(o, amount)
+            if not paid:
+                continue
+            reference = f"{spec.prefix}-PAY-{payable_id}"
+            legs = [
+                (payee, payable_id, paid, "paid"),
+                (account(purposes.PAYROLL_CLEARING, production), None, -paid, ""),
+            ]
+            payment = (payable_id, paid, reference)
+            entries.append(
+                Entry(
+                    "payment", "payment", reference, f"Payment {reference}", PAID_ON, legs, payment
+                )
+            )
 
     with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.cursor
@@ -1227,8 +1260,8 @@ WHERE pr.studio_id = %(studio)s AND d.ai_material_handed_over
     (
         "overdue_payables",
         """
-SELECT p.id, p.rule, p.description, p.due_date, p.currency, pr.title, pe.professional_name,
-       pe.legal_name, s.owed, s.paid, s.owed - s.paid AS due
+SELECT p.id, p.rule, p.description, p.due_date, p.currency, pr.title, p.fund,
+       pe.professional_name, pe.legal_name, s.owed, s.paid, s.owed - s.paid AS due
 FROM ledger_payable p
 JOIN (SELECT po.payable_id,
              -COALESCE(SUM(po.amount) FILTER (WHERE po.effect = 'owed'), 0) AS owed,
@@ -1237,7 +1270,7 @@ JOIN (SELECT po.payable_id,
       WHERE pp.studio_id = %(studio)s AND pp.due_date < %(today)s
       GROUP BY po.payable_id) s ON s.payable_id = p.id
 JOIN ledger_production pr ON pr.id = p.production_id
-JOIN ledger_person pe ON pe.id = p.person_id
+LEFT JOIN ledger_person pe ON pe.id = p.person_id
 WHERE s.owed - s.paid > 0
 ORDER BY p.due_date, p.id
 """,

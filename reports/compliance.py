@@ -44,6 +44,7 @@ from core.errors import DomainError
 from core.money import money_str, round_money
 from ledger.access import Scope
 from ledger.journal import selectors as journal_selectors
+from ledger.journal.services import fund_title
 from ledger.journal.verify import verify_chain
 from ledger.models import Guild, Payable, Posting, Production, Studio
 
@@ -567,7 +568,8 @@ def overdue_amounts(sums) -> list[tuple[dict, Decimal, Decimal]]:
 
 
 def _overdue_payables(ctx: _Context) -> list[dict]:
-    """Past-due payables with an amount still due."""
+    """Past-due payables with an amount still due, to people and to union funds (a fund's row
+    names the fund where a person's names the person)."""
     today = ctx.as_of.date()
     past_due = past_due_payables(ctx.scope, ctx.target.narrow(Payable.objects.all()), today)
     amounts = {
@@ -583,7 +585,7 @@ def _overdue_payables(ctx: _Context) -> list[dict]:
                 "payable",
                 p.pk,
                 p.production.title,
-                p.person.name,
+                p.person.name if p.person is not None else fund_title(p.fund),
                 p.due_date,
                 f"{p.description}: {money_str(due)} {p.currency} of {money_str(owed)} still due, "
                 f"{_days(today - p.due_date)} late.",

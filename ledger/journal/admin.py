@@ -1,5 +1,6 @@
 """The journal in the staff admin: read-only (no add, change or delete), a reverse action that
-calls the service, balances per person and production, and the chain verification result."""
+calls the service, balances per person, production and union fund, and the chain verification
+result. A payable is shown with its payee: the person paid, or the union fund."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -103,6 +104,10 @@ class JournalTransactionAdmin(ReadOnlyAdmin):
             for row in rows:
                 row["name"] = names.get(row[group], "—")
             groups.append((f"Per {group}", rows))
+        funds = journal_selectors.balances(scope, group="fund", filters={})
+        for row in funds:
+            row["name"] = journal_services.fund_title(row["fund"])
+        groups.append(("Per union fund", funds))
         context = {
             **self.admin_site.each_context(request),
             "groups": groups,
@@ -110,6 +115,24 @@ class JournalTransactionAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/ledger/balances.html", context)
+
+
+class PayeeKindFilter(admin.SimpleListFilter):
+    """Payables to people, or to union funds (contributions on a member's behalf)."""
+
+    title = "payee"
+    parameter_name = "payee"
+
+    def lookups(self, request, model_admin):
+        return [("person", "a person"), ("fund", "a union fund")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "person":
+            return queryset.filter(fund="")
+        if value == "fund":
+            return queryset.exclude(fund="")
+        return queryset
 
 
 class StandingFilter(admin.SimpleListFilter):
@@ -137,7 +160,7 @@ class StandingFilter(admin.SimpleListFilter):
 class PayableAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
-        "person",
+        "payee",
         "production",
         "rule",
         "description",
@@ -149,21 +172,37 @@ class PayableAdmin(ReadOnlyAdmin):
     ]
     list_filter = [
         ("production", InScopeRelatedFilter),
+        PayeeKindFilter,
         "currency",
         StandingFilter,
         "rule",
     ]
-    search_fields = ["person__legal_name", "person__professional_name", "description", "rule"]
+    search_fields = [
+        "person__legal_name",
+        "person__professional_name",
+        "fund",
+        "description",
+        "rule",
+    ]
     list_select_related = ["person", "production"]
     exclude = ["fringes"]  # shown as a table (fringe_table)
     readonly_fields = [
-        "fringe_table" if f.name == "fringes" else f.name for f in Payable._meta.fields
+        "payee",
+        *("fringe_table" if f.name == "fringes" else f.name for f in Payable._meta.fields),
     ]
     scope_queryset = staticmethod(
         lambda scope, qs: journal_selectors.payables_with_amounts(
             journal_selectors.scoped_payables(scope, qs)
         )
     )
+
+    @admin.display(description="payee")
+    def payee(self, obj):
+        """The person paid, or the union fund (with its code) for a contribution."""
+        if obj.fund:
+            title = journal_services.fund_title(obj.fund)
+            return title if title == obj.fund else f"{title} ({obj.fund})"
+        return obj.person
 
     @admin.display(description="owed", ordering="owed_amount")
     def owed(self, obj):

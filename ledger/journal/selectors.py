@@ -119,26 +119,41 @@ BALANCE_GROUPS = {
     "production": ["account__studio_id", "account__production_id"],
     "person": ["account__studio_id", "account__person_id"],
     "engagement": ["account__studio_id", "account__engagement_id"],
+    "fund": ["account__studio_id", "account__fund"],
+}
+PAYEE_ACCOUNTS = [Account.Purpose.PERSON_PAYABLE, Account.Purpose.UNION_FUND_PAYABLE]
+# The groups of one payee kind: a person's and an engagement's balances are what is owed to the
+# person (a fund's contribution on their behalf is the fund's, under group `fund`).
+GROUP_PAYEES = {
+    "person": [Account.Purpose.PERSON_PAYABLE],
+    "engagement": [Account.Purpose.PERSON_PAYABLE],
+    "fund": [Account.Purpose.UNION_FUND_PAYABLE],
+}
+BALANCE_FILTERS = {
+    "studio": "account__studio_id",
+    "production": "account__production_id",
+    "person": "account__person_id",
+    "engagement": "account__engagement_id",
+    "fund": "account__fund",
 }
 
 
 def balances(scope: access.Scope, *, group: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
-    """Owed, paid and due per `group` and currency, summed from person-payable postings."""
+    """Owed, paid and due per `group` and currency, summed from the postings of payables: to
+    people and to union funds for groups `studio` and `production`; to people only for `person`
+    and `engagement`; to funds only for `fund`. Filters narrow the accounts the same way (a
+    `person` or `engagement` filter keeps people's payables, a `fund` filter funds')."""
     postings = Posting.objects.filter(
-        account__purpose=Account.Purpose.PERSON_PAYABLE, payable__isnull=False
+        account__purpose__in=GROUP_PAYEES.get(group, PAYEE_ACCOUNTS), payable__isnull=False
     )
     if not scope.superuser:
         postings = postings.filter(
             Q(account__studio_id__in=scope.studio_ids)
             | Q(payable__agreement__guild_id__in=scope.guild_ids)
         )
-    lookups = {
-        "studio": "account__studio_id",
-        "production": "account__production_id",
-        "person": "account__person_id",
-        "engagement": "account__engagement_id",
-    }
-    postings = postings.filter(**{lookups[k]: v for k, v in filters.items() if v is not None})
+    postings = postings.filter(
+        **{BALANCE_FILTERS[k]: v for k, v in filters.items() if v is not None}
+    )
     keys = BALANCE_GROUPS[group]
     rows = (
         postings.order_by()

@@ -263,6 +263,85 @@ class Fringe:
     amount: Decimal
 
 
+# What payroll and staff read for a fund's code; a fund not named here is shown by its code.
+FUND_TITLES = {
+    "sag-aftra-ph": "SAG-AFTRA Pension and Health",
+    "wga-health": "WGA Health Fund",
+    "wga-pension": "WGA Pension Plan",
+}
+SOURCE_ID_LENGTH = 64  # Payable.source_id
+
+
+def fund_title(fund: str) -> str:
+    return FUND_TITLES.get(fund, fund)
+
+
+def contribution_description(
+    *, fund: str, person_id: int | None, production: Production, period_from: date, period_to: date
+) -> str:
+    """What a fund's payable says it is for. The member is named by id, never by name: a
+    payment's journal description quotes its payable's, and the journal's descriptions are
+    hashed into the chain, so a name there could never be erased (privacy.services)."""
+    member = f" for person #{person_id}" if person_id else ""
+    return (
+        f"{fund_title(fund)}: contribution{member}, {production.title}, {period_from} – {period_to}"
+    )[:500]
+
+
+def source_id_of(*parts: object) -> str:
+    """A payable's `source_id` from its parts, joined by ':'. One longer than the column keeps
+    its beginning and ends with a digest of the whole, so two sources never share a cut id."""
+    text = ":".join(map(str, parts))
+    if len(text) <= SOURCE_ID_LENGTH:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return f"{text[: SOURCE_ID_LENGTH - len(digest) - 1]}:{digest}"
+
+
+def fund_payable(
+    *,
+    fund: str,
+    rule: str,
+    amount: Decimal,
+    currency: str,
+    production: Production,
+    engagement: Engagement | None,
+    person_id: int | None,
+    agreement: Agreement | None,
+    period_from: date,
+    period_to: date,
+    due_date: date,
+    source_type: str,
+    source_id: str,
+) -> Payable:
+    """An unsaved payable to a union fund: a contribution owed on behalf of a member (their
+    engagement, when there is one), posted by `obligations_post` against the fringe expense."""
+    return Payable(
+        studio_id=production.studio_id,
+        production=production,
+        person=None,
+        fund=fund,
+        engagement=engagement,
+        agreement=agreement,
+        rule=rule,
+        description=contribution_description(
+            fund=fund,
+            person_id=person_id,
+            production=production,
+            period_from=period_from,
+            period_to=period_to,
+        ),
+        amount=amount,
+        currency=currency,
+        period_from=period_from,
+        period_to=period_to,
+        due_date=due_date,
+        source_type=source_type,
+        source_id=source_id,
+        created_at=timezone.now(),
+    )
+
+
 @transaction.atomic
 def payable_create(
     *,
@@ -284,22 +363,28 @@ def payable_create(
     expense_purpose: str = Account.Purpose.COMPENSATION_EXPENSE,
 ) -> Payable:
     """Record an obligation to pay `person`, and post it: the production's expense against the
-    person's payable, and each fringe against its union fund. One obligation, posted by
-    `obligations_post` as a compensation run's approval posts its own."""
+    person's payable and, for each fringe, the fringe expense against a payable of its own to
+    the union fund (source `<source_id>:fund:<fund>`; a fringe of zero owes nothing). One
+    obligation, posted by `obligations_post` as a compensation run's approval posts its own.
+    Returns the person's payable."""
     amount = round_money(amount)
+    agreement = agreement or (engagement.agreement if engagement else None)
+    funds = [f.fund for f in fringes]
+    if len(set(funds)) != len(funds):
+        raise DomainError(
+            "One fringe per fund: a fund is owed one contribution per obligation.",
+            fields={"fringes": "A fund is named twice."},
+        )
     payable = Payable(
         studio_id=production.studio_id,
         production=production,
         person=person,
         engagement=engagement,
-        agreement=agreement or (engagement.agreement if engagement else None),
+        agreement=agreement,
         rule=rule,
         description=description,
         amount=amount,
         currency=currency,
-        fringes=[
-            {"fund": f.fund, "rule": f.rule, "amount": str(round_money(f.amount))} for f in fringes
-        ],
         period_from=period_from,
         period_to=period_to,
         due_date=due_date,
@@ -307,7 +392,33 @@ def payable_create(
         source_id=str(source_id),
         created_at=timezone.now(),
     )
-    payable.full_clean()  # a clear error for a bad row, before anything is written
+    pay = [(payable, amount)]
+    for fringe in fringes:
+        contribution = round_money(fringe.amount)
+        if not contribution:
+            continue
+        pay.append(
+            (
+                fund_payable(
+                    fund=fringe.fund,
+                    rule=fringe.rule,
+                    amount=contribution,
+                    currency=currency,
+                    production=production,
+                    engagement=engagement,
+                    person_id=person.pk,
+                    agreement=agreement,
+                    period_from=period_from,
+                    period_to=period_to,
+                    due_date=due_date,
+                    source_type=source_type,
+                    source_id=source_id_of(source_id, "fund", fringe.fund),
+                ),
+                contribution,
+            )
+        )
+    for new, _ in pay:
+        new.full_clean()  # a clear error for a bad row, before anything is written
     obligation = Obligation(
         engagement=engagement,
         production=production,
@@ -315,8 +426,7 @@ def payable_create(
         source_id=str(source_id),
         description=description,
         effective_date=period_to,
-        pay=[(payable, amount)],
-        fringes=[(f.fund, currency, round_money(f.amount)) for f in fringes],
+        pay=pay,
         expense_purpose=expense_purpose,
     )
     obligations_post(actor=actor, obligations=[obligation])
@@ -325,14 +435,19 @@ def payable_create(
 
 @dataclass
 class Obligation:
-    """One transaction of what a production owes one engagement: pay per payable (new, unsaved
-    ones are created; existing ones are adjusted) and fringes per union fund. Amounts are
-    changes: a negative one reduces what is owed. An obligation with only new payables posts as
-    kind `obligation`; one that changes existing payables or fringes posts as `adjustment`.
+    """One transaction of what a production owes one engagement: an amount per payable (new,
+    unsaved ones are created; existing ones are adjusted), a person's pay or a union fund's
+    contribution alike. Amounts are changes: a negative one reduces what is owed. An obligation
+    with only new payables posts as kind `obligation`; one that changes existing payables posts
+    as `adjustment`.
+
+    `fringes` (fund, currency, amount) are contributions posted to a fund's account with no
+    payable: only for a compensation run's rerun that changes a contribution which an approval
+    posted that way, before contributions were payables of their own (see compensation.runs).
 
     The production that owes is the engagement's, or `production` for an obligation outside any
-    engagement (`payable_create` without one); each payable is owed on its own person's (and
-    engagement's) payable account."""
+    engagement (`payable_create` without one); each payable is owed on its payee's account
+    (`payee_account`)."""
 
     engagement: Engagement | None
     source_type: str
@@ -399,8 +514,8 @@ def payee_account(payable: Payable) -> tuple[str, _PayeeOwner]:
 
 def _obligation_entry(o: Obligation, account: "_AccountCache") -> Entry:
     """The legs of an obligation: per payable, the production's expense (its fringe expense for
-    a fund's payable) against the payable's account; per fringe, the fringe expense against its
-    union fund."""
+    a fund's payable) against the payable's account; per earlier-style fringe, the fringe
+    expense against its union fund's account."""
     production = o.owing_production()
     own: dict[str, int | None] = {
         "studio_id": production.studio_id,

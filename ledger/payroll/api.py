@@ -1,5 +1,9 @@
 """The payroll integration over REST: what is owed (payables), what was paid (payments, with
-Idempotency-Key), balances, the journal's transactions, and CSV exports of the same queries."""
+Idempotency-Key), balances, the journal's transactions, and CSV exports of the same queries.
+
+A payable names its payee: a person (their pay) or a union fund (a pension, health or other
+contribution owed on behalf of the member of its engagement). Both are listed, paid and summed
+the same way; `payee_kind` and `fund` filter them."""
 
 from decimal import Decimal
 from typing import Any, cast
@@ -45,10 +49,22 @@ class SeqCursorPagination(IdCursorPagination):
 # --- serializers ---------------------------------------------------------------------------
 
 
-class PayeeSerializer(serializers.Serializer):
+class PersonRefSerializer(serializers.Serializer):
     id = StrictIntegerField()
     name = serializers.CharField()
     payroll_ref = serializers.CharField()
+
+
+PAYEE_KINDS = ["person", "fund"]
+
+
+class PayeeSerializer(serializers.Serializer):
+    """Who a payable is owed to: a person (`person` is their id) or a union fund (`fund` is its
+    code)."""
+
+    kind = serializers.ChoiceField(choices=PAYEE_KINDS, source="payee_kind")
+    person = StrictIntegerField(source="person_id", allow_null=True)
+    fund = serializers.CharField(allow_blank=True)
 
 
 class ProductionRefSerializer(serializers.Serializer):
@@ -63,7 +79,8 @@ class FringeSerializer(serializers.Serializer):
 
 
 class PayableSerializer(ModelSerializer):
-    person = PayeeSerializer()
+    payee = PayeeSerializer(source="*")
+    person = PersonRefSerializer(allow_null=True, help_text="The person paid; null for a fund.")
     production = ProductionRefSerializer()
     agreement: "serializers.SlugRelatedField[Agreement]" = serializers.SlugRelatedField(
         slug_field="code", read_only=True
@@ -73,12 +90,17 @@ class PayableSerializer(ModelSerializer):
     )
     paid = DecimalStringField(source="paid_amount", max_digits=14, decimal_places=2)
     due = DecimalStringField(source="due_amount", max_digits=14, decimal_places=2)
-    fringes = FringeSerializer(many=True)
+    fringes = FringeSerializer(
+        many=True,
+        help_text="On payables written before each fund's contribution became a payable of its "
+        "own (payee kind `fund`): the contributions noted here. Empty on newer payables.",
+    )
 
     class Meta:
         model = Payable
         fields = [
             "id",
+            "payee",
             "person",
             "production",
             "engagement",
@@ -169,12 +191,17 @@ class ReverseSerializer(serializers.Serializer):
 
 class BalanceQuerySerializer(serializers.Serializer):
     group = serializers.ChoiceField(
-        choices=list(journal_selectors.BALANCE_GROUPS), default="studio", required=False
+        choices=list(journal_selectors.BALANCE_GROUPS),
+        default="studio",
+        required=False,
+        help_text="studio and production: payables to people and to funds; person and "
+        "engagement: payables to people only; fund: payables to funds only.",
     )
     studio = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
     production = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
     person = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
     engagement = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
+    fund = serializers.CharField(required=False, max_length=60)
 
 
 class BalanceSerializer(serializers.Serializer):
@@ -182,6 +209,7 @@ class BalanceSerializer(serializers.Serializer):
     production = StrictIntegerField(required=False, allow_null=True)
     person = StrictIntegerField(required=False, allow_null=True)
     engagement = StrictIntegerField(required=False, allow_null=True)
+    fund = serializers.CharField(required=False, allow_null=True)
     currency = serializers.CharField()
     owed = DecimalStringField(max_digits=14, decimal_places=2)
     paid = DecimalStringField(max_digits=14, decimal_places=2)
@@ -194,8 +222,15 @@ class BalanceSerializer(serializers.Serializer):
 class PayableFilter(django_filters.FilterSet):
     production = IdFilter(field_name="production_id")
     person = IdFilter(field_name="person_id")
+    payee_kind = django_filters.ChoiceFilter(
+        choices=[(kind, kind) for kind in PAYEE_KINDS], method="filter_payee_kind"
+    )
+    fund = TextFilter(field_name="fund", max_length=60)
     studio = TextFilter(field_name="studio__slug", max_length=60)
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lt")
+
+    def filter_payee_kind(self, queryset, name, value):
+        return queryset.filter(fund="") if value == "person" else queryset.exclude(fund="")
 
     class Meta:
         model = Payable
@@ -238,6 +273,7 @@ CSV_SCHEMA = extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
 
 PAYABLE_VALUES = [
     "id",
+    "fund",
     "person_id",
     "person__legal_name",
     "person__professional_name",
@@ -265,10 +301,18 @@ def payable_row(v: dict) -> dict:
     field-by-field serialization cost several times the query itself. Amounts arrive already
     rounded to the cent by the query (journal_selectors), so formatting them is enough; dates
     are left to the renderer (ISO 8601)."""
+    person_id = v["person_id"]
     return {
         "id": v["id"],
-        "person": {
-            "id": v["person_id"],
+        "payee": {
+            "kind": "fund" if v["fund"] else "person",
+            "person": person_id,
+            "fund": v["fund"],
+        },
+        "person": None
+        if person_id is None
+        else {
+            "id": person_id,
             "name": v["person__professional_name"] or v["person__legal_name"],
             "payroll_ref": v["person__payroll_ref"],
         },
@@ -290,7 +334,8 @@ def payable_row(v: dict) -> dict:
 
 
 class PayableViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
-    """Obligations with an amount still due, in a stable id order."""
+    """Obligations with an amount still due, to people and to union funds, in a stable id
+    order."""
 
     serializer_class = PayableSerializer
     filterset_class = PayableFilter
@@ -320,6 +365,8 @@ class PayableViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
         """The same payables as the list (same query, same filters), as CSV for payroll clerks."""
         header = [
             "payable_id",
+            "payee_kind",
+            "fund",
             "person_id",
             "person",
             "payroll_ref",
@@ -338,9 +385,9 @@ class PayableViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
         rows = (
             [
                 r["id"],
-                r["person"]["id"],
-                r["person"]["name"],
-                r["person"]["payroll_ref"],
+                r["payee"]["kind"],
+                r["payee"]["fund"],
+                *((r["person"] or {}).get(name) for name in ("id", "name", "payroll_ref")),
                 r["production"]["id"],
                 r["production"]["title"],
                 r["rule"],
@@ -440,6 +487,8 @@ class PaymentViewSet(
         header = [
             "payment_id",
             "payable_id",
+            "payee_kind",
+            "fund",
             "person_id",
             "person",
             "production_id",
@@ -453,8 +502,10 @@ class PaymentViewSet(
             [
                 p.id,
                 p.payable_id,
+                p.payable.payee_kind,
+                p.payable.fund,
                 p.payable.person_id,
-                p.payable.person.name,
+                p.payable.person.name if p.payable.person else None,
                 p.payable.production_id,
                 money_str(p.amount),
                 p.currency,
@@ -504,7 +555,9 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
 
 
 class BalanceView(APIView):
-    """Owed, paid and due per studio, production, person or engagement, per currency."""
+    """Owed, paid and due per studio, production, person, engagement or fund, per currency.
+    Studio and production balances hold payables to people and to funds; person and engagement
+    balances, payables to people only; fund balances, payables to funds only."""
 
     payroll_read_scope = scopes.LEDGER_READ
 

@@ -400,10 +400,13 @@ def test_the_approve_action_posts(world):
         ("obligation", f"{world.run.pk}:{world.ann.pk}"),
         ("obligation", f"{world.run.pk}:{world.abe.pk}"),
     ]
-    assert set(Payable.objects.values_list("engagement_id", "rule")) == {
-        (world.ann.pk, "sag.pay.day"),
-        (world.ann.pk, "sag.pay.overtime"),
-        (world.abe.pk, "other_pay"),
+    assert set(Payable.objects.values_list("engagement_id", "rule", "fund")) == {
+        (world.ann.pk, "sag.pay.day", ""),
+        (world.ann.pk, "sag.pay.overtime", ""),
+        (world.ann.pk, "sag.ph", "sag-aftra-ph"),  # each fund's contribution, its own payable
+        (world.abe.pk, "other_pay", ""),
+        (world.abe.pk, "wga.ph", "wga-health"),
+        (world.abe.pk, "wga.ph", "wga-pension"),
     }
     # Again: nothing more is posted.
     before = counts()

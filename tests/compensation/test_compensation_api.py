@@ -917,7 +917,11 @@ def test_approval_posts_payables_and_approving_again_posts_nothing(
     assert approved["status"] == "approved" and approved["approved_by"] == "maya"
 
     payables = open_payables(world.meridian_key)
-    assert set(payables) == {(world.ann.pk, "sag.pay.day"), (world.ann.pk, "sag.pay.overtime")}
+    assert set(payables) == {
+        (world.ann.pk, "sag.pay.day"),
+        (world.ann.pk, "sag.pay.overtime"),
+        (world.ann.pk, "sag.ph"),
+    }
     day = payables[(world.ann.pk, "sag.pay.day")]
     assert (day["amount"], day["paid"], day["due"], day["currency"]) == (
         "1246.00",
@@ -925,7 +929,17 @@ def test_approval_posts_payables_and_approving_again_posts_nothing(
         "1246.00",
         "USD",
     )
-    assert day["fringes"] == [{"fund": "sag-aftra-ph", "rule": "sag.ph", "amount": "490.61"}]
+    assert day["fringes"] == []
+    assert day["payee"] == {"kind": "person", "person": world.ann.person_id, "fund": ""}
+    # P&H is owed to the fund, on a payable of its own: 21% of 2336.25 covered pay.
+    ph = payables[(world.ann.pk, "sag.ph")]
+    assert ph["payee"] == {"kind": "fund", "person": None, "fund": "sag-aftra-ph"}
+    assert (ph["person"], ph["amount"], ph["due"], ph["due_date"]) == (
+        None,
+        "490.61",
+        "490.61",
+        "2025-08-20",
+    )
     assert (day["period_from"], day["period_to"], day["due_date"]) == (
         "2025-08-04",
         "2025-08-10",
@@ -976,6 +990,10 @@ def test_a_rerun_after_a_correction_posts_only_the_difference(
         f"{second['id']}:{world.ann.pk}",
     )
     assert payable_leg_total(adjustment, overtime["id"]) == D("-155.75")
+    ph = before[(world.ann.pk, "sag.ph")]  # the fund's payable is adjusted, not replaced
+    assert after[(world.ann.pk, "sag.ph")]["id"] == ph["id"]
+    assert (ph["amount"], after[(world.ann.pk, "sag.ph")]["amount"]) == ("490.61", "457.91")
+    assert payable_leg_total(adjustment, ph["id"]) == D("-32.70")
     postings = {(p.kind, p.key): p.amount for p in RunPosting.objects.filter(run_id=second["id"])}
     assert postings == {
         ("pay", "sag.pay.overtime"): D("-155.75"),

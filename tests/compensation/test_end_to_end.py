@@ -41,7 +41,8 @@ Bob, a day performer at $1,200 a day (under the minimum: scale applies, flagged 
               sag.ph               0.21 × 1,246.00 = 261.66 (held)
   payables    day 1,246.00
 
-Owed to the performers: 7,250.00 + 1,246.00 = 8,496.00; to the P&H fund 1,512.00 + 261.66.
+Owed to the performers: 7,250.00 + 1,246.00 = 8,496.00; to the P&H fund 1,512.00 + 261.66
+= 1,773.66, on a payable of its own per performer; in all 10,269.66.
 """
 
 import subprocess
@@ -312,7 +313,9 @@ def test_work_and_ai_uses_to_paid_in_full_through_a_redis_worker(redis_worker, m
             (ann.pk, "sag.pay.overtime", d("1200.00"), d("1200.00")),
             (ann.pk, "sag.pay.meal_penalty", d("50.00"), d("50.00")),
             (ann.pk, "sag.pay.ebdr_use", d("3000.00"), d("3000.00")),
+            (ann.pk, "sag.ph", d("1512.00"), d("1512.00")),
             (bob.pk, "sag.pay.day", d("1246.00"), d("1246.00")),
+            (bob.pk, "sag.ph", d("261.66"), d("261.66")),
         ]
     )
     assert all(
@@ -320,18 +323,20 @@ def test_work_and_ai_uses_to_paid_in_full_through_a_redis_worker(redis_worker, m
         == ("2025-08-01", "2025-08-31", "2025-09-15", "USD")
         for p in open_payables
     )
-    fringes = {}
-    for payable in open_payables:
-        for fringe in payable["fringes"]:
-            key = (payable["engagement"], fringe["fund"])
-            fringes[key] = fringes.get(key, Decimal(0)) + Decimal(fringe["amount"])
-    assert fringes == {
-        (ann.pk, "sag-aftra-ph"): d("1512.00"),
-        (bob.pk, "sag-aftra-ph"): d("261.66"),
+    # Each P&H contribution is a payable to the fund; the performers' payables note none.
+    payees = {(p["engagement"], p["rule"]): p["payee"] for p in open_payables}
+    assert payees[(ann.pk, "sag.ph")] == {"kind": "fund", "person": None, "fund": "sag-aftra-ph"}
+    assert payees[(bob.pk, "sag.pay.day")] == {
+        "kind": "person",
+        "person": bob.person.pk,
+        "fund": "",
     }
+    assert all(p["fringes"] == [] for p in open_payables)
+    to_fund = all_pages(payroll, PAYABLES, {"production": production.pk, "payee_kind": "fund"})
+    assert sorted(p["engagement"] for p in to_fund) == sorted([ann.pk, bob.pk])
     before_paying = ok(payroll.get(BALANCES, {"group": "production", "production": production.pk}))
     assert [(b["owed"], b["paid"], b["due"]) for b in before_paying] == [
-        ("8496.00", "0.00", "8496.00")
+        ("10269.66", "0.00", "10269.66")
     ]
 
     # --- payroll pays each in full ------------------------------------------------------------
@@ -347,11 +352,17 @@ def test_work_and_ai_uses_to_paid_in_full_through_a_redis_worker(redis_worker, m
         assert paid["amount"] == payable["due"]
     assert all_pages(payroll, PAYABLES, {"production": production.pk}) == []
     balances = ok(payroll.get(BALANCES, {"group": "production", "production": production.pk}))
-    assert [(b["owed"], b["paid"], b["due"]) for b in balances] == [("8496.00", "8496.00", "0.00")]
+    assert [(b["owed"], b["paid"], b["due"]) for b in balances] == [
+        ("10269.66", "10269.66", "0.00")
+    ]
     per_person = ok(payroll.get(BALANCES, {"group": "person", "production": production.pk}))
     assert sorted((b["person"], b["owed"], b["due"]) for b in per_person) == sorted(
         [(ann.person.pk, "7250.00", "0.00"), (bob.person.pk, "1246.00", "0.00")]
     )
+    per_fund = ok(payroll.get(BALANCES, {"group": "fund", "production": production.pk}))
+    assert [(b["fund"], b["owed"], b["due"]) for b in per_fund] == [
+        ("sag-aftra-ph", "1773.66", "0.00")
+    ]
 
     # --- the journal's hash chain holds -------------------------------------------------------
     verify = subprocess.run(

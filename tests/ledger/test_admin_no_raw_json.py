@@ -99,8 +99,21 @@ def assert_no_raw_json(client, username: str) -> int:
 
 def test_the_check_finds_json_rendered_the_default_way(demo):
     """Control: Django's own read-only rendering of a JSON field is caught."""
-    payable = Payable.objects.exclude(fringes=[]).order_by("pk").first()
-    assert payable is not None, "the demo posts a payable with fringes"
+    # The demo's contributions are payables of their own; a payable written before that noted
+    # them as JSON, as this copy of a demo payable does.
+    demo_payable = Payable.objects.filter(fund="").order_by("pk").first()
+    assert demo_payable is not None, "the demo posts payables"
+    payable = Payable.objects.create(
+        **{
+            f.attname: getattr(demo_payable, f.attname)
+            for f in Payable._meta.concrete_fields
+            if not f.primary_key
+        }
+        | {
+            "source_id": "before-fund-payables",
+            "fringes": [{"fund": "sag-aftra-ph", "rule": "sag.ph", "amount": "210.00"}],
+        }
+    )
 
     class DefaultPayableAdmin(admin.ModelAdmin):
         readonly_fields = ["fringes"]

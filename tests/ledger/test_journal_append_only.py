@@ -521,6 +521,9 @@ def test_reversing_an_obligation_reverses_its_fringes_too():
     for p in Posting.objects.filter(transaction__in=[obligation, reversal]):
         totals[p.account_id] = totals.get(p.account_id, Decimal("0")) + p.amount
     assert set(totals.values()) == {Decimal("0.00")}
+    pension = Payable.objects.get(fund="pension")  # the fund's own payable, owed nothing now
+    nothing = {"owed": Decimal("0.00"), "paid": Decimal("0.00"), "due": Decimal("0.00")}
+    assert payable_amounts(pension.pk) == payable_amounts(payable.pk) == nothing
 
 
 def test_reversing_an_unknown_transaction_is_not_found():

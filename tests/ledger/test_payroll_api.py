@@ -40,6 +40,7 @@ PAID_AT = "2025-07-01T12:00:00Z"
 
 PAYABLE_FIELDS = {
     "id",
+    "payee",
     "person",
     "production",
     "engagement",
@@ -210,32 +211,46 @@ def test_payable_item_has_exactly_the_documented_shape(world):
         description="Day performer, week 1",
     )
     items = list_all(key_client(world.raw_a), PAYABLES)
-    assert len(items) == 1
-    item = items[0]
-    assert set(item) == PAYABLE_FIELDS
-    assert item == {
-        "id": payable.pk,
-        "person": {"id": world.ann.pk, "name": "Ann Actor", "payroll_ref": "PR-ANN"},
+    assert [i["payee"]["kind"] for i in items] == ["person", "fund", "fund"]
+    item, pension, health = items
+    assert set(item) == set(pension) == PAYABLE_FIELDS
+    common = {
         "production": {"id": world.pa1.pk, "title": "Alpha One"},
         "engagement": world.ann_pa1.pk,
         "agreement": "sag-tvth-2023",
-        "rule": "SAG-TVTH-DAY",
-        "description": "Day performer, week 1",
-        "amount": "1500.00",
         "paid": "0.00",
-        "due": "1500.00",
         "currency": "USD",
-        "fringes": [
-            {"fund": "sag-pension", "rule": "SAG-PH", "amount": "315.00"},
-            {"fund": "sag-health", "rule": "SAG-PH", "amount": "45.50"},
-        ],
+        "fringes": [],  # the contributions are payables of their own
         "period_from": "2025-06-02",
         "period_to": "2025-06-06",
         "due_date": "2025-07-10",
     }
-    detail = key_client(world.raw_a).get(f"{PAYABLES}{payable.pk}/")
-    assert detail.status_code == 200
-    assert detail.json() == item
+    assert item == {
+        "id": payable.pk,
+        "payee": {"kind": "person", "person": world.ann.pk, "fund": ""},
+        "person": {"id": world.ann.pk, "name": "Ann Actor", "payroll_ref": "PR-ANN"},
+        "rule": "SAG-TVTH-DAY",
+        "description": "Day performer, week 1",
+        "amount": "1500.00",
+        "due": "1500.00",
+        **common,
+    }
+    assert pension == {
+        "id": pension["id"],
+        "payee": {"kind": "fund", "person": None, "fund": "sag-pension"},
+        "person": None,
+        "rule": "SAG-PH",
+        "description": f"sag-pension: contribution for person #{world.ann.pk}, Alpha One, "
+        "2025-06-02 – 2025-06-06",
+        "amount": "315.00",
+        "due": "315.00",
+        **common,
+    }
+    assert (health["payee"]["fund"], health["amount"]) == ("sag-health", "45.50")
+    for one in items:
+        detail = key_client(world.raw_a).get(f"{PAYABLES}{one['id']}/")
+        assert detail.status_code == 200
+        assert detail.json() == one
 
 
 def test_payables_list_only_what_is_still_due(world):
@@ -630,7 +645,7 @@ def _balances(client, group, **filters) -> dict:
     rows = {}
     for row in response.json():
         assert row["currency"] == "USD"
-        dims = {"production", "person", "engagement"}
+        dims = {"production", "person", "engagement", "fund"}
         assert set(row) == {"studio", "currency", "owed", "paid", "due"} | dims, row
         assert all(row[d] is None for d in dims - {group}), row  # only the grouped key is set
         for name in ("owed", "paid", "due"):
@@ -719,8 +734,10 @@ def test_transactions_are_read_only_with_postings_and_scoped(world):
         assert len(obligation["postings"]) == 4
         assert sum(money(p["amount"]) for p in obligation["postings"]) == 0
         owed = [p for p in obligation["postings"] if p["effect"] == "owed"]
+        pension = Payable.objects.get(fund="sag-pension")
         assert [(p["payable"], p["amount"], p["purpose"]) for p in owed] == [
-            (a_payable.pk, "-1000.00", "person_payable")
+            (a_payable.pk, "-1000.00", "person_payable"),
+            (pension.pk, "-210.00", "union_fund_payable"),
         ]
         assert payment["id"] == payment_tx
         assert sorted(money(p["amount"]) for p in payment["postings"]) == [-400, 400]

@@ -22,8 +22,9 @@ What each section must find, and the look-alikes it must leave out:
   not Wes's plain delivery.
 - missing union notices: the synthetic performer and Cy. Not Night Shift's (notified before).
 - held lines: the lines of Ann's and Bo's violating uses.
-- overdue payables: Ann's, Bea's and Cy's, due 1 September. Not Eve's (paid in full), not
-  Dan's (due 30 September).
+- overdue payables: Ann's, Bea's and Cy's, due 1 September, and the SAG-AFTRA P&H fund's
+  payables of Ann's and Bea's contributions. Not Eve's (her pay and her contribution paid in
+  full), not Dan's (due 30 September).
 - needs confirmation: Bea's day pay at the D-tier 2026 minimum, and every P&H contribution of the
   month (the extra 1% of 2026 is disputed: tier T from 2026-07-01), Night Shift's included.
 - rate_missing: Wes and Wyn (no WGA schedule of minimums), Cy (no IATSE scale loaded for his
@@ -261,16 +262,18 @@ def build_scenario() -> SimpleNamespace:
         )
     s.film_run = approved_run(s, s.film, due_date=date(2026, 9, 1))
     s.eve_payable = Payable.objects.get(engagement=s.eve, rule="sag.pay.ebdr_use")
-    payment_confirm(
-        actor=s.clerk,
-        client="user:clerk",
-        idempotency_key="pay-eve",
-        payable=s.eve_payable,
-        amount=s.eve_payable.amount,
-        paid_at=at(2026, 8, 31, 12),
-        payroll_reference="PAY-EVE-1",
-        render=lambda payment: {"id": payment.pk},
-    )
+    s.eve_ph = Payable.objects.get(engagement=s.eve, fund="sag-aftra-ph")
+    for n, payable in enumerate((s.eve_payable, s.eve_ph), start=1):
+        payment_confirm(
+            actor=s.clerk,
+            client="user:clerk",
+            idempotency_key=f"pay-eve-{n}",
+            payable=payable,
+            amount=payable.amount,
+            paid_at=at(2026, 8, 31, 12),
+            payroll_reference=f"PAY-EVE-{n}",
+            render=lambda payment: {"id": payment.pk},
+        )
 
     # --- Night Shift (Meridian): notices given before its uses; pay not yet due --------------
     ProductionAgreementFactory(production=s.night, agreement=sag)
@@ -427,6 +430,8 @@ def test_each_section_finds_exactly_its_cases(s, report):
         ("sag.pay.ebdr_use", "payable", payable_of(s.ann, "sag.pay.ebdr_use").pk),
         ("sag.pay.day", "payable", payable_of(s.bea, "sag.pay.day").pk),
         ("iatse.pay.hourly", "payable", payable_of(s.cy, "iatse.pay.hourly").pk),
+        ("sag.ph", "payable", payable_of(s.ann, "sag.ph").pk),
+        ("sag.ph", "payable", payable_of(s.bea, "sag.ph").pk),
     }
     confirm = {(r["rule"], r["production"]): r for r in got["needs_confirmation"]["rows"]}
     assert {key: row["count"] for key, row in confirm.items()} == {
@@ -461,7 +466,7 @@ def test_counts_are_the_rows_found(report):
         "missing_union_notices": 2,
         "state_law": 1,
         "held_lines": 4,
-        "overdue_payables": 3,
+        "overdue_payables": 5,
         "needs_confirmation": 5,
         "warnings": 1,
         "rate_missing": 5,
@@ -503,7 +508,14 @@ def test_amounts_and_totals(s, report):
     overdue = {row["id"]: row for row in got["overdue_payables"]["rows"]}
     bea = overdue[payable_of(s.bea, "sag.pay.day").pk]
     assert (bea["amount"], bea["currency"], bea["date"]) == ("1283.00", "USD", "2026-09-01")
-    assert got["overdue_payables"]["totals"] == {"USD": "4683.00"}  # 3,000 + 1,283 + 400
+    # The P&H fund's payables: 0.21 × 3,000 for Ann, 0.21 × 1,283 for Bea; named as the fund's.
+    ph = [overdue[payable_of(e, "sag.ph").pk] for e in (s.ann, s.bea)]
+    assert [(r["amount"], r["person"]) for r in ph] == [
+        ("630.00", "SAG-AFTRA Pension and Health"),
+        ("269.43", "SAG-AFTRA Pension and Health"),
+    ]
+    # 3,000 + 1,283 + 400 owed to people, 630.00 + 269.43 to the fund
+    assert got["overdue_payables"]["totals"] == {"USD": "5582.43"}
     assert got["below_scale"]["totals"] == {"USD": "1283.00"}
     # Ann's held replica day at her 1,500 rate and its P&H; Bo's at his 250 and background P&H.
     assert got["held_lines"]["totals"] == {"USD": "2116.25"}  # 1,500 + 315 + 250 + 51.25
@@ -530,7 +542,7 @@ def test_decoys_outside_the_scope_the_period_or_in_order_are_left_out(s, report)
         ],
         "consent": [s.ann_consent, s.bo_consent, s.bob_consent],
         "wga_delivery": [s.wes_plain_delivery, s.wyn_delivery],
-        "payable": [s.eve_payable, payable_of(s.dan, "sag.pay.day")],
+        "payable": [s.eve_payable, s.eve_ph, payable_of(s.dan, "sag.pay.day")],
     }
     for obj, items in decoys.items():
         for item in items:
@@ -627,6 +639,8 @@ def test_the_sag_aftra_report_has_sag_rows_of_every_studio_and_no_wga_or_iatse_r
         "overdue_payables": {
             ("payable", payable_of(s.ann, "sag.pay.ebdr_use").pk),
             ("payable", payable_of(s.bea, "sag.pay.day").pk),
+            ("payable", payable_of(s.ann, "sag.ph").pk),
+            ("payable", payable_of(s.bea, "sag.ph").pk),
         },
         "needs_confirmation": {("compensation_lines", None)},
         "warnings": set(),
