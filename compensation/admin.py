@@ -537,7 +537,8 @@ class RunAdmin(ServiceSavedMixin, ScopedAdmin):
         if run is None:
             raise Http404
         self._approve(request, run)
-        return redirect(reverse("admin:compensation_compensationrun_change", args=[run.pk]))
+        opts = self.model._meta
+        return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[run.pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         run = self.get_object(request, object_id)
@@ -692,6 +693,3 @@ class HoldResolutionAdmin(ServiceSavedMixin, ScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.readonly_fields
-
-
-from .residuals import admin as _residual_admin  # noqa: E402,F401  (registers residual admins)

@@ -6,10 +6,11 @@ rules version. Lines of an AI use recorded as a violation are *held*: stored, no
 staff resolve the use (`HoldResolution`) and run the period again.
 
 Approval posts, per engagement, one balanced transaction: for each pay rule the production's
-expense against a payable to the person, and for each fringe the fringe expense against the union
-fund's payable. A later run of the same production and period (a rerun after a rate correction,
-a corrected timecard, a released hold) posts only the differences from what earlier approvals
-posted, as adjustment transactions on the same payables. Approving twice posts nothing twice:
+expense against a payable to the person, and for each fringe the fringe expense against a payable
+to the union fund (the contribution on the person's behalf, paid through payroll as pay is). A
+later run of the same production and period (a rerun after a rate correction, a corrected
+timecard, a released hold) posts only the differences from what earlier approvals posted, as
+adjustment transactions on the same payables. Approving twice posts nothing twice:
 the run row is locked and its status checked, and `RunPosting` is unique per run and key.
 
 A queued run is work waiting for the task queue (core/outbox.py) until `dispatched_at` says
@@ -23,12 +24,13 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from core import outbox
 from core.audit import save_audited
+from core.bulk import insert_rows
 from core.errors import Conflict, DomainError
 from core.parse import ParseError
 from ledger.journal import services as journal_services
@@ -36,6 +38,7 @@ from ledger.models import Payable, Production
 
 from . import selectors, services
 from .models import CompensationLine, CompensationRun, HoldResolution, RunPosting
+from .residuals import runs as residual_runs
 from .rules import iatse, quote_input, sag, wga
 from .rules.lines import Rate
 from .rules.quote import compute
@@ -56,10 +59,17 @@ SAG_SCAN_KINDS = ("scan", "replica_creation")
 
 @transaction.atomic
 def run_start(
-    *, actor, production: Production, period_from, period_to, due_date
+    *,
+    actor,
+    production: Production,
+    period_from,
+    period_to,
+    due_date,
+    kind=CompensationRun.Kind.PAY,
 ) -> CompensationRun:
-    """Queue a run of the production and period. Earlier unapproved runs of the same period are
-    superseded; a period overlapping another period's runs is refused."""
+    """Queue a run (of `kind`: pay or residuals) of the production and period. Earlier
+    unapproved runs of the same kind and period are superseded; a period overlapping another
+    period's runs of the kind is refused."""
     if period_to < period_from:
         raise DomainError(
             "The period cannot end before it starts.", fields={"period_to": "Before period_from."}
@@ -73,7 +83,7 @@ def run_start(
             "Pay cannot be due before the period starts.", fields={"due_date": "Too early."}
         )
     Production.objects.select_for_update().filter(pk=production.pk).first()  # one start at a time
-    runs = CompensationRun.objects.filter(production=production).exclude(
+    runs = CompensationRun.objects.filter(production=production, kind=kind).exclude(
         status__in=[CompensationRun.Status.FAILED, CompensationRun.Status.SUPERSEDED]
     )
     overlapping = runs.filter(period_from__lte=period_to, period_to__gte=period_from).exclude(
@@ -96,6 +106,7 @@ def run_start(
         earlier._history_user = actor
         earlier.save(update_fields=["status"])
     run = CompensationRun(
+        kind=kind,
         production=production,
         period_from=period_from,
         period_to=period_to,
@@ -107,6 +118,19 @@ def run_start(
     save_audited(run, actor=actor)
     transaction.on_commit(lambda: run_publish(run.pk, run.task_id))
     return run
+
+
+def residual_run_start(*, actor, production: Production, period_from, period_to):
+    """Queue the residual run of a production and period. Its lines carry their own due dates
+    (`residual.due`); the run's `due_date` is the period's end, from which they are reckoned."""
+    return run_start(
+        actor=actor,
+        production=production,
+        period_from=period_from,
+        period_to=period_to,
+        due_date=period_to,
+        kind=CompensationRun.Kind.RESIDUALS,
+    )
 
 
 def run_publish(run_id: int, task_id: str | None) -> bool:
@@ -166,7 +190,10 @@ def run_compute(run_id: int) -> str:
             run = CompensationRun.objects.select_for_update().get(pk=run_id)
             if run.status != CompensationRun.Status.RUNNING:
                 return run.status
-            _compute(run)
+            if run.kind == CompensationRun.Kind.RESIDUALS:
+                residual_runs.compute(run)
+            else:
+                _compute(run)
             run.status = CompensationRun.Status.COMPUTED
             run.finished_at = timezone.now()
             run.save()
@@ -220,21 +247,8 @@ def _compute(run: CompensationRun):
 
 
 def write_lines(lines: list[CompensationLine]):
-    """Insert a run's lines in the caller's transaction: with COPY on PostgreSQL (a run is
-    hundreds of thousands of rows, and per-row parameter binding is most of an INSERT's cost),
-    with bulk_create elsewhere. Both go through Django's preparation of each field's value."""
-    if connection.vendor != "postgresql":
-        CompensationLine.objects.bulk_create(lines, batch_size=LINE_BATCH)
-        return
-    fields = [f for f in CompensationLine._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(CompensationLine._meta.db_table)
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for line in lines:
-                copy.write_row(
-                    [f.get_db_prep_save(getattr(line, f.attname), connection) for f in fields]
-                )
+    """Insert a run's lines in the caller's transaction (COPY on PostgreSQL)."""
+    insert_rows(CompensationLine, lines)
 
 
 def compute_engagement(run, item, params, resolutions) -> tuple[list[CompensationLine], list[dict]]:
@@ -479,12 +493,10 @@ def run_approve(*, actor, run: CompensationRun) -> CompensationRun:
             f"A run is approved once computed; this one is {run.status}.", code="run_not_computed"
         )
     Production.objects.select_for_update().filter(pk=run.production_id).first()
-    obligations, postings = _differences(run)
-    transactions = journal_services.obligations_post(actor=actor, obligations=obligations)
-    by_engagement = {o.engagement.pk: t for o, t in zip(obligations, transactions, strict=True)}
-    for posting in postings:
-        posting.transaction = by_engagement[posting.engagement_id]
-    RunPosting.objects.bulk_create(postings, batch_size=LINE_BATCH)
+    if run.kind == CompensationRun.Kind.RESIDUALS:
+        residual_runs.post(actor=actor, run=run)
+    else:
+        _post_pay(actor, run)
     run.status = CompensationRun.Status.APPROVED
     run.approved_by, run.approved_at = actor, timezone.now()
     run._history_user = actor  # type: ignore[attr-defined]
@@ -492,8 +504,21 @@ def run_approve(*, actor, run: CompensationRun) -> CompensationRun:
     return run
 
 
+def _post_pay(actor, run: CompensationRun) -> None:
+    obligations, postings = _differences(run)
+    transactions = journal_services.obligations_post(actor=actor, obligations=obligations)
+    by_engagement = {o.engagement.pk: t for o, t in zip(obligations, transactions, strict=True)}
+    for posting in postings:
+        posting.transaction = by_engagement[posting.engagement_id]
+    RunPosting.objects.bulk_create(postings, batch_size=LINE_BATCH)
+
+
 def _differences(run: CompensationRun):
-    """Per engagement, what this run owes minus what was posted for its period so far."""
+    """Per engagement, what this run owes minus what was posted for its period so far: per pay
+    rule a payable to the person, per fund a payable to the fund (its contribution on the
+    person's behalf), each created by the first approval that owes it and adjusted by later
+    ones. A fund's contribution that an earlier approval posted with no payable (before
+    contributions were payables) is reduced the same way; what it grows by is a new payable."""
     target: defaultdict[tuple[int, str, str, str], Decimal] = defaultdict(Decimal)
     rules_of = {}
     totals = (
@@ -527,22 +552,28 @@ def _differences(run: CompensationRun):
             f"{run.period_from} – {run.period_to}",
             effective_date=run.period_to,
         )
-        for (eid, kind, name, currency), change, payable in changes:
+        for key, change, payable in changes:
+            eid, kind, name, currency = key
             posting = RunPosting(
                 run=run, engagement_id=eid, kind=kind, key=name, amount=change, currency=currency
             )
             postings.append(posting)
-            if kind == CompensationLine.Kind.FRINGE:
-                obligation.fringes.append((name, currency, change))
-                obligation.adjustment |= (eid, kind, name, currency) in posted
+            fringe = kind == CompensationLine.Kind.FRINGE
+            if payable is None and fringe and key in posted and change < 0:
+                obligation.fringes.append((name, currency, change))  # posted with no payable
+                obligation.adjustment = True
                 continue
             if payable is None:
-                payable = _new_payable(run, engagement, name, currency, change)
+                rule = rules_of.get(key, name)
+                payable = (
+                    _new_fund_payable(run, engagement, name, rule, currency, change)
+                    if fringe
+                    else _new_payable(run, engagement, name, currency, change)
+                )
             else:
                 obligation.adjustment = True
             obligation.pay.append((payable, change))
             posting.payable = payable
-        _note_fringes(obligation, rules_of)
         obligations.append(obligation)
     return obligations, postings
 
@@ -563,27 +594,27 @@ def _new_payable(run, engagement, rule, currency, amount) -> Payable:
         period_to=run.period_to,
         due_date=run.due_date,
         source_type="compensation_run",
-        source_id=f"{run.pk}:{engagement.pk}:{rule}:{currency}"[:64],
+        source_id=journal_services.source_id_of(run.pk, engagement.pk, rule, currency),
     )
 
 
-def _note_fringes(obligation, rules_of):
-    """Payroll reads a payable's fringes to remit them: the engagement's fringe changes are noted
-    on the largest new payable of the transaction (the postings to the funds are the record)."""
-    new = [p for p, _ in obligation.pay if p.pk is None]
-    if not new or not obligation.fringes:
-        return
-    largest = max(new, key=lambda p: p.amount)
-    e = obligation.engagement.pk
-    largest.fringes = [
-        {
-            "fund": fund,
-            "rule": rules_of.get((e, "fringe", fund, currency), ""),
-            "amount": f"{amount:.2f}",
-        }
-        for fund, currency, amount in obligation.fringes
-        if currency == largest.currency
-    ]
+def _new_fund_payable(run, engagement, fund, rule, currency, amount) -> Payable:
+    """The fund's payable of the engagement's contribution (`rule`: the fringe's rule)."""
+    return journal_services.fund_payable(
+        fund=fund,
+        rule=rule,
+        amount=amount,
+        currency=currency,
+        production=run.production,
+        engagement=engagement,
+        person_id=engagement.person_id,
+        agreement=engagement.agreement,
+        period_from=run.period_from,
+        period_to=run.period_to,
+        due_date=run.due_date,
+        source_type="compensation_run",
+        source_id=journal_services.source_id_of(run.pk, engagement.pk, "fund", fund, currency),
+    )
 
 
 RULE_TITLES = {
@@ -630,6 +661,7 @@ def runs_to_rerun(ai_use) -> list[CompensationRun]:
     return list(
         CompensationRun.objects.filter(
             Q(production_id=ai_use.production_id, status=CompensationRun.Status.APPROVED)
+            & Q(kind=CompensationRun.Kind.PAY)
             & Q(period_from__lte=on, period_to__gte=on)
         ).order_by("-id")[:1]
     )

@@ -31,3 +31,9 @@ def currency_field(**kwargs) -> models.CharField:
 def money_str(amount: Decimal) -> str:
     """An amount as it leaves the system: a decimal string with exactly two places."""
     return f"{round_money(Decimal(amount)):.2f}"
+
+
+def money_display(amount: Decimal, currency: str) -> str:
+    """An amount as a person reads it: thousands separators, two decimals and the currency
+    ("20,000.00 USD"). JSON keeps `money_str`."""
+    return f"{round_money(Decimal(amount)):,.2f} {currency}"

@@ -159,3 +159,42 @@ def grant_consent(engagement: Engagement, *, actor=None, **fields):
         production=engagement.production,
         **values,
     )
+
+
+# --- residuals -------------------------------------------------------------------------------
+
+
+class ExhibitionFactory(factory.django.DjangoModelFactory):
+    """A high-budget SVOD exhibition of a production's episode, in its first exhibition year."""
+
+    class Meta:
+        model = "compensation.Exhibition"
+
+    production = factory.SubFactory(ProductionFactory)
+    episode = "101"
+    work_type = "episode"
+    running_minutes = 60
+    market = "hbsvod"
+    territory = "worldwide"
+    period_from = date(2025, 1, 1)
+    period_to = date(2025, 12, 31)
+    service = "Streamer"
+    subscriber_tier = "tier_2"
+    exhibition_year = 1
+
+
+class WritingCreditFactory(factory.django.DjangoModelFactory):
+    """A WGA writer's "Written by" credit on an episode."""
+
+    class Meta:
+        model = "compensation.WritingCredit"
+
+    engagement = factory.SubFactory(
+        EngagementFactory,
+        agreement=factory.LazyFunction(lambda: agreement("wga-mba-2023")),
+        classification="writer",
+        rate_amount=Decimal("5000.00"),
+        rate_unit="week",
+    )
+    episode = "101"
+    credit = "written_by"

@@ -19,6 +19,7 @@ from .residuals import (
     Exhibition,
     ResidualLine,
     ResidualPosting,
+    ResidualRun,
     ResidualSchedule,
     WritingCredit,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "RateSheetValue",
     "ResidualLine",
     "ResidualPosting",
+    "ResidualRun",
     "ResidualSchedule",
     "RunPosting",
     "RunStatus",

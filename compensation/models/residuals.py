@@ -193,6 +193,14 @@ class WritingCredit(models.Model):
         return f"{self.get_credit_display()} {self.engagement.person}"
 
 
+class ResidualRun(CompensationRun):
+    """A run of kind `residuals`, as the admin lists it apart from pay runs."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "residual run"
+
+
 class ResidualLine(models.Model):
     """One explained residual line of a run: to a person (their engagement), or to a fund (with
     the engagement of the member it is for, when there is one)."""

@@ -160,9 +160,13 @@ SPECTACULAR_SETTINGS = {
         "UnionNoticeKindEnum": "consent.models.UnionNoticeKind",
         "AlterationExceptionEnum": "consent.models.AlterationException",
         "EvidenceTierEnum": "compensation.models.EvidenceTier",
+        # Pay runs and residual runs share their statuses.
+        "RunStatusEnum": "compensation.models.RunStatus",
         # A production is answered by two components (attach adds its warnings).
         "ProductionKindEnum": "ledger.models.ProductionKind",
         "ProductionStatusEnum": "ledger.models.ProductionStatus",
+        # A payable's payee kind: the payee's `kind` and the payables filter `payee_kind`.
+        "PayeeKindEnum": "ledger.payroll.api.PAYEE_KINDS",
     },
 }
 

@@ -32,9 +32,11 @@ from compensation.models import (
     EngagementTerms,
     HoldResolution,
     RateSheet,
+    ResidualRun,
     Timecard,
     WgaDelivery,
 )
+from compensation.residuals import schedules as residual_schedules
 from consent.models import AiUse, Consent, StrikePeriod, UnionNotice, WgaDisclosure
 from core.admin.pagination import CappedCountPaginator
 from ledger.models import (
@@ -64,11 +66,13 @@ from reports.models import (
 )
 from tests.factories import (
     EngagementFactory,
+    ExhibitionFactory,
     PersonFactory,
     ProductionAgreementFactory,
     ProductionFactory,
     StudioFactory,
     UserFactory,
+    WritingCreditFactory,
     agreement,
     grant_consent,
     guild,
@@ -132,8 +136,9 @@ def _ai_use(w, **kwargs):
     return AiUse.objects.create(**values)
 
 
-def _run(w):
+def _run(w, kind="pay"):
     return CompensationRun.objects.create(
+        kind=kind,
         production=w["production"],
         period_from=date(2025, 6, 1),
         period_to=date(2025, 6, 7),
@@ -391,6 +396,7 @@ MAKERS = {
         engagement=_engagement(w), wage_classification="day"
     ),
     CompensationRun: _run,
+    ResidualRun: lambda w: ResidualRun.objects.get(pk=_run(w, kind="residuals").pk),
     CompensationLine: make_line,
     HoldResolution: make_hold,
     Report: _report,
@@ -400,6 +406,24 @@ MAKERS = {
     ReceiptDelivery: make_receipt_delivery,
     DisclosureLabel: lambda w: DisclosureLabel.objects.create(
         production=ProductionFactory(studio=w["studio"])
+    ),
+    ExhibitionFactory._meta.model: lambda w: ExhibitionFactory(
+        production=w["production"], episode=str(next(_n))
+    ),
+    residual_schedules.ResidualSchedule: lambda w: residual_schedules.schedule_load(
+        actor=w["recorder"],
+        agreement=agreement("wga-mba-2023"),
+        name="WGA residuals",
+        source="test",
+        effective_from=date(2025, 1, 1),
+        file_name="schedule.csv",
+        file_format="csv",
+        content="kind,key,value\nbase,episode:60,1\n",
+    ),
+    WritingCreditFactory._meta.model: lambda w: WritingCreditFactory(
+        engagement=_engagement(
+            w, agreement=agreement("wga-mba-2023"), classification="writer", rate_unit="week"
+        )
     ),
 }
 

@@ -48,6 +48,7 @@ REFERENCE = {"ledger.guild", "ledger.agreement"}
 # Serializers that only render answers (their views take no body through them).
 OUTPUT_ONLY = {
     "LineSerializer",
+    "ResidualLineSerializer",
     "TransactionSerializer",
     "PostingSerializer",
     "PayableSerializer",

@@ -435,3 +435,9 @@ def _percent(value: object, where: str) -> Decimal:
 
 def _date(value: object, where: str) -> date:
     return parse_date(value, field=where)
+
+
+parse_schedule = _schedule
+
+
+parse_exhibition = _exhibition
