@@ -216,13 +216,20 @@ class _People:
             for c in WritingCredit.objects.filter(engagement_id__in=writers)
         }
         self.days = performer_days_of(performers)
+        self._of: dict[tuple[int, str], list[residual_input.Participant]] = {}
 
     def of(self, union: _Agreement, exhibition: Exhibition) -> list[residual_input.Participant]:
+        """The union's participants in the exhibited work: the same for every exhibition of the
+        work (its episode), so found once per work."""
+        key = (union.agreement.pk, exhibition.episode)
+        if key not in self._of:
+            self._of[key] = self._in_work(union, exhibition.episode)
+        return self._of[key]
+
+    def _in_work(self, union: _Agreement, episode: str) -> list[residual_input.Participant]:
         if union.guild == "wga":
-            return [
-                p for p in (self._writer(e, exhibition.episode) for e in union.engagements) if p
-            ]
-        return [p for p in (self._performer(e, exhibition.episode) for e in union.engagements) if p]
+            return [p for p in (self._writer(e, episode) for e in union.engagements) if p]
+        return [p for p in (self._performer(e, episode) for e in union.engagements) if p]
 
     def _writer(self, e: Engagement, episode: str) -> residual_input.Participant | None:
         credit = self.credits.get((e.pk, episode)) or self.credits.get((e.pk, ""))

@@ -61,7 +61,9 @@ def credits(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
 
 
 def runs(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
-    qs = CompensationRun.objects.filter(kind=CompensationRun.Kind.RESIDUALS) if qs is None else qs
+    qs = (CompensationRun.objects.all() if qs is None else qs).filter(
+        kind=CompensationRun.Kind.RESIDUALS
+    )
     return _of_productions(scope, qs.select_related("production"), "production")
 
 

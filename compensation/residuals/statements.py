@@ -446,9 +446,14 @@ def factor_value(value: object, unit: str) -> str:
         return money_display(number, unit)
     if unit == "percent":
         return f"{_plain(number)}%"
+    if unit == "fraction" and number != number.quantize(FRACTION_PLACES):
+        return f"{_plain(number.quantize(FRACTION_PLACES))}…"  # a share like 2/3, exact in the line
     if unit in ("factor", "fraction", ""):
         return _plain(number)
     return f"{_plain(number)} {unit}"
+
+
+FRACTION_PLACES = Decimal("0.0001")
 
 
 def factor_label(parameter: str) -> str:
@@ -456,6 +461,8 @@ def factor_label(parameter: str) -> str:
     tier_2", "exhibition_year:1:domestic" → "exhibition year 1 domestic"; a base keeps its band
     as the schedule writes it ("base episode:60")."""
     head, colon, rest = parameter.partition(":")
+    if head == "residual_days":
+        return "share by residual days"  # rest names the engagement: the statement's own
     name = head.replace("_", " ")
     if not colon:
         return name

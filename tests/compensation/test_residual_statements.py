@@ -369,7 +369,7 @@ def test_the_lines_are_the_last_approved_runs_lines_of_the_person(world):
     assert domestic["exhibition_period"] == {"from": "2025-01-01", "to": "2025-03-31"}
     assert domestic["factors_in_words"] == (
         "base episode:60 20,000.00 USD × subscriber factor tier_2 1 × exhibition year 1 "
-        f"domestic 10% × residual days {world.ann.pk} 0.5"
+        "domestic 10% × share by residual days 0.5"
     )
     assert [t for t in body["totals"]] == [
         {
@@ -695,3 +695,11 @@ def test_the_admin_page_refuses_a_bad_period_without_downloading(world):
 def test_the_admin_page_of_a_person_outside_the_scope_is_a_404(world):
     assert admin_client(world.nora).get(admin_url(world.bob_person)).status_code == 404
     assert admin_client(world.users["iatse"]).get(admin_url(world.ann_person)).status_code == 404
+
+
+def test_a_share_that_does_not_end_is_shown_to_four_places():
+    from compensation.residuals.statements import factor_value
+
+    assert factor_value("0.6666666666666666666666666667", "fraction") == "0.6667…"
+    assert factor_value("0.5", "fraction") == "0.5"
+    assert factor_value("0.25", "fraction") == "0.25"

@@ -2,13 +2,15 @@
 with the residual lines under each run)."""
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 
 from compensation import runs
 from compensation.admin import InScopeInline, RunAddForm, RunAdmin
-from compensation.models import ResidualLine, ResidualRun
+from compensation.models import Exhibition, ResidualLine, ResidualRun
 from core.admin import display
 from core.money import money_display
 from ledger import access
+from ledger.journal.services import fund_title
 
 from .. import selectors
 from ..api.runs import visible_exceptions
@@ -50,7 +52,7 @@ class ResidualLineInline(InScopeInline):
     def payee(self, obj):
         if obj.fund:
             member = f" (for {obj.engagement.person})" if obj.engagement_id else ""
-            return f"{obj.fund}{member}"
+            return f"{fund_title(obj.fund)}{member}"
         return str(obj.engagement.person)
 
     @admin.display(description="amount")
@@ -109,6 +111,32 @@ class ResidualRunAdmin(RunAdmin):
         if obj is not None:
             obj.exceptions = visible_exceptions(access.request_scope(request), obj)
         return obj
+
+    @admin.display(description="exceptions")
+    def exceptions_table(self, obj):
+        if not obj.exceptions:
+            return "None"
+        exhibitions = {
+            e.pk: str(e) for e in Exhibition.objects.filter(production_id=obj.production_id)
+        }
+        return format_html(
+            "<table><tr><th>code</th><th>rule</th><th>agreement</th><th>exhibition</th>"
+            "<th>message</th></tr>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        e.get("code"),
+                        e.get("rule"),
+                        e.get("agreement", ""),
+                        exhibitions.get(e.get("exhibition"), ""),
+                        e.get("message"),
+                    )
+                    for e in obj.exceptions
+                ),
+            ),
+        )
 
     @admin.display(description="residual schedules used")
     def schedules_used(self, obj):

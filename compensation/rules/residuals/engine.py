@@ -170,6 +170,7 @@ class _Exhibition:
         self.on = exhibition.on
         self.due = _due(given, exhibition)
         self.first_line = len(result.lines)
+        self.rates: dict[str, Value] = {}  # the fund rates in force on the date, read once
 
     def _guard(self, rule: str, produce: Callable[[], Iterable[ResidualLine]]) -> None:
         try:
@@ -363,7 +364,9 @@ class _Exhibition:
     def _ph_lines(
         self, params: Parameters, parameter: str, fund: str, name: str, person: str, base: Decimal
     ) -> list[ResidualLine]:
-        rate = params.get(parameter, self.on, rule=PH_RULE)
+        rate = self.rates.get(parameter)
+        if rate is None:  # a missing rate raises again for each person (one exception in all)
+            rate = self.rates[parameter] = params.get(parameter, self.on, rule=PH_RULE)
         territory = self.exhibition.territory
         return [
             self._line(
