@@ -159,13 +159,15 @@ def _in_years(field: str, year: int) -> None:
         raise ParseError(field, f"The year must be from {MIN_YEAR} to {MAX_YEAR}.")
 
 
-def parse_date(text: object, *, field: str) -> date:
-    """A calendar date, YYYY-MM-DD in ASCII digits, in years MIN_YEAR to MAX_YEAR."""
+def parse_date(text: object, *, field: str, any_year: bool = False) -> date:
+    """A calendar date, YYYY-MM-DD in ASCII digits, in years MIN_YEAR to MAX_YEAR (any year with
+    `any_year`: a date that only filters what is read, and is never stored)."""
     match = _DATE.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         raise ParseError(field, "A date is written YYYY-MM-DD.")
     year, month, day = (int(part) for part in match.groups())
-    _in_years(field, year)
+    if not any_year:
+        _in_years(field, year)
     try:
         return date(year, month, day)
     except ValueError:

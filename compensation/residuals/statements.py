@@ -31,7 +31,6 @@ from django.utils import timezone
 from compensation.models import CompensationRun, ResidualLine, ResidualPosting
 from compensation.models.residuals import MARKET_CHOICES
 from core import csv_safe
-from core.errors import DomainError
 from core.money import Currency, money_display, money_str, round_money
 from ledger.access import Scope
 from ledger.journal.selectors import payables_with_amounts
@@ -270,11 +269,17 @@ def statement(
     issued_on: date | None = None,
 ) -> Statement:
     """The person's residual statement for the runs whose period overlaps the range, as
-    `scope` may see it (the caller has checked that it may see the person)."""
+    `scope` may see it (the caller has checked that it may see the person). A range that ends
+    before it starts overlaps no run: the statement is empty."""
     if period_from is not None and period_to is not None and period_from > period_to:
-        raise DomainError(
-            "The period cannot end before it starts.",
-            fields={"period_to": "Before period_from."},
+        return Statement(
+            person=person,
+            period_from=period_from,
+            period_to=period_to,
+            issued_on=issued_on or timezone.localdate(),
+            lines=(),
+            contributions=(),
+            payables=(),
         )
     all_runs, latest = _runs(person, period_from, period_to)
     rows = (

@@ -101,6 +101,14 @@ class StrictDateField(serializers.DateField):
         return _parsed(self, parse.parse_date, value)
 
 
+class FilterDateField(serializers.DateField):
+    """A date a query filters by, YYYY-MM-DD in ASCII digits, of any year: it holds no record, so
+    no year is refused (and the schema's `format: date` says all there is to say)."""
+
+    def to_internal_value(self, value):
+        return _parsed(self, parse.parse_date, value, any_year=True)
+
+
 class StrictInstantField(serializers.DateTimeField):
     """An instant with its date, time and offset (2025-06-21T12:00:00Z), in years 1900 to 2200,
     stored in UTC. DRF's field also takes a bare date (as local midnight) and years 1 and 9999."""

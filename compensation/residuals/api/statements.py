@@ -18,7 +18,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api.fields import StrictDateField
+from core.api.fields import FilterDateField
 from ledger import access
 from ledger.access import StaffOnly
 from ledger.access.api import ScopedViewSet
@@ -119,18 +119,15 @@ class ResidualStatementSerializer(serializers.Serializer):
 
 
 class ResidualStatementQuerySerializer(serializers.Serializer):
-    period_from = StrictDateField(
+    """A statement's range is a filter, not a record: any calendar date is taken, and a range
+    that ends before it starts holds no run (an empty statement), as the schema can say."""
+
+    period_from = FilterDateField(
         required=False, help_text="Residual runs whose period ends on or after this date…"
     )
-    period_to = StrictDateField(
+    period_to = FilterDateField(
         required=False, help_text="…and starts on or before this date. Either may be left out."
     )
-
-    def validate(self, attrs):
-        start, end = attrs.get("period_from"), attrs.get("period_to")
-        if start is not None and end is not None and start > end:
-            raise serializers.ValidationError({"period_to": "The period ends before it starts."})
-        return attrs
 
 
 PERIOD_PARAMETERS = [
