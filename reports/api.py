@@ -16,11 +16,14 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.relations import RelatedField
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from consent import selectors as consent_selectors
 from consent.models import Consent, ConsentEvent
+from core.api import scopes
 from core.api.common import IdFilter, TextFilter
 from core.api.fields import (
+    DecimalStringField,
     ModelSerializer,
     StrictBooleanField,
     StrictDateField,
@@ -34,7 +37,7 @@ from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
 from ledger.access.api import ScopedViewSet
 from ledger.models import Guild, Production, Studio
 
-from . import label, receipts, render, selectors, services
+from . import label, receipts, remittance, render, selectors, services
 from .compliance import Target
 from .models import DisclosureLabel, ReceiptDelivery, Report, Subscription
 
@@ -404,3 +407,123 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewse
             guild=serializer.validated_data.get("guild"),
             active=serializer.validated_data.get("active", True),
         )
+
+
+# --- union-fund remittance reports ----------------------------------------------------------
+
+
+class RemittanceQuerySerializer(serializers.Serializer):
+    fund = serializers.CharField(
+        max_length=60,
+        help_text="The fund's code (sag-aftra-ph, wga-health, wga-pension, or any fund a payable "
+        "names).",
+    )
+    period_from = StrictDateField()
+    period_to = StrictDateField(
+        help_text="The contributions whose obligation period ends from period_from to period_to "
+        f"(at most {remittance.MAX_PERIOD_DAYS} days)."
+    )
+    studio = serializers.SlugField(
+        required=False, max_length=60, help_text="One of the caller's studios, by its slug."
+    )
+
+
+class RemittanceAmountsSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    owed = DecimalStringField(max_digits=14, decimal_places=2)
+    paid = DecimalStringField(max_digits=14, decimal_places=2)
+    due = DecimalStringField(max_digits=14, decimal_places=2)
+
+
+class RemittanceMemberSerializer(serializers.Serializer):
+    id = StrictIntegerField()
+    name = serializers.CharField(help_text="The member's legal name.")
+    member_number = serializers.CharField(
+        allow_null=True, help_text="The member's number in the fund's guild, if recorded."
+    )
+
+
+class RemittanceRowSerializer(RemittanceAmountsSerializer):
+    member = RemittanceMemberSerializer(
+        allow_null=True, help_text="Empty for the fund's share that is no member's."
+    )
+    rule = serializers.CharField()
+    due_date = StrictDateField(help_text="The earliest due date of the row's payables.")
+    payables = serializers.ListField(child=StrictIntegerField())
+
+    def get_fields(self):
+        # Declared here: a serializer's own `label` attribute would shadow a class attribute.
+        fields = super().get_fields()
+        fields["label"] = serializers.CharField(
+            help_text='The member\'s name, or "no member: <rule>".'
+        )
+        return fields
+
+
+class RemittanceStudioSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class RemittanceProductionSerializer(serializers.Serializer):
+    id = StrictIntegerField()
+    title = serializers.CharField()
+    studio = RemittanceStudioSerializer()
+    rows = RemittanceRowSerializer(many=True)
+    totals = RemittanceAmountsSerializer(many=True, help_text="Per currency.")
+
+
+class RemittanceSerializer(serializers.Serializer):
+    fund = serializers.CharField()
+    fund_title = serializers.CharField()
+    period_from = StrictDateField()
+    period_to = StrictDateField()
+    studio = serializers.CharField(allow_null=True)
+    generated_at = serializers.DateTimeField()
+    productions = RemittanceProductionSerializer(many=True)
+    totals = RemittanceAmountsSerializer(many=True, help_text="Per currency, from the rows.")
+    postings = RemittanceAmountsSerializer(
+        many=True,
+        help_text="Per currency, the postings on the report's payables summed directly: equal to "
+        "`totals`.",
+    )
+
+
+class RemittanceView(APIView):
+    """A union fund's remittance for a period: the per-member, per-production breakdown a
+    benefit plan expects, from the fund's payables whose obligation period ends in the period.
+    Studio staff and payroll keys see their studios' contributions; guild staff those under their
+    guild's agreements. Owed, paid and due are sums of the journal's postings."""
+
+    payroll_read_scope = scopes.PAYABLES_READ
+
+    def remittance(self, request) -> remittance.Remittance:
+        query = RemittanceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return remittance.remittance(request_scope(request), **query.validated_data)
+
+    @extend_schema(parameters=[RemittanceQuerySerializer], responses=RemittanceSerializer)
+    def get(self, request):
+        return Response(self.remittance(request).as_json())
+
+
+class RemittanceCsvView(RemittanceView):
+    """The remittance as CSV, one line per row: fund, period, studio, production, person,
+    member, member number, rule, currency, owed, paid, due, due date."""
+
+    @extend_schema(
+        parameters=[RemittanceQuerySerializer],
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
+    )
+    def get(self, request):
+        report = self.remittance(request)
+        return render.attachment(report.csv_text(), "text/csv", report.file_name("csv"))
+
+
+class RemittancePdfView(RemittanceView):
+    """The remittance as PDF: a table per production, with the totals."""
+
+    @extend_schema(parameters=[RemittanceQuerySerializer], responses=PDF)
+    def get(self, request):
+        report = self.remittance(request)
+        return render.attachment(remittance.pdf(report), "application/pdf", report.file_name("pdf"))
