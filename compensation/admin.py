@@ -11,9 +11,13 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,6 +27,7 @@ from django.views.decorators.http import require_POST
 from consent import selectors as consent_selectors
 from consent.admin import badge
 from consent.models import AiUse
+from core import csv_safe
 from core.admin import display
 from core.admin.base import (
     NoAddOrChangeMixin,
@@ -32,10 +37,12 @@ from core.admin.base import (
     admin_path,
 )
 from core.errors import DomainError, Forbidden
+from core.money import money_display
 from ledger import access
 from ledger.access.admin import ScopedAdmin
-from ledger.models import Engagement
+from ledger.models import Agreement, Engagement
 
+from . import review as reviews
 from . import runs, selectors, services
 from .models import (
     CompensationLine,
@@ -48,6 +55,8 @@ from .models import (
     Timecard,
     WgaDelivery,
 )
+from .rules.params import shipped
+from .rules.sheet import CSV_COLUMNS
 
 STATUS_COLOURS = {
     "queued": "#b8860b",
@@ -88,6 +97,34 @@ class InScopeInline(ReadOnlyInline):
 # --- rate sheets ----------------------------------------------------------------------------
 
 
+def offered_agreements(scope) -> "QuerySet[Agreement]":
+    """The agreements a staff member loads rate sheets for: their guilds' (every one for an
+    administrator)."""
+    qs = Agreement.objects.select_related("guild").order_by("code")
+    return qs if scope.superuser else qs.filter(guild_id__in=scope.guild_ids)
+
+
+def problem_in_words(problem: object) -> str:
+    """A sheet's problem as a sentence: "row 3: `from` is required" -> "On row 3: from is
+    required"."""
+    text = str(problem).replace("`", "")
+    if text.startswith("row "):
+        return f"On {text}"
+    return text[:1].upper() + text[1:]
+
+
+def sheet_template_rows(guild_code: str) -> list[list[str]]:
+    """One row per parameter the guild's shipped parameter files name, with its unit and every
+    other cell empty, in the columns a sheet is loaded with."""
+    prefix = services.GUILD_PREFIX[guild_code]
+    blank = dict.fromkeys(CSV_COLUMNS, "")
+    return [
+        list({**blank, "parameter": name, "unit": series.unit}.values())
+        for name, series in sorted(shipped().series.items())
+        if name.startswith(prefix)
+    ]
+
+
 class RateSheetValueInline(InScopeInline):
     model = RateSheetValue
     fields = ("parameter", "effective_from", "until", "value", "unit", "tier", "source", "rule")
@@ -97,12 +134,20 @@ class RateSheetValueInline(InScopeInline):
 
 class RateSheetAddForm(ServiceForm):
     file = forms.FileField(
-        help_text="CSV (parameter,from,until,value,unit,tier,source,rule) or JSON."
+        help_text="CSV (parameter,from,until,value,unit,tier,source,rule) or JSON. Download the "
+        "template above for the agreement's parameter names and units."
     )
 
     class Meta:
         model = RateSheet
         fields = ["agreement", "name", "source", "tier"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.request is not None:
+            cast(forms.ModelChoiceField, self.fields["agreement"]).queryset = offered_agreements(
+                access.request_scope(self.request)
+            )
 
     def record(self, data):
         upload = data.pop("file")
@@ -116,17 +161,34 @@ class RateSheetAddForm(ServiceForm):
                 "The file is not UTF-8 text.", fields={"file": "Not UTF-8."}
             ) from None
         name = upload.name or "sheet"
-        return services.rate_sheet_load(
-            actor=self.request.user,
-            file_name=name,
-            file_format="json" if name.lower().endswith(".json") else "csv",
-            content=text,
-            **data,
-        )
+        try:
+            return services.rate_sheet_load(
+                actor=self.request.user,
+                file_name=name,
+                file_format="json" if name.lower().endswith(".json") else "csv",
+                content=text,
+                **data,
+            )
+        except DomainError as error:
+            problems = (error.fields or {}).get("file")
+            if not isinstance(problems, list):
+                raise
+            # Every problem of the file on its own line, with its row, under the file.
+            for problem in problems:
+                self.add_error("file", problem_in_words(problem))
+            raise DomainError(
+                f"The rate sheet was not loaded: {len(problems)} problem(s), listed under the "
+                "file. Nothing was saved.",
+                code=error.code,
+            ) from None
 
 
 @admin.register(RateSheet)
 class RateSheetAdmin(ServiceSavedMixin, ScopedAdmin):
+    """Guild staff load their guild's sheets (a CSV template lists every parameter name of the
+    guild). A sheet's page lists the runs computed or approved before it was loaded that cover a
+    date it gives a value for, each with a "Rerun" button for the production's studio staff."""
+
     list_display = ["name", "version", "agreement", "tier", "loaded_by", "loaded_at", "sha256"]
     list_filter = ["agreement"]
     search_fields = ["name", "source", "sha256"]
@@ -161,6 +223,141 @@ class RateSheetAdmin(ServiceSavedMixin, ScopedAdmin):
 
     def get_inlines(self, request, obj):
         return [] if obj is None else self.inlines
+
+    def get_urls(self):
+        return [
+            admin_path(self, "template/", self.template_view, "template"),
+            admin_path(self, "<path:object_id>/rerun/", require_POST(self.rerun_view), "rerun"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        context = {
+            "template_agreements": offered_agreements(access.request_scope(request)).exclude(
+                guild=None
+            ),
+            **(extra_context or {}),
+        }
+        return super().add_view(request, form_url, context)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The sheet's own page: what it loaded, and the runs it may have changed.
+        found = self._runs_to_recompute(request, obj)
+        waiting = sum(1 for item in found if item["rerun"] is None)
+        self.message_user(
+            request,
+            f"{obj.label} is loaded."
+            + (f" {waiting} run(s) used figures it changes: rerun them below." if waiting else ""),
+            messages.SUCCESS,
+        )
+        url = reverse("admin:compensation_ratesheet_change", args=[obj.pk])
+        return redirect(f"{url}#runs-to-recompute" if found else url)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        sheet = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if sheet is not None:
+            context["runs_to_recompute"] = self._runs_to_recompute(request, sheet)
+        return super().change_view(request, object_id, form_url, context)
+
+    def _runs_to_recompute(self, request, sheet) -> list[dict[str, Any]]:
+        scope = access.request_scope(request)
+        visible = CompensationRun.objects.filter(production__in=access.productions(scope))
+        return [
+            {
+                "run": item.run,
+                "url": _run_page(item.run),
+                "rerun": item.rerun,
+                "rerun_url": _run_page(item.rerun) if item.rerun else None,
+                "can_rerun": item.rerun is None
+                and scope.can_write_studio(item.run.production.studio_id),
+            }
+            for item in services.rate_sheet_runs_to_recompute(sheet, visible)
+        ]
+
+    def template_view(self, request):
+        """The CSV template of the chosen agreement's guild: every parameter name with its
+        unit, the values to fill in."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        choice = request.GET.get("agreement", "")
+        if not (choice.isdigit() and len(choice) < 10):
+            raise Http404
+        agreement = (
+            offered_agreements(access.request_scope(request))
+            .exclude(guild=None)
+            .filter(pk=int(choice))
+            .first()
+        )
+        if agreement is None or agreement.guild is None:
+            raise Http404
+        response = HttpResponse(
+            "".join(csv_safe.lines(list(CSV_COLUMNS), sheet_template_rows(agreement.guild.code))),
+            content_type="text/csv; charset=utf-8",
+        )
+        name = f"{agreement.code}-rate-sheet-template.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    def rerun_view(self, request, object_id):
+        """Run again, for the same period, a run the sheet may have changed (a pay run due when
+        the earlier one was)."""
+        sheet = self.get_object(request, unquote(object_id))
+        if sheet is None:
+            raise Http404
+        choice = request.POST.get("run", "")
+        listed = {str(item["run"].pk): item for item in self._runs_to_recompute(request, sheet)}
+        item = listed.get(choice)
+        if item is None:
+            raise Http404
+        run = item["run"]
+        if not item["can_rerun"]:
+            self.message_user(
+                request,
+                f"Run #{run.pk}: only its studio's staff run it again, once.",
+                messages.ERROR,
+            )
+        else:
+            try:
+                with transaction.atomic():
+                    rerun = _rerun(request.user, run)
+            except DomainError as error:
+                self.message_user(request, f"Run #{run.pk}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    format_html(
+                        'Run #{} is running again as <a href="{}">run #{}</a>.',
+                        run.pk,
+                        _run_page(rerun),
+                        rerun.pk,
+                    ),
+                    messages.SUCCESS,
+                )
+        url = reverse("admin:compensation_ratesheet_change", args=[sheet.pk])
+        return redirect(f"{url}#runs-to-recompute")
+
+
+def _run_page(run: CompensationRun) -> str:
+    name = "residualrun" if run.kind == CompensationRun.Kind.RESIDUALS else "compensationrun"
+    return reverse(f"admin:compensation_{name}_change", args=[run.pk])
+
+
+def _rerun(actor, run: CompensationRun) -> CompensationRun:
+    if run.kind == CompensationRun.Kind.RESIDUALS:
+        return runs.residual_run_start(
+            actor=actor,
+            production=run.production,
+            period_from=run.period_from,
+            period_to=run.period_to,
+        )
+    return runs.run_start(
+        actor=actor,
+        production=run.production,
+        period_from=run.period_from,
+        period_to=run.period_to,
+        due_date=run.due_date,
+    )
 
 
 # --- work records ---------------------------------------------------------------------------
@@ -527,10 +724,92 @@ class RunAdmin(ServiceSavedMixin, ScopedAdmin):
 
     def get_urls(self):
         approve = require_POST(self.approve_view)
+        acknowledge = require_POST(self.acknowledge_view)
         return [
             admin_path(self, "<path:object_id>/approve/", approve, "approve"),
+            admin_path(self, "<path:object_id>/review/", self.review_view, "review"),
+            admin_path(self, "<path:object_id>/acknowledge/", acknowledge, "acknowledge"),
             *super().get_urls(),
         ]
+
+    def _url(self, action: str, run) -> str:
+        opts = self.model._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_{action}", args=[run.pk])
+
+    # The run's review (compensation/review.py): totals per person and per fund, the differences
+    # from the last approved run of the period, and the items to acknowledge, each with a note,
+    # before "Approve run" is offered.
+
+    def review_view(self, request, object_id):
+        run = self.get_object(request, object_id)
+        if run is None:
+            raise Http404
+        scope = access.request_scope(request)
+        review = reviews.review(run, scope)
+        may_write = scope.can_write_studio(run.production.studio_id)
+        awaiting = run.status == CompensationRun.Status.COMPUTED
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Review of {run}",
+            "opts": self.model._meta,
+            "original": run,
+            "review": review,
+            "people": [_total_row(t) for t in review.people],
+            "funds": [_total_row(t) for t in review.funds],
+            "differences": [_difference_row(d) for d in review.differences],
+            "can_acknowledge": awaiting and may_write,
+            **self._approval(request, run, review),
+            "run_url": self._url("change", run),
+            "acknowledge_url": self._url("acknowledge", run),
+            "approve_url": self._url("approve", run),
+            "note_max": reviews.MAX_NOTE,
+        }
+        return TemplateResponse(request, "admin/compensation/compensationrun/review.html", context)
+
+    def acknowledge_view(self, request, object_id):
+        run = self.get_object(request, object_id)
+        if run is None:
+            raise Http404
+        key = request.POST.get("key", "")
+        try:
+            reviews.acknowledge(
+                actor=request.user,
+                run=run,
+                key=key,
+                note=request.POST.get("note", ""),
+                scope=access.request_scope(request),
+            )
+        except DomainError as error:
+            problems = "; ".join(str(v) for v in error.fields.values() if isinstance(v, str))
+            text = f"{error.message} ({problems})" if problems else error.message
+            self.message_user(request, f"{key}: {text}", messages.ERROR)
+        else:
+            self.message_user(request, f"{key}: acknowledged.", messages.SUCCESS)
+        return redirect(self._url("review", run))
+
+    def _approval(self, request, run, review=None) -> dict:
+        """Whether "Approve run" is offered, and when it is held back, why."""
+        if run.status != CompensationRun.Status.COMPUTED or not access.request_scope(
+            request
+        ).can_write_studio(run.production.studio_id):
+            return {"can_approve": False, "approve_blocked": ""}
+        missing = review.missing if review is not None else reviews.missing(run)
+        if missing:
+            n = len(missing)
+            return {
+                "can_approve": False,
+                "approve_blocked": f"{n} item{'s' if n != 1 else ''} of the review "
+                f"need{'s' if n == 1 else ''} an acknowledgement before approval.",
+            }
+        if getattr(settings, "RUN_TWO_PERSON_APPROVAL", False) and (
+            run.started_by_id == request.user.pk
+        ):
+            return {
+                "can_approve": False,
+                "approve_blocked": "Two-person approval: someone other than who started the run "
+                "approves it.",
+            }
+        return {"can_approve": True, "approve_blocked": ""}
 
     def approve_view(self, request, object_id):
         run = self.get_object(request, object_id)
@@ -548,15 +827,38 @@ class RunAdmin(ServiceSavedMixin, ScopedAdmin):
     def _run_tools(self, request, run) -> dict:
         if run.status == CompensationRun.Status.APPROVED:
             return {
+                "review_url": self._url("review", run),
                 "payables_url": reverse("admin:ledger_payable_changelist")
                 + f"?production__id__exact={run.production_id}",
                 "payments_url": reverse("admin:ledger_payment_changelist")
                 + f"?payable__production__id__exact={run.production_id}",
             }
-        return {
-            "can_approve": run.status == CompensationRun.Status.COMPUTED
-            and access.request_scope(request).can_write_studio(run.production.studio_id)
-        }
+        return {**self._approval(request, run), "review_url": self._url("review", run)}
+
+
+def _total_row(total: reviews.Total) -> dict:
+    return {
+        "payee": total.payee,
+        "payee_id": total.payee_id,
+        "amount": money_display(total.amount, total.currency),
+        "lines": total.lines,
+    }
+
+
+def _difference_row(d: reviews.Difference) -> dict:
+    def shown(amount):
+        return "—" if amount is None else money_display(amount, d.currency)
+
+    return {
+        "change": d.change,
+        "payee": d.payee,
+        "rule": d.rule,
+        "when": d.on.isoformat() if d.on else f"exhibition #{d.exhibition}",
+        "detail": d.detail,
+        "before": shown(d.before),
+        "after": shown(d.after),
+        "delta": money_display(d.delta, d.currency),
+    }
 
 
 class LineTierFilter(admin.SimpleListFilter):

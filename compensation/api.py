@@ -26,6 +26,7 @@ from consent.models import AiUse
 from core import parse
 from core.api.common import IdFilter, TextFilter
 from core.api.fields import (
+    DecimalStringField,
     ModelSerializer,
     StrictDateField,
     StrictIntegerField,
@@ -38,6 +39,7 @@ from ledger.access import ReadForAnyStaff, Scope, StaffOnly, request_scope
 from ledger.access.api import ScopedChoices, ScopedViewSet
 from ledger.models import Agreement, Engagement, Production
 
+from . import review as reviews
 from . import runs, selectors, services
 from .models import (
     CompensationLine,
@@ -50,6 +52,7 @@ from .models import (
     Timecard,
     WgaDelivery,
 )
+from .models.pay import RunAcknowledgement
 from .rules.quote import quote
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -579,10 +582,132 @@ class LineFilter(django_filters.FilterSet):
         return qs.filter(flags__icontains=f'"{value}"')
 
 
-class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+# --- a run's review before approval (compensation/review.py), pay and residual runs alike -----
+
+
+def _money(**kwargs) -> DecimalStringField:
+    return DecimalStringField(max_digits=16, decimal_places=2, **kwargs)
+
+
+class RunReviewTotalSerializer(serializers.Serializer):
+    payee_kind = serializers.ChoiceField(choices=["person", "fund"])
+    payee = serializers.CharField(help_text="The person's name, or the fund's title.")
+    payee_id = serializers.CharField(help_text="The person's id, or the fund's code.")
+    currency = serializers.CharField()
+    amount = _money()
+    lines = serializers.IntegerField()
+
+
+class RunReviewDifferenceSerializer(serializers.Serializer):
+    change = serializers.ChoiceField(choices=["added", "removed", "changed"])
+    payee = serializers.CharField()
+    engagement = serializers.IntegerField(allow_null=True)
+    fund = serializers.CharField(help_text="Fringes and fund lines: the fund.")
+    rule = serializers.CharField()
+    date = serializers.DateField(
+        source="on", allow_null=True, help_text="Pay: the line's date; residuals: null."
+    )
+    exhibition = serializers.IntegerField(
+        allow_null=True, help_text="Residuals: the exhibition; pay: null."
+    )
+    detail = serializers.CharField(help_text="Pay: the episode; residuals: the territory.")
+    currency = serializers.CharField()
+    before = _money(allow_null=True, help_text="Null: the line is new.")
+    after = _money(allow_null=True, help_text="Null: the line is gone.")
+    delta = _money()
+
+
+class RunAcknowledgementSerializer(ModelSerializer):
+    acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True)
+
+    class Meta:
+        model = RunAcknowledgement
+        fields = ["id", "run", "key", "note", "acknowledged_by", "acknowledged_at"]
+        read_only_fields = fields  # an answer only: AcknowledgeSerializer reads the request
+
+
+class RunReviewItemSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="What an acknowledgement names.")
+    kind = serializers.ChoiceField(choices=["exception", "confirmation"])
+    code = serializers.CharField()
+    rule = serializers.CharField()
+    tier = serializers.CharField(help_text="Confirmations: the evidence tier of the figure.")
+    count = serializers.IntegerField(help_text="How many lines (an exception: 1).")
+    message = serializers.CharField()
+    detail = serializers.JSONField(
+        help_text="An exception as the run recorded it; a confirmation's amounts per currency."
+    )
+    acknowledgement = RunAcknowledgementSerializer(allow_null=True)
+
+
+class RunReviewSerializer(serializers.Serializer):
+    run = serializers.IntegerField(source="run.pk")
+    kind = serializers.CharField(source="run.kind")
+    status = serializers.CharField(source="run.status")
+    people = RunReviewTotalSerializer(many=True, help_text="Totals per person and currency.")
+    funds = RunReviewTotalSerializer(many=True, help_text="Totals per fund and currency.")
+    compared_with = serializers.SerializerMethodField()
+    differences = RunReviewDifferenceSerializer(many=True)
+    difference_counts = serializers.DictField(child=serializers.IntegerField())
+    differences_truncated = serializers.BooleanField(
+        help_text=f"More than {reviews.MAX_DIFFERENCES} differences: the first are listed."
+    )
+    items = RunReviewItemSerializer(many=True)
+    missing = serializers.ListField(
+        child=serializers.CharField(), help_text="The keys of the items not yet acknowledged."
+    )
+    complete = serializers.BooleanField(help_text="Every item is acknowledged.")
+
+    def get_compared_with(self, review: reviews.Review) -> int | None:
+        """The last approved run of the same production, kind and period, if any."""
+        return review.compared_with.pk if review.compared_with else None
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=200, help_text="An item's key, from the review.")
+    note = serializers.CharField(
+        max_length=reviews.MAX_NOTE, help_text="Why the item may be approved as it is."
+    )
+
+
+class RunReviewMixin(ScopedViewSet):
+    """A run's review before approval (`review/`) and the acknowledgement of its items
+    (`acknowledge/`): approval is refused (409 `review_incomplete`) while an item is
+    unacknowledged."""
+
+    @extend_schema(responses={200: RunReviewSerializer}, filters=False)
+    @action(detail=True, methods=["get"])
+    def review(self, request, pk=None):
+        """Totals per person and per fund, the differences from the last approved run of the
+        period line by line, and the items to acknowledge before approval (exceptions, and
+        lines needing confirmation grouped by rule and tier), as the caller may see them."""
+        run = self.get_object()
+        return Response(RunReviewSerializer(reviews.review(run, self.scope)).data)
+
+    @extend_schema(request=AcknowledgeSerializer, responses={201: RunAcknowledgementSerializer})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """Acknowledge one item of the run's review with a note (kept, never edited; once per
+        item). The production's studio staff, while the run awaits approval."""
+        run = self.get_object()
+        scope = self.scope
+        if not scope.can_write_studio(run.production.studio_id):
+            raise Forbidden("Only the production's studio staff acknowledge its runs' items.")
+        body = AcknowledgeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        acknowledgement = reviews.acknowledge(
+            actor=request.user, run=run, scope=scope, **body.validated_data
+        )
+        return Response(
+            RunAcknowledgementSerializer(acknowledgement).data, status=status.HTTP_201_CREATED
+        )
+
+
+class RunViewSet(RunReviewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Compensation runs of a production and period. Starting one queues its computation (a
     Celery task); `status` tells where it is. Approval posts the payable lines to the ledger (as
-    differences from earlier runs of the same period); approving twice posts nothing twice."""
+    differences from earlier runs of the same period); approving twice posts nothing twice. It
+    follows the run's review: every item of it acknowledged with a note."""
 
     queryset = CompensationRun.objects.select_related("started_by", "approved_by")
     serializer_class = RunSerializer

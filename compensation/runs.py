@@ -24,6 +24,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -31,12 +32,12 @@ from django.utils import timezone
 from core import outbox
 from core.audit import save_audited
 from core.bulk import insert_rows
-from core.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError, Forbidden
 from core.parse import ParseError
 from ledger.journal import services as journal_services
 from ledger.models import Payable, Production
 
-from . import selectors, services
+from . import review, selectors, services
 from .models import CompensationLine, CompensationRun, HoldResolution, RunPosting
 from .residuals import runs as residual_runs
 from .rules import iatse, quote_input, sag, wga
@@ -484,13 +485,28 @@ def _scan(use, work_dates) -> sag.Scan | None:
 @transaction.atomic
 def run_approve(*, actor, run: CompensationRun) -> CompensationRun:
     """Post the run's payable lines to the ledger as the differences from what earlier runs of
-    the period posted. A run already approved posts nothing again."""
+    the period posted. A run already approved posts nothing again. Refused while an item of the
+    run's review (compensation/review.py) is unacknowledged, and, with two-person approval
+    (`RUN_TWO_PERSON_APPROVAL`), to the user who started the run."""
     run = CompensationRun.objects.select_for_update().select_related("production").get(pk=run.pk)
     if run.status == CompensationRun.Status.APPROVED:
         return run
     if run.status != CompensationRun.Status.COMPUTED:
         raise Conflict(
             f"A run is approved once computed; this one is {run.status}.", code="run_not_computed"
+        )
+    if getattr(settings, "RUN_TWO_PERSON_APPROVAL", False) and run.started_by_id == actor.pk:
+        raise Forbidden(
+            "Two-person approval: the run is approved by someone other than who started it.",
+            code="same_person",
+        )
+    missing = review.missing(run)
+    if missing:
+        raise Conflict(
+            f"{len(missing)} item(s) of the run's review need an acknowledgement with a note "
+            "before approval.",
+            code="review_incomplete",
+            fields={"keys": missing},
         )
     Production.objects.select_for_update().filter(pk=run.production_id).first()
     if run.kind == CompensationRun.Kind.RESIDUALS:

@@ -70,9 +70,7 @@ def terms(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
 
 def runs(scope: Scope, qs: QuerySet[Any] | None = None) -> QuerySet[Any]:
     """Pay runs (residual runs: compensation.residuals.selectors.runs)."""
-    qs = (CompensationRun.objects.all() if qs is None else qs).filter(
-        kind=CompensationRun.Kind.PAY
-    )
+    qs = (CompensationRun.objects.all() if qs is None else qs).filter(kind=CompensationRun.Kind.PAY)
     qs = qs.select_related("production")
     if scope.superuser or scope.payroll_key is not None:
         return _scoped(scope, qs, "production__studio_id", "production__agreements__guild_id")

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from consent import selectors as consent_selectors
@@ -31,6 +31,7 @@ from ledger.models import Agreement, Engagement
 
 from . import selectors
 from .models import (
+    CompensationRun,
     EngagementTerms,
     HoldResolution,
     RateSheet,
@@ -118,12 +119,17 @@ def rate_sheet_load(
             fields={"file": error.problems},
         ) from None
     prefix = GUILD_PREFIX[guild.code]
-    foreign = sorted({o.parameter for o in overrides if not o.parameter.startswith(prefix)})
+    strays = [o for o in overrides if not o.parameter.startswith(prefix)]
+    foreign = sorted({o.parameter for o in strays})
     if foreign:
         raise DomainError(
             f"A {guild.code} sheet holds only {prefix}* parameters: {', '.join(foreign)}.",
             code="rate_sheet_invalid",
-            fields={"file": [f"{p} is not a {guild.code} parameter." for p in foreign]},
+            fields={
+                "file": [
+                    f"{o.origin}: {o.parameter} is not a {guild.code} parameter." for o in strays
+                ]
+            },
         )
     start, end = agreement.effective_from, agreement.effective_to
     outside = [
@@ -140,7 +146,8 @@ def rate_sheet_load(
             code="rate_sheet_invalid",
             fields={
                 "file": [
-                    f"{o.parameter} from {o.effective_from} until {o.until or 'open'}: not "
+                    f"{o.origin}: {o.parameter} from {o.effective_from} until "
+                    f"{o.until or 'open'}: not "
                     "inside the agreement's term"
                     for o in outside
                 ]
@@ -189,6 +196,71 @@ def rate_sheet_load(
         for o in overrides
     )
     return sheet
+
+
+@dataclass(frozen=True)
+class RunToRecompute:
+    """A run computed or approved before a rate sheet was loaded whose period holds a date the
+    sheet gives a value for, and the run of the same period started since, if there is one."""
+
+    run: CompensationRun
+    rerun: CompensationRun | None
+
+
+MAX_RUNS_TO_RECOMPUTE = 200
+# A run that used the figures in force: computed, approved, or computed and since superseded (by
+# the run of its period started after the sheet was loaded, which is then listed beside it).
+USED_FIGURES = [
+    CompensationRun.Status.COMPUTED,
+    CompensationRun.Status.APPROVED,
+    CompensationRun.Status.SUPERSEDED,
+]
+
+
+def rate_sheet_runs_to_recompute(
+    sheet: RateSheet, runs: "QuerySet[CompensationRun] | None" = None
+) -> list[RunToRecompute]:
+    """The runs (of `runs`, every run by default) of the productions under the sheet's agreement
+    that were computed or approved before the sheet was loaded and cover a date it gives a value
+    for: their figures may have changed. The latest run of each production, kind and period, at
+    most MAX_RUNS_TO_RECOMPUTE of them, each with the run of that period started since."""
+    qs = CompensationRun.objects.all() if runs is None else runs
+    overlap = Q(pk__in=[])
+    for start, until in set(sheet.values.values_list("effective_from", "until")):
+        covers = Q(period_to__gte=start)
+        overlap |= covers & Q(period_from__lte=until) if until else covers
+    candidates = (
+        qs.filter(overlap, production__agreements=sheet.agreement, started_at__lt=sheet.loaded_at)
+        .filter(status__in=USED_FIGURES)
+        .select_related("production")
+        .distinct()
+        .order_by("production_id", "kind", "period_from", "period_to", "-pk")
+    )
+    latest: dict[tuple[Any, ...], CompensationRun] = {}
+    for run in candidates:
+        latest.setdefault((run.production_id, run.kind, run.period_from, run.period_to), run)
+        if len(latest) > MAX_RUNS_TO_RECOMPUTE:
+            break
+    found = []
+    for key, run in list(latest.items())[:MAX_RUNS_TO_RECOMPUTE]:
+        production_id, kind, period_from, period_to = key
+        rerun = (
+            CompensationRun.objects.filter(
+                production_id=production_id,
+                kind=kind,
+                period_from=period_from,
+                period_to=period_to,
+                pk__gt=run.pk,
+                started_at__gte=sheet.loaded_at,
+            )
+            .exclude(status=CompensationRun.Status.FAILED)
+            .order_by("-pk")
+            .first()
+        )
+        if rerun is None and run.status == CompensationRun.Status.SUPERSEDED:
+            continue  # superseded by a run started before the sheet was loaded
+        found.append(RunToRecompute(run, rerun))
+    return found
 
 
 # --- engagement terms -----------------------------------------------------------------------

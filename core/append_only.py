@@ -31,6 +31,7 @@ APPEND_ONLY_TABLES = frozenset(
         "compensation_residualschedule",
         "compensation_residualline",
         "compensation_residualposting",
+        "compensation_runacknowledgement",
         "reports_report",
         "reports_reportdelivery",
         "reports_receiptdelivery",

@@ -383,6 +383,32 @@ class RunPosting(models.Model):
         return f"Run #{self.run_id} posted {self.amount} {self.currency} for {self.key}"
 
 
+class RunAcknowledgement(models.Model):
+    """Staff's note on one item of a run's review (compensation/review.py) that needs a person's
+    attention before approval: an exception, or lines resting on a figure of weak evidence
+    (`needs_confirmation`). Kept as written, once per item (append-only)."""
+
+    run = models.ForeignKey(
+        CompensationRun, on_delete=models.PROTECT, related_name="acknowledgements"
+    )
+    key = models.CharField(max_length=200, help_text='The review item, e.g. "confirm:sag.ph:T".')
+    note = models.TextField(help_text="Why the item may be approved as it is.")
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["run_id", "acknowledged_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "key"], name="run_acknowledgement_once"),
+            models.CheckConstraint(condition=~Q(note=""), name="run_acknowledgement_note"),
+        ]
+
+    def __str__(self):
+        return f"Run #{self.run_id}: {self.key} acknowledged"
+
+
 class HoldResolution(models.Model):
     """Staff's decision on an AI use recorded as a violation, whose lines are held: release them
     for payment (the person is owed for the use) or void them (the use did not happen as

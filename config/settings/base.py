@@ -192,6 +192,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # How long work waits for its first publish before the sweep publishes it again.
 DISPATCH_GRACE_SECONDS = env.int("DISPATCH_GRACE_SECONDS", default=60)
+
+# Two-person approval of compensation and residual runs: on, the user who started a run cannot
+# approve it (compensation.runs.run_approve).
+RUN_TWO_PERSON_APPROVAL = env.bool("RUN_TWO_PERSON_APPROVAL", default=False)
+
 # Schedules live in the database, editable in the admin (django-celery-beat). Run exactly one
 # beat per environment: two would send every scheduled report twice (the report tasks are
 # idempotent, but the duplicate work is waste).

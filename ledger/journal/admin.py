@@ -1,17 +1,36 @@
 """The journal in the staff admin: read-only (no add, change or delete), a reverse action that
 calls the service, balances per person, production and union fund, and the chain verification
-result. A payable is shown with its payee: the person paid, or the union fund."""
+result. A payable is shown with its payee: the person paid, or the union fund; its page shows
+what is owed, paid and due, where it comes from and its payments, and takes a payment made outside
+payroll (a cheque), recorded through the payment service with payroll's own checks."""
 
+import copy
+import uuid
+import zoneinfo
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 
 from core.admin import display
-from core.admin.base import ReadOnlyInline
+from core.admin.base import ReadOnlyInline, admin_path, label_split_inputs
+from core.admin.form_fields import StrictDecimalFormField, StrictSplitDateTimeFormField
 from core.admin.pagination import InScopeRelatedFilter
 from core.errors import DomainError
+from core.money import DECIMAL_PLACES, MAX_DIGITS, money_display
 from ledger import access
 from ledger.access.admin import ReadOnlyAdmin
 from ledger.journal import selectors as journal_selectors
@@ -156,8 +175,85 @@ class StandingFilter(admin.SimpleListFilter):
         return queryset
 
 
+# --- payables: their page, and a payment recorded by hand ------------------------------------
+
+# Where a payable came from, by its source: the run's admin page, and the lines behind it. A
+# payable's `source_id` begins with its run's id (compensation.runs, compensation.residuals.runs);
+# it is read here to build the links and never shown.
+RUN_PAGES = {
+    "compensation_run": ("admin:compensation_compensationrun_change", "Run"),
+    "residual_run": ("admin:compensation_residualrun_change", "Residual run"),
+}
+TIME_ZONES = sorted(zoneinfo.available_timezones())
+
+
+def source_run_id(payable: Payable) -> int | None:
+    """The id of the run whose approval created the payable, or None for another source."""
+    if payable.source_type not in RUN_PAGES:
+        return None
+    head = payable.source_id.partition(":")[0]
+    return int(head) if head.isdigit() else None
+
+
+class PaymentForm(forms.Form):
+    """A payment made outside payroll (a cheque, a wire), recorded against one payable through
+    the payment service, with the checks payroll's own payments pass: no more than is due, not
+    dated in the future or before the obligation, a reference not recorded twice. The hidden
+    `key` is drawn once per page shown: a second submission of the same page (a double click, a
+    reload) replays the first payment instead of paying twice."""
+
+    amount = StrictDecimalFormField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, min_value=Decimal("0.01")
+    )
+    paid_at = StrictSplitDateTimeFormField(
+        label="Paid at",
+        widget=AdminSplitDateTime,
+        help_text="When the cheque was issued or the transfer made, in the time zone below.",
+    )
+    time_zone = forms.ChoiceField(
+        choices=[(name, name) for name in TIME_ZONES], initial="UTC", label="Time zone"
+    )
+    payroll_reference = forms.CharField(
+        max_length=100, label="Reference", help_text="The cheque number or transfer reference."
+    )
+    note = forms.CharField(
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Why it was paid outside payroll; kept in the payment's history.",
+    )
+    key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "payment")
+        kwargs.setdefault("initial", {"key": uuid.uuid4(), "time_zone": "UTC"})
+        super().__init__(*args, **kwargs)
+        label_split_inputs(self)
+
+    def clean(self):
+        data = super().clean() or {}
+        instant, zone = data.get("paid_at"), data.get("time_zone")
+        if instant is not None and zone:
+            # The admin's inputs are read in the site's time zone; the cheque's is the one named.
+            naive = timezone.make_naive(instant, timezone.get_current_timezone())
+            data["paid_at"] = naive.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+        return data
+
+
+# A refusal of the payment service, by its code, on the field it is about.
+PAYMENT_ERROR_FIELDS = {
+    "overpayment": "amount",
+    "paid_at_invalid": "paid_at",
+    "duplicate_reference": "payroll_reference",
+}
+
+
 @admin.register(Payable)
 class PayableAdmin(ReadOnlyAdmin):
+    """A payable's page shows what is owed, paid and due, whom to, the run that created it and
+    the lines behind it, and its payments; the production's studio staff record a payment made
+    outside payroll there. Where it came from is shown as links, never as source ids."""
+
     list_display = [
         "id",
         "payee",
@@ -185,10 +281,46 @@ class PayableAdmin(ReadOnlyAdmin):
         "rule",
     ]
     list_select_related = ["person", "production"]
-    exclude = ["fringes"]  # shown as a table (fringe_table)
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "payee",
+                    "production",
+                    "description",
+                    "rule",
+                    ("owed_shown", "paid_shown", "due_shown"),
+                    "due_date",
+                    ("period_from", "period_to"),
+                    "engagement",
+                    "agreement",
+                    "fringe_table",
+                    "created_at",
+                ]
+            },
+        ),
+        ("Where it comes from", {"fields": ["run_link", "lines_link"]}),
+        ("Payments", {"fields": ["payments_list"]}),
+    ]
     readonly_fields = [
         "payee",
-        *("fringe_table" if f.name == "fringes" else f.name for f in Payable._meta.fields),
+        "production",
+        "description",
+        "rule",
+        "owed_shown",
+        "paid_shown",
+        "due_shown",
+        "due_date",
+        "period_from",
+        "period_to",
+        "engagement",
+        "agreement",
+        "fringe_table",
+        "created_at",
+        "run_link",
+        "lines_link",
+        "payments_list",
     ]
     scope_queryset = staticmethod(
         lambda scope, qs: journal_selectors.payables_with_amounts(
@@ -216,9 +348,167 @@ class PayableAdmin(ReadOnlyAdmin):
     def due(self, obj):
         return obj.due_amount
 
+    @admin.display(description="owed")
+    def owed_shown(self, obj):
+        return money_display(obj.owed_amount, obj.currency)
+
+    @admin.display(description="paid")
+    def paid_shown(self, obj):
+        return money_display(obj.paid_amount, obj.currency)
+
+    @admin.display(description="still due")
+    def due_shown(self, obj):
+        return money_display(obj.due_amount, obj.currency)
+
     @admin.display(description="fringes")
     def fringe_table(self, obj):
         return display.fringe_table(obj.fringes, obj.currency)
+
+    @admin.display(description="run")
+    def run_link(self, obj):
+        run_id = source_run_id(obj)
+        if run_id is None:
+            return "Not created by a run."
+        name, label = RUN_PAGES[obj.source_type]
+        return format_html(
+            '<a href="{}" id="payable-run">{} #{}</a> ({} – {})',
+            reverse(name, args=[run_id]),
+            label,
+            run_id,
+            obj.period_from,
+            obj.period_to,
+        )
+
+    @admin.display(description="lines")
+    def lines_link(self, obj):
+        """The run's lines this payable totals: for pay, the engagement's lines of its rule (or,
+        for a contribution, its fringe lines); for residuals, the run's residual lines."""
+        run_id = source_run_id(obj)
+        if run_id is None:
+            return "—"
+        if obj.source_type == "residual_run":
+            url = reverse(RUN_PAGES["residual_run"][0], args=[run_id])
+            return format_html(
+                '<a href="{}#residual_lines-group" id="payable-lines">{}</a>',
+                url,
+                "The run's residual lines",
+            )
+        query: dict[str, object] = {"run": run_id}
+        if obj.engagement_id:
+            query["engagement"] = obj.engagement_id
+        query.update({"fund": obj.fund} if obj.fund else {"rule": obj.rule})
+        url = reverse("admin:compensation_compensationline_changelist")
+        return format_html(
+            '<a href="{}?{}" id="payable-lines">The compensation lines behind it</a>',
+            url,
+            urlencode(query),
+        )
+
+    @admin.display(description="payments")
+    def payments_list(self, obj):
+        payments = list(obj.payments.order_by("paid_at", "id"))
+        if not payments:
+            return "None yet."
+        return format_html(
+            "<table><tr><th>payment</th><th>amount</th><th>paid at</th><th>reference</th>"
+            "</tr>{}</table>",
+            format_html_join(
+                "",
+                '<tr><td><a href="{}">#{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+                (
+                    (
+                        reverse("admin:ledger_payment_change", args=[p.pk]),
+                        p.pk,
+                        money_display(p.amount, p.currency),
+                        timezone.localtime(p.paid_at).strftime("%Y-%m-%d %H:%M %Z"),
+                        p.payroll_reference,
+                    )
+                    for p in payments
+                ),
+            ),
+        )
+
+    # --- recording a payment ---------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            admin_path(self, "<path:object_id>/payment/", require_POST(self.payment_view), "pay"),
+            *super().get_urls(),
+        ]
+
+    @staticmethod
+    def may_pay(request, payable) -> bool:
+        """The production's studio staff (and administrators) record payments, as over the API."""
+        return access.request_scope(request).can_write_studio(payable.studio_id)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = dict(extra_context or {})
+        payable = self.get_object(request, unquote(object_id))
+        if payable is not None and self.may_pay(request, payable):
+            context.setdefault("payment_form", PaymentForm() if payable.due_amount > 0 else None)
+            context["may_pay"] = True
+        return super().change_view(request, object_id, form_url, context)
+
+    def payment_view(self, request, object_id):
+        payable = self.get_object(request, unquote(object_id))
+        if payable is None:
+            raise Http404
+        if not self.may_pay(request, payable):
+            raise PermissionDenied
+        form = PaymentForm(request.POST)
+        if form.is_valid():
+            payment = self._record_payment(request, payable, form)
+            if payment is not None:
+                return redirect(reverse("admin:ledger_payable_change", args=[payable.pk]))
+        # The payable's page again, with the refused form and its errors; nothing was written.
+        page = copy.copy(request)
+        page.method = "GET"
+        return self.change_view(page, object_id, extra_context={"payment_form": form})
+
+    def _record_payment(self, request, payable, form) -> Payment | None:
+        data = form.cleaned_data
+        note = data["note"].strip()
+        try:
+            result = journal_services.payment_confirm(
+                actor=request.user,
+                client=f"user:{request.user.pk}",
+                idempotency_key=f"admin:{data['key']}",
+                payable=payable,
+                amount=data["amount"],
+                paid_at=data["paid_at"],
+                payroll_reference=data["payroll_reference"].strip(),
+                render=lambda payment: {"id": payment.pk, "note": note},
+            )
+        except DomainError as error:
+            field = PAYMENT_ERROR_FIELDS.get(error.code)
+            if error.code == "idempotency_key_reused":
+                form.add_error(
+                    None,
+                    "This form was already sent with other values: reload the page to record "
+                    "another payment.",
+                )
+            else:
+                form.add_error(field, error.message)
+            return None
+        payment = Payment.objects.get(pk=result.body["id"])
+        if result.replayed:
+            messages.info(request, f"Payment #{payment.pk} was already recorded; not paid twice.")
+            return payment
+        self.log_addition(
+            request,
+            payment,
+            f"Recorded in the admin. Note: {note}" if note else "Recorded in the admin.",
+        )
+        messages.success(
+            request,
+            format_html(
+                'Payment <a href="{}">#{}</a> of {} is recorded.',
+                reverse("admin:ledger_payment_change", args=[payment.pk]),
+                payment.pk,
+                money_display(payment.amount, payment.currency),
+            ),
+        )
+        return payment
 
 
 @admin.register(Payment)
@@ -240,7 +530,8 @@ class PaymentAdmin(ReadOnlyAdmin):
     # the key's prefix instead (confirmed_by).
     exclude = ["client"]
     readonly_fields = [
-        "confirmed_by" if f.name == "client" else f.name for f in Payment._meta.fields
+        *("confirmed_by" if f.name == "client" else f.name for f in Payment._meta.fields),
+        "note",
     ]
     scope_queryset = staticmethod(lambda scope, qs: journal_selectors.scoped_payments(scope))
 
@@ -248,3 +539,17 @@ class PaymentAdmin(ReadOnlyAdmin):
     def confirmed_by(self, obj):
         kind, _, ident = obj.client.partition(":")
         return f"key:{ident.partition('.')[0]}" if kind == "key" else obj.client
+
+    @admin.display(description="note")
+    def note(self, obj):
+        """A payment recorded in the admin keeps its note in the admin's log of the payment."""
+        entry = (
+            LogEntry.objects.filter(
+                content_type=ContentType.objects.get_for_model(Payment),
+                object_id=str(obj.pk),
+                action_flag=ADDITION,
+            )
+            .order_by("pk")
+            .first()
+        )
+        return entry.get_change_message() if entry else "—"

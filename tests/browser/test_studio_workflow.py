@@ -185,8 +185,9 @@ def record_uses(page, production, consent) -> AiUse:
 
 
 def run_and_approve(page, production) -> CompensationRun:
-    """August's run: computed on saving (Celery runs in-process here), then approved from its
-    page. The violation's lines are held, not posted."""
+    """August's run: computed on saving (Celery runs in-process here), reviewed (each item of
+    its review acknowledged with a note), then approved from its page. The violation's lines
+    are held, not posted."""
     page.goto("/admin/compensation/compensationrun/add/")
     page.get_by_label("Production:", exact=True).select_option(label=production.title)
     page.get_by_label("Period from:", exact=True).fill("2025-08-01")
@@ -201,6 +202,17 @@ def run_and_approve(page, production) -> CompensationRun:
         "held"
     }
 
+    # Its review first: each item acknowledged with a note before "Approve run" is offered.
+    page.goto(f"/admin/compensation/compensationrun/{run.pk}/change/")
+    page.locator("#run-review").click()
+    expect(page.locator("#review-people")).to_be_visible()
+    screenshot(page, "run-review")
+    items = page.locator("form.acknowledge-item")
+    for _ in range(items.count()):
+        items.first.locator("textarea").fill("Checked against the call sheets.")
+        items.first.get_by_role("button", name="Acknowledge").click()
+        expect(page.locator(".messagelist .success")).to_contain_text("acknowledged")
+    expect(items).to_have_count(0)
     page.goto(f"/admin/compensation/compensationrun/{run.pk}/change/")
     page.get_by_role("button", name="Approve run").click()
     expect(page.locator(".messagelist .success")).to_contain_text("approved")

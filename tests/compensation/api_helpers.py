@@ -36,7 +36,7 @@ from tests.factories import (
     payroll_key,
     studio_staff,
 )
-from tests.helpers import key_client
+from tests.helpers import acknowledge_all, key_client
 
 BASE = "/api/v1/compensation"
 QUOTE = f"{BASE}/quote/"
@@ -172,6 +172,9 @@ def run_lines(client, run_id) -> list[dict]:
 
 
 def approve(client, run_id) -> dict:
+    """POST approve/ once every item of the run's review is acknowledged (with a note, as its
+    studio's staff do before approving)."""
+    acknowledge_all(CompensationRun.objects.get(pk=run_id))
     return ok(client.post(f"{RUNS}{run_id}/approve/"))
 
 

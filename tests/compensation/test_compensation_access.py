@@ -21,9 +21,10 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from compensation import services
+from compensation import review, services
 from compensation import urls as compensation_urls
 from compensation.api import QUOTE_EXAMPLE
+from compensation.models.pay import RunAcknowledgement
 from tests.compensation.api_helpers import (
     NONEXISTENT_ID,
     build_world,
@@ -35,6 +36,7 @@ from tests.compensation.api_helpers import (
     upload,
 )
 from tests.helpers import (
+    acknowledge_all,
     assert_error,
     assert_matrix_declares_every_route,
     assert_refused_role,
@@ -60,6 +62,8 @@ pytestmark = pytest.mark.django_db
 #   write   — a correction: the studio's staff; other studio staff 404; guild staff and payroll
 #             403; anonymous 401; nothing written
 #   approve — the production's studio staff; other studio staff 404; guild staff 403
+#   review  — a run's review: 404 outside the scope, the caller's part of it inside
+#   acknowledge — an item of a run's review: as approve
 MATRIX = {
     ("quote", "post"): "quote",
     ("rate-sheet-list", "get"): "list",
@@ -86,6 +90,8 @@ MATRIX = {
     ("run-list", "post"): "create",
     ("run-detail", "get"): "detail",
     ("run-approve", "post"): "approve",
+    ("run-review", "get"): "review",
+    ("run-acknowledge", "post"): "acknowledge",
     ("run-lines", "get"): "lines",
     ("line-list", "get"): "list",
     ("line-detail", "get"): "detail",
@@ -520,9 +526,47 @@ def test_only_the_productions_studio_approves_its_run(world, role):
 @pytest.mark.parametrize("role", ["studio_a", "root"])
 def test_the_productions_studio_staff_approve_its_run(world, role):
     run = world.objects["runs"]["run_film"]
+    acknowledge_all(run)
     response = client(world, role).post(reverse("run-approve", args=[run.pk]))
     assert response.status_code == 200, response.content[:500]
     assert response.json()["status"] == "approved"
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_a_runs_review_is_404_outside_the_scope(world, role):
+    api = client(world, role)
+    visible_runs = ids_of(world, "runs", VISIBLE[role]["runs"])
+    for run in world.objects["runs"].values():
+        response = api.get(reverse("run-review", args=[run.pk]))
+        if run.pk in visible_runs:
+            assert response.status_code == 200, (role, run, response.content[:300])
+            assert response.json()["run"] == run.pk
+        else:
+            assert_error(response, 404, "not_found")
+
+
+@pytest.mark.parametrize("role", ["studio_b", *GUILD_STAFF, "payroll_a", "anonymous"])
+def test_only_the_productions_studio_acknowledges_its_runs_items(world, role):
+    run = world.objects["runs"]["run_film"]
+    body = {"key": review.missing(run)[0], "note": "Checked."}
+    response = client(world, role).post(reverse("run-acknowledge", args=[run.pk]), body)
+    if role == "studio_b":
+        missing = client(world, role).post(reverse("run-acknowledge", args=[NONEXISTENT_ID]), body)
+        assert assert_error(response, 404) == assert_error(missing, 404)
+    else:
+        assert_refused_role(response, role)
+    assert not RunAcknowledgement.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["studio_a", "root"])
+def test_the_productions_studio_staff_acknowledge_its_runs_items(world, role):
+    run = world.objects["runs"]["run_film"]
+    key = review.missing(run)[0]
+    response = client(world, role).post(
+        reverse("run-acknowledge", args=[run.pk]), {"key": key, "note": "Checked."}
+    )
+    assert response.status_code == 201, response.content[:500]
+    assert response.json()["key"] == key
 
 
 # --- rate sheets -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from tests.compensation.api_helpers import (
     record_day,
     record_violation,
 )
+from tests.helpers import acknowledge_all
 
 pytestmark = pytest.mark.django_db
 
@@ -386,6 +387,7 @@ def test_guild_staff_load_a_sheet_in_the_admin(world):
 
 
 def test_the_approve_action_posts(world):
+    acknowledge_all(world.run)
     client = admin_client(world.maya)
     url = reverse("admin:compensation_compensationrun_changelist")
     response = client.post(

@@ -39,7 +39,7 @@ from tests.compensation.api_helpers import (
     record_violation,
     start_run,
 )
-from tests.helpers import assert_error
+from tests.helpers import acknowledge_all, assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +98,7 @@ def approved(world):
     use = record_violation(world.ann)
     services.hold_resolve(actor=world.maya, ai_use=use, decision="void", reason="Recorded twice.")
     run = computed_run(world.film, world.maya)
+    acknowledge_all(run)
     runs.run_approve(actor=world.maya, run=run)
     for _column, model in APPEND_ONLY.values():
         assert model.objects.exists(), model
@@ -238,6 +239,7 @@ def test_a_timecard_correction_over_the_api_records_the_user(world):
 def test_a_rerun_writes_new_lines_and_leaves_the_earlier_ones(world):
     card = record_day(world.ann, world.maya)
     first = computed_run(world.film, world.maya)
+    acknowledge_all(first)
     runs.run_approve(actor=world.maya, run=first)
     before = list(first.lines.order_by("id").values_list("id", "rule", "amount", "status"))
     services.timecard_save(
@@ -255,6 +257,7 @@ def test_a_rerun_writes_new_lines_and_leaves_the_earlier_ones(world):
     assert first.status == "approved"
     # The difference is posted against the first run's postings, which stay as they were.
     first_postings = list(RunPosting.objects.filter(run=first).values_list("key", "amount"))
+    acknowledge_all(second)
     runs.run_approve(actor=world.maya, run=second)
     assert list(RunPosting.objects.filter(run=first).values_list("key", "amount")) == (
         first_postings
@@ -290,6 +293,7 @@ def test_a_failed_approval_posts_nothing(world, monkeypatch):
 
     monkeypatch.setattr(RunPosting.objects, "bulk_create", boom)
     with pytest.raises(RuntimeError):
+        acknowledge_all(run)
         runs.run_approve(actor=world.maya, run=run)
     assert counts() == before
     run.refresh_from_db()

@@ -284,7 +284,14 @@ def test_work_and_ai_uses_to_paid_in_full_through_a_redis_worker(redis_worker, m
     held = [line for line in lines if line["status"] == "held"]
     assert {line["ai_use"] for line in held} == {violation["id"]}
 
-    # --- approval: posted once ----------------------------------------------------------------
+    # --- review, then approval: posted once -----------------------------------------------------
+    review = ok(staff.get(f"{run_url}review/"))
+    assert review["missing"]  # the tier D and T figures of the 2023 agreement's later dates
+    refused = staff.post(f"{run_url}approve/")
+    assert (refused.status_code, refused.json()["code"]) == (409, "review_incomplete")
+    for key in review["missing"]:
+        note = {"key": key, "note": "Checked against the rate sheet."}
+        ok(staff.post(f"{run_url}acknowledge/", note, format="json"), 201)
     transactions_before = JournalTransaction.objects.count()
     approved = ok(staff.post(f"{run_url}approve/"))
     assert approved["status"] == "approved" and approved["approved_by"] == "maya"

@@ -41,6 +41,7 @@ from tests.factories import (
     UserFactory,
     agreement,
 )
+from tests.helpers import acknowledge_all
 
 pytestmark = pytest.mark.django_db
 
@@ -233,6 +234,7 @@ def test_approval_posts_person_and_fund_payables_in_balanced_transactions(world)
     load_schedule("wga-mba-2026", world["actor"])
     load_schedule("sag-tvth-2026", world["actor"])
     run = run_residuals(world)
+    acknowledge_all(run)
     runs.run_approve(actor=world["actor"], run=run)
     payables = Payable.objects.filter(source_type="residual_run")
     lines_total = ResidualLine.objects.filter(run=run).aggregate(t=Sum("amount"))["t"]
@@ -258,6 +260,7 @@ def test_approval_posts_person_and_fund_payables_in_balanced_transactions(world)
         assert "Actor" not in text and "Wren" not in text, text
     # Approving twice posts nothing twice.
     before = Posting.objects.count()
+    acknowledge_all(run)
     runs.run_approve(actor=world["actor"], run=run)
     assert Posting.objects.count() == before
 
@@ -266,12 +269,14 @@ def test_a_rerun_after_a_corrected_exhibition_posts_only_the_difference(world):
     load_schedule("wga-mba-2026", world["actor"])
     load_schedule("sag-tvth-2026", world["actor"])
     first = run_residuals(world)
+    acknowledge_all(first)
     runs.run_approve(actor=world["actor"], run=first)
     ann = Payable.objects.get(person=world["ann"].person, rule="sag.residual.hbsvod")
     payables_before = Payable.objects.count()
 
     correct(world, subscriber_tier="tier_1")
     second = run_residuals(world)
+    acknowledge_all(second)
     runs.run_approve(actor=world["actor"], run=second)
 
     assert Payable.objects.count() == payables_before  # the same payables, adjusted
@@ -284,9 +289,12 @@ def test_a_rerun_after_a_corrected_exhibition_posts_only_the_difference(world):
 def test_a_rerun_with_nothing_changed_posts_nothing(world):
     load_schedule("wga-mba-2026", world["actor"])
     load_schedule("sag-tvth-2026", world["actor"])
-    runs.run_approve(actor=world["actor"], run=run_residuals(world))
+    first = run_residuals(world)
+    acknowledge_all(first)
+    runs.run_approve(actor=world["actor"], run=first)
     transactions = JournalTransaction.objects.count()
     second = run_residuals(world)
+    acknowledge_all(second)
     runs.run_approve(actor=world["actor"], run=second)
     assert JournalTransaction.objects.count() == transactions
     assert not ResidualPosting.objects.filter(run=second).exists()
@@ -299,6 +307,7 @@ def test_the_sag_success_bonus_fund_share_is_a_payable_to_the_fund_alone(world):
     share = ResidualLine.objects.get(run=run, fund="sag-aftra-fund")
     assert share.engagement_id is None
     assert share.amount == Decimal("750.00")  # 25% of 100% of 3,000
+    acknowledge_all(run)
     runs.run_approve(actor=world["actor"], run=run)
     payable = Payable.objects.get(fund="sag-aftra-fund")
     assert (payable.person_id, payable.engagement_id) == (None, None)
@@ -325,6 +334,7 @@ def test_overdue_residuals_join_the_compliance_reports_overdue_section(world):
     """residual.due: an unpaid residual past its due date (2027-10-30 here) is overdue."""
     load_schedule("sag-tvth-2026", world["actor"])
     run = run_residuals(world)
+    acknowledge_all(run)
     runs.run_approve(actor=world["actor"], run=run)
     ann = Payable.objects.get(person=world["ann"].person, rule="sag.residual.hbsvod")
 

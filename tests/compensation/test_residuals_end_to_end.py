@@ -265,7 +265,10 @@ def test_a_streaming_episode_to_residuals_paid_in_full_through_a_redis_worker(
     wga_lines = all_pages(wga, f"{run_url}lines/")
     assert {x["person"] for x in wga_lines} == {"Wren Writer"}
 
-    # --- approval, then payroll pays every payable, person and fund ---------------------------
+    # --- review and approval, then payroll pays every payable, person and fund ----------------
+    for key in ok(staff.get(f"{run_url}review/"))["missing"]:
+        note = {"key": key, "note": "Figures confirmed with the guild."}
+        ok(staff.post(f"{run_url}acknowledge/", note, format="json"), 201)
     approved = ok(staff.post(f"{run_url}approve/"))
     assert approved["status"] == "approved"
     payables = all_pages(payroll, PAYABLES, {"production": series.pk})

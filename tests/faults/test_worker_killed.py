@@ -21,7 +21,7 @@ unfinished and, for a killed worker, that its message is back on the queue."""
 import pytest
 from django.utils import timezone
 
-from compensation.models import CompensationLine
+from compensation.models import CompensationLine, CompensationRun
 from ledger.journal.verify import verify_chain
 from ledger.models import JournalTransaction
 from reports.models import Report, ReportDelivery
@@ -29,6 +29,7 @@ from reports.services import subscription_set
 from reports.tasks import weekly_production_reports
 from tests.celery_worker import AMQP_URL, running_worker
 from tests.factories import ProductionFactory, StudioFactory, studio_staff
+from tests.helpers import acknowledge_all
 from tests.reports.test_schedule_end_to_end import SMTP_BACKEND, smtp_sink
 
 from .work import (
@@ -104,6 +105,7 @@ def test_a_run_killed_mid_computation_is_computed_once(pool, killed):
 
         # Approval posts one transaction per engagement, and only once.
         before = JournalTransaction.objects.count()
+        acknowledge_all(CompensationRun.objects.get(pk=run_id))  # its review, before approval
         assert ok(staff.post(f"{RUNS}{run_id}/approve/"))["status"] == "approved"
         assert JournalTransaction.objects.count() - before == ENGAGEMENTS
         ok(staff.post(f"{RUNS}{run_id}/approve/"))
@@ -114,6 +116,7 @@ def test_a_run_killed_mid_computation_is_computed_once(pool, killed):
         worker.wait_for(lambda: finished(clean_id), timeout=COMPUTE_SECONDS, what="the clean run")
         assert statuses(clean_id)["running"] == 1
         assert lines(clean_id) == computed
+        acknowledge_all(CompensationRun.objects.get(pk=clean_id))
         ok(staff.post(f"{RUNS}{clean_id}/approve/"))
         assert JournalTransaction.objects.count() - before == ENGAGEMENTS
         worker.wait_for(lambda: worker.message_count() == 0, what="the queue to empty")

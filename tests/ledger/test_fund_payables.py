@@ -42,7 +42,7 @@ from tests.compensation.api_helpers import (
     computed_run,
     record_day,
 )
-from tests.helpers import assert_error, key_client, make_payable
+from tests.helpers import acknowledge_all, assert_error, key_client, make_payable
 
 pytestmark = pytest.mark.django_db
 
@@ -66,11 +66,18 @@ def world():
     return build_world()
 
 
+def approved_run(world):
+    """A run of the film computed, its review acknowledged, and approved by Maya."""
+    run = computed_run(world.film, world.maya)
+    acknowledge_all(run)
+    return runs.run_approve(actor=world.maya, run=run)
+
+
 @pytest.fixture
 def approved(world):
     """Ann's 4 August worked and its run approved."""
     world.card = record_day(world.ann, world.maya)
-    world.run = runs.run_approve(actor=world.maya, run=computed_run(world.film, world.maya))
+    world.run = approved_run(world)
     world.fund_payable = Payable.objects.get(fund=FUND)
     return world
 
@@ -171,6 +178,7 @@ def test_the_payables_created_webhook_names_the_fund_payable_too(
     record_day(world.ann, world.maya)
     run = computed_run(world.film, world.maya)
     with django_capture_on_commit_callbacks(execute=False):
+        acknowledge_all(run)
         runs.run_approve(actor=world.maya, run=run)
     [delivery] = WebhookDelivery.objects.all()
     assert delivery.event_type == "payables.created"
@@ -314,7 +322,7 @@ def test_a_rerun_after_a_timecard_correction_adjusts_the_fund_payable(approved):
     services.timecard_save(
         actor=w.maya, engagement=w.ann, date=w.card.date, instance=w.card, dismissal=time(19, 0)
     )
-    rerun = runs.run_approve(actor=w.maya, run=computed_run(w.film, w.maya))
+    rerun = approved_run(w)
     assert Payable.objects.count() == payables_before, "the same payables, adjusted"
     adjustment = JournalTransaction.objects.order_by("seq").last()
     assert (adjustment.kind, adjustment.source_id) == ("adjustment", f"{rerun.pk}:{w.ann.pk}")
@@ -331,6 +339,7 @@ def test_a_rerun_after_a_timecard_correction_adjusts_the_fund_payable(approved):
     assert (fringe.amount, fringe.payable_id) == (D("-32.70"), fund.pk)
     # Approving the rerun again posts nothing.
     seq = adjustment.seq
+    acknowledge_all(rerun)
     runs.run_approve(actor=w.maya, run=rerun)
     assert JournalTransaction.objects.order_by("seq").last().seq == seq
 
@@ -395,7 +404,7 @@ def test_a_contribution_posted_before_fund_payables_is_adjusted_where_it_was_pos
         instance=card,
         dismissal=time(19, 0),
     )
-    runs.run_approve(actor=world.maya, run=computed_run(world.film, world.maya))
+    approved_run(world)
     assert not Payable.objects.filter(fund=FUND).exists()
     reduction = JournalTransaction.objects.order_by("seq").last()
     fund_legs = [
@@ -407,7 +416,7 @@ def test_a_contribution_posted_before_fund_payables_is_adjusted_where_it_was_pos
 
     # More owed (a second day): the difference is a payable of its own, for payroll to pay.
     record_day(world.ann, world.maya, day=date(2025, 8, 5))
-    third = runs.run_approve(actor=world.maya, run=computed_run(world.film, world.maya))
+    third = approved_run(world)
     fund = Payable.objects.get(fund=FUND)
     [contribution] = third.lines.filter(kind="fringe", status="payable")
     assert contribution.amount == D("948.52")  # 0.21 × (2180.50 + 2336.25)
