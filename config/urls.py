@@ -4,10 +4,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from core.admin.base import site_ready
 from core.health import health
+from reports.admin import open_items_view
 
 site_ready(admin.site)  # every admin is registered by now
 
 urlpatterns = [
+    path("admin/open-items/", admin.site.admin_view(open_items_view), name="open-items"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("ledger.urls")),
     path("api/v1/", include("consent.urls")),

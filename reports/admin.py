@@ -15,11 +15,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from consent import selectors as consent_selectors
 from core.admin import display
-from core.admin.base import ServiceForm
+from core.admin.base import ServiceForm, add_field_errors
 from core.admin.form_fields import StrictDateFormField
 from core.errors import DomainError
 from core.parse import ParseError, parse_ascii_id
@@ -28,7 +29,16 @@ from ledger.access import Scope, request_scope
 from ledger.access.admin import ReadOnlyHistoryAdmin, ScopedAdmin
 from ledger.models import Guild, Production, Studio
 
-from . import label, receipts, render, rules_reference, selectors, services
+from . import (
+    label,
+    open_items,
+    receipts,
+    remittance,
+    render,
+    rules_reference,
+    selectors,
+    services,
+)
 from .compliance import Target
 from .models import (
     FLAG_TARGETS,
@@ -121,6 +131,7 @@ class ReportAdmin(ReadOnlyHistoryAdmin):
             path("<int:object_id>/csv/", view(self.csv_view), name="reports_report_csv"),
             path("<int:object_id>/json/", view(self.json_view), name="reports_report_json"),
             path("rules/", view(rules_reference_view), name="reports_rules_reference"),
+            path("remittance/", view(remittance_view), name="reports_remittance"),
             *super().get_urls(),
         ]
 
@@ -222,6 +233,90 @@ def rules_reference_view(request):
         "regenerate": rules_reference.REGENERATE,
     }
     return TemplateResponse(request, "admin/reports/rules_reference.html", context)
+
+
+def open_items_view(request):
+    """The signed-in user's open items (reports.open_items), each linking to the page where it
+    is resolved."""
+    scope = request_scope(request)
+    if scope.payroll_key is not None:
+        raise PermissionDenied
+    context = {
+        **admin.site.each_context(request),
+        "title": "My open items",
+        "groups": open_items.open_items(scope, now=timezone.now()),
+    }
+    return TemplateResponse(request, "admin/reports/open_items.html", context)
+
+
+class RemittanceForm(forms.Form):
+    """The remittance report's parameters, read from the page's query string (the page can be
+    bookmarked, and shown, printed or downloaded with the same link)."""
+
+    fund = forms.ChoiceField()
+    period_from = StrictDateFormField(help_text="YYYY-MM-DD")
+    period_to = StrictDateFormField(
+        help_text="YYYY-MM-DD. The contributions whose obligation period ends in the period."
+    )
+    studio = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, scope: Scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["fund"]).choices = remittance.fund_choices()
+        studios = access.studios(scope).order_by("name").values_list("slug", "name")
+        cast(forms.ChoiceField, self.fields["studio"]).choices = [
+            ("", "Every studio in view"),
+            *studios,
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("period_from") and data.get("period_to"):
+            try:
+                remittance.check_parameters(
+                    fund=data.get("fund", ""),
+                    period_from=data["period_from"],
+                    period_to=data["period_to"],
+                )
+            except DomainError as error:
+                add_field_errors(self, error)
+        return data
+
+
+def remittance_view(request):
+    """The union-fund remittance report for studio and guild staff: shown on the page, or
+    downloaded as PDF or CSV (`as=pdf`, `as=csv`)."""
+    scope = request_scope(request)
+    if scope.is_empty or scope.payroll_key is not None:
+        raise PermissionDenied
+    form = RemittanceForm(request.GET if "fund" in request.GET else None, scope=scope)
+    report = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            report = remittance.remittance(
+                scope,
+                fund=data["fund"],
+                period_from=data["period_from"],
+                period_to=data["period_to"],
+                studio=data.get("studio") or None,
+            )
+        except DomainError as error:
+            add_field_errors(form, error)
+            if not error.fields:
+                form.add_error(None, error.message)
+    kind = request.GET.get("as")
+    if report is not None and kind == "pdf":
+        return render.attachment(remittance.pdf(report), "application/pdf", report.file_name("pdf"))
+    if report is not None and kind == "csv":
+        return render.attachment(report.csv_text(), "text/csv", report.file_name("csv"))
+    context = {
+        **admin.site.each_context(request),
+        "title": "Fund remittance",
+        "form": form,
+        "remittance": report,
+    }
+    return TemplateResponse(request, "admin/reports/remittance.html", context)
 
 
 @admin.register(ReportDelivery)

@@ -20,13 +20,14 @@ selector as the admin list it links to, so that a number and the rows behind its
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.db.models import Count, F, Q, Sum, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce, RowNumber, TruncMonth
 from django.urls import reverse
 
 from consent import selectors as consent_selectors
@@ -37,7 +38,7 @@ from ledger.access import Scope
 from ledger.journal import selectors as journal_selectors
 from ledger.models import Payable, Posting, Production, ProductionAgreement
 
-from . import compliance, selectors
+from . import charts, compliance, selectors
 from .models import Report
 
 MEASURES = (
@@ -253,4 +254,199 @@ def _last_reports(scope: Scope, productions: list[Production]) -> dict[int, Repo
         candidates = [by_key[k] for k in wanted if k in by_key]
         if candidates:
             found[pk] = max(candidates, key=lambda r: (r.generated_at, r.pk))
+    return found
+
+
+# --- the charts under the table -----------------------------------------------------------------
+
+# Days late (from, to, label): the age buckets of what is past due. `to` None: no upper bound.
+AGE_BUCKETS = (
+    (1, 30, "1-30 days late"),
+    (31, 60, "31-60 days late"),
+    (61, 90, "61-90 days late"),
+    (91, None, "over 90 days late"),
+)
+OWED_MONTHS = 12  # owed against paid: this month and the eleven before it
+VIOLATION_MONTHS = 12  # violations: this month and the eleven before it
+EXPIRY_MONTHS = 6  # consents expiring: this month and the five after it
+CHARTED_PRODUCTIONS = 20  # owed against paid is drawn for the first productions of the table
+
+
+@dataclass
+class DashboardCharts:
+    """The dashboard's charts, each an inline SVG (reports.charts)."""
+
+    overdue: Sequence[str]  # one per currency with something past due
+    owed_and_paid: Sequence[tuple[Production, Sequence[str]]]  # per currency, per production
+    not_charted: int  # productions of the table beyond CHARTED_PRODUCTIONS
+    violations: str
+    expiring: str
+
+
+def age_buckets(amounts) -> dict[str, list[tuple[str, Decimal]]]:
+    """{currency: [(bucket label, amount still due)]} of (days late, currency, amount) items,
+    every bucket listed (an empty one at zero) for each currency that has any."""
+    totals: defaultdict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * len(AGE_BUCKETS))
+    for days_late, currency, amount in amounts:
+        for i, (low, high, _label) in enumerate(AGE_BUCKETS):
+            if days_late >= low and (high is None or days_late <= high):
+                totals[currency][i] += Decimal(amount)
+    return {
+        currency: [
+            (label, round_money(v)) for (_l, _h, label), v in zip(AGE_BUCKETS, values, strict=True)
+        ]
+        for currency, values in sorted(totals.items())
+    }
+
+
+def month_starts(today: date, before: int, after: int = 0) -> list[date]:
+    """The first days of `before` months up to this one (included) and of `after` more."""
+    first = today.replace(day=1)
+    index = first.year * 12 + first.month - 1
+    return [date(i // 12, i % 12 + 1, 1) for i in range(index - before + 1, index + after + 1)]
+
+
+def _next_month(d: date) -> date:
+    return month_starts(d, 1, 1)[-1]
+
+
+def dashboard_charts(scope: Scope, *, now: datetime) -> DashboardCharts | None:
+    """The charts of what the dashboard's table counts, over the same productions and scoped by
+    the same selectors."""
+    if scope.is_empty or scope.payroll_key is not None:
+        return None
+    productions = list(
+        access.productions(scope, Production.objects.select_related("studio")).order_by(
+            "studio__name", "title", "id"
+        )
+    )
+    ids = [p.pk for p in productions]
+    today = now.date()
+    overdue = [
+        charts.bar_chart(f"Past due by age ({currency})", buckets, currency)
+        for currency, buckets in overdue_by_age(scope, ids, today).items()
+    ]
+    shown = productions[:CHARTED_PRODUCTIONS]
+    over_time = owed_and_paid_by_month(scope, [p.pk for p in shown], today)
+    owed_and_paid = []
+    for production in shown:
+        per_currency = over_time.get(production.pk, {})
+        drawn = [
+            charts.line_chart(f"{production.title}: owed and paid ({currency})", series, currency)
+            for currency, series in sorted(per_currency.items())
+        ]
+        if drawn:
+            owed_and_paid.append((production, drawn))
+    violations = charts.bar_chart(
+        f"Violations per month (last {VIOLATION_MONTHS} months)",
+        violations_by_month(scope, ids, today),
+        "violations",
+    )
+    expiring = charts.bar_chart(
+        f"Consents expiring per month (next {EXPIRY_MONTHS} months)",
+        expiring_by_month(scope, ids, now),
+        "consents",
+    )
+    return DashboardCharts(
+        overdue=overdue,
+        owed_and_paid=owed_and_paid,
+        not_charted=max(0, len(productions) - CHARTED_PRODUCTIONS),
+        violations=violations,
+        expiring=expiring,
+    )
+
+
+def overdue_by_age(scope: Scope, ids: list[int], today: date) -> dict:
+    """{currency: [(age bucket, still due)]} of past-due payables (the compliance report's
+    rule), by how many days late each payable is."""
+    past_due = compliance.past_due_payables(
+        scope, Payable.objects.filter(production_id__in=ids), today
+    )
+    sums = compliance.overdue_sums(past_due, "payable__due_date", "payable__currency")
+    return age_buckets(
+        ((today - row["payable__due_date"]).days, row["payable__currency"], due)
+        for row, _owed, due in compliance.overdue_amounts(sums)
+    )
+
+
+def owed_and_paid_by_month(scope: Scope, ids: list[int], today: date) -> dict:
+    """{production: {currency: {"Owed": [(date, amount)], "Paid": [...]}}}: what the postings of
+    the production's payables say was owed and paid in all, by their transactions' effective
+    dates, at the end of each of the last OWED_MONTHS months (today, for this month)."""
+    payables = journal_selectors.scoped_payables(
+        scope, Payable.objects.filter(production_id__in=ids)
+    )
+    sums = (
+        Posting.objects.filter(
+            payable__in=payables.values("id"), transaction__effective_date__lte=today
+        )
+        .order_by()
+        .annotate(month=TruncMonth("transaction__effective_date"))
+        .values("payable__production_id", "payable__currency", "month")
+        .annotate(
+            owed=Coalesce(-Sum("amount", filter=Q(effect="owed")), journal_selectors.ZERO),
+            paid=Coalesce(Sum("amount", filter=Q(effect="paid")), journal_selectors.ZERO),
+        )
+    )
+    monthly: defaultdict[tuple[int, str], list[tuple[date, Decimal, Decimal]]] = defaultdict(list)
+    for row in sums:
+        month = row["month"]
+        month = month.date() if isinstance(month, datetime) else month
+        key = (row["payable__production_id"], row["payable__currency"])
+        monthly[key].append(
+            (month, round_money(Decimal(row["owed"])), round_money(Decimal(row["paid"])))
+        )
+    ends = [
+        min(_next_month(start) - timedelta(days=1), today)
+        for start in month_starts(today, OWED_MONTHS)
+    ]
+    found: defaultdict[int, dict[str, dict[str, list[tuple[date, Decimal]]]]] = defaultdict(dict)
+    for (production, currency), months in monthly.items():
+        owed_line, paid_line = [], []
+        for end in ends:
+            owed_line.append((end, sum((o for m, o, _p in months if m <= end), Decimal(0))))
+            paid_line.append((end, sum((p for m, _o, p in months if m <= end), Decimal(0))))
+        found[production][currency] = {"Owed": owed_line, "Paid": paid_line}
+    return found
+
+
+def violations_by_month(scope: Scope, ids: list[int], today: date) -> list[tuple[str, Decimal]]:
+    """[(month, violations)]: the uses recorded as violations (the table's count), by the month
+    they start in, over the last VIOLATION_MONTHS months."""
+    starts = month_starts(today, VIOLATION_MONTHS)
+    begin = datetime.combine(starts[0], time.min, tzinfo=UTC)
+    end = datetime.combine(_next_month(today), time.min, tzinfo=UTC)
+    qs = AiUse.objects.filter(
+        production_id__in=ids,
+        status=AiUse.Status.VIOLATION,
+        starts_at__gte=begin,
+        starts_at__lt=end,
+    )
+    counts = _per_month(
+        consent_selectors.ai_uses(scope, consent_selectors.not_voided(qs)),
+        TruncMonth("starts_at", tzinfo=UTC),
+    )
+    return [(f"{m:%b %Y}", Decimal(counts.get(m, 0))) for m in starts]
+
+
+def expiring_by_month(scope: Scope, ids: list[int], now: datetime) -> list[tuple[str, Decimal]]:
+    """[(month, consents)]: consents in force whose term ends in each month from today to the
+    end of the EXPIRY_MONTHS-th month (this one included)."""
+    today = now.date()
+    starts = month_starts(today, 1, EXPIRY_MONTHS - 1)
+    last = _next_month(starts[-1]) - timedelta(days=1)
+    qs = consent_selectors.consents_expiring(
+        Consent.objects.filter(production_id__in=ids), now=now, within=last - today
+    )
+    counts = _per_month(consent_selectors.consents(scope, qs), TruncMonth("term_to"))
+    return [(f"{m:%b %Y}", Decimal(counts.get(m, 0))) for m in starts]
+
+
+def _per_month(qs, month) -> dict[date, int]:
+    rows = qs.order_by().annotate(month=month).values("month").annotate(n=Count("id"))
+    found: dict[date, int] = {}
+    for row in rows:
+        m = row["month"]
+        m = m.date() if isinstance(m, datetime) else m
+        found[m] = found.get(m, 0) + row["n"]
     return found

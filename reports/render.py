@@ -4,12 +4,15 @@ PDF show the first ROW_LIMIT rows of a section and say how many more the CSV and
 studio's report can find thousands of rows, and a PDF of them all would not be read."""
 
 import json
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
 from core import csv_safe
 
+from . import charts, dashboard
 from .models import Report
 
 ROW_LIMIT = 200
@@ -39,13 +42,63 @@ def content(report: Report) -> dict:
 
 def context(report: Report) -> dict:
     data = content(report)
+    drawn = section_charts(data)
     sections = []
     for section in data["sections"]:
         rows = section["rows"]
         sections.append(
-            {**section, "shown": rows[:ROW_LIMIT], "more": max(0, len(rows) - ROW_LIMIT)}
+            {
+                **section,
+                "shown": rows[:ROW_LIMIT],
+                "more": max(0, len(rows) - ROW_LIMIT),
+                "charts": drawn.get(section["key"], []),
+            }
         )
     return {"report": report, "data": data, "sections": sections, "ledger": data["ledger"]}
+
+
+def section_charts(data: dict) -> dict[str, list[str]]:
+    """{section key: [inline SVG]}: the charts of a report, drawn at render time from every row
+    it holds (not only the rows shown), so that the stored content stays as it was made.
+
+    - Payables past their due date: what is still due by how late it is, as of the moment the
+      report was made, one chart per currency.
+    - AI uses recorded as violations: how many per month of the report's period, by the month
+      each use starts in."""
+    rows = {section["key"]: section["rows"] for section in data["sections"]}
+    found: dict[str, list[str]] = {}
+    made = datetime.fromisoformat(data["generated_at"]).date()
+    if rows.get("overdue_payables"):
+        late = (
+            ((made - date.fromisoformat(row["date"])).days, row["currency"], Decimal(row["amount"]))
+            for row in rows["overdue_payables"]
+            if row["amount"]
+        )
+        found["overdue_payables"] = [
+            charts.bar_chart(f"Past due by age ({currency})", buckets, currency)
+            for currency, buckets in dashboard.age_buckets(late).items()
+        ]
+    if rows.get("violations"):
+        period_to = date.fromisoformat(data["period"]["to"])
+        months = dashboard.month_starts(period_to, _months(data["period"]["from"], period_to))
+        counts: dict[str, int] = {}
+        for row in rows["violations"]:
+            month = f"{date.fromisoformat(row['date']):%b %Y}"
+            counts[month] = counts.get(month, 0) + row["count"]
+        found["violations"] = [
+            charts.bar_chart(
+                "Violations per month",
+                [(f"{m:%b %Y}", Decimal(counts.get(f"{m:%b %Y}", 0))) for m in months],
+                "violations",
+            )
+        ]
+    return found
+
+
+def _months(period_from: str, period_to: date) -> int:
+    """How many calendar months the period touches."""
+    start = date.fromisoformat(period_from)
+    return (period_to.year - start.year) * 12 + period_to.month - start.month + 1
 
 
 def html(report: Report) -> str:

@@ -33,6 +33,7 @@ def guild_dashboard(context):
         "now": now,
         "who": _who(scope),
         "expiry_days": dashboards.compliance.EXPIRY_WINDOW.days,
+        "charts": dashboards.dashboard_charts(scope, now=now),
     }
 
 

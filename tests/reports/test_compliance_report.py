@@ -73,6 +73,7 @@ from tests.factories import (
     grant_consent,
     guild,
 )
+from tests.helpers import acknowledge_all
 
 pytestmark = pytest.mark.django_db
 
@@ -328,6 +329,7 @@ def approved_run(s, production, *, due_date):
     runs.run_compute(run.pk)
     run.refresh_from_db()
     assert run.status == "computed", (run.status, run.error)
+    acknowledge_all(run)
     return runs.run_approve(actor=s.clerk, run=run)
 
 
@@ -796,7 +798,9 @@ def test_a_rerun_after_a_released_hold_replaces_the_earlier_runs_lines(s):
         actor=s.clerk, ai_use=s.bo_counted, decision="release", reason="Counted by mistake."
     )
     runs.run_compute(resolution.rerun_id)
-    rerun = runs.run_approve(actor=s.clerk, run=CompensationRun.objects.get(pk=resolution.rerun_id))
+    rerun = CompensationRun.objects.get(pk=resolution.rerun_id)
+    acknowledge_all(rerun)
+    rerun = runs.run_approve(actor=s.clerk, run=rerun)
     s.film_run.refresh_from_db()
     assert s.film_run.status == CompensationRun.Status.APPROVED  # not superseded
     got = sections(generate(s.meridian))
