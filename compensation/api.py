@@ -63,7 +63,7 @@ def _writable_engagements(scope: Scope) -> QuerySet:
     return access.on_writable_productions(scope, qs)
 
 
-def _upload_text(request) -> tuple[str, str]:
+def upload_text(request) -> tuple[str, str]:
     """The uploaded `file` (multipart) or the raw body (text/csv), as text, and its name."""
     upload = request.FILES.get("file") if hasattr(request, "FILES") else None
     if upload is None:
@@ -225,7 +225,7 @@ class RateSheetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
         # The non-union agreement has no guild and no sheet: the service refuses it as such.
         if agreement.guild is not None and not scope.can_write_guild(agreement.guild_id):
             raise Forbidden(f"Only {agreement.guild.code} staff load its rate sheets.")
-        text, name = _upload_text(request)
+        text, name = upload_text(request)
         file_format = body.validated_data.get("file_format") or (
             "json" if name.lower().endswith(".json") else "csv"
         )
@@ -395,7 +395,7 @@ class _RecordViewSet(
         return response
 
     def _import(self, request, service):
-        text, _ = _upload_text(request)
+        text, _ = upload_text(request)
         result = service(
             actor=request.user, text=text, engagements=_writable_engagements(self.scope)
         )

@@ -33,12 +33,29 @@ def parameter_value_field() -> models.DecimalField:
 EvidenceTier = [(t, t) for t in TIERS]  # RULES.md: P primary, S secondary, T unverified, D derived
 
 
-class RateSheet(models.Model):
-    """An official rate sheet loaded for an agreement, as it was loaded (content and hash)."""
+class LoadedFile(models.Model):
+    """A file staff loaded (a rate sheet, a residual schedule), kept as it was loaded: its name,
+    format, content and hash, who loaded it and when."""
 
     class Format(models.TextChoices):
         CSV = "csv"
         JSON = "json"
+
+    file_name = models.CharField(max_length=200)
+    file_format = models.CharField(max_length=4, choices=Format.choices)
+    content = models.TextField(help_text="The file as loaded.")
+    sha256 = models.CharField(max_length=64)
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    loaded_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class RateSheet(LoadedFile):
+    """An official rate sheet loaded for an agreement, as it was loaded (content and hash)."""
 
     agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="rate_sheets")
     name = models.CharField(max_length=120, help_text="e.g. SAG-AFTRA TV/Theatrical rates 2025.")
@@ -50,14 +67,6 @@ class RateSheet(models.Model):
         default="P",
         help_text="Evidence tier of its values unless a row says otherwise (P: official).",
     )
-    file_name = models.CharField(max_length=200)
-    file_format = models.CharField(max_length=4, choices=Format.choices)
-    content = models.TextField(help_text="The file as loaded.")
-    sha256 = models.CharField(max_length=64)
-    loaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    loaded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-loaded_at", "-id"]

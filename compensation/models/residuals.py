@@ -13,7 +13,6 @@
   approval posted (`ResidualPosting`) are append-only.
 """
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
@@ -23,7 +22,7 @@ from core.audit import AuditedManager, history
 from core.money import currency_field, money_field
 from ledger.models import Agreement, Engagement, JournalTransaction, Payable, Production
 
-from .pay import CompensationRun, EvidenceTier
+from .pay import CompensationRun, EvidenceTier, LoadedFile
 
 
 def _choices(values) -> list[tuple[str, str]]:
@@ -36,13 +35,9 @@ MARKET_CHOICES = [
 ]
 
 
-class ResidualSchedule(models.Model):
+class ResidualSchedule(LoadedFile):
     """A residual schedule loaded for an agreement, as it was loaded (content and hash), and its
     figures as the residual engine reads them (`figures`, the what-if's `schedule` object)."""
-
-    class Format(models.TextChoices):
-        CSV = "csv"
-        JSON = "json"
 
     agreement = models.ForeignKey(
         Agreement, on_delete=models.PROTECT, related_name="residual_schedules"
@@ -63,14 +58,6 @@ class ResidualSchedule(models.Model):
         "markets).",
     )
     figures = models.JSONField(help_text="The schedule's figures as the residual rules read them.")
-    file_name = models.CharField(max_length=200)
-    file_format = models.CharField(max_length=4, choices=Format.choices)
-    content = models.TextField(help_text="The file as loaded.")
-    sha256 = models.CharField(max_length=64)
-    loaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    loaded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-effective_from", "-id"]

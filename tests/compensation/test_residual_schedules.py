@@ -20,9 +20,9 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from compensation import api as compensation_api
 from compensation.models import ResidualSchedule
 from compensation.residuals import schedules
-from compensation.residuals.api import schedules as schedules_api
 from compensation.residuals.selectors import schedule_in_force
 from compensation.rules.residuals.engine import residuals
 from compensation.rules.residuals.input import parse_schedule
@@ -484,7 +484,7 @@ def test_a_bad_field_is_a_400_naming_it(world, fields, field, code):
 
 
 def test_a_file_over_the_size_limit_is_refused(world, monkeypatch):
-    monkeypatch.setattr(schedules_api, "MAX_UPLOAD_BYTES", len(CSV_FIGURES) - 1)
+    monkeypatch.setattr(compensation_api, "MAX_UPLOAD_BYTES", len(CSV_FIGURES) - 1)
     error = assert_error(post(client_for(world.sam)), 400, "file_too_large")
     assert error["fields"] == {"file": "Too large."}
     assert not ResidualSchedule.objects.exists()

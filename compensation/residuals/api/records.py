@@ -20,7 +20,7 @@ from compensation.api import (
     ImportResult,
     ImportUpload,
     _RecordViewSet,
-    _upload_text,
+    upload_text,
 )
 from compensation.models import Exhibition, WritingCredit
 from compensation.models.residuals import MARKET_CHOICES
@@ -139,7 +139,7 @@ class ExhibitionViewSet(_ResidualRecordViewSet):
     )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
     def import_csv(self, request):
-        text, _ = _upload_text(request)
+        text, _ = upload_text(request)
         result = exhibitions.exhibitions_import(
             actor=request.user, text=text, productions=access.writable_productions(self.scope)
         )

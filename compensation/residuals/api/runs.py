@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from compensation import runs
-from compensation.api import RunReviewMixin
+from compensation.api import RunFilter, RunReviewMixin
 from compensation.models import CompensationRun, ResidualLine
 from core.api.common import IdFilter, TextFilter
 from core.api.fields import ModelSerializer, StrictDateField, StrictPrimaryKeyRelatedField
@@ -154,15 +154,6 @@ class ResidualRunStartSerializer(ScopedChoices, serializers.Serializer):
     period_to = StrictDateField(help_text="…to this date (inclusive) are computed.")
 
 
-class ResidualRunFilter(django_filters.FilterSet):
-    production = IdFilter(field_name="production_id")
-    status = django_filters.ChoiceFilter(choices=CompensationRun.Status.choices)
-
-    class Meta:
-        model = CompensationRun
-        fields: list[str] = []
-
-
 class ResidualLineFilter(django_filters.FilterSet):
     run = IdFilter(field_name="run_id")
     exhibition = IdFilter(field_name="exhibition_id")
@@ -195,7 +186,7 @@ class ResidualRunViewSet(
         "started_by", "approved_by", "production"
     )
     serializer_class = ResidualRunSerializer
-    filterset_class = ResidualRunFilter
+    filterset_class = RunFilter  # a run's filters, pay or residuals
     permission_classes = [StaffOnly]
     scope_queryset = staticmethod(selectors.runs)
 

@@ -15,12 +15,11 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from compensation.api import MAX_UPLOAD_BYTES
+from compensation.api import upload_text
 from compensation.models import EvidenceTier, ResidualSchedule
 from compensation.residuals import schedules, selectors
 from core.api.common import TextFilter
 from core.api.fields import ModelSerializer, StrictDateField
-from core.errors import DomainError
 from core.money import Currency
 from ledger.access import request_scope
 from ledger.access.api import ScopedViewSet
@@ -140,25 +139,6 @@ class LoadersWrite(BasePermission):
         return request.method in SAFE_METHODS or schedules.can_load_any(scope)
 
 
-def _uploaded(request) -> tuple[str, str]:
-    """The uploaded `file` as text, and its name; at most MAX_UPLOAD_BYTES, as rate sheets."""
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise DomainError(
-            "Upload the file as `file` (multipart/form-data).", fields={"file": "Required."}
-        )
-    if upload.size > MAX_UPLOAD_BYTES:
-        raise DomainError(
-            f"At most {MAX_UPLOAD_BYTES} bytes.",
-            code="file_too_large",
-            fields={"file": "Too large."},
-        )
-    try:
-        return upload.read().decode("utf-8-sig"), upload.name or "schedule"
-    except UnicodeDecodeError:
-        raise DomainError("The file is not UTF-8 text.", fields={"file": "Not UTF-8."}) from None
-
-
 class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Residual schedules as loaded, numbered per agreement and name and never edited. The
     agreement's schedule in force on a date is the one with the latest `effective_from` on or
@@ -182,7 +162,7 @@ class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         body.is_valid(raise_exception=True)
         data = body.validated_data
         schedules.check_may_load(self.scope, data["agreement"])
-        text, name = _uploaded(request)
+        text, name = upload_text(request)
         row = schedules.schedule_load(
             actor=request.user,
             agreement=data["agreement"],
