@@ -76,6 +76,7 @@ AI_USES = "/api/v1/ai-uses/"
 PAYABLES = "/api/v1/payables/"
 PAYMENTS = "/api/v1/payments/"
 BALANCES = "/api/v1/ledger/balances/"
+REMITTANCES = "/api/v1/remittances/"
 
 
 @pytest.fixture(autouse=True)
@@ -370,6 +371,21 @@ def test_work_and_ai_uses_to_paid_in_full_through_a_redis_worker(redis_worker, m
     assert [(b["fund"], b["owed"], b["due"]) for b in per_fund] == [
         ("sag-aftra-ph", "1773.66", "0.00")
     ]
+
+    # --- the fund's remittance report: its totals are the fund's postings ----------------------
+    period = {"fund": "sag-aftra-ph", "period_from": "2025-08-01", "period_to": "2025-08-31"}
+    remittance = ok(staff.get(REMITTANCES, period))
+    assert (
+        remittance["totals"]
+        == remittance["postings"]
+        == [{"currency": "USD", "owed": "1773.66", "paid": "1773.66", "due": "0.00"}]
+    )
+    members = {
+        row["member"]["id"]: row["owed"]
+        for production_rows in remittance["productions"]
+        for row in production_rows["rows"]
+    }
+    assert members == {ann.person.pk: "1512.00", bob.person.pk: "261.66"}
 
     # --- the journal's hash chain holds -------------------------------------------------------
     verify = subprocess.run(
