@@ -53,7 +53,7 @@ def bar_chart(title: str, buckets: list[tuple[str, Decimal]], unit: str) -> Safe
     on_bars = all(_text_width(value_label(v, unit)) <= slot for v in values)
     for i, ((label, _), value) in enumerate(zip(buckets, values, strict=True)):
         x = LEFT + slot * i + (slot - bar_w) / 2
-        h = float(value / top) * plot_h if top else 0.0
+        h = _pixels(value, top, plot_h)
         y = TOP + plot_h - h
         parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
@@ -92,7 +92,7 @@ def line_chart(title: str, series: dict[str, list[tuple[date, Decimal]]], unit: 
         return LEFT + inset + (plot_w - 2 * inset) * (d - first).days / span
 
     def y_of(v: Decimal) -> float:
-        return TOP + plot_h - (float(v / top) * plot_h if top else 0.0)
+        return TOP + plot_h - _pixels(v, top, plot_h)
 
     every = _every(len(dates), _text_width("Sep 2026"), (plot_w - 2 * inset) / max(len(dates), 1))
     for i, d in enumerate(dates):
@@ -123,6 +123,12 @@ def line_chart(title: str, series: dict[str, list[tuple[date, Decimal]]], unit: 
 
 def _unit_name(unit: str) -> str:
     return f"Amount ({unit})" if unit in Currency.values else unit.capitalize()
+
+
+def _pixels(value: Decimal, top: Decimal, length: int) -> float:
+    """`value`'s share of `top` as a length of `length` pixels, to a tenth: the amounts stay
+    Decimal, only the drawing is in pixels."""
+    return round(value * length * 10 / top) / 10 if top else 0.0
 
 
 def _text_width(text: str) -> float:
@@ -164,7 +170,7 @@ def _y_axis(ticks: list[Decimal], top: Decimal, unit: str) -> list[str]:
     plot_h, right = HEIGHT - TOP - BOTTOM, WIDTH - RIGHT
     parts = []
     for tick in ticks:
-        y = TOP + plot_h - (float(tick / top) * plot_h if top else 0.0)
+        y = TOP + plot_h - _pixels(tick, top, plot_h)
         parts.append(
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="currentColor" '
             f'stroke-opacity="{0.6 if tick == 0 else 0.2}" stroke-width="1"/>'
@@ -178,7 +184,8 @@ def _y_axis(ticks: list[Decimal], top: Decimal, unit: str) -> list[str]:
 
 
 def _legend(entries: list[tuple[str, str, str, str]]) -> list[str]:
-    parts, x = [], float(LEFT)
+    parts: list[str] = []
+    x: float = LEFT
     for name, colour, dash, shape in entries:
         if shape == "bar":
             parts.append(f'<rect x="{x:.1f}" y="29" width="14" height="10" fill="{colour}"/>')
