@@ -483,22 +483,33 @@ def _csv_rows(text: str, columns: Sequence[str], required: Sequence[str]) -> lis
 def _import(
     rows: list[Row], save_row: Callable[[Engagement, Row], bool], engagements: QuerySet[Any]
 ) -> ImportResult:
-    """Save every row inside one transaction; any row's error rolls all back and is reported
-    with every other row's error."""
+    """Save every row of an engagement's records (each names its `engagement`) inside one
+    transaction, as `import_rows` does."""
     ids = {_int(row.get("engagement")) for row in rows} - {None}
     known = {e.pk: e for e in engagements.filter(pk__in=ids).select_related("production")}
+
+    def save(number: int, row: Row) -> bool:
+        engagement = known.get(_int(row.get("engagement")))
+        if engagement is None:
+            raise DomainError(
+                "No such engagement in your scope.", fields={"engagement": "Unknown."}
+            )
+        return save_row(engagement, row)
+
+    return import_rows(rows, save)
+
+
+def import_rows(rows: list[Row], save_row: Callable[[int, Row], bool]) -> ImportResult:
+    """Save every row (numbered from 2: the header is row 1) inside one transaction:
+    `save_row(number, row)` returns whether it created a record. Any row's error rolls all back
+    and is reported with every other row's error."""
     errors, created, updated = [], 0, 0
     try:
         with transaction.atomic():
             for number, row in enumerate(rows, start=2):
                 try:
-                    engagement = known.get(_int(row.get("engagement")))
-                    if engagement is None:
-                        raise DomainError(
-                            "No such engagement in your scope.", fields={"engagement": "Unknown."}
-                        )
                     with transaction.atomic():
-                        was_new = save_row(engagement, row)
+                        was_new = save_row(number, row)
                     created, updated = created + was_new, updated + (not was_new)
                 except DomainError as error:
                     errors.append({"row": number, "message": error.message, "fields": error.fields})

@@ -37,6 +37,7 @@ from compensation.services import (
     _import,
     _int,
     _save_audited,
+    import_rows,
 )
 from consent import selectors as consent_selectors
 from consent.models import AiUse
@@ -290,42 +291,21 @@ def exhibitions_import(*, actor: Any, text: str, productions: QuerySet[Any]) -> 
     ids = {_int(row.get("production")) for row in rows} - {None}
     known = {p.pk: p for p in productions.filter(pk__in=ids)}
     seen: dict[tuple[Any, ...], int] = {}
-    errors: list[dict[str, Any]] = []
-    created = updated = 0
-    try:
-        with transaction.atomic():
-            for number, row in enumerate(rows, start=2):
-                try:
-                    with transaction.atomic():
-                        fields = _exhibition_row(row, known)
-                        key = _row_key(fields)
-                        if key in seen:
-                            raise DomainError(
-                                f"Row {seen[key]} reports the same exhibition.",
-                                fields={"period_from": f"Same exhibition as row {seen[key]}."},
-                            )
-                        existing = _reported(key)
-                        exhibition_save(actor=actor, exhibition=existing, **fields)
-                        seen[key] = number
-                    if existing is None:
-                        created += 1
-                    else:
-                        updated += 1
-                except DomainError as error:
-                    errors.append({"row": number, "message": error.message, "fields": error.fields})
-            if errors:
-                raise _RollBack
-    except _RollBack:
-        raise DomainError(
-            f"{len(errors)} row(s) have errors; nothing was imported.",
-            code="import_invalid",
-            fields={"rows": errors[:200]},
-        ) from None
-    return ImportResult(created, updated)
 
+    def save_row(number: int, row: Row) -> bool:
+        fields = _exhibition_row(row, known)
+        key = _row_key(fields)
+        if key in seen:
+            raise DomainError(
+                f"Row {seen[key]} reports the same exhibition.",
+                fields={"period_from": f"Same exhibition as row {seen[key]}."},
+            )
+        existing = _reported(key)
+        exhibition_save(actor=actor, exhibition=existing, **fields)
+        seen[key] = number
+        return existing is None
 
-class _RollBack(Exception):
-    pass
+    return import_rows(rows, save_row)
 
 
 def _reported(key: tuple[Any, ...]) -> Exhibition | None:
