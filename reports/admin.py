@@ -272,14 +272,15 @@ class RemittanceForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("period_from") and data.get("period_to"):
+            period_from, period_to = data["period_from"], data["period_to"]
             try:
                 remittance.check_parameters(
-                    fund=data.get("fund", ""),
-                    period_from=data["period_from"],
-                    period_to=data["period_to"],
+                    fund=data.get("fund", ""), period_from=period_from, period_to=period_to
                 )
             except DomainError as error:
                 add_field_errors(self, error)
+            if period_to < period_from:  # on the form, a slip worth saying
+                self.add_error("period_to", "The period cannot end before it starts.")
         return data
 
 

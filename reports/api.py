@@ -24,6 +24,7 @@ from core.api import scopes
 from core.api.common import IdFilter, TextFilter
 from core.api.fields import (
     DecimalStringField,
+    FilterDateField,
     ModelSerializer,
     StrictBooleanField,
     StrictDateField,
@@ -413,15 +414,11 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewse
 
 
 class RemittanceQuerySerializer(serializers.Serializer):
-    fund = serializers.CharField(
-        max_length=60,
-        help_text="The fund's code (sag-aftra-ph, wga-health, wga-pension, or any fund a payable "
-        "names).",
-    )
-    period_from = StrictDateField()
-    period_to = StrictDateField(
+    fund = serializers.ChoiceField(choices=remittance.known_funds(), help_text="The fund's code.")
+    period_from = FilterDateField()
+    period_to = FilterDateField(
         help_text="The contributions whose obligation period ends from period_from to period_to "
-        f"(at most {remittance.MAX_PERIOD_DAYS} days)."
+        "(a period that ends before it starts holds none)."
     )
     studio = serializers.SlugField(
         required=False, max_length=60, help_text="One of the caller's studios, by its slug."

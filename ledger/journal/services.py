@@ -266,6 +266,7 @@ class Fringe:
 # What payroll and staff read for a fund's code; a fund not named here is shown by its code.
 FUND_TITLES = {
     "sag-aftra-ph": "SAG-AFTRA Pension and Health",
+    "sag-aftra-fund": "SAG-AFTRA fund (streaming success-bonus share)",
     "wga-health": "WGA Health Fund",
     "wga-pension": "WGA Pension Plan",
 }
