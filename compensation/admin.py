@@ -37,7 +37,7 @@ from core.admin.base import (
     admin_path,
 )
 from core.errors import DomainError, Forbidden
-from core.money import money_display
+from core.money import money_display, number_display
 from ledger import access
 from ledger.access.admin import ScopedAdmin
 from ledger.models import Agreement, Engagement
@@ -74,11 +74,6 @@ STATUS_COLOURS = {
 def _writable_engagements(request):
     qs = Engagement.objects.select_related("person", "production")
     return access.on_writable_productions(access.request_scope(request), qs)
-
-
-def _plain(number) -> str:
-    """A decimal without trailing zeros or an exponent: 1300.000000 -> 1300, 0.210 -> 0.21."""
-    return f"{number.normalize():f}"
 
 
 def _status(value):
@@ -506,7 +501,7 @@ class DeliveryForm(ServiceForm):
 
 @admin.register(WgaDelivery)
 class DeliveryAdmin(RecordAdmin):
-    list_display = ["engagement", "work_type", "date", "ai_material_handed_over", "fee"]
+    list_display = ["engagement", "work_type", "date", "ai_material_handed_over", "fee_shown"]
     list_filter = [
         "ai_material_handed_over",
         ("engagement__production", admin.RelatedOnlyFieldListFilter),
@@ -515,14 +510,20 @@ class DeliveryAdmin(RecordAdmin):
     import_service = staticmethod(services.deliveries_import)
     import_columns = services.DELIVERY_COLUMNS
     form = DeliveryForm
+    # A delivery's fee is in its engagement's currency.
+    fee_shown = display.money_column("fee", currency="engagement.rate_currency")
 
 
 @admin.register(EngagementTerms)
 class TermsAdmin(ServiceSavedMixin, ScopedAdmin):
-    list_display = ["engagement", "wage_classification", "kit_rental_amount", "kit_rental_per"]
+    list_display = ["engagement", "wage_classification", "kit_rental_shown", "kit_rental_per"]
     list_select_related = ["engagement__person", "engagement__production"]
     raw_id_fields = ["engagement"]
     scope_queryset = staticmethod(selectors.terms)
+    # The kit rental is in the engagement's currency.
+    kit_rental_shown = display.money_column(
+        "kit_rental_amount", currency="engagement.rate_currency", description="kit rental"
+    )
 
     def writable(self, scope, obj) -> bool:
         return scope.can_write_studio(obj.engagement.production.studio_id)
@@ -578,11 +579,10 @@ class LineInline(InScopeInline):
         "status_badge",
         "rule",
         "date",
-        "quantity",
+        "quantity_shown",
         "unit",
-        "rate",
-        "amount",
-        "currency",
+        "rate_shown",
+        "amount_shown",
         "tier",
         "flag_labels",
     )
@@ -599,6 +599,10 @@ class LineInline(InScopeInline):
     @admin.display(description="status")
     def status_badge(self, obj):
         return _status(obj.status)
+
+    quantity_shown = display.number_column("quantity")
+    rate_shown = display.number_column("rate")
+    amount_shown = display.money_column("amount")
 
     @admin.display(description="flags")
     def flag_labels(self, obj):
@@ -884,10 +888,9 @@ class LineAdmin(NoAddOrChangeMixin, ScopedAdmin):
         "status_badge",
         "rule",
         "date",
-        "quantity",
-        "rate",
-        "amount",
-        "currency",
+        "quantity_shown",
+        "rate_shown",
+        "amount_shown",
         "tier",
     ]
     # No "rule" filter: its choices would be a SELECT DISTINCT over every line in scope on each
@@ -898,6 +901,9 @@ class LineAdmin(NoAddOrChangeMixin, ScopedAdmin):
     scope_queryset = staticmethod(selectors.lines)
     fields = ("run", "engagement", "ai_use", "status_badge", "explanation")
     readonly_fields = fields
+    quantity_shown = display.number_column("quantity")
+    rate_shown = display.number_column("rate")
+    amount_shown = display.money_column("amount")
 
     @admin.display(description="status")
     def status_badge(self, obj):
@@ -907,23 +913,20 @@ class LineAdmin(NoAddOrChangeMixin, ScopedAdmin):
     def explanation(self, obj):
         if obj.kind == CompensationLine.Kind.FRINGE:
             formula = format_html(
-                "{} of covered pay {} {} = <b>{} {}</b> to {}",
-                obj.rate,
-                obj.quantity,
-                obj.currency,
-                obj.amount,
-                obj.currency,
+                "{} of covered pay {} = <b>{}</b> to {}",
+                number_display(obj.rate),
+                money_display(obj.quantity, obj.currency),
+                money_display(obj.amount, obj.currency),
                 obj.fund,
             )
         else:
             formula = format_html(
-                "{} {} × {} {} = <b>{} {}</b>",
-                _plain(obj.quantity),
+                "{} {} × {} {} = <b>{}</b>",
+                number_display(obj.quantity),
                 obj.unit,
-                _plain(obj.rate),
+                number_display(obj.rate),
                 obj.currency,
-                obj.amount,
-                obj.currency,
+                money_display(obj.amount, obj.currency),
             )
         params = format_html_join(
             "",

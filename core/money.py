@@ -37,3 +37,14 @@ def money_display(amount: Decimal, currency: str) -> str:
     """An amount as a person reads it: thousands separators, two decimals and the currency
     ("20,000.00 USD"). JSON keeps `money_str`."""
     return f"{round_money(Decimal(amount)):,.2f} {currency}"
+
+
+def number_display(value: Decimal | int) -> str:
+    """A rate or a quantity as a person reads it: thousands separators and no trailing zeros
+    ("1,500", "0.21", "2"). It is never rounded: every significant digit stays."""
+    number = Decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"not a finite number: {value}")
+    if number.is_zero():
+        return "0"
+    return f"{number.normalize():,f}"

@@ -39,7 +39,7 @@ from compensation.models.pay import RunAcknowledgement
 from compensation.residuals import selectors as residual_selectors
 from consent import selectors as consent_selectors
 from consent.models import AiUse, Consent
-from core.money import money_str
+from core.money import money_display
 from ledger import access
 from ledger.access import Scope
 from ledger.journal.services import fund_title
@@ -329,7 +329,7 @@ def _overdue_payables(scope: Scope, now: datetime) -> OpenItemGroup:
     items = [
         OpenItem(
             f"{payable.person or fund_title(payable.fund)}, {payable.production.title}: "
-            f"{money_str(due[payable.pk])} {payable.currency} due since {payable.due_date}",
+            f"{money_display(due[payable.pk], payable.currency)} due since {payable.due_date}",
             _change_url("ledger_payable", payable.pk),
         )
         for payable in payables

@@ -19,12 +19,14 @@ none is the receipt, and the SHA-256, it always was.
 
 import hashlib
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from django.template.loader import render_to_string
 
 from consent import selectors as consent_selectors
 from consent.models import Consent, ConsentEvent
-from core.money import money_str
+from core.money import money_display, money_str
+from core.templatetags.money import instant
 from ledger.journal import chain
 from ledger.models import JournalTransaction
 
@@ -203,7 +205,9 @@ def context(receipt: dict) -> dict:
         "term": term,
         "instrument": _words(c["instrument"]),
         "capacity": _words(c["signed_by_capacity"]),
-        "bargained": f"{bargained['amount']} {bargained['currency']}" if bargained else "",
+        "bargained": (
+            money_display(Decimal(bargained["amount"]), bargained["currency"]) if bargained else ""
+        ),
     }
 
 
@@ -220,7 +224,7 @@ def summary_text(receipt: dict) -> str:
         f"agreement {receipt['agreement']}.",
         f"Described use: {c['description']}",
         f"Term: {ctx['term']}.",
-        f"Signed by {c['signed_by']} ({ctx['capacity']}) on {c['signed_at']}, "
+        f"Signed by {c['signed_by']} ({ctx['capacity']}) on {instant(c['signed_at'])}, "
         f"by {ctx['instrument']}.",
     ]
     lines.append(f"Represented by {ctx['representation']}.")
@@ -230,14 +234,14 @@ def summary_text(receipt: dict) -> str:
         lines.append(f"Bargained amount: {ctx['bargained']}.")
     if event := receipt["consent_event"]:
         lines += [
-            f"{event['kind'].capitalize()} with effect from {event['effective_at']}, "
-            f"recorded {event['recorded_at']}.",
+            f"{event['kind'].capitalize()} with effect from {instant(event['effective_at'])}, "
+            f"recorded {instant(event['recorded_at'])}.",
             f"Reason: {event['reason']}",
         ]
     position = receipt["ledger_chain_position"]
     evidence = receipt["evidence"]
     lines += [
-        f"Status as of {receipt['status_as_of']}: {receipt['status']}.",
+        f"Status as of {instant(receipt['status_as_of'])}: {receipt['status']}.",
         "",
         f"Evidence: {evidence['name']}, {evidence['size']} bytes, SHA-256 {evidence['sha256']}",
         f"Ledger chain position: #{position['seq']} {position['hash']}",

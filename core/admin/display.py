@@ -2,11 +2,15 @@
 business-affairs reader reads them on an admin page: words, short lists and small tables, never
 a JSON literal. Every value is escaped (format_html), whatever it holds."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+
+from core.money import money_display, number_display
+from core.templatetags.money import money
 
 NONE = "none"
 
@@ -34,13 +38,14 @@ def meal_periods(meals: Iterable[Sequence[object]] | None) -> str:
 def fringe_table(fringes: Iterable[Mapping[str, Any]] | None, currency: str) -> SafeString | str:
     """Fringe contributions by fund: a small table of fund, rule and amount with its currency."""
     rows = [
-        (f.get("fund", ""), f.get("rule", ""), f.get("amount", ""), currency) for f in fringes or ()
+        (f.get("fund", ""), f.get("rule", ""), money(f.get("amount", ""), currency))
+        for f in fringes or ()
     ]
     if not rows:
         return NONE
     return format_html(
         "<table><tr><th>fund</th><th>rule</th><th>amount</th></tr>{}</table>",
-        format_html_join("", "<tr><td>{}</td><td>{}</td><td>{} {}</td></tr>", rows),
+        format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
     )
 
 
@@ -75,3 +80,38 @@ def structured(value: Any) -> SafeString | str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+def money_column(
+    field: str, *, currency: str = "currency", description: str | None = None
+) -> Callable[[Any, Any], str]:
+    """An admin column (or read-only field) showing a money field as a person reads it,
+    "1,500.00 USD", ordered by the field. `currency` names the attribute (a dotted path
+    through relations: "engagement.rate_currency") that holds the amount's currency."""
+
+    @admin.display(description=description or words(field), ordering=field.replace(".", "__"))
+    def column(model_admin: Any, obj: Any) -> str:
+        amount = _attribute(obj, field)
+        if amount is None:
+            return "—"
+        return money_display(amount, _attribute(obj, currency))
+
+    return column
+
+
+def number_column(field: str, *, description: str | None = None) -> Callable[[Any, Any], str]:
+    """An admin column (or read-only field) showing a rate or quantity without trailing zeros
+    and with thousands separators ("1,500", "0.21"), ordered by the field."""
+
+    @admin.display(description=description or words(field), ordering=field)
+    def column(model_admin: Any, obj: Any) -> str:
+        value = _attribute(obj, field)
+        return "—" if value is None else number_display(value)
+
+    return column
+
+
+def _attribute(obj: Any, path: str) -> Any:
+    for name in path.split("."):
+        obj = getattr(obj, name)
+    return obj

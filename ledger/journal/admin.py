@@ -38,13 +38,15 @@ from ledger.journal import services as journal_services
 from ledger.journal.verify import verify_chain
 from ledger.models import JournalTransaction, Payable, Payment, Person, Posting, Production
 
-POSTING_FIELDS = ("account", "payable", "effect", "amount", "currency")
+POSTING_FIELDS = ("account", "payable", "effect", "amount_shown")
 
 
 class PostingInline(ReadOnlyInline):
     model = Posting
     fields = POSTING_FIELDS
     readonly_fields = POSTING_FIELDS
+
+    amount_shown = display.money_column("amount")
 
 
 @admin.register(JournalTransaction)
@@ -263,7 +265,6 @@ class PayableAdmin(ReadOnlyAdmin):
         "owed",
         "paid",
         "due",
-        "currency",
         "due_date",
     ]
     list_filter = [
@@ -338,15 +339,15 @@ class PayableAdmin(ReadOnlyAdmin):
 
     @admin.display(description="owed", ordering="owed_amount")
     def owed(self, obj):
-        return obj.owed_amount
+        return money_display(obj.owed_amount, obj.currency)
 
     @admin.display(description="paid", ordering="paid_amount")
     def paid(self, obj):
-        return obj.paid_amount
+        return money_display(obj.paid_amount, obj.currency)
 
     @admin.display(description="due", ordering="due_amount")
     def due(self, obj):
-        return obj.due_amount
+        return money_display(obj.due_amount, obj.currency)
 
     @admin.display(description="owed")
     def owed_shown(self, obj):
@@ -516,8 +517,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "payable",
-        "amount",
-        "currency",
+        "amount_shown",
         "paid_at",
         "payroll_reference",
         "confirmed_by",
@@ -528,11 +528,17 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_select_related = ["payable"]
     # `client` names a payroll key by its primary key, which embeds the key's hash: shown by
     # the key's prefix instead (confirmed_by).
-    exclude = ["client"]
+    # The amount is shown with its currency (amount_shown) rather than as two raw fields.
+    exclude = ["client", "amount", "currency"]
     readonly_fields = [
-        *("confirmed_by" if f.name == "client" else f.name for f in Payment._meta.fields),
+        *(
+            {"client": "confirmed_by", "amount": "amount_shown"}.get(f.name, f.name)
+            for f in Payment._meta.fields
+            if f.name != "currency"
+        ),
         "note",
     ]
+    amount_shown = display.money_column("amount", description="amount")
     scope_queryset = staticmethod(lambda scope, qs: journal_selectors.scoped_payments(scope))
 
     @admin.display(description="client")

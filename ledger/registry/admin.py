@@ -13,6 +13,7 @@ from django.contrib.admin.options import IS_POPUP_VAR
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from core.admin import display
 from core.admin.base import ServiceForm
 from ledger import access
 from ledger.access import request_scope
@@ -232,9 +233,8 @@ class EngagementAdmin(RegistryServiceAdmin):
         "production",
         "agreement",
         "classification",
-        "rate_amount",
+        "rate_shown",
         "rate_unit",
-        "rate_currency",
         "start_date",
     ]
     list_filter = [
@@ -250,6 +250,7 @@ class EngagementAdmin(RegistryServiceAdmin):
     update_service = "engagement_update"
     instance_kwarg = "engagement"
     fixed_after_create = services.ENGAGEMENT_FIXED
+    rate_shown = display.money_column("rate_amount", currency="rate_currency", description="rate")
 
     def writable(self, scope, obj):
         return scope.can_write_studio(obj.production.studio_id)

@@ -116,7 +116,7 @@ def test_a_lines_page_explains_it(world):
         reverse("admin:compensation_compensationline_change", args=[line.pk]),
     )
     assert "sag.pay.day" in html and line.description in html
-    assert "= <b>1300.00 USD</b> on 2025-08-04" in html
+    assert "= <b>1,300.00 USD</b> on 2025-08-04" in html
     row = re.search(r"<tr><td><code>sag\.minimum\.day_performer</code></td>(.*?)</tr>", html)
     assert row, html[:3000]
     cells = re.findall(r"<td>(.*?)</td>", row.group(1))
@@ -152,7 +152,7 @@ def test_a_lines_formula_reads_as_plain_numbers(world):
         admin_client(world.maya),
         reverse("admin:compensation_compensationline_change", args=[line.pk]),
     )
-    assert "1 day × 1300 USD = <b>1300.00 USD</b>" in html
+    assert "1 day × 1,300 USD = <b>1,300.00 USD</b>" in html
 
 
 def test_another_studios_line_is_404(world):

@@ -686,7 +686,7 @@ def test_a_run_started_in_the_admin_is_explained_approved_and_leads_to_its_payab
         client.get(reverse("admin:compensation_compensationline_change", args=[line.pk]))
     )
     assert "<b>sag.pay.day</b>" in explanation
-    assert re.search(r"1 day × [\d.]+ USD = <b>[\d.]+ USD</b>", explanation)
+    assert re.search(r"1 day × [\d,.]+ USD = <b>[\d,.]+ USD</b>", explanation)
     for parameter in line.parameters:
         assert parameter["parameter"] in explanation
         assert (parameter.get("sheet") or parameter["source"]) in explanation  # the citation

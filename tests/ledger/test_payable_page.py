@@ -139,3 +139,23 @@ def test_a_residual_payable_links_its_residual_run_and_another_source_none(appro
     assert "4242:0" not in text
     other = page(logged_in(w.root), make_payable(w.ann, actor=w.maya))
     assert "Not created by a run." in other and 'id="payable-run"' not in other
+
+
+def test_the_changelists_show_money_as_people_read_it(approved):
+    """Payables, payments, lines and engagements list money with thousands separators, two
+    decimals and the currency, and rates and quantities without trailing zeros."""
+    w = approved
+    pay(w.day, "1000.00", "PAY-1")
+    client = logged_in(w.maya)
+    payables = text_of(client.get(reverse("admin:ledger_payable_changelist")))
+    assert "1,246.00 USD" in payables and "490.61 USD" in payables, "owed"
+    assert "246.00 USD" in payables, "still due"
+    assert "1246.00" not in payables
+    payments = text_of(client.get(reverse("admin:ledger_payment_changelist")))
+    assert "1,000.00 USD" in payments
+    line = CompensationLine.objects.get(run=w.run, engagement=w.ann, rule="sag.pay.day")
+    lines = text_of(client.get(reverse("admin:compensation_compensationline_changelist")))
+    assert f"{line.amount:,.2f} USD" in lines
+    assert f">{line.rate}<" not in lines and f">{line.quantity}<" not in lines
+    engagements = text_of(client.get(reverse("admin:ledger_engagement_changelist")))
+    assert f"{w.ann.rate_amount:,.2f} {w.ann.rate_currency}" in engagements

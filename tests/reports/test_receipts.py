@@ -315,6 +315,9 @@ def test_summary_text_says_what_was_agreed_and_where_it_sits(world):
     assert "2025-06-01 to 2027-05-31" in text
     assert EVIDENCE_SHA256 in text
     assert f"#{tx.seq} {tx.hash}" in text
+    assert "Bargained amount: 2,500.00 USD." in text
+    assert "Status as of 2 Jun 2025, 10:00 UTC: " in text, "an instant as people read it"
+    assert "+00:00" not in text
 
     with clock(at(2025, 6, 10, 9)):
         event = consent_revoke(actor=world["recorder"], consent=consent, reason="Withdrawn")
