@@ -3,9 +3,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.admin.base import site_ready
+from core.admin.beat import register_beat_admins
 from core.health import health
 from reports.admin import open_items_view
 
+register_beat_admins(admin.site)  # the schedules' pages show their arguments in words
 site_ready(admin.site)  # every admin is registered by now
 
 urlpatterns = [

@@ -137,12 +137,9 @@ def admin_path(model_admin: "admin.ModelAdmin[Any]", route: str, view, action: s
 
 
 def site_ready(site=admin.site) -> None:
-    """Once every app's admin is registered (config/urls.py): the other packages' pages (users,
-    groups, schedules, API keys) get safe lookups and the capped paginator too, and the
-    schedules' pages show their arguments in words (core.admin.beat)."""
-    from core.admin.beat import register_beat_admins  # imports django-celery-beat's admin
-
-    register_beat_admins(site)
+    """Once every app's admin is registered (config/urls.py, after the schedules' own pages,
+    core.admin.beat): the other packages' pages (users, groups, schedules, API keys) get safe
+    lookups and the capped paginator too."""
     harden_registered_admins(site)
     cap_counts(site)
 
