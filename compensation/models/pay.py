@@ -20,7 +20,7 @@ from django.db.models import F, Q
 from compensation.rules.params import TIERS
 from consent.models import AiUse
 from core.audit import AuditedManager, history
-from core.money import currency_field, money_field
+from core.money import currency_field, money_display, money_field
 from ledger.models import Agreement, Engagement, JournalTransaction, Payable, Production
 
 
@@ -356,7 +356,7 @@ class CompensationLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.rule} {self.date}: {self.amount} {self.currency}"
+        return f"{self.rule} {self.date}: {money_display(self.amount, self.currency)}"
 
     @property
     def posting_key(self) -> str:
@@ -389,7 +389,9 @@ class RunPosting(models.Model):
         ]
 
     def __str__(self):
-        return f"Run #{self.run_id} posted {self.amount} {self.currency} for {self.key}"
+        return (
+            f"Run #{self.run_id} posted {money_display(self.amount, self.currency)} for {self.key}"
+        )
 
 
 class RunAcknowledgement(models.Model):

@@ -19,7 +19,7 @@ from django.db.models import F, Q
 from compensation.rules.residuals.due import HBSVOD_DUE_RULES
 from compensation.rules.residuals.input import CREDITS, MARKETS, TERRITORIES, WORLDWIDE
 from core.audit import AuditedManager, history
-from core.money import currency_field, money_field
+from core.money import currency_field, money_display, money_field
 from ledger.models import Agreement, Engagement, JournalTransaction, Payable, Production
 
 from .pay import CompensationRun, EvidenceTier, LoadedFile
@@ -235,7 +235,7 @@ class ResidualLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.rule} {self.date}: {self.amount} {self.currency}"
+        return f"{self.rule} {self.date}: {money_display(self.amount, self.currency)}"
 
     @property
     def payee_kind(self) -> str:
@@ -262,4 +262,5 @@ class ResidualPosting(models.Model):
         ]
 
     def __str__(self):
-        return f"Run #{self.run_id} posted {self.amount} {self.currency} on #{self.payable_id}"
+        amount = money_display(self.amount, self.currency)
+        return f"Run #{self.run_id} posted {amount} on #{self.payable_id}"

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from core.money import currency_field, money_field
+from core.money import currency_field, money_display, money_field
 
 
 class Account(models.Model):
@@ -167,7 +167,7 @@ class Posting(models.Model):
         indexes = [models.Index(fields=["account", "transaction"])]
 
     def __str__(self):
-        return f"{self.amount} {self.currency} on {self.account_id}"
+        return f"{money_display(self.amount, self.currency)} on {self.account_id}"
 
 
 class Payable(models.Model):
@@ -233,7 +233,7 @@ class Payable(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.description} ({self.amount} {self.currency})"
+        return f"{self.description} ({money_display(self.amount, self.currency)})"
 
     @property
     def payee_kind(self) -> str:
@@ -266,4 +266,4 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.amount} {self.currency} ({self.payroll_reference})"
+        return f"{money_display(self.amount, self.currency)} ({self.payroll_reference})"
