@@ -169,6 +169,11 @@ def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
+def _counted(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """The counts a reader needs, in words: those of none are left out (the JSON keeps them)."""
+    return [(_words(k), n) for k, n in counts.items() if n]
+
+
 def html(content: dict) -> str:
     """A standalone public page of the label."""
     basis = content["consent_basis"]
@@ -177,12 +182,8 @@ def html(content: dict) -> str:
             "kind": _words(kind),
             **counts,
             "basis": basis.get(kind),
-            "instruments": [
-                (_words(k), n) for k, n in (basis.get(kind) or {}).get("instrument", {}).items()
-            ],
-            "capacities": [
-                (_words(k), n) for k, n in (basis.get(kind) or {}).get("capacity", {}).items()
-            ],
+            "instruments": _counted((basis.get(kind) or {}).get("instrument", {})),
+            "capacities": _counted((basis.get(kind) or {}).get("capacity", {})),
         }
         for kind, counts in content["uses"].items()
     ]

@@ -10,6 +10,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import transaction
 from playwright.sync_api import expect
 
@@ -17,8 +18,10 @@ from compensation import review, runs
 from compensation.models import CompensationRun
 from core.audit import system_user
 from core.money import money_display
+from ledger.access import scope_for
 from ledger.journal import selectors as journal_selectors
 from ledger.models import Payable, Payment, Production
+from reports.services import label_publish
 
 from .conftest import LAPTOP, log_in, no_horizontal_scroll, screenshot
 
@@ -208,3 +211,17 @@ def test_the_api_docs_load_nothing_from_another_host(page, live_server):
     ]
     assert not elsewhere, elsewhere
     screenshot(page, "api-docs")
+
+
+def test_the_published_disclosure_label_reads_at_both_widths(demo, page):
+    """The Long Light's label, published by its studio's staff, as anyone reaches it: no sign-in,
+    the uses recorded and the consents relied on, readable on a laptop and a phone."""
+    film = Production.objects.get(title="The Long Light")
+    staff = User.objects.get(username="meridian")
+    label = label_publish(actor=staff, scope=scope_for(staff), production=film, published=True)
+    page.goto(f"/disclosure/{label.public_id}/")
+    expect(page.locator("h1")).to_have_text("AI disclosure: The Long Light")
+    expect(page.get_by_role("heading", name="AI uses recorded")).to_be_visible()
+    expect(page.get_by_role("heading", name="Consents relied on")).to_be_visible()
+    assert page.locator("table tbody tr").count() >= 2
+    both_widths(page, "disclosure-label")
