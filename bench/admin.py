@@ -26,8 +26,22 @@ Reference, "SQL": the page's paginator query (the capped count) and its page que
 the queries the page ran (CaptureQueriesContext) and replayed on one cursor with the rows
 fetched. Target: p95 page <= 10 x p95 SQL; the page also renders 50 to 100 rows of HTML, which
 no SQL reference includes, so the absolute p95 is printed beside it.
+
+Two more pages, scenario "admin_pages", in the same run on the same data, as the studio's staff:
+- dashboard: the admin index, `/admin/`, with the staff dashboard (reports/dashboard.py) of the
+  studio's 20 productions: its table and its charts.
+- run_review: the review page of a computed run (compensation/review.py), a rerun of the June pay
+  of the studio's fifth production (about 11,700 lines, 5,000 people): totals per person and per
+  fund, the differences from the approved June run it follows (about 120 changed amounts, 30
+  overtime lines removed, 150 meal penalties added), the crew's rate_missing exceptions (200) and
+  the tier T and D lines needing confirmation (650, in two items). Its lines are INSERT ...
+  SELECTed from the approved run's.
+Their reference is every query the page ran, replayed the same way, but for the session and
+authentication lookups (the request's user and its studios) and savepoints: the raw SQL for the
+same figures. Same target.
 """
 
+import math
 import os
 import statistics
 import sys
@@ -48,10 +62,19 @@ from bench.common import Result, log, scaled, setup_django, write_results  # noq
 REPS = int(os.environ.get("BENCH_REPS", "30"))
 WARMUP = 2
 SCENARIO = "admin_changelist"
+PAGES_SCENARIO = "admin_pages"
 TARGET = 10.0
 POSTINGS_WANTED = scaled(1_000_000, 10_000)
 CHUNK = 5000
 STUDIO_NAME = "Bench Admin Pictures"
+REVIEW_PRODUCTION = 4  # bench.reports: one approved June run, rate_missing exceptions for its crew
+# Queries of the request, not of the page's figures: its session, its user and the user's scope.
+NOT_THE_PAGES = (
+    'FROM "django_session"',
+    'FROM "auth_',
+    'FROM "ledger_studiostaff"',
+    'FROM "ledger_guildstaff"',
+)
 
 
 @dataclass(frozen=True)
@@ -60,11 +83,19 @@ class Page:
     path: str
     query: str
     who: str  # "superuser" or "studio_staff"
-    table: str  # the listed table, to find the page's own queries among the others
+    # The listed table, to find the page's own count and page queries among the others; None for
+    # a page whose reference is every query it runs (NOT_THE_PAGES aside).
+    table: str | None
 
 
 def pages(world) -> list[Page]:
+    from ledger.journal.admin import PayableAdmin
+    from ledger.models import Payable
+
     production = world["production"].pk
+    # The 40th page of payables, or the last one of a smaller world (BENCH_SCALE).
+    payables = Payable.objects.filter(studio=world["studio"]).count()
+    later = max(1, min(40, math.ceil(payables / PayableAdmin.list_per_page)))
     return [
         Page("journal", "ledger/journaltransaction/", "", "superuser", "ledger_journaltransaction"),
         Page(
@@ -75,7 +106,7 @@ def pages(world) -> list[Page]:
             "ledger_journaltransaction",
         ),
         Page("payables", "ledger/payable/", "", "studio_staff", "ledger_payable"),
-        Page("payables_p40", "ledger/payable/", "p=40", "studio_staff", "ledger_payable"),
+        Page("payables_p40", "ledger/payable/", f"p={later}", "studio_staff", "ledger_payable"),
         Page("consents", "consent/consent/", "", "studio_staff", "consent_consent"),
         Page(
             "consents_production",
@@ -109,6 +140,19 @@ def pages(world) -> list[Page]:
     ]
 
 
+def other_pages(world) -> list[Page]:
+    return [
+        Page("dashboard", "", "", "studio_staff", None),
+        Page(
+            "run_review",
+            f"compensation/compensationrun/{world['run'].pk}/review/",
+            "",
+            "studio_staff",
+            None,
+        ),
+    ]
+
+
 # --- the data -------------------------------------------------------------------------------
 
 
@@ -130,6 +174,7 @@ def build_world() -> dict:
         log(f"reusing {studio.name} and its journal (BENCH_ADMIN_REUSE=1)")
     topped = top_up_journal(studio, system)
     log(f"journal topped up with {topped:,} transactions")
+    run = computed_run(studio, system)
     with acting_as(system):
         root = UserFactory(username="bench-admin-root", is_superuser=True)
         staff = UserFactory(username="bench-admin-staff")
@@ -139,6 +184,7 @@ def build_world() -> dict:
         "production": production,
         "superuser": root,
         "studio_staff": staff,
+        "run": run,
         "seconds": time.perf_counter() - start,
     }
 
@@ -225,6 +271,69 @@ def top_up_journal(studio, system) -> int:
     return made
 
 
+RERUN_LINES = """
+INSERT INTO compensation_compensationline (kind, status, rule, description, date, episode,
+    quantity, unit, rate, amount, currency, fund, tier, flags, parameters, covered, ai_use_id,
+    engagement_id, run_id)
+SELECT kind, status, rule, description, date, episode, quantity, unit, rate,
+    CASE WHEN kind = 'pay' AND engagement_id %% 50 = 0 THEN amount + 125 ELSE amount END,
+    currency, fund, tier,
+    CASE WHEN tier IN ('T', 'D') THEN flags || '["needs_confirmation"]'::jsonb ELSE flags END,
+    parameters, covered, ai_use_id, engagement_id, %(run)s
+FROM compensation_compensationline
+WHERE run_id = %(approved)s AND NOT (rule = 'sag.pay.overtime' AND engagement_id %% 40 = 0)
+UNION ALL
+SELECT 'pay', 'payable', 'sag.pay.meal_penalty', 'Meal late', date + 1, '', 1, 'each', 25, 25,
+    currency, '', 'T', '["needs_confirmation"]'::jsonb, parameters, true, NULL, engagement_id,
+    %(run)s
+FROM compensation_compensationline
+WHERE run_id = %(approved)s AND rule = 'sag.pay.day' AND engagement_id %% 40 = 1
+"""
+
+
+def computed_run(studio, system):
+    """A rerun of the June pay of the studio's REVIEW_PRODUCTION, computed and awaiting
+    approval: the approved run's lines (INSERT ... SELECT) with some amounts changed, overtime
+    removed and meal penalties added, its tier T and D lines flagged needs_confirmation, and
+    the approved run's exceptions. With BENCH_ADMIN_REUSE=1, the one an earlier run made."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from bench.reports import DUE_DATE, PERIOD_FROM, PERIOD_TO
+    from compensation.models import CompensationRun
+    from ledger.models import Production
+
+    status = CompensationRun.Status
+    runs = CompensationRun.objects.filter(production__studio=studio)
+    existing = runs.filter(status=status.COMPUTED).order_by("-pk").first()
+    if existing is not None:
+        return existing
+    production = Production.objects.filter(studio=studio).order_by("id")[REVIEW_PRODUCTION]
+    approved = (
+        runs.filter(production=production, status=status.APPROVED, period_from=PERIOD_FROM)
+        .order_by("-pk")
+        .first()
+    )
+    assert approved is not None, "bench.reports approves a June run of every production"
+    with transaction.atomic():
+        now = timezone.now()
+        run = common.saved_run(
+            production,
+            system,
+            status.COMPUTED,
+            (PERIOD_FROM, PERIOD_TO, DUE_DATE),
+            started_at=now,
+            rules_version="c" * 64,
+            exceptions=approved.exceptions,
+            engagements=approved.engagements,
+            finished_at=now,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(RERUN_LINES, {"run": run.pk, "approved": approved.pk})
+            log(f"run #{run.pk} computed with {cursor.rowcount:,} lines, after #{approved.pk}")
+    return run
+
+
 PRINTED_TABLES = [
     "ledger_posting",
     "ledger_journaltransaction",
@@ -247,7 +356,8 @@ def client_for(user):
 
 
 def page_sql(client, page: Page) -> tuple[list[str], int]:
-    """The paginator and page queries the page ran (replayable SQL), and how many it ran."""
+    """The queries of the page's figures (replayable SQL): a changelist's paginator and page
+    queries, or every query but the request's own; and how many queries the page ran."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -255,6 +365,11 @@ def page_sql(client, page: Page) -> tuple[list[str], int]:
         response = client.get(url(page))
     assert response.status_code == 200, (page.name, response.status_code)
     sqls = [q["sql"] for q in captured.captured_queries]
+    if page.table is None:
+        statements = [s for s in sqls if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+        statements = [s for s in statements if not any(t in s for t in NOT_THE_PAGES)]
+        assert statements, (page.name, sqls)
+        return statements, len(sqls)
     table = f'FROM "{page.table}"'
     count = [s for s in sqls if "COUNT(" in s and table in s]
     rows = [s for s in sqls if "COUNT(" not in s and table in s]
@@ -292,10 +407,10 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[-1]
 
 
-def bench(world) -> tuple[list[Result], list[tuple]]:
+def bench(world, measured: list[Page], scenario: str) -> tuple[list[Result], list[tuple]]:
     clients = {who: client_for(world[who]) for who in ("superuser", "studio_staff")}
     results, details = [], []
-    for page in pages(world):
+    for page in measured:
         client = clients[page.who]
         statements, queries = page_sql(client, page)
         for _ in range(WARMUP):
@@ -308,7 +423,7 @@ def bench(world) -> tuple[list[Result], list[tuple]]:
         details.append((page, queries, statements))
         results.append(
             common.Ceiling(
-                SCENARIO,
+                scenario,
                 f"{page.name}_p95",
                 p95(page_ms),
                 "ms",
@@ -321,7 +436,7 @@ def bench(world) -> tuple[list[Result], list[tuple]]:
         )
         results.append(
             common.Ceiling(
-                SCENARIO,
+                scenario,
                 f"{page.name}_p50",
                 statistics.median(page_ms),
                 "ms",
@@ -330,8 +445,18 @@ def bench(world) -> tuple[list[Result], list[tuple]]:
                 None,
             )
         )
-        log(f"{page.name}: p95 {p95(page_ms):.1f} ms, SQL p95 {p95(sql_ms):.1f} ms")
+        log(
+            f"{page.name}: p95 {p95(page_ms):.1f} ms, SQL p95 {p95(sql_ms):.1f} ms, "
+            f"{queries} queries ({len(statements)} replayed)"
+        )
     return results, details
+
+
+def measure(world) -> tuple[list[Result], list[tuple]]:
+    """The changelists, then the dashboard and the run's review, on the same data."""
+    results, details = bench(world, pages(world), SCENARIO)
+    more, more_details = bench(world, other_pages(world), PAGES_SCENARIO)
+    return results + more, details + more_details
 
 
 def print_rows(results: list[Result]) -> None:
@@ -360,7 +485,7 @@ def main():
     start = time.perf_counter()
     common.analyze()
     analyze_seconds = time.perf_counter() - start
-    results, details = bench(world)
+    results, details = measure(world)
     write_results(results)
     print_rows(results)
     print()
@@ -369,7 +494,8 @@ def main():
     print(f"generated in {world['seconds']:.1f}s (+ ANALYZE {analyze_seconds:.1f}s)")
     print("\nqueries per page, and the SQL replayed as its reference:")
     for page, queries, statements in details:
-        print(f"  {page.name} ({page.who}, /admin/{url(page)[7:]}): {queries} queries")
+        replayed = f", {len(statements)} replayed" if page.table is None else ""
+        print(f"  {page.name} ({page.who}, {url(page)}): {queries} queries{replayed}")
         for statement in statements:
             print(f"      {statement[:160]}{'…' if len(statement) > 160 else ''}")
 
