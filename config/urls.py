@@ -5,13 +5,29 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from core.admin.base import site_ready
 from core.admin.beat import register_beat_admins
 from core.health import health
-from reports.admin import open_items_view
+from reports.admin import (
+    notification_open_view,
+    notification_preferences_view,
+    notifications_view,
+    open_items_view,
+)
 
 register_beat_admins(admin.site)  # the schedules' pages show their arguments in words
 site_ready(admin.site)  # every admin is registered by now
 
 urlpatterns = [
     path("admin/open-items/", admin.site.admin_view(open_items_view), name="open-items"),
+    path("admin/notifications/", admin.site.admin_view(notifications_view), name="notifications"),
+    path(
+        "admin/notifications/preferences/",
+        admin.site.admin_view(notification_preferences_view),
+        name="notification-preferences",
+    ),
+    path(
+        "admin/notifications/<str:pk>/open/",
+        admin.site.admin_view(notification_open_view),
+        name="notification-open",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("ledger.urls")),
     path("api/v1/", include("consent.urls")),

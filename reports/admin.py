@@ -7,9 +7,11 @@ import json
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -17,6 +19,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
 
 from consent import selectors as consent_selectors
 from core.admin import display
@@ -31,6 +35,7 @@ from ledger.models import Guild, Production, Studio
 
 from . import (
     label,
+    notifications,
     open_items,
     receipts,
     remittance,
@@ -45,6 +50,8 @@ from .models import (
     ConsentReceipt,
     DisclosureLabel,
     Flag,
+    Notification,
+    NotificationPreference,
     ReceiptDelivery,
     Report,
     ReportDelivery,
@@ -247,6 +254,92 @@ def open_items_view(request):
         "groups": open_items.open_items(scope, now=timezone.now()),
     }
     return TemplateResponse(request, "admin/reports/open_items.html", context)
+
+
+NOTIFICATIONS_PER_PAGE = 50
+
+
+@require_http_methods(["GET", "POST"])
+def notifications_view(request):
+    """The signed-in user's notifications (reports.notifications), newest first, the unread
+    marked, each linking to its page; POST marks them all read."""
+    if request.method == "POST":
+        count = notifications.notifications_mark_read(user=request.user, now=timezone.now())
+        messages.success(request, f"{count} notification(s) marked as read.")
+        return redirect("notifications")
+    rows = Notification.objects.filter(user=request.user).order_by("-created_at", "-id")
+    page = Paginator(rows, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        **admin.site.each_context(request),
+        "title": "My notifications",
+        "page": page,
+        "unread": notifications.unread_count(request.user, at_most=1000),
+    }
+    return TemplateResponse(request, "admin/reports/notifications.html", context)
+
+
+def notification_open_view(request, pk: str):
+    """Open a notification of the signed-in user's: marked read, on to its page. Another
+    user's notification is 404."""
+    notification_id = _ascii_id(pk)
+    if notification_id is None:
+        raise Http404
+    found = Notification.objects.filter(user=request.user, pk=notification_id).first()
+    if found is None:
+        raise Http404
+    notifications.notifications_mark_read(user=request.user, now=timezone.now(), ids=[found.pk])
+    # The stored path is the product's own; a full URL would send the user off the site.
+    safe = url_has_allowed_host_and_scheme(found.url, allowed_hosts=None)
+    return redirect(found.url if safe and found.url.startswith("/") else "notifications")
+
+
+class NotificationPreferenceForm(forms.Form):
+    email = forms.ChoiceField(
+        label="E-mail me",
+        choices=NotificationPreference.Email.choices,
+        widget=forms.RadioSelect,
+    )
+    muted = forms.MultipleChoiceField(
+        label="Do not notify me of",
+        required=False,
+        choices=list(open_items.TITLES.items()),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Groups of open items left out of your notifications; they stay on your "
+        "open items page.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def notification_preferences_view(request):
+    """The signed-in user's own notification preference: how often to receive e-mail, and
+    which groups of open items to leave out."""
+    preference = notifications.preference_of(request.user)
+    initial = {"email": preference.email, "muted": list(preference.muted or [])}
+    data = request.POST if request.method == "POST" else None
+    form = NotificationPreferenceForm(data, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            notifications.preference_set(
+                user=request.user,
+                email=form.cleaned_data["email"],
+                muted=form.cleaned_data["muted"],
+                actor=request.user,
+            )
+        except DomainError as error:
+            add_field_errors(form, error)
+            if not error.fields:
+                form.add_error(None, error.message)
+        else:
+            messages.success(request, "Your notification preference is saved.")
+            return redirect("notification-preferences")
+    context = {
+        **admin.site.each_context(request),
+        "title": "Notification preference",
+        "form": form,
+        "address": request.user.email,
+        "digest_hour": settings.NOTIFICATION_DIGEST_HOUR,
+    }
+    return TemplateResponse(request, "admin/reports/notification_preferences.html", context)
 
 
 class RemittanceForm(forms.Form):

@@ -322,3 +322,73 @@ class Flag(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+
+class NotificationPreference(models.Model):
+    """How a staff user hears of their open items (reports.notifications): by e-mail at once,
+    in a daily digest (the default: a user who never chose gets one) or never, and which groups
+    of open items they do not want to hear of at all."""
+
+    class Email(models.TextChoices):
+        IMMEDIATELY = "immediately", "Immediately: one message as soon as something new is found"
+        DAILY = "daily", "Daily: one digest a day"
+        NEVER = "never", "Never: notifications in the admin only"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email = models.CharField(max_length=12, choices=Email.choices, default=Email.DAILY)
+    muted = models.JSONField(
+        default=list, blank=True, help_text="The open-item groups (their keys) not to notify."
+    )
+
+    objects = AuditedManager()
+    history = history()
+
+    def __str__(self):
+        return f"Notification preference of {self.user}"
+
+
+class Notification(models.Model):
+    """One open item told to one user, once (unique per user and item key): listed on their
+    notifications page and, as their preference said when it was made, e-mailed from
+    `email_after` on (empty: not to be e-mailed).
+
+    Not audited: a notification is a copy of an open item made for its own recipient, not a
+    record anyone relies upon, and its stamps (made, read by its user, e-mailed by the system)
+    are its whole history."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40, help_text="The open-item group's key.")
+    key = models.CharField(max_length=200, help_text="The open item's key.")
+    text = models.TextField()
+    url = models.CharField(max_length=500, help_text="The admin path where it is resolved.")
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_after = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["user", "email_after"],
+                condition=Q(emailed_at__isnull=True, email_after__isnull=False),
+                name="notification_to_email",
+            ),
+            models.Index(
+                fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_item"),
+            models.CheckConstraint(
+                condition=Q(emailed_at__isnull=True) | Q(email_after__isnull=False),
+                name="notification_emailed_when_due",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Notification #{self.pk} to {self.user}: {self.text}"

@@ -19,8 +19,12 @@ The groups follow who resolves what:
   - payables past their due date with an amount still due (the compliance report's rule).
 
 Administrators see every group over everything. Each group is counted in full and lists its
-first MAX_ITEMS items; each group costs a fixed handful of queries, except the runs to
-recompute, which costs one more query per run found (the rate sheet page's own helper).
+first `limit` items (MAX_ITEMS on the page; the notification scan asks for more); each group
+costs a fixed handful of queries, except the runs to recompute, which costs one more query per
+run found (the rate sheet page's own helper).
+
+Each item carries a stable key naming its group and its record, so that reports.notifications
+tells a user of it once.
 """
 
 from dataclasses import dataclass, field
@@ -49,11 +53,32 @@ from . import compliance, selectors
 
 MAX_ITEMS = 20
 
+# Every group, by its key, with its title, in the page's order.
+TITLES = {
+    "violations": "Violations to resolve",
+    "expiring_consents": "Consents expiring",
+    "flags": "Flags open",
+    "runs_to_review": "Runs to review",
+    "runs_with_exceptions": "Runs with exceptions",
+    "runs_to_recompute": "Runs to recompute",
+    "overdue_payables": "Payables overdue",
+}
+
 
 @dataclass(frozen=True)
 class OpenItem:
+    """One item: its text, the admin path where it is resolved, and a key naming it for good
+    (`<group>:<record>:<id>`, e.g. `violations:ai_use:12`), the same on every computation, so
+    that a user is notified of it once (reports.notifications)."""
+
     text: str
     url: str
+    key: str
+
+    @property
+    def kind(self) -> str:
+        """The key's group (what a user may mute)."""
+        return self.key.partition(":")[0]
 
 
 @dataclass
@@ -99,23 +124,25 @@ def _studio_side(scope: Scope) -> Scope | None:
     return Scope(studio_ids=scope.studio_ids)
 
 
-def open_items(scope: Scope, *, now: datetime) -> list[OpenItemGroup]:
-    """The caller's open items, group by group (see the module's docstring)."""
+def open_items(scope: Scope, *, now: datetime, limit: int | None = None) -> list[OpenItemGroup]:
+    """The caller's open items, group by group (see the module's docstring), each group listing
+    its first `limit` items (MAX_ITEMS unless given)."""
     if scope.is_empty or scope.payroll_key is not None:
         return []
+    limit = MAX_ITEMS if limit is None else limit
     groups = [
-        _violations(scope),
-        _expiring_consents(scope, now),
-        _open_flags(scope),
+        _violations(scope, limit),
+        _expiring_consents(scope, now, limit),
+        _open_flags(scope, limit),
     ]
     studio = _studio_side(scope)
     if studio is not None:
         computed = _computed_runs(studio)
         groups += [
-            _runs_to_acknowledge(computed),
-            _runs_with_exceptions(computed),
-            _runs_to_recompute(studio),
-            _overdue_payables(studio, now),
+            _runs_to_acknowledge(computed, limit),
+            _runs_with_exceptions(computed, limit),
+            _runs_to_recompute(studio, limit),
+            _overdue_payables(studio, now, limit),
         ]
     return groups
 
@@ -123,7 +150,7 @@ def open_items(scope: Scope, *, now: datetime) -> list[OpenItemGroup]:
 # --- for studio and guild staff ---------------------------------------------------------------
 
 
-def _violations(scope: Scope) -> OpenItemGroup:
+def _violations(scope: Scope, limit: int) -> OpenItemGroup:
     qs = consent_selectors.ai_uses(
         scope,
         consent_selectors.not_voided(
@@ -137,12 +164,13 @@ def _violations(scope: Scope) -> OpenItemGroup:
             + f" in {use.production.title}"
             + (f", {use.starts_at:%Y-%m-%d}" if use.starts_at else ""),
             _change_url("consent_aiuse", use.pk),
+            f"violations:ai_use:{use.pk}",
         )
-        for use in qs.select_related("person", "production").order_by("starts_at", "id")[:MAX_ITEMS]
+        for use in qs.select_related("person", "production").order_by("starts_at", "id")[:limit]
     ]
     return OpenItemGroup(
         "violations",
-        "Violations to resolve",
+        TITLES["violations"],
         "AI uses recorded as violations with no hold resolution yet: release their lines for "
         "payment or void them, or obtain the consent.",
         qs.count(),
@@ -150,7 +178,7 @@ def _violations(scope: Scope) -> OpenItemGroup:
     )
 
 
-def _expiring_consents(scope: Scope, now: datetime) -> OpenItemGroup:
+def _expiring_consents(scope: Scope, now: datetime, limit: int) -> OpenItemGroup:
     window = compliance.EXPIRY_WINDOW
     qs = consent_selectors.consents(
         scope, consent_selectors.consents_expiring(Consent.objects.all(), now=now, within=window)
@@ -160,14 +188,13 @@ def _expiring_consents(scope: Scope, now: datetime) -> OpenItemGroup:
             f"{consent.get_kind_display()} consent #{consent.pk} of {consent.person} for "
             f"{consent.production.title}: ends {consent.term_to}",
             _change_url("consent_consent", consent.pk),
+            f"expiring_consents:consent:{consent.pk}",
         )
-        for consent in qs.select_related("person", "production").order_by("term_to", "id")[
-            :MAX_ITEMS
-        ]
+        for consent in qs.select_related("person", "production").order_by("term_to", "id")[:limit]
     ]
     return OpenItemGroup(
         "expiring_consents",
-        "Consents expiring",
+        TITLES["expiring_consents"],
         f"Consents in force whose term ends within {window.days} days.",
         qs.count(),
         items,
@@ -175,23 +202,24 @@ def _expiring_consents(scope: Scope, now: datetime) -> OpenItemGroup:
     )
 
 
-def _open_flags(scope: Scope) -> OpenItemGroup:
+def _open_flags(scope: Scope, limit: int) -> OpenItemGroup:
     qs = selectors.open_flags(scope)
     title = Production.objects.filter(pk=OuterRef("subject_production_id")).values("title")
     rows = qs.annotate(subject_title=Subquery(title)).select_related("guild")
     items = []
-    for flag in rows.order_by("created_at", "id")[:MAX_ITEMS]:
+    for flag in rows.order_by("created_at", "id")[:limit]:
         note = flag.note if len(flag.note) <= 80 else flag.note[:79] + "…"
         items.append(
             OpenItem(
                 f"Flag #{flag.pk} ({flag.guild.code}) on {flag.target_label} in "
                 f"{flag.subject_title}: {note}",
                 _change_url("reports_flag", flag.pk),
+                f"flags:flag:{flag.pk}",
             )
         )
     return OpenItemGroup(
         "flags",
-        "Flags open",
+        TITLES["flags"],
         "Flags for follow-up raised by your guild, or about your studio's productions: resolve "
         "each with a note.",
         qs.count(),
@@ -241,19 +269,20 @@ def _unacknowledged(runs: list[CompensationRun]) -> dict[int, int]:
     return {pk: len(keys) for pk, keys in expected.items() if keys}
 
 
-def _runs_to_acknowledge(runs: list[CompensationRun]) -> OpenItemGroup:
+def _runs_to_acknowledge(runs: list[CompensationRun], limit: int) -> OpenItemGroup:
     waiting = _unacknowledged(runs)
     found = [run for run in runs if run.pk in waiting]
     items = [
         OpenItem(
             f"{_run_text(run)}: {waiting[run.pk]} item(s) of its review to acknowledge",
             _run_url(run),
+            f"runs_to_review:run:{run.pk}",
         )
-        for run in found[:MAX_ITEMS]
+        for run in found[:limit]
     ]
     return OpenItemGroup(
         "runs_to_review",
-        "Runs to review",
+        TITLES["runs_to_review"],
         "Runs computed and awaiting approval whose review has items no one has acknowledged "
         "yet; a run is approved once every item is.",
         len(found),
@@ -261,15 +290,19 @@ def _runs_to_acknowledge(runs: list[CompensationRun]) -> OpenItemGroup:
     )
 
 
-def _runs_with_exceptions(runs: list[CompensationRun]) -> OpenItemGroup:
+def _runs_with_exceptions(runs: list[CompensationRun], limit: int) -> OpenItemGroup:
     found = [run for run in runs if run.exceptions]
     items = [
-        OpenItem(f"{_run_text(run)}: {len(run.exceptions)} exception(s)", _run_url(run))
-        for run in found[:MAX_ITEMS]
+        OpenItem(
+            f"{_run_text(run)}: {len(run.exceptions)} exception(s)",
+            _run_url(run),
+            f"runs_with_exceptions:run:{run.pk}",
+        )
+        for run in found[:limit]
     ]
     return OpenItemGroup(
         "runs_with_exceptions",
-        "Runs with exceptions",
+        TITLES["runs_with_exceptions"],
         "Runs awaiting approval with something that could not be computed (a missing rate, "
         "say): correct the records and run the period again, or acknowledge it.",
         len(found),
@@ -290,7 +323,7 @@ def _latest_sheets(scope: Scope) -> list[RateSheet]:
     return sorted(latest.values(), key=lambda s: (s.loaded_at, s.pk))
 
 
-def _runs_to_recompute(scope: Scope) -> OpenItemGroup:
+def _runs_to_recompute(scope: Scope, limit: int) -> OpenItemGroup:
     visible = CompensationRun.objects.filter(production__in=access.productions(scope))
     found: dict[int, tuple[CompensationRun, RateSheet]] = {}
     for sheet in _latest_sheets(scope):
@@ -302,12 +335,13 @@ def _runs_to_recompute(scope: Scope) -> OpenItemGroup:
         OpenItem(
             f"{_run_text(run)}: computed before {sheet.name} v{sheet.version} was loaded",
             _change_url("compensation_ratesheet", sheet.pk) + "#runs-to-recompute",
+            f"runs_to_recompute:run:{run.pk}:sheet:{sheet.pk}",
         )
-        for run, sheet in ordered[:MAX_ITEMS]
+        for run, sheet in ordered[:limit]
     ]
     return OpenItemGroup(
         "runs_to_recompute",
-        "Runs to recompute",
+        TITLES["runs_to_recompute"],
         "Runs computed or approved before a rate sheet was loaded that gives a value for a "
         "date of their period: rerun them from the sheet's page.",
         len(ordered),
@@ -315,7 +349,7 @@ def _runs_to_recompute(scope: Scope) -> OpenItemGroup:
     )
 
 
-def _overdue_payables(scope: Scope, now: datetime) -> OpenItemGroup:
+def _overdue_payables(scope: Scope, now: datetime, limit: int) -> OpenItemGroup:
     past_due = compliance.past_due_payables(scope, Payable.objects.all(), now.date())
     due = {
         row["payable_id"]: amount
@@ -324,21 +358,23 @@ def _overdue_payables(scope: Scope, now: datetime) -> OpenItemGroup:
     payables = (
         Payable.objects.filter(pk__in=list(due))
         .select_related("person", "production")
-        .order_by("due_date", "id")[:MAX_ITEMS]
+        .order_by("due_date", "id")[:limit]
     )
     items = [
         OpenItem(
             f"{payable.person or fund_title(payable.fund)}, {payable.production.title}: "
             f"{money_display(due[payable.pk], payable.currency)} due since {payable.due_date}",
             _change_url("ledger_payable", payable.pk),
+            f"overdue_payables:payable:{payable.pk}",
         )
         for payable in payables
     ]
     return OpenItemGroup(
         "overdue_payables",
-        "Payables overdue",
+        TITLES["overdue_payables"],
         "Payables past their due date with an amount still due.",
         len(due),
         items,
         _list_url("ledger_payable", standing="overdue"),
     )
+

@@ -1,4 +1,6 @@
-"""The scheduled reports (django-celery-beat fires these; migration 0003 creates the schedules).
+"""The scheduled reports (django-celery-beat fires these; migration 0003 creates the schedules),
+and the notifications of open items: the scan, the sends and the daily digest (migration 0007
+creates their schedules; reports.notifications).
 
 Each task works out its period from the day it runs (or the `on` it is given) and makes every
 report in turn, each idempotent: a schedule that fires twice in the same week or month, or a
@@ -14,7 +16,7 @@ from django.utils import timezone
 from core.audit import acting_as, system_user
 from ledger.models import Guild
 
-from . import services
+from . import notifications, services
 from .compliance import Target
 from .models import Report
 
@@ -71,3 +73,24 @@ def monthly_guild_reports(on: str | None = None) -> list[int]:
     """Last month's report of each guild, across studios."""
     targets = [Target.of(g) for g in Guild.objects.order_by("code")]
     return _run_all(targets, previous_month(_day(on)))
+
+
+@shared_task
+def notify_open_items() -> dict[int, int]:
+    """Notify every staff user of their new open items (reports.notifications)."""
+    with acting_as(system_user()):
+        return notifications.notify_open_items(now=timezone.now())
+
+
+@shared_task(acks_late=True)
+def send_notifications(user_id: int) -> int:
+    """E-mail the user's notifications that are due, once."""
+    with acting_as(system_user()):
+        return notifications.notifications_send(user_id=user_id, now=timezone.now())
+
+
+@shared_task
+def send_daily_digests() -> int:
+    """Publish the send of every user with notifications due: the daily digest."""
+    with acting_as(system_user()):
+        return notifications.digests_publish(now=timezone.now())

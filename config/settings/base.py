@@ -109,6 +109,9 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=25 * 1024 * 1024)
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="guild-ledger@localhost")
+# Where people reach the product: the links in its e-mails (open items, signing and personal
+# pages) are built on it, never on the Host header of whichever request sent them.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # The named user that commands and tasks act as, so history always says who.
 SYSTEM_USERNAME = "system"
@@ -192,6 +195,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # How long work waits for its first publish before the sweep publishes it again.
 DISPATCH_GRACE_SECONDS = env.int("DISPATCH_GRACE_SECONDS", default=60)
+# The hour (UTC) of the daily digest of notifications (reports.notifications): what a user who
+# chose a daily e-mail is told is due then.
+NOTIFICATION_DIGEST_HOUR = env.int("NOTIFICATION_DIGEST_HOUR", default=7)
 
 # Two-person approval of compensation and residual runs: on, the user who started a run cannot
 # approve it (compensation.runs.run_approve).
