@@ -269,6 +269,8 @@ def notifications_view(request):
         return redirect("notifications")
     rows = Notification.objects.filter(user=request.user).order_by("-created_at", "-id")
     page = Paginator(rows, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    for row in page.object_list:
+        row.group = open_items.TITLES.get(row.kind, row.kind)
     context = {
         **admin.site.each_context(request),
         "title": "My notifications",

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from compensation import review, runs
@@ -21,6 +22,7 @@ from core.money import money_display
 from ledger.access import scope_for
 from ledger.journal import selectors as journal_selectors
 from ledger.models import Payable, Payment, Production
+from reports import notifications
 from reports.services import label_publish
 
 from .conftest import LAPTOP, log_in, no_horizontal_scroll, screenshot
@@ -225,3 +227,22 @@ def test_the_published_disclosure_label_reads_at_both_widths(demo, page):
     expect(page.get_by_role("heading", name="Consents relied on")).to_be_visible()
     assert page.locator("table tbody tr").count() >= 2
     both_widths(page, "disclosure-label")
+
+
+def test_notifications_and_their_preference_at_both_widths(demo, page):
+    """The scan tells Meridian's staff of their open items: the unread count in the user tools,
+    the list, and the preference page, which saves a choice."""
+    notifications.notify_open_items(now=timezone.now())
+    log_in(page, "meridian")
+    link = page.locator("#user-tools .gl-notifications-link")
+    expect(link).to_contain_text(re.compile(r"Notifications \(\d+\)"))
+    assert int(link.get_attribute("data-unread")) > 0
+    link.click()
+    expect(page).to_have_url(re.compile(r"/admin/notifications/$"))
+    expect(page.locator("#content-main li").first).to_be_visible()
+    both_widths(page, "notifications")
+    page.goto("/admin/notifications/preferences/")
+    page.get_by_label("Never").check()
+    page.get_by_role("button", name=re.compile("Save")).click()
+    expect(page.locator(".messagelist .success")).to_contain_text("saved")
+    both_widths(page, "notification-preferences")

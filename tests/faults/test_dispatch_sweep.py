@@ -54,12 +54,17 @@ def waiting_run() -> CompensationRun:
 
 def test_a_run_still_waiting_after_the_grace_period_is_published_and_computed():
     run = waiting_run()
-    assert outbox.sweep(grace_seconds=HOUR) == {"compensation_runs": 0, "webhook_deliveries": 0}
+    assert outbox.sweep(grace_seconds=HOUR) == {
+        "compensation_runs": 0,
+        "notifications": 0,
+        "webhook_deliveries": 0,
+    }
     run.refresh_from_db()
     assert (run.status, run.dispatched_at) == ("queued", None)
 
     assert dispatch_waiting.apply(kwargs={"grace_seconds": 0}).get() == {
         "compensation_runs": 1,
+        "notifications": 0,
         "webhook_deliveries": 0,
     }
     run.refresh_from_db()
