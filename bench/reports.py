@@ -318,7 +318,7 @@ def _registry(raw, spec, studio, productions, agreements, counts) -> list[Person
         raw,
         "ledger_person",
         "id, legal_name, professional_name, email, payroll_ref, is_deceased, date_of_death, "
-        "authorized_representative, created_at, registered_by_id",
+        "authorized_representative, representative_email, created_at, registered_by_id",
         (
             (
                 p.person_id,
@@ -328,6 +328,7 @@ def _registry(raw, spec, studio, productions, agreements, counts) -> list[Person
                 f"{spec.prefix}-{p.i:06d}",
                 False,
                 None,
+                "",
                 "",
                 ENGAGED_AT,
                 studio.pk,

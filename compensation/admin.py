@@ -25,7 +25,6 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from consent import selectors as consent_selectors
-from consent.admin import badge
 from consent.models import AiUse
 from core import csv_safe
 from core.admin import display
@@ -36,6 +35,7 @@ from core.admin.base import (
     ServiceSavedMixin,
     admin_path,
 )
+from core.admin.display import badge
 from core.errors import DomainError, Forbidden
 from core.money import money_display, number_display
 from ledger import access

@@ -41,6 +41,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("health/", health, name="health"),
     path("disclosure/", include("reports.public_urls")),
+    path("", include("portal.urls")),
 ]
 
 handler400 = "core.errors.handler400"

@@ -26,12 +26,14 @@ from django.utils.safestring import mark_safe
 
 from core.admin import display
 from core.admin.base import ReadOnlyInline, ServiceForm, ServiceSavedMixin, admin_path
+from core.admin.display import badge
 from core.admin.pagination import InScopeRelatedFilter
 from core.errors import DomainError
 from ledger import access
 from ledger.access.admin import ScopedAdmin
 
 from . import admin_check, admin_revoke, admin_void, selectors, services
+from . import admin_requests as admin_requests  # registers the consent requests' pages
 from .admin_event import Link
 from .models import (
     GRANT_FIELDS,
@@ -45,28 +47,6 @@ from .models import (
     UnionNotice,
     WgaDisclosure,
 )
-
-BADGE_COLOURS = {
-    "granted": "#1e7e34",
-    "allowed": "#1e7e34",
-    "suspended": "#b8860b",
-    "expired": "#6c757d",
-    "superseded": "#6c757d",
-    "revoked": "#b02a37",
-    "violation": "#b02a37",
-}
-
-
-def badge(status: str, colour: str | None = None):
-    # `badge badge-<status>` names the status for pages and browser tests alike.
-    return format_html(
-        '<span class="gl-badge badge badge-{}" style="background:{};color:#fff;padding:2px 8px;'
-        'border-radius:10px;font-weight:600;white-space:nowrap">{}</span>',
-        status,
-        colour or BADGE_COLOURS.get(status, "#495057"),
-        status,
-    )
-
 
 EVENT_COLUMNS = ("kind", "effective_at", "reason", "actor", "recorded_at")
 

@@ -7,7 +7,7 @@ from django.core.files.base import File
 
 from core.security.events import security_event
 
-from .models import Consent
+from .models import Consent, ConsentSignature
 
 
 def evidence_digest(evidence: File) -> tuple[str, int]:
@@ -22,7 +22,8 @@ def evidence_digest(evidence: File) -> tuple[str, int]:
 
 
 def evidence_problems() -> tuple[int, list[tuple[int, str, str]]]:
-    """(documents checked, [(consent id, stored path, what is wrong)]) over every consent."""
+    """(documents checked, [(consent id, stored path, what is wrong)]) over every consent's
+    evidence document and every signature's record of what was shown."""
     storage = Consent._meta.get_field("evidence").storage
     checked, problems = 0, []
     # A document erased at the person's request (privacy app) has no path; its SHA-256 and size
@@ -43,6 +44,27 @@ def evidence_problems() -> tuple[int, list[tuple[int, str, str]]]:
             continue
         if actual != recorded:
             problems.append((consent_id, path, f"SHA-256 is {actual}, recorded {recorded}"))
+            _tamper_event(consent_id, "hash_mismatch")
+    signed, mismatched = _signature_problems()
+    return checked + signed, problems + mismatched
+
+
+def _signature_problems() -> tuple[int, list[tuple[int, str, str]]]:
+    """The records of consents signed on the signing page: the canonical JSON of what was shown
+    against its recorded SHA-256 (an erased record keeps only its hash)."""
+    checked, problems = 0, []
+    rows = (
+        ConsentSignature.objects.exclude(shown_json="")
+        .order_by("pk")
+        .values_list("consent_id", "shown_json", "shown_sha256")
+    )
+    for consent_id, shown, recorded in rows.iterator(chunk_size=500):
+        checked += 1
+        actual = hashlib.sha256(shown.encode()).hexdigest()
+        if actual != recorded:
+            problems.append(
+                (consent_id, "signature record", f"SHA-256 is {actual}, recorded {recorded}")
+            )
             _tamper_event(consent_id, "hash_mismatch")
     return checked, problems
 

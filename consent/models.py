@@ -568,3 +568,190 @@ class AiUseVoid(models.Model):
 
     def __str__(self):
         return f"void of AI use #{self.use_id}"
+
+
+# What a consent request asks the person to sign: the grant's fields that staff prepare. The
+# signing itself gives the rest (instrument: a separate writing; when, by whom, in what capacity;
+# the notice instant is when the request was sent; initials where the counsel route needs them).
+REQUEST_FIELDS = (
+    "person",
+    "production",
+    "agreement",
+    "category",
+    "kind",
+    "description",
+    "scenes",
+    "media",
+    "territory",
+    "term_from",
+    "term_to",
+    "engaged_at",
+    "business_reason",
+    "governing_law",
+    "performance_fixed_on",
+    "replaces_in_person_work",
+    "represented_by",
+    "bargained_amount",
+    "bargained_currency",
+    "named_in_disclosure",
+)
+
+
+class ConsentRequest(models.Model):
+    """A consent prepared by studio staff and sent to the person (or whoever signs for them) to
+    sign on the product's signing page. The link's secret is never stored: only its SHA-256,
+    which is cleared once the link can no longer be used. Signing records the consent through
+    consent_grant, with the document shown as its evidence."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        SENT = "sent"
+        VIEWED = "viewed"
+        SIGNED = "signed"
+        DECLINED = "declined"
+        EXPIRED = "expired"
+        WITHDRAWN = "withdrawn"
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consent_requests")
+    production = models.ForeignKey(
+        Production, on_delete=models.PROTECT, related_name="consent_requests"
+    )
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(max_length=20, choices=Category)
+    kind = models.CharField(max_length=30, choices=ConsentKind)
+    description = models.TextField(
+        help_text="The reasonably specific description of the intended use (sag.consent.specific)."
+    )
+    scenes = models.CharField(max_length=500, blank=True, help_text="Scenes or episodes.")
+    media = models.CharField(max_length=500, blank=True)
+    territory = models.CharField(max_length=200, blank=True)
+    term_from = models.DateField()
+    term_to = models.DateField(null=True, blank=True, help_text="Empty: no end.")
+    engaged_at = models.DateTimeField(null=True, blank=True, help_text="When they were engaged.")
+    business_reason = models.TextField(blank=True, help_text="For a scan (2026 agreement).")
+    governing_law = models.CharField(
+        max_length=6, blank=True, validators=[validate_subdivision], help_text="ISO 3166-2."
+    )
+    performance_fixed_on = models.DateField(null=True, blank=True)
+    replaces_in_person_work = models.BooleanField(default=False)
+    represented_by = models.CharField(
+        max_length=10, choices=Representation.choices, default=Representation.NONE
+    )
+    bargained_amount = money_field(null=True, blank=True)
+    bargained_currency = currency_field()
+    named_in_disclosure = models.BooleanField(default=False)
+
+    signer_capacity = models.CharField(
+        max_length=20,
+        choices=Capacity,
+        help_text="Who signs: the person (self), or for a deceased performer or a minor their "
+        "representative.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="When the link expires.")
+    sent_to = models.EmailField(blank=True, help_text="The recorded address it was sent to.")
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was first sent: the notice instant."
+    )
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    viewed_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was signed, declined, withdrawn or expired."
+    )
+    decline_reason = models.TextField(blank=True)
+    consent = models.OneToOneField(
+        Consent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="request",
+        help_text="The consent its signature recorded.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditedManager()
+    history = history(excluded_fields=["token_hash"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(term_to__isnull=True) | Q(term_to__gte=F("term_from")),
+                name="consent_request_term_ordered",
+                violation_error_message="The term cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=_valid("kind", rules.CONSENT_KINDS), name="consent_request_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=_valid(
+                    "status",
+                    ["draft", "sent", "viewed", "signed", "declined", "expired", "withdrawn"],
+                ),
+                name="consent_request_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="signed") & Q(consent__isnull=False))
+                | (~Q(status="signed") & Q(consent__isnull=True)),
+                name="consent_request_signed_has_consent",
+            ),
+            models.CheckConstraint(
+                condition=Q(bargained_amount__isnull=True) | Q(bargained_amount__gte=0),
+                name="consent_request_bargained_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=_valid("bargained_currency", Currency.values),
+                name="consent_request_currency_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(description=""),
+                name="consent_request_description_set",
+                violation_error_message="A description of the intended use is required.",
+            ),
+        ]
+
+    def __str__(self):
+        what = self.get_kind_display()
+        return f"consent request #{self.pk}: {what} of {self.person} for {self.production}"
+
+
+class ConsentSignature(models.Model):
+    """The record of intent, attribution and integrity of a consent signed on the signing page:
+    the document shown (its canonical JSON, with the PDF kept as the consent's evidence), its
+    SHA-256, the instants of sending, viewing and signing, the typed name and capacity of the
+    signer, the initials given, and a keyed digest of the signer's network address and browser.
+    Never edited."""
+
+    request = models.OneToOneField(
+        ConsentRequest, on_delete=models.PROTECT, related_name="signature"
+    )
+    consent = models.OneToOneField(Consent, on_delete=models.PROTECT, related_name="signature")
+    signed_name = models.CharField(max_length=200, help_text="The full name the signer typed.")
+    capacity = models.CharField(max_length=20, choices=Capacity)
+    initials = models.JSONField(default=dict, blank=True, help_text="{clause: initials}.")
+    shown_json = models.TextField(help_text="What was shown, as canonical JSON.")
+    shown_sha256 = models.CharField(max_length=64)
+    sent_at = models.DateTimeField()
+    viewed_at = models.DateTimeField()
+    signed_at = models.DateTimeField()
+    client_digest = models.CharField(
+        max_length=64, help_text="A keyed digest of the network address and the user agent."
+    )
+
+    objects = AuditedManager()
+
+    class Meta:
+        ordering = ["-signed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(shown_sha256__regex=r"^[0-9a-f]{64}$"),
+                name="consent_signature_sha256_hex",
+            ),
+        ]
+
+    def __str__(self):
+        return f"signature of consent #{self.consent_id} by {self.signed_name}"

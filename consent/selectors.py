@@ -29,6 +29,7 @@ from .models import (
     AiUseVoid,
     Consent,
     ConsentEvent,
+    ConsentRequest,
     Representation,
     StrikePeriod,
     UnionNotice,
@@ -54,6 +55,15 @@ def _by_production(scope: Scope, qs: "QuerySet[_M]", guild_path: str) -> "QueryS
 
 def consents(scope: Scope, qs: "QuerySet[Consent] | None" = None) -> "QuerySet[Consent]":
     return _by_production(scope, Consent.objects.all() if qs is None else qs, "agreement__guild_id")
+
+
+def consent_requests(
+    scope: Scope, qs: "QuerySet[ConsentRequest] | None" = None
+) -> "QuerySet[ConsentRequest]":
+    """Seen as the consents they would produce: by the studio's staff, and by the staff of the
+    guild whose agreement they are under."""
+    qs = ConsentRequest.objects.all() if qs is None else qs
+    return _by_production(scope, qs, "agreement__guild_id")
 
 
 def ai_uses(scope: Scope, qs: "QuerySet[AiUse] | None" = None) -> "QuerySet[AiUse]":

@@ -93,7 +93,7 @@ def consent_grant(
     if supersedes is not None:
         supersedes = Consent.objects.select_for_update().get(pk=supersedes.pk)
         _check_supersedable(supersedes, person=person, kind=kind)
-    category, agreement = _category_and_agreement(
+    category, agreement = category_and_agreement(
         person, production, category, agreement, fields.get("signed_at")
     )
     sha256, size = evidence_digest(evidence)
@@ -127,7 +127,7 @@ def consent_grant(
         raise
 
 
-def _category_and_agreement(
+def category_and_agreement(
     person: Person,
     production: Production,
     category: str | None,
@@ -196,7 +196,7 @@ def consent_review(
     be judged on the consent alone, rule by rule. Takes what consent_grant takes (the evidence
     and the consent superseded play no part) and refuses what it refuses before it would
     write; writes nothing."""
-    category, agreement = _category_and_agreement(
+    category, agreement = category_and_agreement(
         person, production, category, agreement, fields.get("signed_at")
     )
     person_facts, consent = selectors.draft_facts(

@@ -23,6 +23,7 @@ APPEND_ONLY_TABLES = frozenset(
         "consent_consentevent",
         "consent_aiuse",
         "consent_aiusevoid",
+        "consent_consentsignature",
         "compensation_ratesheet",
         "compensation_ratesheetvalue",
         "compensation_compensationline",

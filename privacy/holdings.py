@@ -26,7 +26,16 @@ from django.contrib.admin.models import LogEntry
 from django.db.models import Model, Q
 
 from compensation.models import CompensationLine, HoldResolution
-from consent.models import AiUse, AiUseVoid, Consent, ConsentEvent, UnionNotice, WgaDisclosure
+from consent.models import (
+    AiUse,
+    AiUseVoid,
+    Consent,
+    ConsentEvent,
+    ConsentRequest,
+    ConsentSignature,
+    UnionNotice,
+    WgaDisclosure,
+)
 from ledger.models import Engagement, Membership, Payable, Person
 from reports.models import Flag, ReceiptDelivery, Report
 
@@ -70,6 +79,7 @@ HOLDINGS = (
             "email": BLANK,
             "payroll_ref": BLANK,
             "authorized_representative": BLANK,
+            "representative_email": BLANK,
         },
     ),
     Holding(Membership, "person_id", replace={"member_number": TOKEN_PER_ROW}),
@@ -81,6 +91,18 @@ HOLDINGS = (
         scrub=("description", "scenes", "media", "territory", "business_reason"),
     ),
     Holding(ConsentEvent, "consent__person_id", scrub=("reason",)),
+    Holding(
+        ConsentRequest,
+        "person_id",
+        replace={"sent_to": ERASED_EMAIL},
+        scrub=("description", "scenes", "media", "territory", "business_reason", "decline_reason"),
+    ),
+    Holding(
+        ConsentSignature,
+        "request__person_id",
+        # What was shown goes whole; its SHA-256 stays, as an erased evidence document's does.
+        replace={"signed_name": TOKEN, "shown_json": BLANK},
+    ),
     Holding(AiUse, "person_id", scrub=("description", "scenes", "reasons")),
     Holding(AiUseVoid, "use__person_id", scrub=("reason",)),
     Holding(WgaDisclosure, "writer_id", scrub=("material",)),
@@ -119,6 +141,7 @@ def terms_of(person: Person) -> list[str]:
             row.email,
             row.payroll_ref,
             row.authorized_representative,
+            row.representative_email,
         }
     for memberships in (person.memberships, Membership.history.filter(person_id=person.pk)):
         values |= set(memberships.values_list("member_number", flat=True))

@@ -29,7 +29,15 @@ from compensation.models import (
     Timecard,
     WgaDelivery,
 )
-from consent.models import AiUse, AiUseVoid, Consent, ConsentEvent, WgaDisclosure
+from consent.models import (
+    AiUse,
+    AiUseVoid,
+    Consent,
+    ConsentEvent,
+    ConsentRequest,
+    ConsentSignature,
+    WgaDisclosure,
+)
 from ledger.journal.services import payable_amounts
 from ledger.models import (
     Account,
@@ -189,6 +197,11 @@ def person_export(person: Person) -> JsonObject:
         "wga_deliveries": _rows(WgaDelivery.objects.filter(**of_engagements)),
         "consents": _rows(Consent.objects.filter(person=person), evidence=_evidence),
         "consent_events": _rows(ConsentEvent.objects.filter(consent__person=person)),
+        "consent_requests": [
+            row(r, exclude={"token_hash"})
+            for r in ConsentRequest.objects.filter(person=person).order_by("pk")
+        ],
+        "consent_signatures": _rows(ConsentSignature.objects.filter(request__person=person)),
         "ai_uses": _rows(AiUse.objects.filter(person=person)),
         "ai_use_voids": _rows(AiUseVoid.objects.filter(use__person=person)),
         "wga_disclosures": _rows(WgaDisclosure.objects.filter(writer=person)),

@@ -16,7 +16,8 @@ The groups follow who resolves what:
   - runs computed or approved before a newer rate sheet that gives a value for a date of their
     period, not yet run again (compensation.services.rate_sheet_runs_to_recompute, as the rate
     sheet's own page lists them, for the latest version of each sheet);
-  - payables past their due date with an amount still due (the compliance report's rule).
+  - payables past their due date with an amount still due (the compliance report's rule);
+  - consent requests sent and not yet signed or declined, those whose link expired included.
 
 Administrators see every group over everything. Each group is counted in full and lists its
 first `limit` items (MAX_ITEMS on the page; the notification scan asks for more); each group
@@ -41,8 +42,9 @@ from compensation import services as compensation_services
 from compensation.models import CompensationLine, CompensationRun, RateSheet, ResidualLine
 from compensation.models.pay import RunAcknowledgement
 from compensation.residuals import selectors as residual_selectors
+from consent import requests as consent_requests
 from consent import selectors as consent_selectors
-from consent.models import AiUse, Consent
+from consent.models import AiUse, Consent, ConsentRequest
 from core.money import money_display
 from ledger import access
 from ledger.access import Scope
@@ -62,6 +64,7 @@ TITLES = {
     "runs_with_exceptions": "Runs with exceptions",
     "runs_to_recompute": "Runs to recompute",
     "overdue_payables": "Payables overdue",
+    "consent_requests": "Consent requests unanswered",
 }
 
 
@@ -143,6 +146,7 @@ def open_items(scope: Scope, *, now: datetime, limit: int | None = None) -> list
             _runs_with_exceptions(computed, limit),
             _runs_to_recompute(studio, limit),
             _overdue_payables(studio, now, limit),
+            _unanswered_requests(studio, now, limit),
         ]
     return groups
 
@@ -378,3 +382,26 @@ def _overdue_payables(scope: Scope, now: datetime, limit: int) -> OpenItemGroup:
         _list_url("ledger_payable", standing="overdue"),
     )
 
+
+def _unanswered_requests(scope: Scope, now: datetime, limit: int) -> OpenItemGroup:
+    waiting = [*consent_requests.OPEN, ConsentRequest.Status.EXPIRED]
+    qs = consent_selectors.consent_requests(scope).filter(status__in=waiting)
+    items = []
+    for request in qs.select_related("person", "production").order_by("sent_at", "id")[:limit]:
+        expired = consent_requests.effective_status(request, now) == "expired"
+        state = "link expired" if expired else f"sent {request.sent_at:%Y-%m-%d}"
+        items.append(
+            OpenItem(
+                f"Consent request #{request.pk} ({request.get_kind_display()}) to "
+                f"{request.person} for {request.production.title}: {state}",
+                _change_url("consent_consentrequest", request.pk),
+                f"consent_requests:consent_request:{request.pk}",
+            )
+        )
+    return OpenItemGroup(
+        "consent_requests",
+        TITLES["consent_requests"],
+        "Consent requests sent and not yet signed or declined: send a reminder, or withdraw them.",
+        qs.count(),
+        items,
+    )

@@ -19,6 +19,7 @@ from compensation.models import CompensationLine
 from consent import selectors as consent_selectors
 from consent.models import AiUse, Consent, ConsentEvent
 from core import mail
+from core.audit import system_user
 from core.errors import DomainError, NotFound
 from ledger import access
 from ledger.access import Scope
@@ -275,7 +276,12 @@ def receipt_send(
 ) -> ReceiptDelivery:
     """E-mail a consent receipt (JSON and PDF) to the person's address on record. A receipt is
     personal data: it never goes to an address the caller supplies."""
-    to = consent.person.email
+    person = consent.person
+    # Whoever signed for the person receives it: a representative at their recorded address.
+    signer_address = (
+        person.representative_email if consent.signed_by_capacity == "representative" else ""
+    )
+    to = signer_address or person.email
     if not to:
         raise DomainError(
             f"{consent.person} has no e-mail address on record; record it on the person first.",
@@ -402,3 +408,29 @@ def flag_resolve(*, actor: Any, scope: Scope, flag: Flag, note: str) -> Flag:
     locked.full_clean()
     locked.save()
     return locked
+
+
+@transaction.atomic
+def flag_from_person(*, person: Any, consent: Consent, note: str) -> Flag:
+    """Flag `person`'s own consent from their page (a question, or a revocation or suspension
+    they recorded), for the guild whose agreement the consent is under, raised by the system
+    user: the person has no account. Refuses a consent of someone else (`not_found`), an empty
+    or overlong note, and a consent under an agreement of no guild (`no_guild`: only the
+    studio's staff can be told of it)."""
+    if consent.person_id != person.pk:
+        raise NotFound("No such consent.")
+    text = _note(note, "note")
+    guild_id = consent.agreement.guild_id
+    if guild_id is None:
+        raise DomainError(
+            "This consent is under no guild's agreement: there is no guild to flag it to.",
+            code="no_guild",
+        )
+    actor = system_user()
+    flag = Flag(
+        consent=consent, note=text, guild_id=guild_id, raised_by=actor, created_at=timezone.now()
+    )
+    flag._history_user = actor  # type: ignore[attr-defined]  # simple-history reads it
+    flag.full_clean()
+    flag.save()
+    return flag

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "compensation",
     "reports",
     "privacy",
+    "portal",
     # Last, so that the apps' admin templates (reports' base_site.html and index.html: the
     # stylesheet and the dashboard) override the stock ones.
     "django.contrib.admin",
@@ -112,6 +113,12 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="guild-ledger@localhost")
 # Where people reach the product: the links in its e-mails (open items, signing and personal
 # pages) are built on it, never on the Host header of whichever request sent them.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# How long the link of a consent request stays valid (a reminder sends a new one).
+CONSENT_REQUEST_LINK_DAYS = env.int("CONSENT_REQUEST_LINK_DAYS", default=14)
+# Requests a minute one address may make to the signing and personal pages.
+PORTAL_RATE_LIMIT = env.int("PORTAL_RATE_LIMIT", default=30)
+# How long the link to a person's own page, and the page's session it opens, stay valid.
+PERSONAL_LINK_MINUTES = env.int("PERSONAL_LINK_MINUTES", default=30)
 
 # The named user that commands and tasks act as, so history always says who.
 SYSTEM_USERNAME = "system"
@@ -162,6 +169,11 @@ SPECTACULAR_SETTINGS = {
         "UseKindEnum": "consent.models.UseKind",
         "UnionNoticeKindEnum": "consent.models.UnionNoticeKind",
         "AlterationExceptionEnum": "consent.models.AlterationException",
+        # Who signs: a consent's signer and a consent request's.
+        "CapacityEnum": "consent.models.Capacity",
+        # A consent's status and a consent request's are two sets of their own.
+        "ConsentStatusEnum": "consent.api.CONSENT_STATUSES",
+        "ConsentRequestStatusEnum": "consent.models.ConsentRequest.Status",
         "EvidenceTierEnum": "compensation.models.EvidenceTier",
         # Pay runs and residual runs share their statuses.
         "RunStatusEnum": "compensation.models.RunStatus",

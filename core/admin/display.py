@@ -115,3 +115,27 @@ def _attribute(obj: Any, path: str) -> Any:
     for name in path.split("."):
         obj = getattr(obj, name)
     return obj
+
+
+# The colour of a status word on its badge; a page with statuses of its own passes its colour.
+BADGE_COLOURS = {
+    "granted": "#1e7e34",
+    "allowed": "#1e7e34",
+    "suspended": "#b8860b",
+    "expired": "#6c757d",
+    "superseded": "#6c757d",
+    "revoked": "#b02a37",
+    "violation": "#b02a37",
+}
+
+
+def badge(status: str, colour: str | None = None) -> SafeString:
+    """A status as a coloured badge; `badge badge-<status>` names the status for pages and
+    browser tests alike."""
+    return format_html(
+        '<span class="gl-badge badge badge-{}" style="background:{};color:#fff;padding:2px 8px;'
+        'border-radius:10px;font-weight:600;white-space:nowrap">{}</span>',
+        status,
+        colour or BADGE_COLOURS.get(status, "#495057"),
+        status,
+    )

@@ -97,6 +97,7 @@ class PersonSerializer(ScopedChoices, ModelSerializer):
             "is_deceased",
             "date_of_death",
             "authorized_representative",
+            "representative_email",
             "created_at",
         ]
         read_only_fields = ["created_at"]

@@ -164,6 +164,12 @@ class Person(models.Model):
         blank=True,
         help_text="Who consents for a deceased performer (RULES.md sag.consent.deceased).",
     )
+    representative_email = models.EmailField(
+        blank=True,
+        help_text="The recorded address of whoever signs for the person: a deceased "
+        "performer's authorized representative, a minor's parent or guardian. Consent requests "
+        "for them go there.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = AuditedManager()

@@ -81,6 +81,8 @@ pytestmark = pytest.mark.django_db
 #             write nothing); nothing written
 #   draft   — checking a draft consent: refused as its create is; nothing written
 #             (tests/consent/test_consent_2026_api.py)
+#   request — consent requests, read and moved on per role in
+#             tests/consent/test_consent_requests_api.py
 MATRIX = {
     ("consent-check", "post"): "check",
     ("consent-check-batch", "post"): "check",
@@ -107,6 +109,12 @@ MATRIX = {
     ("strike-period-detail", "get"): "public",
     ("strike-period-detail", "put"): "strike",
     ("strike-period-detail", "patch"): "strike",
+    ("consent-request-list", "get"): "request",
+    ("consent-request-list", "post"): "request",
+    ("consent-request-detail", "get"): "request",
+    ("consent-request-send", "post"): "request",
+    ("consent-request-remind", "post"): "request",
+    ("consent-request-withdraw", "post"): "request",
 }
 routes = partial(routes_of, MATRIX)  # the routes of one kind, for parametrize
 
@@ -285,7 +293,7 @@ def build_world() -> World:
 
 def test_matrix_declares_every_route():
     registry = {basename for _prefix, _viewset, basename in consent_urls.router.registry}
-    assert registry == {*SCOPED, "strike-period"}, (
+    assert registry == {*SCOPED, "strike-period", "consent-request"}, (
         "a viewset was registered or removed; add it to SCOPED, VISIBLE and MATRIX"
     )
     assert_matrix_declares_every_route(consent_urls, MATRIX, what="consent access matrix")

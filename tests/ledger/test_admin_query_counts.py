@@ -37,7 +37,14 @@ from compensation.models import (
     WgaDelivery,
 )
 from compensation.residuals import schedules as residual_schedules
-from consent.models import AiUse, Consent, StrikePeriod, UnionNotice, WgaDisclosure
+from consent.models import (
+    AiUse,
+    Consent,
+    ConsentRequest,
+    StrikePeriod,
+    UnionNotice,
+    WgaDisclosure,
+)
 from core.admin.pagination import CappedCountPaginator
 from ledger.models import (
     Agreement,
@@ -116,6 +123,20 @@ def _engagement(w, **kwargs):
 
 def _consent(w):
     return grant_consent(_engagement(w), actor=w["recorder"])
+
+
+def _consent_request(w):
+    return ConsentRequest.objects.create(
+        person=_engagement(w).person,
+        production=w["production"],
+        agreement=agreement("sag-tvth-2023"),
+        category="principal",
+        kind="replica_creation",
+        description="Full-body scan for the battle scenes of episode 3",
+        term_from=date(2025, 6, 1),
+        signer_capacity="self",
+        created_by=w["recorder"],
+    )
 
 
 def _ai_use(w, **kwargs):
@@ -368,6 +389,7 @@ MAKERS = {
     WebhookDelivery: make_webhook_delivery,
     Consent: _consent,
     AiUse: _ai_use,
+    ConsentRequest: _consent_request,
     UnionNotice: lambda w: UnionNotice.objects.create(
         production=w["production"],
         guild=guild("sag-aftra"),

@@ -22,7 +22,9 @@ from django.utils import timezone
 from compensation import review
 from compensation.models import CompensationRun, RateSheet
 from compensation.services import hold_resolve
+from consent import requests
 from consent.services import ai_use_record
+from core.audit import save_audited
 from ledger.access import SYSTEM_SCOPE, Scope, scope_for
 from ledger.journal.services import payment_confirm
 from ledger.models import Payable
@@ -35,7 +37,7 @@ from tests.compensation.api_helpers import (
     record_day,
 )
 from tests.compensation.test_rate_sheet_admin import DAY_RATE_FROM_AUGUST, add_sheet
-from tests.factories import UserFactory, studio_staff
+from tests.factories import SPECIFIC, UserFactory, studio_staff
 from tests.helpers import acknowledge_all
 from tests.reports.test_dashboard import build_scenario
 
@@ -49,6 +51,7 @@ STUDIO = [
     "runs_with_exceptions",
     "runs_to_recompute",
     "overdue_payables",
+    "consent_requests",
 ]
 
 
@@ -105,6 +108,7 @@ def test_studio_staff_see_their_studios_items_with_links_to_where_each_is_resolv
         "runs_with_exceptions": 0,
         "runs_to_recompute": 0,
         "overdue_payables": 3,  # Ann USD and CAD, Wes; Eve's is not due yet
+        "consent_requests": 0,
     }
     # Oldest first.
     assert links["violations"] == change(
@@ -115,9 +119,10 @@ def test_studio_staff_see_their_studios_items_with_links_to_where_each_is_resolv
     overdue = Payable.objects.filter(production=s.film, due_date__lt=s.today).order_by("due_date")
     assert links["overdue_payables"] == change("ledger_payable", *overdue)
     assert "600.00 USD due since" in page  # 1,000 owed, 400 paid
-    for key in ("runs_to_review", "runs_with_exceptions", "runs_to_recompute"):
+    empty = ("runs_to_review", "runs_with_exceptions", "runs_to_recompute", "consent_requests")
+    for key in empty:
         assert links[key] == []
-    assert page.count("Nothing open") == 3
+    assert page.count("Nothing open") == len(empty)
     # Every link opens the page where the item is resolved, for this user.
     for url in [u for group in links.values() for u in group]:
         assert client.get(url).status_code == 200, url
@@ -165,6 +170,7 @@ def test_an_administrator_sees_everything(client, s):
         "runs_with_exceptions": 0,
         "runs_to_recompute": 0,
         "overdue_payables": 4,
+        "consent_requests": 0,
     }
 
 
@@ -348,3 +354,27 @@ def test_run_groups_cost_a_bounded_number_of_queries(world, django_assert_max_nu
     scope = Scope(studio_ids=frozenset({world.meridian.pk}))
     with django_assert_max_num_queries(15):
         open_items(scope, now=timezone.now())
+
+
+def test_a_consent_request_waits_among_its_studios_items_until_it_is_answered(client, s):
+    ann = s.ann.person
+    ann.email = "ann@example.org"
+    save_audited(ann, actor=s.studio_user)
+    scope = scope_for(s.studio_user)
+    draft = requests.request_prepare(
+        actor=s.studio_user,
+        scope=scope,
+        person=ann,
+        production=s.film,
+        kind="replica_use",
+        description=SPECIFIC,
+        term_from=s.today,
+    )
+    assert by_key(s.studio_user)["consent_requests"].count == 0  # a draft waits on no one
+    sent = requests.request_send(actor=s.studio_user, scope=scope, request=draft)
+    counts, links, _page = page_of(client, s.studio_user)
+    assert counts["consent_requests"] == 1
+    assert links["consent_requests"] == change("consent_consentrequest", sent)
+    assert by_key(s.northgate_user)["consent_requests"].count == 0
+    requests.request_withdraw(actor=s.studio_user, scope=scope, request=sent)
+    assert by_key(s.studio_user)["consent_requests"].count == 0

@@ -129,10 +129,14 @@ class Command(BaseCommand):
             self._users(studios)
             # Apps above the registry add their own demo records (AppConfig.load_demo), in
             # INSTALLED_APPS order; the registry imports none of them.
+            # An app may return lines to print after the logins (links to try).
+            printed: list[str] = []
             for config in apps.get_app_configs():
                 if config.name != "ledger" and hasattr(config, "load_demo"):
-                    config.load_demo(actor=actor)
+                    printed += config.load_demo(actor=actor) or []
         self._print_logins()
+        for line in printed:
+            self.stdout.write(line)
 
     def _studio(self, name, slug, actor):
         return Studio.objects.filter(slug=slug).first() or services.studio_create(
