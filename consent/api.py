@@ -145,13 +145,13 @@ class ConsentSerializer(ModelSerializer):
         )
 
 
-class ConsentCreateSerializer(ScopedChoices, ModelSerializer):
+class ConsentTermsSerializer(ScopedChoices, ModelSerializer):
+    """The terms a consent and a consent request share: whose, where, under which agreement,
+    what kind, with whom negotiated, for what bargained amount."""
+
     scoped_choices = {
         "production": access.writable_productions,
         "person": access.people,
-        "supersedes": lambda scope: selectors.consents(
-            scope, Consent.objects.filter(production__in=access.writable_productions(scope))
-        ),
     }
 
     person = StrictPrimaryKeyRelatedField(queryset=Person.objects.all())
@@ -168,8 +168,6 @@ class ConsentCreateSerializer(ScopedChoices, ModelSerializer):
         help_text="Default: from the person's engagement on the production.",
     )
     kind = serializers.ChoiceField(choices=ConsentKind)
-    instrument = serializers.ChoiceField(choices=Instrument)
-    signed_by_capacity = serializers.ChoiceField(choices=Capacity)
     represented_by = serializers.ChoiceField(
         choices=Representation.choices, default=Representation.NONE
     )
@@ -177,6 +175,25 @@ class ConsentCreateSerializer(ScopedChoices, ModelSerializer):
         max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
     )
     bargained_currency = serializers.ChoiceField(choices=Currency.choices, default=Currency.USD)
+
+    def validate(self, attrs):
+        if attrs.get("term_to") and attrs["term_to"] < attrs["term_from"]:
+            raise serializers.ValidationError({"term_to": "The term cannot end before it starts."})
+        return attrs
+
+
+class ConsentCreateSerializer(ConsentTermsSerializer):
+    """A signed consent to record, with its evidence document."""
+
+    scoped_choices = {
+        **ConsentTermsSerializer.scoped_choices,
+        "supersedes": lambda scope: selectors.consents(
+            scope, Consent.objects.filter(production__in=access.writable_productions(scope))
+        ),
+    }
+
+    instrument = serializers.ChoiceField(choices=Instrument)
+    signed_by_capacity = serializers.ChoiceField(choices=Capacity)
     evidence = serializers.FileField(
         allow_empty_file=False,
         max_length=200,
@@ -189,11 +206,6 @@ class ConsentCreateSerializer(ScopedChoices, ModelSerializer):
     class Meta:
         model = Consent
         fields = [*GRANT_FIELDS[:-1], "evidence", "supersedes"]
-
-    def validate(self, attrs):
-        if attrs.get("term_to") and attrs["term_to"] < attrs["term_from"]:
-            raise serializers.ValidationError({"term_to": "The term cannot end before it starts."})
-        return attrs
 
 
 class ConsentDraftSerializer(ConsentCreateSerializer):

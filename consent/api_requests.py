@@ -12,17 +12,14 @@ from core.api.common import IdFilter
 from core.api.fields import (
     DecimalStringField,
     ModelSerializer,
-    StrictPrimaryKeyRelatedField,
 )
 from core.errors import Forbidden
-from core.money import Currency
-from ledger import access
 from ledger.access import StaffOnly
-from ledger.access.api import ScopedChoices, ScopedViewSet
-from ledger.models import Agreement, Person, Production
+from ledger.access.api import ScopedViewSet
 
 from . import requests, selectors
-from .models import REQUEST_FIELDS, Category, ConsentKind, ConsentRequest, Representation
+from .api import ConsentTermsSerializer
+from .models import REQUEST_FIELDS, ConsentRequest
 
 
 class NoticeClockSerializer(serializers.Serializer):
@@ -78,42 +75,12 @@ class ConsentRequestSerializer(ModelSerializer):
         return NoticeClockSerializer(clock).data
 
 
-class ConsentRequestCreateSerializer(ScopedChoices, ModelSerializer):
-    scoped_choices = {
-        "production": access.writable_productions,
-        "person": access.people,
-    }
-
-    person = StrictPrimaryKeyRelatedField(queryset=Person.objects.all())
-    production = StrictPrimaryKeyRelatedField(queryset=Production.objects.all())
-    agreement = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Agreement.objects.all(),
-        required=False,
-        help_text="Default: the production's attached agreement of the person's guild.",
-    )
-    category = serializers.ChoiceField(
-        choices=Category,
-        required=False,
-        help_text="Default: from the person's engagement on the production.",
-    )
-    kind = serializers.ChoiceField(choices=ConsentKind)
-    represented_by = serializers.ChoiceField(
-        choices=Representation.choices, default=Representation.NONE
-    )
-    bargained_amount = DecimalStringField(
-        max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
-    )
-    bargained_currency = serializers.ChoiceField(choices=Currency.choices, default=Currency.USD)
+class ConsentRequestCreateSerializer(ConsentTermsSerializer):
+    """A consent request to prepare: the consent the person will be asked to sign."""
 
     class Meta:
         model = ConsentRequest
         fields = list(REQUEST_FIELDS)
-
-    def validate(self, attrs):
-        if attrs.get("term_to") and attrs["term_to"] < attrs["term_from"]:
-            raise serializers.ValidationError({"term_to": "The term cannot end before it starts."})
-        return attrs
 
 
 class ConsentRequestFilter(django_filters.FilterSet):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from consent.models import Consent, ConsentRequest
 from core.audit import system_user
 from core.errors import DomainError
+from ledger.models import Agreement, Production
 from reports import notifications
 from reports.models import Flag
 from reports.open_items import OpenItem
@@ -25,29 +26,30 @@ logger = logging.getLogger(__name__)
 KIND = "consent_requests"
 
 
-def staff_of(request: ConsentRequest) -> list[Any]:
-    """The active staff of the request's studio and of its agreement's guild."""
+def staff_of(production: Production, agreement: Agreement) -> list[Any]:
+    """The active staff of the production's studio and of the agreement's guild (if it has
+    one: the non-union agreement has none)."""
+    who = Q(studio_roles__studio_id=production.studio_id)
+    if agreement.guild_id is not None:
+        who |= Q(guild_roles__guild_id=agreement.guild_id)
     return list(
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(
-            Q(studio_roles__studio_id=request.production.studio_id)
-            | Q(guild_roles__guild_id=request.agreement.guild_id)
-        )
-        .distinct()
-        .order_by("pk")
+        get_user_model().objects.filter(is_active=True).filter(who).distinct().order_by("pk")
     )
 
 
-def _tell(request: ConsentRequest, event: str, text: str) -> None:
+def _tell(production: Production, agreement: Agreement, item: OpenItem) -> None:
+    now = timezone.now()
+    for user in staff_of(production, agreement):
+        notifications.notify(user, [item], now=now)
+
+
+def _tell_of_request(request: ConsentRequest, event: str, text: str) -> None:
     item = OpenItem(
         text=text,
         url=reverse("admin:consent_consentrequest_change", args=[request.pk]),
         key=f"{KIND}:consent_request:{request.pk}:{event}",
     )
-    now = timezone.now()
-    for user in staff_of(request):
-        notifications.notify(user, [item], now=now)
+    _tell(request.production, request.agreement, item)
 
 
 def _what(request: ConsentRequest) -> str:
@@ -61,7 +63,9 @@ def signed(consent: Consent) -> bool:
     """Tell the staff; send the signer their receipt. False when the receipt could not be sent
     now (the consent stands; staff can send it again from the consent's page)."""
     request = consent.request
-    _tell(request, "signed", f"{_what(request)}: signed; consent #{consent.pk} recorded.")
+    _tell_of_request(
+        request, "signed", f"{_what(request)}: signed; consent #{consent.pk} recorded."
+    )
     try:
         receipt_send(actor=system_user(), consent=consent)
     except DomainError:
@@ -71,15 +75,15 @@ def signed(consent: Consent) -> bool:
 
 
 def declined(request: ConsentRequest) -> None:
-    _tell(request, "declined", f"{_what(request)}: declined.")
+    _tell_of_request(request, "declined", f"{_what(request)}: declined.")
 
 
 def expired(request: ConsentRequest) -> None:
-    _tell(request, "expired", f"{_what(request)}: the link expired unanswered.")
+    _tell_of_request(request, "expired", f"{_what(request)}: the link expired unanswered.")
 
 
 def new_link_asked(request: ConsentRequest) -> None:
-    _tell(
+    _tell_of_request(
         request,
         f"new_link:{timezone.now():%Y%m%d}",
         f"{_what(request)}: the link expired and a new one is asked for; send a reminder.",
@@ -87,16 +91,6 @@ def new_link_asked(request: ConsentRequest) -> None:
 
 
 # --- from the person's own page (portal.personal) ---------------------------------------------
-
-
-def staff_of_consent(consent: Consent) -> list[Any]:
-    """The active staff of the consent's studio and of its agreement's guild."""
-    who = Q(studio_roles__studio_id=consent.production.studio_id)
-    if consent.agreement.guild_id is not None:
-        who |= Q(guild_roles__guild_id=consent.agreement.guild_id)
-    return list(
-        get_user_model().objects.filter(is_active=True).filter(who).distinct().order_by("pk")
-    )
 
 
 def _tell_of_consent(consent: Consent, flag: Flag | None, event: str, text: str) -> None:
@@ -108,10 +102,7 @@ def _tell_of_consent(consent: Consent, flag: Flag | None, event: str, text: str)
     else:
         url = reverse("admin:consent_consent_change", args=[consent.pk])
         key = f"flags:consent:{consent.pk}:{event}"
-    item = OpenItem(text=text, url=url, key=key)
-    now = timezone.now()
-    for user in staff_of_consent(consent):
-        notifications.notify(user, [item], now=now)
+    _tell(consent.production, consent.agreement, OpenItem(text=text, url=url, key=key))
 
 
 def _what_consent(consent: Consent) -> str:
