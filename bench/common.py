@@ -14,7 +14,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -164,6 +164,61 @@ def saved_run(
     run._history_user = actor
     run.save()
     return run
+
+
+def set_run_status(run: Any, actor: Any, status: str) -> None:
+    """Move a bench run to `status` (a computed one is finished now), `actor` on its history."""
+    from django.utils import timezone
+
+    run.status = status
+    if status == run.Status.COMPUTED:
+        run.finished_at = timezone.now()
+    run._history_user = actor
+    run.save()
+
+
+def acknowledge_review(actor: Any, run: Any) -> int:
+    """Every item of the run's review acknowledged with a note, as studio staff do before
+    approving (not timed); how many."""
+    from compensation import review
+    from ledger.access import SYSTEM_SCOPE
+
+    keys = review.missing(run)
+    for key in keys:
+        review.acknowledge(
+            actor=actor,
+            run=run,
+            key=key,
+            note="bench: acknowledged by the benchmark before approval",
+            scope=SYSTEM_SCOPE,
+        )
+    return len(keys)
+
+
+def run_repetitions(
+    actor: Any,
+    production: Any,
+    warm: Any,
+    *,
+    reps: int,
+    repetition: Callable[[Any, Any], dict],
+    approve: Callable[[Any, Any], Any],
+    describe: Callable[[int, dict], str],
+) -> list[dict]:
+    """A run bench's measured repetitions: one warm-up on `warm` (computed and approved, not
+    counted: parameters loaded, every path run once), then `reps` repetitions on `production`,
+    each superseding the one before as run_start does, each logged with `describe`."""
+    from compensation.models import CompensationRun
+
+    approve(actor, repetition(actor, warm)["run"])
+    analyze()
+    done: list[dict] = []
+    for rep in range(reps):
+        if done:
+            set_run_status(done[-1]["run"], actor, CompensationRun.Status.SUPERSEDED)
+        done.append(repetition(actor, production))
+        log(describe(rep, done[-1]))
+    return done
 
 
 class Stopwatch:

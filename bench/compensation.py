@@ -178,16 +178,6 @@ def new_run(actor, production, status, error=""):
     )
 
 
-def set_status(run, actor, status):
-    from django.utils import timezone
-
-    run.status = status
-    if status == run.Status.COMPUTED:
-        run.finished_at = timezone.now()
-    run._history_user = actor
-    run.save()
-
-
 def compute(run) -> tuple[list, int, float]:
     """`runs._compute(run)` with the line write intercepted: (lines, batch size, seconds)."""
     from django.db import transaction
@@ -278,7 +268,7 @@ def repetition(actor, production) -> dict:
     run = new_run(actor, production, CompensationRun.Status.RUNNING)
     lines, batch_size, compute_seconds = compute(run)
     write_seconds = write(lines, batch_size)
-    set_status(run, actor, CompensationRun.Status.COMPUTED)
+    common.set_run_status(run, actor, CompensationRun.Status.COMPUTED)
     reference = new_run(
         actor,
         production,
@@ -306,6 +296,7 @@ def approve(actor, run) -> tuple[dict, float]:
     from compensation.models import RunPosting
     from ledger.models import Payable, Posting
 
+    common.acknowledge_review(actor, run)  # not timed, as studio staff do it first
     before = (Posting.objects.count(), Payable.objects.count())
     start = time.perf_counter()
     runs.run_approve(actor=actor, run=run)
@@ -323,24 +314,23 @@ def approve(actor, run) -> tuple[dict, float]:
 
 
 def bench_run(actor, production, warm) -> tuple[list[Result], list[str]]:
-    from compensation.models import CompensationRun
-
-    # Warm-up (not counted): parameters loaded, every path run once on the small production.
-    warm_rep = repetition(actor, warm)
-    approve(actor, warm_rep["run"])
-    common.analyze()
-    reps, previous = [], None
-    for rep in range(REPS):
-        if previous is not None:  # as run_start does with an earlier unapproved run
-            set_status(previous, actor, CompensationRun.Status.SUPERSEDED)
-        r = repetition(actor, production)
-        previous = r["run"]
-        reps.append(r)
-        log(
+    def describe(rep: int, r: dict) -> str:
+        return (
             f"{SCENARIO} rep {rep + 1}/{REPS}: {r['engagements']:,} engagements, "
             f"{r['lines']:,} lines ({r['exceptions']} exceptions); compute {r['compute']:.2f}s, "
             f"write (batch {r['batch_size']}) {r['write']:.2f}s, COPY {r['copy']:.2f}s"
         )
+
+    reps = common.run_repetitions(
+        actor,
+        production,
+        warm,
+        reps=REPS,
+        repetition=repetition,
+        approve=approve,
+        describe=describe,
+    )
+    previous = reps[-1]["run"]
     counts, approve_seconds = approve(actor, previous)
     lines = reps[-1]["lines"]
     log(

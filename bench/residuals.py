@@ -341,16 +341,6 @@ def new_run(actor, production, status, error=""):
     )
 
 
-def set_status(run, actor, status):
-    from django.utils import timezone
-
-    run.status = status
-    if status == run.Status.COMPUTED:
-        run.finished_at = timezone.now()
-    run._history_user = actor
-    run.save()
-
-
 def compute(run) -> tuple[list, float]:
     """`residuals.runs.compute(run)` with the line write intercepted: (lines, seconds)."""
     from django.db import transaction
@@ -468,7 +458,7 @@ def repetition(actor, production) -> dict:
     run = new_run(actor, production, CompensationRun.Status.RUNNING)
     lines, compute_seconds = compute(run)
     write_seconds = write(lines)
-    set_status(run, actor, CompensationRun.Status.COMPUTED)
+    common.set_run_status(run, actor, CompensationRun.Status.COMPUTED)
     reference = new_run(
         actor,
         production,
@@ -495,30 +485,12 @@ def repetition(actor, production) -> dict:
     }
 
 
-def acknowledge(actor, run) -> int:
-    """Every item of the run's review acknowledged with a note, as studio staff do before
-    approving (not timed); how many."""
-    from compensation import review
-    from ledger.access import SYSTEM_SCOPE
-
-    keys = review.missing(run)
-    for key in keys:
-        review.acknowledge(
-            actor=actor,
-            run=run,
-            key=key,
-            note="bench: acknowledged by the benchmark before approval",
-            scope=SYSTEM_SCOPE,
-        )
-    return len(keys)
-
-
 def approve(actor, run) -> tuple[dict, float]:
     from compensation import runs
     from compensation.models import ResidualPosting
     from ledger.models import Payable, Posting
 
-    acknowledged = acknowledge(actor, run)
+    acknowledged = common.acknowledge_review(actor, run)
     before = (Posting.objects.count(), Payable.objects.count())
     start = time.perf_counter()
     runs.run_approve(actor=actor, run=run)
@@ -537,25 +509,24 @@ def approve(actor, run) -> tuple[dict, float]:
 
 
 def bench_run(actor, production, warm) -> tuple[list[Result], list[str]]:
-    from compensation.models import CompensationRun
-
-    create_bare_table()
-    # Warm-up (not counted): parameters loaded, every path run once on the small production.
-    warm_rep = repetition(actor, warm)
-    approve(actor, warm_rep["run"])
-    common.analyze()
-    reps, previous = [], None
-    for rep in range(REPS):
-        if previous is not None:  # as run_start does with an earlier unapproved run
-            set_status(previous, actor, CompensationRun.Status.SUPERSEDED)
-        r = repetition(actor, production)
-        previous = r["run"]
-        reps.append(r)
-        log(
+    def describe(rep: int, r: dict) -> str:
+        return (
             f"{SCENARIO} rep {rep + 1}/{REPS}: {r['engagements']:,} engagements, "
             f"{r['lines']:,} lines ({r['exceptions']} exceptions); compute {r['compute']:.2f}s, "
             f"write {r['write']:.2f}s, COPY {r['copy']:.2f}s, bare COPY {r['bare']:.2f}s"
         )
+
+    create_bare_table()
+    reps = common.run_repetitions(
+        actor,
+        production,
+        warm,
+        reps=REPS,
+        repetition=repetition,
+        approve=approve,
+        describe=describe,
+    )
+    previous = reps[-1]["run"]
     counts, approve_seconds = approve(actor, previous)
     lines = reps[-1]["lines"]
     log(
