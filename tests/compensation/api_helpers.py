@@ -93,6 +93,16 @@ def ok(response, status=200) -> dict:
     return response.json()
 
 
+def all_pages(client, url, params=None) -> list[dict]:
+    """Every row of a paginated list, following `next` to the end."""
+    rows, page = [], ok(client.get(url, params or {}))
+    rows += page["results"]
+    while page["next"]:
+        page = ok(client.get(page["next"]))
+        rows += page["results"]
+    return rows
+
+
 def results(response) -> list[dict]:
     body = ok(response)
     assert body["next"] is None, "the test data fits on one page"

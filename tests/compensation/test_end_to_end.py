@@ -58,6 +58,7 @@ from compensation.models import CompensationRun, RunPosting
 from config.celery import app as celery_app
 from ledger.models import JournalTransaction, Payable
 from tests.celery_worker import worker_env
+from tests.compensation.api_helpers import all_pages, ok
 from tests.consent.helpers import post_consent
 from tests.factories import (
     EngagementFactory,
@@ -82,20 +83,6 @@ REMITTANCES = "/api/v1/remittances/"
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-def ok(response, status=200):
-    assert response.status_code == status, (response.status_code, response.content[:2000])
-    return response.json()
-
-
-def all_pages(client, url, params=None) -> list:
-    rows, page = [], ok(client.get(url, params or {}))
-    rows += page["results"]
-    while page["next"]:
-        page = ok(client.get(page["next"]))
-        rows += page["results"]
-    return rows
 
 
 def money(rows, key="amount") -> list[tuple]:

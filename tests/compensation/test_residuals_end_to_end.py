@@ -30,6 +30,7 @@ from rest_framework.test import APIClient
 from compensation import runs as runs_module
 from compensation.models import ResidualLine
 from config.celery import app as celery_app
+from tests.compensation.api_helpers import all_pages, ok
 from tests.consent.helpers import post_consent
 from tests.factories import (
     EngagementFactory,
@@ -63,20 +64,6 @@ SCHEDULE_CSV = (
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-def ok(response, status=200):
-    assert response.status_code == status, (response.status_code, response.content[:2000])
-    return response.json()
-
-
-def all_pages(client, url, params=None) -> list:
-    rows, page = [], ok(client.get(url, params or {}))
-    rows += page["results"]
-    while page["next"]:
-        page = ok(client.get(page["next"]))
-        rows += page["results"]
-    return rows
 
 
 def load_schedule(client, code: str):
