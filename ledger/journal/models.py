@@ -143,7 +143,8 @@ class Posting(models.Model):
         null=True,
         blank=True,
         related_name="postings",
-        help_text="Set on the person-payable leg of an obligation, payment or their reversal.",
+        help_text="Set on the payable leg (a person's or a fund's) of an obligation, payment or "
+        "their reversal.",
     )
     effect = models.CharField(
         max_length=5,
