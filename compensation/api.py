@@ -28,6 +28,7 @@ from core.api.common import IdFilter, TextFilter
 from core.api.fields import (
     DecimalStringField,
     ModelSerializer,
+    StrictCharField,
     StrictDateField,
     StrictIntegerField,
     StrictPrimaryKeyRelatedField,
@@ -119,7 +120,7 @@ QuoteResponse = inline_serializer(
         "fringes": serializers.ListField(child=serializers.DictField()),
         "total": serializers.ListField(child=serializers.DictField()),
         "exceptions": serializers.ListField(child=serializers.DictField()),
-        "rules_version": serializers.CharField(),
+        "rules_version": StrictCharField(),
     },
 )
 
@@ -162,7 +163,7 @@ class RateSheetSerializer(ModelSerializer):
     agreement: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
         slug_field="code", read_only=True
     )
-    loaded_by = serializers.CharField(source="loaded_by.username", read_only=True)
+    loaded_by = StrictCharField(source="loaded_by.username", read_only=True)
     values = RateSheetValueSerializer(many=True, read_only=True)
 
     class Meta:
@@ -185,9 +186,9 @@ class RateSheetSerializer(ModelSerializer):
 
 class RateSheetLoadSerializer(serializers.Serializer):
     agreement = serializers.SlugRelatedField(slug_field="code", queryset=Agreement.objects.all())
-    name = serializers.CharField(max_length=120)
+    name = StrictCharField(max_length=120)
     # A declared field named like Field.source: the stubs read it as that attribute.
-    source = serializers.CharField(max_length=2000)  # type: ignore[assignment]
+    source = StrictCharField(max_length=2000)  # type: ignore[assignment]
     tier = serializers.ChoiceField(choices=EvidenceTier, default="P")
     file_format = serializers.ChoiceField(choices=RateSheet.Format.choices, required=False)
     file = serializers.FileField()
@@ -375,7 +376,8 @@ class _RecordViewSet(
     the ledger through the next run of its period."""
 
     permission_classes = [StaffOnly]
-    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
+    # JSON records; an import is its own multipart action.
+    parser_classes = [BoundedJSONParser]
 
     def _save(self, data, instance=None):
         """Record the validated `data` (correcting `instance`) through the record's service."""
@@ -444,7 +446,7 @@ class TimecardViewSet(_RecordViewSet):
         "existing engagement and day corrects it. Any row's error refuses the whole file, listing "
         "every faulty row.",
     )
-    @action(detail=False, methods=["post"], url_path="import")
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
     def import_csv(self, request):
         return self._import(request, services.timecards_import)
 
@@ -470,7 +472,7 @@ class DeliveryViewSet(_RecordViewSet):
         responses={201: ImportResult},
         description="CSV columns: " + ", ".join(services.DELIVERY_COLUMNS) + ".",
     )
-    @action(detail=False, methods=["post"], url_path="import")
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
     def import_csv(self, request):
         return self._import(request, services.deliveries_import)
 
@@ -479,7 +481,7 @@ class DeliveryViewSet(_RecordViewSet):
 
 
 class LineSerializer(ModelSerializer):
-    person = serializers.CharField(source="engagement.person.__str__", read_only=True)
+    person = StrictCharField(source="engagement.person.__str__", read_only=True)
 
     class Meta:
         model = CompensationLine
@@ -510,8 +512,8 @@ class LineSerializer(ModelSerializer):
 
 class RunSerializer(ModelSerializer):
     production = StrictPrimaryKeyRelatedField(read_only=True)
-    started_by = serializers.CharField(source="started_by.username", read_only=True)
-    approved_by = serializers.CharField(
+    started_by = StrictCharField(source="started_by.username", read_only=True)
+    approved_by = StrictCharField(
         source="approved_by.username", read_only=True, default=None, allow_null=True
     )
 
@@ -591,34 +593,34 @@ def _money(**kwargs) -> DecimalStringField:
 
 class RunReviewTotalSerializer(serializers.Serializer):
     payee_kind = serializers.ChoiceField(choices=["person", "fund"])
-    payee = serializers.CharField(help_text="The person's name, or the fund's title.")
-    payee_id = serializers.CharField(help_text="The person's id, or the fund's code.")
-    currency = serializers.CharField()
+    payee = StrictCharField(help_text="The person's name, or the fund's title.")
+    payee_id = StrictCharField(help_text="The person's id, or the fund's code.")
+    currency = StrictCharField()
     amount = _money()
     lines = serializers.IntegerField()
 
 
 class RunReviewDifferenceSerializer(serializers.Serializer):
     change = serializers.ChoiceField(choices=["added", "removed", "changed"])
-    payee = serializers.CharField()
+    payee = StrictCharField()
     engagement = serializers.IntegerField(allow_null=True)
-    fund = serializers.CharField(help_text="Fringes and fund lines: the fund.")
-    rule = serializers.CharField()
+    fund = StrictCharField(help_text="Fringes and fund lines: the fund.")
+    rule = StrictCharField()
     date = serializers.DateField(
         source="on", allow_null=True, help_text="Pay: the line's date; residuals: null."
     )
     exhibition = serializers.IntegerField(
         allow_null=True, help_text="Residuals: the exhibition; pay: null."
     )
-    detail = serializers.CharField(help_text="Pay: the episode; residuals: the territory.")
-    currency = serializers.CharField()
+    detail = StrictCharField(help_text="Pay: the episode; residuals: the territory.")
+    currency = StrictCharField()
     before = _money(allow_null=True, help_text="Null: the line is new.")
     after = _money(allow_null=True, help_text="Null: the line is gone.")
     delta = _money()
 
 
 class RunAcknowledgementSerializer(ModelSerializer):
-    acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True)
+    acknowledged_by = StrictCharField(source="acknowledged_by.username", read_only=True)
 
     class Meta:
         model = RunAcknowledgement
@@ -627,13 +629,13 @@ class RunAcknowledgementSerializer(ModelSerializer):
 
 
 class RunReviewItemSerializer(serializers.Serializer):
-    key = serializers.CharField(help_text="What an acknowledgement names.")
+    key = StrictCharField(help_text="What an acknowledgement names.")
     kind = serializers.ChoiceField(choices=["exception", "confirmation"])
-    code = serializers.CharField()
-    rule = serializers.CharField()
-    tier = serializers.CharField(help_text="Confirmations: the evidence tier of the figure.")
+    code = StrictCharField()
+    rule = StrictCharField()
+    tier = StrictCharField(help_text="Confirmations: the evidence tier of the figure.")
     count = serializers.IntegerField(help_text="How many lines (an exception: 1).")
-    message = serializers.CharField()
+    message = StrictCharField()
     detail = serializers.JSONField(
         help_text="An exception as the run recorded it; a confirmation's amounts per currency."
     )
@@ -642,8 +644,8 @@ class RunReviewItemSerializer(serializers.Serializer):
 
 class RunReviewSerializer(serializers.Serializer):
     run = serializers.IntegerField(source="run.pk")
-    kind = serializers.CharField(source="run.kind")
-    status = serializers.CharField(source="run.status")
+    kind = StrictCharField(source="run.kind")
+    status = StrictCharField(source="run.status")
     people = RunReviewTotalSerializer(many=True, help_text="Totals per person and currency.")
     funds = RunReviewTotalSerializer(many=True, help_text="Totals per fund and currency.")
     compared_with = serializers.SerializerMethodField()
@@ -654,7 +656,7 @@ class RunReviewSerializer(serializers.Serializer):
     )
     items = RunReviewItemSerializer(many=True)
     missing = serializers.ListField(
-        child=serializers.CharField(), help_text="The keys of the items not yet acknowledged."
+        child=StrictCharField(), help_text="The keys of the items not yet acknowledged."
     )
     complete = serializers.BooleanField(help_text="Every item is acknowledged.")
 
@@ -664,8 +666,8 @@ class RunReviewSerializer(serializers.Serializer):
 
 
 class AcknowledgeSerializer(serializers.Serializer):
-    key = serializers.CharField(max_length=200, help_text="An item's key, from the review.")
-    note = serializers.CharField(
+    key = StrictCharField(max_length=200, help_text="An item's key, from the review.")
+    note = StrictCharField(
         max_length=reviews.MAX_NOTE, help_text="Why the item may be approved as it is."
     )
 
@@ -776,7 +778,7 @@ class HoldResolutionSerializer(ScopedChoices, ModelSerializer):
     }
 
     ai_use = StrictPrimaryKeyRelatedField(queryset=AiUse.objects.all())
-    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True)
+    resolved_by = StrictCharField(source="resolved_by.username", read_only=True)
     rerun = serializers.SerializerMethodField()
 
     class Meta:

@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,10 +24,12 @@ from core.api.fields import (
     DecimalStringField,
     ModelSerializer,
     StrictBooleanField,
+    StrictCharField,
     StrictInstantField,
     StrictIntegerField,
     StrictPrimaryKeyRelatedField,
 )
+from core.api.parsers import JSONParser
 from core.errors import DomainError, Forbidden
 from core.money import Currency, money_str
 from core.parse import (
@@ -75,7 +78,7 @@ CONSENT_STATUSES = ["granted", "superseded", "revoked", "suspended", "expired"]
 
 
 class ConsentEventSerializer(ModelSerializer):
-    actor = serializers.CharField(source="actor.username", read_only=True)
+    actor = StrictCharField(source="actor.username", read_only=True)
 
     class Meta:
         model = ConsentEvent
@@ -83,14 +86,14 @@ class ConsentEventSerializer(ModelSerializer):
 
 
 class EvidenceSerializer(serializers.Serializer):
-    name = serializers.CharField(source="evidence_name")
-    sha256 = serializers.CharField(source="evidence_sha256")
+    name = StrictCharField(source="evidence_name")
+    sha256 = StrictCharField(source="evidence_sha256")
     size = StrictIntegerField(source="evidence_size")
 
 
 class AmountSerializer(serializers.Serializer):
-    amount = serializers.CharField()
-    currency = serializers.CharField()
+    amount = StrictCharField()
+    currency = StrictCharField()
 
 
 class ConsentSerializer(ModelSerializer):
@@ -105,7 +108,7 @@ class ConsentSerializer(ModelSerializer):
     superseded_by = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
     events = ConsentEventSerializer(many=True, read_only=True)
-    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    recorded_by = StrictCharField(source="recorded_by.username", read_only=True)
 
     class Meta:
         model = Consent
@@ -221,26 +224,26 @@ class ConsentDraftSerializer(ConsentCreateSerializer):
 
 
 class FindingSerializer(serializers.Serializer):
-    rule = serializers.CharField(help_text="RULES.md §2 id.")
+    rule = StrictCharField(help_text="RULES.md §2 id.")
     passed = StrictBooleanField()
-    message = serializers.CharField()
+    message = StrictCharField()
 
 
 class WarningSerializer(serializers.Serializer):
-    rule = serializers.CharField(help_text="RULES.md §2 id (an advisory or unconfirmed rule).")
-    message = serializers.CharField()
+    rule = StrictCharField(help_text="RULES.md §2 id (an advisory or unconfirmed rule).")
+    message = StrictCharField()
 
 
 class ConsentReviewSerializer(serializers.Serializer):
     ok = StrictBooleanField(help_text="Every finding passed (warnings never refuse).")
-    agreement = serializers.CharField(help_text="The agreement it would be granted under.")
+    agreement = StrictCharField(help_text="The agreement it would be granted under.")
     category = serializers.ChoiceField(choices=Category)
     findings = FindingSerializer(many=True)
     warnings = WarningSerializer(many=True)
 
 
 class ConsentEventRequestSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = StrictCharField(max_length=2000)
     at = StrictInstantField(required=False, help_text="When it takes effect; default: now.")
 
 
@@ -268,6 +271,17 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     permission_classes = [StaffOnly]
     scope_queryset = staticmethod(selectors.consents)
 
+    def get_parsers(self):
+        # A create carries the evidence file, so it is multipart (the schema says only that); a
+        # JSON body is still read, to be refused field by field. DRF picks the parsers before it
+        # names the action, so the route's method map names it here.
+        name = getattr(self, "action", None) or self.action_map.get(
+            (self.request.method or "").lower()
+        )
+        if name == "create":
+            return [JSONParser(), MultiPartParser()]
+        return super().get_parsers()
+
     @extend_schema(
         request={"multipart/form-data": ConsentCreateSerializer}, responses={201: ConsentSerializer}
     )
@@ -286,7 +300,13 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         responses={200: ConsentReviewSerializer},
     )
     # Named apart from the use check's "consent-check" (ConsentCheckView).
-    @action(detail=False, methods=["post"], url_path="check", url_name="draft-check")
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="check",
+        url_name="draft-check",
+        parser_classes=[JSONParser, MultiPartParser],
+    )
     def check(self, request):
         """Check a draft consent before recording it: the body of a create (the evidence is
         optional), answered rule by rule with what can be judged on the consent alone (its
@@ -361,13 +381,13 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
 
 
 class AiUseVoidSerializer(serializers.Serializer):
-    reason = serializers.CharField()
-    actor = serializers.CharField(source="actor.username")
+    reason = StrictCharField()
+    actor = StrictCharField(source="actor.username")
     voided_at = serializers.DateTimeField()
 
 
 class AiUseVoidRequestSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, help_text="Why the use is voided.")
+    reason = StrictCharField(max_length=2000, help_text="Why the use is voided.")
 
 
 class AiUseSerializer(ModelSerializer):
@@ -382,10 +402,10 @@ class AiUseSerializer(ModelSerializer):
         choices=AlterationException, allow_blank=True, read_only=True
     )
     ad_exemption = serializers.ChoiceField(choices=AdExemption, allow_blank=True, read_only=True)
-    distributed_in = serializers.ListField(child=serializers.CharField(), read_only=True)
-    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
-    rules = serializers.ListField(child=serializers.CharField(), read_only=True)
-    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+    distributed_in = serializers.ListField(child=StrictCharField(), read_only=True)
+    recorded_by = StrictCharField(source="recorded_by.username", read_only=True)
+    rules = serializers.ListField(child=StrictCharField(), read_only=True)
+    reasons = serializers.ListField(child=StrictCharField(), read_only=True)
     warnings = WarningSerializer(many=True, read_only=True)
     void = serializers.SerializerMethodField(
         help_text="Who voided the use, when and why; null while it counts."
@@ -431,7 +451,7 @@ class AiUseCreateSerializer(ScopedChoices, ModelSerializer):
         max_digits=6, decimal_places=2, min_value=0, required=False, allow_null=True
     )
     distributed_in = serializers.ListField(
-        child=serializers.CharField(validators=[RegexValidator(REGION_PATTERN, REGION_MESSAGE)]),
+        child=StrictCharField(validators=[RegexValidator(REGION_PATTERN, REGION_MESSAGE)]),
         max_length=300,
         required=False,
         help_text="Where the advertisement is distributed: country or ISO 3166-2 codes, e.g. "
@@ -671,13 +691,16 @@ REGION_LIMIT = 300
 
 
 class ConsentCheckSerializer(serializers.Serializer):
-    """Documents one check; parsing is `_parse_check` (shared by the single and batch forms)."""
+    """One use to check against the consents on record: who, in which production, what kind of
+    use and when."""
+
+    # Documents the body only: `_parse_check` reads it (the single and the batch forms alike).
 
     person = StrictIntegerField(allow_null=True, help_text="Null only for a synthetic performer.")
     production = StrictIntegerField()
     use_kind = serializers.ChoiceField(choices=UseKind)
-    on = serializers.CharField(help_text="ISO 8601 instant, or a date (start of that day, UTC).")
-    until = serializers.CharField(required=False, allow_null=True, help_text="End of a range.")
+    on = StrictCharField(help_text="ISO 8601 instant, or a date (start of that day, UTC).")
+    until = StrictCharField(required=False, allow_null=True, help_text="End of a range.")
     alteration_exception = serializers.ChoiceField(
         choices=AlterationException, required=False, allow_null=True
     )
@@ -688,12 +711,12 @@ class ConsentCheckSerializer(serializers.Serializer):
     material_handed_over = StrictBooleanField(required=False)
     counted_toward_headcount = StrictBooleanField(required=False)
     human_role = StrictBooleanField(required=False)
-    synthetic_justification = serializers.CharField(
+    synthetic_justification = StrictCharField(
         required=False, allow_blank=True, max_length=JUSTIFICATION_LIMIT
     )
     advertisement = StrictBooleanField(required=False)
     distributed_in = serializers.ListField(
-        child=serializers.CharField(), required=False, allow_null=True, max_length=REGION_LIMIT
+        child=StrictCharField(), required=False, allow_null=True, max_length=REGION_LIMIT
     )
     disclosure_given = StrictBooleanField(required=False)
     ad_exemption = serializers.ChoiceField(choices=AdExemption, required=False, allow_null=True)
@@ -702,9 +725,9 @@ class ConsentCheckSerializer(serializers.Serializer):
 class DecisionSerializer(serializers.Serializer):
     allowed = StrictBooleanField()
     consent = StrictIntegerField(allow_null=True, help_text="The consent relied on.")
-    rules = serializers.ListField(child=serializers.CharField(), help_text="RULES.md §2 ids.")
-    reasons = serializers.ListField(child=serializers.CharField())
-    agreement = serializers.CharField()
+    rules = serializers.ListField(child=StrictCharField(), help_text="RULES.md §2 ids.")
+    reasons = serializers.ListField(child=StrictCharField())
+    agreement = StrictCharField()
     warnings = WarningSerializer(many=True, help_text="Advisory notes; they never refuse a use.")
 
 
@@ -714,8 +737,8 @@ class BatchRequestSerializer(serializers.Serializer):
 
 
 class BatchErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
+    code = StrictCharField()
+    message = StrictCharField()
     # A declared field named like Serializer.fields: the stubs read it as that attribute.
     fields = serializers.DictField(child=serializers.JSONField())  # type: ignore[assignment]
 
@@ -723,9 +746,9 @@ class BatchErrorSerializer(serializers.Serializer):
 class BatchResultSerializer(serializers.Serializer):
     allowed = StrictBooleanField(required=False)
     consent = StrictIntegerField(allow_null=True, required=False)
-    rules = serializers.ListField(child=serializers.CharField(), required=False)
-    reasons = serializers.ListField(child=serializers.CharField(), required=False)
-    agreement = serializers.CharField(required=False)
+    rules = serializers.ListField(child=StrictCharField(), required=False)
+    reasons = serializers.ListField(child=StrictCharField(), required=False)
+    agreement = StrictCharField(required=False)
     warnings = WarningSerializer(many=True, required=False)
     error = BatchErrorSerializer(required=False, help_text="Present instead of a decision.")
 

@@ -17,7 +17,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.fields import ModelSerializer
+from core.api.fields import ModelSerializer, StrictCharField
 from core.errors import DomainError
 from ledger import access
 from ledger.models import Person
@@ -28,14 +28,14 @@ from .services import REASON_MAX
 
 
 class EraseRequestSerializer(serializers.Serializer):
-    reason = serializers.CharField(
+    reason = StrictCharField(
         max_length=REASON_MAX,
         help_text="The request and its legal basis. Kept on the record: name no one.",
     )
 
 
 class ErasureRecordSerializer(ModelSerializer):
-    actor = serializers.CharField(source="actor.username", read_only=True)
+    actor = StrictCharField(source="actor.username", read_only=True)
     changed = serializers.JSONField()
     history_changed = serializers.JSONField()
     reports_rewritten = serializers.JSONField()

@@ -27,6 +27,7 @@ from core.api.fields import (
     FilterDateField,
     ModelSerializer,
     StrictBooleanField,
+    StrictCharField,
     StrictDateField,
     StrictIntegerField,
     StrictPrimaryKeyRelatedField,
@@ -53,7 +54,7 @@ class ReportSerializer(ModelSerializer):
     guild: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
         slug_field="code", read_only=True, allow_null=True
     )
-    scope = serializers.CharField(source="scope_label", read_only=True)
+    scope = StrictCharField(source="scope_label", read_only=True)
     links = serializers.SerializerMethodField()
 
     class Meta:
@@ -236,7 +237,7 @@ class ReceiptSendSerializer(serializers.Serializer):
 
 
 class ReceiptDeliverySerializer(ModelSerializer):
-    sent_by = serializers.CharField(source="sent_by.username", read_only=True)
+    sent_by = StrictCharField(source="sent_by.username", read_only=True)
 
     class Meta:
         model = ReceiptDelivery
@@ -311,7 +312,7 @@ class ReceiptViewSet(viewsets.GenericViewSet):
 class LabelSerializer(serializers.Serializer):
     production = StrictIntegerField(read_only=True)
     published = StrictBooleanField()
-    public_url = serializers.CharField(read_only=True, allow_null=True)
+    public_url = StrictCharField(read_only=True, allow_null=True)
     content = serializers.DictField(read_only=True)
 
 
@@ -426,7 +427,7 @@ class RemittanceQuerySerializer(serializers.Serializer):
 
 
 class RemittanceAmountsSerializer(serializers.Serializer):
-    currency = serializers.CharField()
+    currency = StrictCharField()
     owed = DecimalStringField(max_digits=14, decimal_places=2)
     paid = DecimalStringField(max_digits=14, decimal_places=2)
     due = DecimalStringField(max_digits=14, decimal_places=2)
@@ -434,8 +435,8 @@ class RemittanceAmountsSerializer(serializers.Serializer):
 
 class RemittanceMemberSerializer(serializers.Serializer):
     id = StrictIntegerField()
-    name = serializers.CharField(help_text="The member's legal name.")
-    member_number = serializers.CharField(
+    name = StrictCharField(help_text="The member's legal name.")
+    member_number = StrictCharField(
         allow_null=True, help_text="The member's number in the fund's guild, if recorded."
     )
 
@@ -444,38 +445,36 @@ class RemittanceRowSerializer(RemittanceAmountsSerializer):
     member = RemittanceMemberSerializer(
         allow_null=True, help_text="Empty for the fund's share that is no member's."
     )
-    rule = serializers.CharField()
+    rule = StrictCharField()
     due_date = StrictDateField(help_text="The earliest due date of the row's payables.")
     payables = serializers.ListField(child=StrictIntegerField())
 
     def get_fields(self):
         # Declared here: a serializer's own `label` attribute would shadow a class attribute.
         fields = super().get_fields()
-        fields["label"] = serializers.CharField(
-            help_text='The member\'s name, or "no member: <rule>".'
-        )
+        fields["label"] = StrictCharField(help_text='The member\'s name, or "no member: <rule>".')
         return fields
 
 
 class RemittanceStudioSerializer(serializers.Serializer):
-    slug = serializers.CharField()
-    name = serializers.CharField()
+    slug = StrictCharField()
+    name = StrictCharField()
 
 
 class RemittanceProductionSerializer(serializers.Serializer):
     id = StrictIntegerField()
-    title = serializers.CharField()
+    title = StrictCharField()
     studio = RemittanceStudioSerializer()
     rows = RemittanceRowSerializer(many=True)
     totals = RemittanceAmountsSerializer(many=True, help_text="Per currency.")
 
 
 class RemittanceSerializer(serializers.Serializer):
-    fund = serializers.CharField()
-    fund_title = serializers.CharField()
+    fund = StrictCharField()
+    fund_title = StrictCharField()
     period_from = StrictDateField()
     period_to = StrictDateField()
-    studio = serializers.CharField(allow_null=True)
+    studio = StrictCharField(allow_null=True)
     generated_at = serializers.DateTimeField()
     productions = RemittanceProductionSerializer(many=True)
     totals = RemittanceAmountsSerializer(many=True, help_text="Per currency, from the rows.")

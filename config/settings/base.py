@@ -133,12 +133,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["ledger.access.ScopedAccess"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    # JSON nested past core.api.parsers.MAX_JSON_DEPTH is a 400, never a RecursionError.
-    "DEFAULT_PARSER_CLASSES": [
-        "core.api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON nested past core.api.parsers.MAX_JSON_DEPTH is a 400, never a RecursionError. JSON
+    # only: a form body reads an omitted yes/no as false, and a schema offering three bodies for
+    # each operation makes generated clients that send the wrong one. The file uploads name
+    # multipart on their own views; any other body is a 415 (`unsupported_media_type`).
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.IdCursorPagination",
     "DEFAULT_SCHEMA_CLASS": "core.api.common.ErrorAwareAutoSchema",
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
@@ -154,6 +153,13 @@ SPECTACULAR_SETTINGS = {
         "with `Authorization: Api-Key <key>`. Errors are `{code, message, fields}`."
     ),
     "VERSION": "1.0.0",
+    "SERVERS": [{"url": SITE_URL, "description": "This installation."}],
+    # No base class's docstring stands for a component or an operation that has none.
+    "GET_LIB_DOC_EXCLUDES": "core.api.schema.lib_doc_excludes",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.postprocess_nullable_types",
+    ],
     # Swagger UI is served from this site's static files (drf-spectacular-sidecar): the docs page
     # loads nothing from another host and works offline.
     "SWAGGER_UI_DIST": "SIDECAR",

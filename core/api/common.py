@@ -1,5 +1,6 @@
 """What every API view shares: cursor pagination, the error schema, scoped viewsets."""
 
+import copy
 import re
 from datetime import UTC
 
@@ -147,6 +148,14 @@ _ERRORS = {
 }
 
 
+# The answers that tell a client when to try again (core.errors sets the header on both).
+RETRY_AFTER_STATUSES = (429, 503)
+RETRY_AFTER = {
+    "schema": {"type": "integer", "minimum": 0},
+    "description": "Seconds to wait before retrying.",
+}
+
+
 class ErrorAwareAutoSchema(AutoSchema):
     """Documents the JSON error shape on every operation."""
 
@@ -165,6 +174,10 @@ class ErrorAwareAutoSchema(AutoSchema):
                     str(status_code),
                 ),
             )
+        for status_code in RETRY_AFTER_STATUSES:
+            if str(status_code) in responses:
+                headers = responses[str(status_code)].setdefault("headers", {})
+                headers["Retry-After"] = copy.deepcopy(RETRY_AFTER)
         return responses
 
     def _get_parameters(self):

@@ -3,9 +3,10 @@
 DRF's stock fields are lenient in ways the schema does not promise: a decimal field takes a JSON
 number, a boolean field takes 1 and "yes", an integer field takes 7.0 and "7", and a primary-key
 field looks up 7.9 as row 7. Callers written against the schema never send those; a caller that
-does has a bug worth hearing about, and money must not pass through a binary float. A form body
-(multipart or urlencoded: the CSV uploads, a delivery with its file) carries only text, so there
-numbers come as ASCII digits and booleans as the words `true` and `false`.
+does has a bug worth hearing about, and money must not pass through a binary float. Only the
+file uploads take a form body (multipart: the CSV imports, a consent with its evidence); it
+carries only text, so there numbers come as ASCII digits and booleans as the words `true` and
+`false`.
 """
 
 import datetime
@@ -137,6 +138,15 @@ class StrictBooleanField(serializers.BooleanField):
         self.fail("invalid")
 
 
+class StrictCharField(serializers.CharField):
+    """JSON text: not 7, not true (DRF's CharField turns a number into its digits)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictIntegerField(serializers.IntegerField):
     """A JSON integer: not 7.0, not "7", not true."""
 
@@ -167,6 +177,8 @@ class ModelSerializer(serializers.ModelSerializer):
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
         models.DecimalField: DecimalStringField,
         models.DateField: StrictDateField,
         models.DateTimeField: StrictInstantField,

@@ -27,6 +27,15 @@ class IdCursorPagination(CursorPagination):
                 )
         return parameters
 
+    def get_paginated_response_schema(self, schema):
+        # DRF's example of `next` ends in a stray quote: not a URL a client could follow.
+        response_schema = super().get_paginated_response_schema(schema)
+        for name, cursor in (("next", "cD00ODY%3D"), ("previous", "cj0xJnA9NDg3")):
+            response_schema["properties"][name]["example"] = (
+                f"https://ledger.example.org/api/v1/payables/?{self.cursor_query_param}={cursor}"
+            )
+        return response_schema
+
     def paginate_queryset(self, queryset, request, view=None):
         # A cursor is client input: its position must be a value of the ordering field, or the
         # queryset filter raises (ValueError, a 500) instead of answering "Invalid cursor".

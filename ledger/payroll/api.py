@@ -26,6 +26,7 @@ from core.api.common import MAX_ID, ErrorSerializer, IdFilter, TextFilter, UtcDa
 from core.api.fields import (
     DecimalStringField,
     ModelSerializer,
+    StrictCharField,
     StrictIntegerField,
     StrictPrimaryKeyRelatedField,
 )
@@ -51,8 +52,8 @@ class SeqCursorPagination(IdCursorPagination):
 
 class PersonRefSerializer(serializers.Serializer):
     id = StrictIntegerField()
-    name = serializers.CharField()
-    payroll_ref = serializers.CharField()
+    name = StrictCharField()
+    payroll_ref = StrictCharField()
 
 
 PAYEE_KINDS = ["person", "fund"]
@@ -64,21 +65,24 @@ class PayeeSerializer(serializers.Serializer):
 
     kind = serializers.ChoiceField(choices=PAYEE_KINDS, source="payee_kind")
     person = StrictIntegerField(source="person_id", allow_null=True)
-    fund = serializers.CharField(allow_blank=True)
+    fund = StrictCharField(allow_blank=True)
 
 
 class ProductionRefSerializer(serializers.Serializer):
     id = StrictIntegerField()
-    title = serializers.CharField()
+    title = StrictCharField()
 
 
 class FringeSerializer(serializers.Serializer):
-    fund = serializers.CharField()
-    rule = serializers.CharField()
+    fund = StrictCharField()
+    rule = StrictCharField()
     amount = DecimalStringField(max_digits=14, decimal_places=2)
 
 
 class PayableSerializer(ModelSerializer):
+    """An amount owed to a person or a union fund: what is owed, what has been paid, what is
+    still due, and the rule it comes from."""
+
     payee = PayeeSerializer(source="*")
     person = PersonRefSerializer(allow_null=True, help_text="The person paid; null for a fund.")
     production = ProductionRefSerializer()
@@ -119,9 +123,12 @@ class PayableSerializer(ModelSerializer):
 
 
 class PaymentSerializer(ModelSerializer):
+    """A payment payroll made against a payable, recorded in the journal once per
+    Idempotency-Key."""
+
     payable = StrictPrimaryKeyRelatedField(queryset=Payable.objects.all())
     amount = DecimalStringField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
-    payroll_reference = serializers.CharField(max_length=100)
+    payroll_reference = StrictCharField(max_length=100)
     transaction = serializers.UUIDField(source="transaction_id", read_only=True)
 
     class Meta:
@@ -150,8 +157,11 @@ class PaymentSerializer(ModelSerializer):
 
 
 class PostingSerializer(ModelSerializer):
-    account = serializers.CharField(source="account.key")
-    purpose = serializers.CharField(source="account.purpose")
+    """One leg of a journal transaction: an amount on an account, positive a debit and
+    negative a credit."""
+
+    account = StrictCharField(source="account.key")
+    purpose = StrictCharField(source="account.purpose")
 
     class Meta:
         model = Posting
@@ -159,10 +169,13 @@ class PostingSerializer(ModelSerializer):
 
 
 class TransactionSerializer(ModelSerializer):
+    """A journal transaction: balanced postings, never edited (a correction is a reversing
+    transaction)."""
+
     studio: "serializers.SlugRelatedField[Studio]" = serializers.SlugRelatedField(
         slug_field="slug", read_only=True
     )
-    actor = serializers.CharField(source="actor.username")
+    actor = StrictCharField(source="actor.username")
     postings = PostingSerializer(many=True)
 
     class Meta:
@@ -186,7 +199,7 @@ class TransactionSerializer(ModelSerializer):
 
 
 class ReverseSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=400)
+    reason = StrictCharField(max_length=400)
 
 
 class BalanceQuerySerializer(serializers.Serializer):
@@ -201,7 +214,7 @@ class BalanceQuerySerializer(serializers.Serializer):
     production = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
     person = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
     engagement = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
-    fund = serializers.CharField(required=False, max_length=60)
+    fund = StrictCharField(required=False, max_length=60)
 
 
 class BalanceSerializer(serializers.Serializer):
@@ -209,8 +222,8 @@ class BalanceSerializer(serializers.Serializer):
     production = StrictIntegerField(required=False, allow_null=True)
     person = StrictIntegerField(required=False, allow_null=True)
     engagement = StrictIntegerField(required=False, allow_null=True)
-    fund = serializers.CharField(required=False, allow_null=True)
-    currency = serializers.CharField()
+    fund = StrictCharField(required=False, allow_null=True)
+    currency = StrictCharField()
     owed = DecimalStringField(max_digits=14, decimal_places=2)
     paid = DecimalStringField(max_digits=14, decimal_places=2)
     due = DecimalStringField(max_digits=14, decimal_places=2)
@@ -268,7 +281,9 @@ def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpRespon
     return response
 
 
-CSV_SCHEMA = extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+# An export takes the list's filters (filterset_class on its action); `filters=True` publishes
+# them, as drf-spectacular does so only for lists.
+CSV_SCHEMA = extend_schema(filters=True, responses={(200, "text/csv"): OpenApiTypes.STR})
 
 
 PAYABLE_VALUES = [
@@ -431,7 +446,16 @@ class PaymentViewSet(
                 OpenApiParameter.HEADER,
                 required=True,
                 description="A unique key per payment, reused on every retry (max 255 chars).",
-            )
+            ),
+            OpenApiParameter(
+                "Idempotent-Replayed",
+                str,
+                OpenApiParameter.HEADER,
+                enum=["true"],
+                response=[201],
+                description="`true` when this is the stored answer to an earlier request with "
+                "the same Idempotency-Key and body: the payment was recorded then, not now.",
+            ),
         ],
         responses={
             201: PaymentSerializer,

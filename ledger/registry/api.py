@@ -14,7 +14,12 @@ from rest_framework.response import Response
 
 from core.api import scopes
 from core.api.common import BooleanFilter, IdFilter, TextFilter
-from core.api.fields import DecimalStringField, ModelSerializer, StrictPrimaryKeyRelatedField
+from core.api.fields import (
+    DecimalStringField,
+    ModelSerializer,
+    StrictCharField,
+    StrictPrimaryKeyRelatedField,
+)
 from core.errors import Forbidden
 from core.money import Currency
 from ledger import access
@@ -73,7 +78,7 @@ class MembershipSerializer(ModelSerializer):
 class PersonSerializer(ScopedChoices, ModelSerializer):
     scoped_choices = {"registered_by": access.writable_studios}
 
-    name = serializers.CharField(read_only=True)
+    name = StrictCharField(read_only=True)
     memberships = MembershipSerializer(many=True, required=False)
     registered_by = serializers.SlugRelatedField(
         slug_field="slug",
@@ -178,8 +183,8 @@ class AttachSerializer(serializers.Serializer):
 
 
 class AttachWarningSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="agreement_not_in_force")
-    message = serializers.CharField()
+    code = StrictCharField(help_text="agreement_not_in_force")
+    message = StrictCharField()
 
 
 class AttachedProductionSerializer(ProductionSerializer):

@@ -12,6 +12,8 @@ from ledger.webhooks.services import webhook_endpoint_create, webhook_endpoint_u
 
 
 class WebhookEndpointSerializer(ModelSerializer):
+    """Where a payroll system receives signed notices of new payables (`payables.created`)."""
+
     secret = serializers.SerializerMethodField(
         help_text="The signing secret (whsec_…), shown only in the response that creates it."
     )

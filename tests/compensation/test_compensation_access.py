@@ -563,7 +563,7 @@ def test_the_productions_studio_staff_acknowledge_its_runs_items(world, role):
     run = world.objects["runs"]["run_film"]
     key = review.missing(run)[0]
     response = client(world, role).post(
-        reverse("run-acknowledge", args=[run.pk]), {"key": key, "note": "Checked."}
+        reverse("run-acknowledge", args=[run.pk]), {"key": key, "note": "Checked."}, format="json"
     )
     assert response.status_code == 201, response.content[:500]
     assert response.json()["key"] == key

@@ -794,7 +794,9 @@ def test_consent_and_ai_use_answers_match_the_schema(world, media):
     assert response.json()["superseded_by"] is None
     assert_matches_schema(response, "GET", "/api/v1/consents/{id}/")
 
-    created = client.post("/api/v1/ai-uses/", use_body(world["ann"], world["production"]))
+    created = client.post(
+        "/api/v1/ai-uses/", use_body(world["ann"], world["production"]), format="json"
+    )
     assert created.status_code == 201, created.content
     response = client.get(f"/api/v1/ai-uses/{created.json()['id']}/")
     assert response.json()["alteration_exception"] == ""

@@ -814,6 +814,9 @@ def test_reverse_is_refused_to_payroll_keys_other_studios_and_bad_input(world):
     error(user_client(world.staff_b).post(url, {"reason": "x"}, format="json"), 404, "not_found")
     staff = user_client(world.staff_a)
     assert "reason" in error(staff.post(url, {}, format="json"), 400, "invalid")["fields"]
+    for not_text in (0, True, ["x"]):  # the schema says a string: a number is not taken as one
+        refused = error(staff.post(url, {"reason": not_text}, format="json"), 400, "invalid")
+        assert "reason" in refused["fields"]
     # An obligation with a payment against it is reversed only after the payment is.
     error(staff.post(obligation_url, {"reason": "x"}, format="json"), 409, "payable_has_payments")
     error(

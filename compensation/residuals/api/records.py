@@ -9,7 +9,7 @@ from typing import Any
 
 import django_filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import SAFE_METHODS
@@ -25,7 +25,7 @@ from compensation.api import (
 from compensation.models import Exhibition, WritingCredit
 from compensation.models.residuals import MARKET_CHOICES
 from core.api.common import IdFilter, TextFilter
-from core.api.fields import ModelSerializer, StrictPrimaryKeyRelatedField
+from core.api.fields import ModelSerializer, StrictCharField, StrictPrimaryKeyRelatedField
 from core.api.parsers import JSONParser as BoundedJSONParser
 from core.errors import Forbidden
 from ledger import access
@@ -153,7 +153,7 @@ class WritingCreditSerializer(ModelSerializer):
     fixed_after_create = ("engagement",)
 
     engagement = EngagementField(help_text="A WGA engagement of a production you record on.")
-    writer = serializers.CharField(source="engagement.person.__str__", read_only=True)
+    writer = StrictCharField(source="engagement.person.__str__", read_only=True)
 
     class Meta:
         model = WritingCredit

@@ -17,7 +17,12 @@ from compensation import runs
 from compensation.api import RunFilter, RunReviewMixin
 from compensation.models import CompensationRun, ResidualLine
 from core.api.common import IdFilter, TextFilter
-from core.api.fields import ModelSerializer, StrictDateField, StrictPrimaryKeyRelatedField
+from core.api.fields import (
+    ModelSerializer,
+    StrictCharField,
+    StrictDateField,
+    StrictPrimaryKeyRelatedField,
+)
 from core.errors import Forbidden
 from ledger import access
 from ledger.access import Scope, StaffOnly, request_scope
@@ -30,7 +35,7 @@ Totals = inline_serializer(
     "ResidualTotal",
     {
         "payee_kind": serializers.ChoiceField(choices=["person", "fund"]),
-        "currency": serializers.CharField(),
+        "currency": StrictCharField(),
         "amount": serializers.DecimalField(max_digits=14, decimal_places=2),
     },
     many=True,
@@ -39,7 +44,7 @@ Totals = inline_serializer(
 
 class ResidualLineSerializer(ModelSerializer):
     person = serializers.SerializerMethodField()
-    payee_kind = serializers.CharField(read_only=True)
+    payee_kind = StrictCharField(read_only=True)
 
     class Meta:
         model = ResidualLine
@@ -68,7 +73,7 @@ class ResidualLineSerializer(ModelSerializer):
             "factors",
         ]
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(StrictCharField(allow_null=True))
     def get_person(self, line: ResidualLine) -> str | None:
         """The person paid, or the member a fund's contribution is for (none: the fund's share)."""
         return str(line.engagement.person) if line.engagement is not None else None
@@ -78,8 +83,8 @@ class ResidualRunSerializer(ModelSerializer):
     production = StrictPrimaryKeyRelatedField(read_only=True)
     schedules = serializers.JSONField(source="rate_sheets", read_only=True)
     totals = serializers.SerializerMethodField()
-    started_by = serializers.CharField(source="started_by.username", read_only=True)
-    approved_by = serializers.CharField(
+    started_by = StrictCharField(source="started_by.username", read_only=True)
+    approved_by = StrictCharField(
         source="approved_by.username", read_only=True, default=None, allow_null=True
     )
 

@@ -19,7 +19,7 @@ from compensation.api import upload_text
 from compensation.models import EvidenceTier, ResidualSchedule
 from compensation.residuals import schedules, selectors
 from core.api.common import TextFilter
-from core.api.fields import ModelSerializer, StrictDateField
+from core.api.fields import ModelSerializer, StrictCharField, StrictDateField
 from core.money import Currency
 from ledger.access import request_scope
 from ledger.access.api import ScopedViewSet
@@ -30,27 +30,27 @@ class ResidualScheduleFiguresSerializer(serializers.Serializer):
     """The figures as the residual rules read them: the what-if's `schedule` object. `name` is
     the schedule's label (agreement:name vN), as residual lines cite it."""
 
-    name = serializers.CharField()
+    name = StrictCharField()
     # A declared field named like Field.source: the stubs read it as that attribute.
-    source = serializers.CharField()  # type: ignore[assignment]
+    source = StrictCharField()  # type: ignore[assignment]
     tier = serializers.ChoiceField(choices=EvidenceTier)
     currency = serializers.ChoiceField(choices=Currency.choices)
-    due_rule = serializers.CharField(
+    due_rule = StrictCharField(
         required=False,
         help_text="The market whose due dates the HBSVOD residual follows (syndication, "
         "basic_cable or supplemental_markets); absent: supplemental markets.",
     )
     bases = serializers.DictField(
-        child=serializers.CharField(), help_text='{"<work type>:<minutes up to>": amount}'
+        child=StrictCharField(), help_text='{"<work type>:<minutes up to>": amount}'
     )
     subscriber_factors = serializers.DictField(
-        child=serializers.CharField(), help_text='{"<tier>": factor}'
+        child=StrictCharField(), help_text='{"<tier>": factor}'
     )
     exhibition_year_percent = serializers.DictField(
-        child=serializers.CharField(), help_text='{"<year>:domestic|foreign": percent}'
+        child=StrictCharField(), help_text='{"<year>:domestic|foreign": percent}'
     )
     gross_receipts_percent = serializers.DictField(
-        child=serializers.CharField(), help_text='{"<market>:domestic|foreign": percent}'
+        child=StrictCharField(), help_text='{"<market>:domestic|foreign": percent}'
     )
 
 
@@ -58,7 +58,7 @@ class ResidualScheduleSerializer(ModelSerializer):
     agreement: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
         slug_field="code", read_only=True
     )
-    loaded_by = serializers.CharField(source="loaded_by.username", read_only=True)
+    loaded_by = StrictCharField(source="loaded_by.username", read_only=True)
     figures = ResidualScheduleFiguresSerializer(read_only=True)
 
     class Meta:
@@ -88,12 +88,12 @@ class ResidualScheduleLoadSerializer(serializers.Serializer):
         queryset=Agreement.objects.all(),
         help_text="A SAG-AFTRA or WGA agreement's code, e.g. wga-mba-2023.",
     )
-    name = serializers.CharField(
+    name = StrictCharField(
         max_length=schedules.NAME_LENGTH,
         help_text="A new load of the same name (and agreement) is its next version.",
     )
     # A declared field named like Field.source: the stubs read it as that attribute.
-    source = serializers.CharField(  # type: ignore[assignment]
+    source = StrictCharField(  # type: ignore[assignment]
         max_length=schedules.SOURCE_LENGTH,
         help_text="Where the figures come from: title, date and address.",
     )

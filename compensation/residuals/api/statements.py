@@ -18,7 +18,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api.fields import FilterDateField
+from core.api.fields import FilterDateField, StrictCharField
 from ledger import access
 from ledger.access import StaffOnly
 from ledger.access.api import ScopedViewSet
@@ -37,7 +37,7 @@ def _money() -> serializers.DecimalField:
 
 class ResidualStatementProductionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    title = serializers.CharField()
+    title = StrictCharField()
 
 
 ExhibitionPeriod = inline_serializer(
@@ -49,35 +49,35 @@ ExhibitionPeriod = inline_serializer(
 class ResidualStatementLineSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     run = serializers.IntegerField()
-    work = serializers.CharField(help_text="The production's title and the episode.")
+    work = StrictCharField(help_text="The production's title and the episode.")
     production = ResidualStatementProductionSerializer()
-    episode = serializers.CharField(allow_blank=True)
-    market = serializers.CharField()
-    territory = serializers.CharField()
+    episode = StrictCharField(allow_blank=True)
+    market = StrictCharField()
+    territory = StrictCharField()
     exhibition_period = ExhibitionPeriod
-    rule = serializers.CharField()
-    rule_title = serializers.CharField()
-    description = serializers.CharField()
+    rule = StrictCharField()
+    rule_title = StrictCharField()
+    description = StrictCharField()
     quantity = serializers.DecimalField(max_digits=20, decimal_places=4, coerce_to_string=True)
-    unit = serializers.CharField()
+    unit = StrictCharField()
     factors = serializers.ListField(child=serializers.DictField())
-    factors_in_words = serializers.CharField(
+    factors_in_words = StrictCharField(
         help_text='Each factor\'s key, value and unit: "base episode:60 20,000.00 USD × …".'
     )
     amount = _money()
-    currency = serializers.CharField()
+    currency = StrictCharField()
     due_date = serializers.DateField()
-    fund = serializers.CharField(required=False, help_text="Contributions only: the fund paid.")
-    fund_title = serializers.CharField(required=False)
+    fund = StrictCharField(required=False, help_text="Contributions only: the fund paid.")
+    fund_title = StrictCharField(required=False)
 
 
 class ResidualStatementPayableSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    production = serializers.CharField()
-    rule = serializers.CharField()
-    rule_title = serializers.CharField()
-    description = serializers.CharField()
-    currency = serializers.CharField()
+    production = StrictCharField()
+    rule = StrictCharField()
+    rule_title = StrictCharField()
+    description = StrictCharField()
+    currency = StrictCharField()
     due_date = serializers.DateField()
     owed = _money()
     paid = _money()
@@ -85,7 +85,7 @@ class ResidualStatementPayableSerializer(serializers.Serializer):
 
 
 class ResidualStatementTotalSerializer(serializers.Serializer):
-    currency = serializers.CharField()
+    currency = StrictCharField()
     residuals = _money()
     contributions = _money()
     owed = _money()
@@ -95,9 +95,9 @@ class ResidualStatementTotalSerializer(serializers.Serializer):
 
 class ResidualStatementPersonSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    legal_name = serializers.CharField()
-    professional_name = serializers.CharField(allow_blank=True)
-    payroll_ref = serializers.CharField(allow_blank=True)
+    legal_name = StrictCharField()
+    professional_name = StrictCharField(allow_blank=True)
+    payroll_ref = StrictCharField(allow_blank=True)
 
 
 class ResidualStatementSerializer(serializers.Serializer):
