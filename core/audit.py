@@ -2,8 +2,8 @@
 
 History is written by django-simple-history from each `save()`. Anything that writes rows without
 `save()` (`QuerySet.update()`, plain `bulk_create`/`bulk_update`) would leave no trace, so audited
-querysets refuse them; `audited_bulk_create` is the one sanctioned bulk path and writes a history
-row for every object.
+querysets refuse them; `audited_bulk_create` and `audited_bulk_update` are the sanctioned bulk paths
+and write a history row for every object.
 
 The acting user is, in order: the user set on the instance (`_history_user`), the authenticated
 user of the current request (staff in the admin, the API key's owner over REST), or the user of an
@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 from simple_history.models import HistoricalRecords
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 _actor: ContextVar = ContextVar("guild_ledger_actor", default=None)
 M = TypeVar("M", bound=models.Model)
@@ -32,12 +32,16 @@ class HistoryBypassError(RuntimeError):
 
 class AuditedQuerySet(models.QuerySet):
     def update(self, **kwargs):
+        if _bulk_with_history.get():  # bulk_update() writes through update()
+            return super().update(**kwargs)
         raise HistoryBypassError(
             f"{self.model.__name__}: QuerySet.update() writes no history; save each object "
             "through its service instead."
         )
 
     def bulk_update(self, objs, fields, batch_size=None):
+        if _bulk_with_history.get():
+            return super().bulk_update(objs, fields, batch_size=batch_size)
         raise HistoryBypassError(
             f"{self.model.__name__}: bulk_update() writes no history; save each object instead."
         )
@@ -60,6 +64,17 @@ def audited_bulk_create(model, objs, *, actor=None, batch_size=500):
     try:
         return bulk_create_with_history(
             objs, model, batch_size=batch_size, default_user=actor or current_actor()
+        )
+    finally:
+        _bulk_with_history.reset(token)
+
+
+def audited_bulk_update(model, objs, fields, *, actor=None, batch_size=500) -> int:
+    """Bulk-update `fields` of `objs` and write one history row for each, attributed to `actor`."""
+    token = _bulk_with_history.set(True)
+    try:
+        return bulk_update_with_history(
+            objs, model, fields, batch_size=batch_size, default_user=actor or current_actor()
         )
     finally:
         _bulk_with_history.reset(token)

@@ -352,11 +352,8 @@ class NotificationPreference(models.Model):
 class Notification(models.Model):
     """One open item told to one user, once (unique per user and item key): listed on their
     notifications page and, as their preference said when it was made, e-mailed from
-    `email_after` on (empty: not to be e-mailed).
-
-    Not audited: a notification is a copy of an open item made for its own recipient, not a
-    record anyone relies upon, and its stamps (made, read by its user, e-mailed by the system)
-    are its whole history."""
+    `email_after` on (empty: not to be e-mailed). Its history says who read it and when the
+    system e-mailed it."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -369,6 +366,9 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     email_after = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AuditedManager()
+    history = history()
 
     class Meta:
         ordering = ["-created_at", "-id"]

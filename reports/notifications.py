@@ -27,7 +27,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from core import mail, outbox
-from core.audit import save_audited
+from core.audit import audited_bulk_create, audited_bulk_update, save_audited
 from core.errors import DomainError
 from ledger.access import scope_for
 
@@ -113,6 +113,8 @@ def notify(user: Any, items: Iterable[OpenItem], *, now: datetime) -> int:
         return 0
     email_after = _email_after(preference, user, now)
     with transaction.atomic():
+        # One scan at a time per user, so that an item is told once.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         told = set(
             Notification.objects.filter(user=user, key__in=list(wanted)).values_list(
                 "key", flat=True
@@ -131,8 +133,7 @@ def notify(user: Any, items: Iterable[OpenItem], *, now: datetime) -> int:
             for key, item in wanted.items()
             if key not in told
         ]
-        # A scan racing another for the same user: the unique key keeps the first one's rows.
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        audited_bulk_create(Notification, rows)
         if rows and email_after is not None and email_after <= now:
             transaction.on_commit(_publisher(user.pk), robust=True)
     return len(rows)
@@ -212,15 +213,22 @@ def notifications_send(*, user_id: int, now: datetime) -> int:
         ids = [row.pk for row in rows]
         never = preference_of(user).email == NotificationPreference.Email.NEVER
         if never or not _may_receive(user):
-            Notification.objects.filter(pk__in=ids).update(email_after=None)
+            _stamp(rows, email_after=None)
             return 0
         try:
             _message(user, rows).send()
         except MAIL_ERRORS:
             logger.warning("Notifications %s to user #%s wait for the mail server", ids, user.pk)
             return 0
-        Notification.objects.filter(pk__in=ids).update(emailed_at=now)
+        _stamp(rows, emailed_at=now)
     return len(rows)
+
+
+def _stamp(rows: list[Notification], *, actor: Any = None, **values: Any) -> None:
+    for row in rows:
+        for field, value in values.items():
+            setattr(row, field, value)
+    audited_bulk_update(Notification, rows, list(values), actor=actor)
 
 
 def _message(user: Any, rows: list[Notification]):
@@ -268,7 +276,9 @@ def notifications_mark_read(*, user: Any, now: datetime, ids: list[int] | None =
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=ids)
-    return unread.update(read_at=now)
+    rows = list(unread)
+    _stamp(rows, actor=user, read_at=now)
+    return len(rows)
 
 
 def unread_count(user: Any, *, at_most: int) -> int:

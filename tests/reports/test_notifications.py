@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import outbox
+from core.audit import HistoryBypassError
 from reports import notifications, tasks
 from reports.models import Notification, NotificationPreference
 from reports.notifications import notify, preference_set
@@ -305,6 +306,24 @@ def test_opening_a_notification_marks_it_read_and_goes_to_its_page(maya, client)
     first.refresh_from_db()
     assert first.read_at is not None
     assert Notification.objects.filter(read_at__isnull=True).count() == 1
+
+
+def test_history_says_who_made_read_and_e_mailed_each_notification(maya):
+    from core.audit import acting_as, system_user
+
+    prefer(maya, "immediately")
+    with acting_as(system_user()):
+        notify(maya, items(1, 2), now=NOON)
+        assert notifications.notifications_send(user_id=maya.pk, now=NOON) == 2
+    notifications.notifications_mark_read(user=maya, now=NOON + timedelta(minutes=5))
+
+    for row in Notification.objects.filter(user=maya):
+        made, emailed, read = row.history.order_by("history_id")
+        assert (made.history_type, made.history_user.username) == ("+", "system")
+        assert (emailed.emailed_at, emailed.history_user.username) == (NOON, "system")
+        assert (read.read_at, read.history_user) == (NOON + timedelta(minutes=5), maya)
+    with pytest.raises(HistoryBypassError):
+        Notification.objects.filter(user=maya).update(read_at=None)
 
 
 def test_mark_all_as_read_is_a_post_with_its_token(maya):
