@@ -62,6 +62,12 @@ compliance_report (period 2025-06-01 .. 2025-06-30, as of 2025-07-20 12:00 UTC, 
     Targets: build <= 3 x (SQL + chain); build_sections <= 3 x SQL; generate and generate_and_pdf
     <= 3 x (SQL + chain) + pdf. Rows with a target record it as "<= x": the ratio must not exceed
     it.
+
+chain_step (`python -m bench.reports chain_step`, on a fresh database; see the section at the end)
+    the report's chain step, incremental from the latest signed checkpoint, at 200,000 and
+    1,000,000 transactions (BENCH_CHAIN_SMALL, BENCH_CHAIN_BIG) with the same 2,000 appended
+    after the checkpoint, against the full walk at each size. Target: incremental(big) <= 1.3 x
+    incremental(small).
 """
 
 import json
@@ -1631,5 +1637,202 @@ def main():
         )
 
 
+# --- the chain step: incremental against full verification ----------------------------------
+#
+# `python -m bench.reports chain_step` (a fresh database; nothing else of this module's world is
+# built): a journal of CHAIN_SMALL transactions whose latest signed checkpoint is CHAIN_TAIL
+# transactions behind the head, then grown to CHAIN_BIG with a new checkpoint the same
+# CHAIN_TAIL behind the head. At each size, the report's chain step (`verify_chain()`, as
+# `reports.compliance` calls it: incremental) and the full walk (`verify_chain(full=True)`) are
+# timed, CHAIN_REPS times each, medians kept. The incremental step walks the same tail at both
+# sizes, so its time must not grow with the history: incremental(big) / incremental(small)
+# <= CHAIN_TARGET. The transactions are COPYed with their hashes computed by `link_hash`, one
+# obligation of two postings each, as `_journal` writes them.
+
+CHAIN_SMALL = scaled(int(os.environ.get("BENCH_CHAIN_SMALL", "200000")), 1000)
+CHAIN_BIG = scaled(int(os.environ.get("BENCH_CHAIN_BIG", "1000000")), 1000)
+CHAIN_TAIL = 2000
+CHAIN_REPS = int(os.environ.get("BENCH_CHAIN_REPS", "3"))
+CHAIN_TARGET = 1.3
+CHAIN_SCENARIO = "chain_step"
+
+
+def _chain_accounts(system) -> tuple[int, int, int]:
+    """(studio id, expense account id, clearing account id) of a studio of its own."""
+    from core.audit import acting_as
+    from ledger.journal.services import account_for
+    from ledger.models import Account
+    from tests import factories as f
+
+    with acting_as(system):
+        studio = f.StudioFactory(name="Bench Chain Pictures", slug="bench-chain")
+    expense = account_for(
+        purpose=Account.Purpose.COMPENSATION_EXPENSE, studio_id=studio.pk, currency="USD"
+    )
+    clearing = account_for(
+        purpose=Account.Purpose.PAYROLL_CLEARING, studio_id=studio.pk, currency="USD"
+    )
+    return studio.pk, expense.pk, clearing.pk
+
+
+def _chain_append(n: int, studio_id: int, accounts: tuple[int, int], system) -> None:
+    """Append `n` balanced transactions to the chain (COPY, postings first, chain lock held)."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from ledger.journal import chain
+    from ledger.journal.services import CHAIN_LOCK_KEY, chain_head
+
+    expense, clearing = accounts
+    for start in range(0, n, JOURNAL_CHUNK):
+        size = min(JOURNAL_CHUNK, n - start)
+        with transaction.atomic(), connection.cursor() as cursor:
+            raw = cursor.cursor
+            raw.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+            seq, prev_hash = chain_head()
+            now = timezone.now()
+            posting_rows, header_rows = [], []
+            for _ in range(size):
+                tid, seq = uuid.uuid4(), seq + 1
+                amount = Decimal(100 + seq % 900) + Decimal(seq % 100) / 100
+                hashed = [
+                    {
+                        "account_id": account,
+                        "payable_id": None,
+                        "amount": value,
+                        "currency": "USD",
+                        "effect": "",
+                    }
+                    for account, value in ((expense, amount), (clearing, -amount))
+                ]
+                header = {
+                    "id": tid,
+                    "seq": seq,
+                    "kind": "obligation",
+                    "studio_id": studio_id,
+                    "source_type": "bench",
+                    "source_id": str(seq),
+                    "description": f"Bench obligation {seq}",
+                    "effective_date": PERIOD_TO,
+                    "created_at": now,
+                    "actor_id": system.pk,
+                    "reverses_id": None,
+                }
+                digest = chain.link_hash(prev_hash, header, hashed)
+                posting_rows += [
+                    (tid, h["account_id"], None, "", h["amount"], "USD") for h in hashed
+                ]
+                header_rows.append((*header.values(), prev_hash, digest))
+                prev_hash = digest
+            copy_into(raw, "ledger_posting", POSTING_COPY, posting_rows)
+            copy_into(raw, "ledger_journaltransaction", HEADER_COPY, header_rows)
+
+
+def _chain_grow_to(total: int, studio_id: int, accounts, system) -> dict:
+    """Grow the journal to `total - CHAIN_TAIL`, sign a checkpoint, append CHAIN_TAIL more."""
+    from ledger.journal.checkpoints import checkpoint_write
+    from ledger.journal.services import chain_head
+
+    seq, _ = chain_head()
+    start = time.perf_counter()
+    _chain_append(total - CHAIN_TAIL - seq, studio_id, accounts, system)
+    checkpoint = checkpoint_write(reason="manual")
+    _chain_append(CHAIN_TAIL, studio_id, accounts, system)
+    common.analyze()
+    log(
+        f"{CHAIN_SCENARIO}: journal grown to {total:,} transactions in "
+        f"{time.perf_counter() - start:.1f}s; checkpoint at #{checkpoint.seq}"
+    )
+    return {"checkpoint": checkpoint.seq}
+
+
+def _chain_measure(total: int) -> dict:
+    from ledger.journal.verify import verify_chain
+
+    verify_chain()  # warm-up, not counted
+    incremental, full = [], []
+    for rep in range(CHAIN_REPS):
+        report, seconds = timed(verify_chain)
+        assert report.ok and report.checked == CHAIN_TAIL + 1, report
+        incremental.append(1000 * seconds)
+        report, seconds = timed(verify_chain, full=True)
+        assert report.ok and report.checked == total, report
+        full.append(1000 * seconds)
+        log(
+            f"{CHAIN_SCENARIO} {total:,} rep {rep + 1}/{CHAIN_REPS}: incremental "
+            f"{incremental[-1]:,.0f} ms, full {full[-1]:,.0f} ms"
+        )
+    return {"incremental": incremental, "full": full}
+
+
+def chain_step_main():
+    name = setup_django()
+    from core.audit import system_user
+
+    log(
+        f"bench.reports {CHAIN_SCENARIO} on database {name}: {CHAIN_SMALL:,} and {CHAIN_BIG:,} "
+        f"transactions, {CHAIN_TAIL:,} after the checkpoint, {CHAIN_REPS} repetitions"
+    )
+    system = system_user()
+    studio_id, *accounts = _chain_accounts(system)
+    _chain_grow_to(CHAIN_SMALL, studio_id, accounts, system)
+    small = _chain_measure(CHAIN_SMALL)
+    _chain_grow_to(CHAIN_BIG, studio_id, accounts, system)
+    big = _chain_measure(CHAIN_BIG)
+
+    def row(metric, samples, reference, reference_samples, target=None):
+        return common.Ceiling(
+            CHAIN_SCENARIO,
+            metric,
+            median(samples),
+            "ms",
+            reference,
+            median(reference_samples),
+            target,
+            samples,
+            reference_samples,
+        )
+
+    tail = f"{CHAIN_TAIL:,} transactions after the latest checkpoint"
+    small_label, big_label = f"{CHAIN_SMALL // 1000}k", f"{CHAIN_BIG // 1000}k"
+    results = [
+        row(
+            f"incremental_verify_{big_label}_vs_{small_label}",
+            big["incremental"],
+            f"incremental verify_chain() at {CHAIN_SMALL:,} transactions ({tail})",
+            small["incremental"],
+            CHAIN_TARGET,
+        ),
+        row(
+            f"incremental_verify_{small_label}_vs_full_{small_label}",
+            small["incremental"],
+            f"verify_chain(full=True) at {CHAIN_SMALL:,} transactions",
+            small["full"],
+        ),
+        row(
+            f"incremental_verify_{big_label}_vs_full_{big_label}",
+            big["incremental"],
+            f"verify_chain(full=True) at {CHAIN_BIG:,} transactions",
+            big["full"],
+        ),
+        row(
+            f"full_verify_{big_label}_vs_{small_label}",
+            big["full"],
+            f"verify_chain(full=True) at {CHAIN_SMALL:,} transactions",
+            small["full"],
+        ),
+    ]
+    common.report(results)
+    print(
+        f"\nmedians of {CHAIN_REPS}: incremental {median(small['incremental']):,.0f} ms at "
+        f"{CHAIN_SMALL:,}, {median(big['incremental']):,.0f} ms at {CHAIN_BIG:,}; full "
+        f"{median(small['full']):,.0f} ms at {CHAIN_SMALL:,}, {median(big['full']):,.0f} ms at "
+        f"{CHAIN_BIG:,} ({tail})"
+    )
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == [CHAIN_SCENARIO]:
+        chain_step_main()
+    else:
+        main()

@@ -35,6 +35,7 @@ from core.bulk import insert_rows
 from core.errors import Conflict, DomainError, Forbidden
 from core.parse import ParseError
 from ledger.journal import services as journal_services
+from ledger.journal.checkpoints import checkpoint_publish
 from ledger.models import Payable, Production
 
 from . import review, selectors, services
@@ -517,6 +518,7 @@ def run_approve(*, actor, run: CompensationRun) -> CompensationRun:
     run.approved_by, run.approved_at = actor, timezone.now()
     run._history_user = actor  # type: ignore[attr-defined]
     run.save()
+    transaction.on_commit(lambda: checkpoint_publish(reason="approval"))
     return run
 
 

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from core.admin.base import site_ready
 from core.admin.beat import register_beat_admins
 from core.health import health
+from core.security.well_known import signing_keys
 from reports.admin import (
     notification_open_view,
     notification_preferences_view,
@@ -40,6 +41,7 @@ urlpatterns = [
     # page runs under the site's policy: scripts only from this site.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("health/", health, name="health"),
+    path(".well-known/guild-ledger-keys.json", signing_keys, name="signing-keys"),
     path("disclosure/", include("reports.public_urls")),
     path("", include("portal.urls")),
 ]

@@ -17,6 +17,7 @@ APPEND_ONLY_TABLES = frozenset(
         "ledger_payable",
         "ledger_payment",
         "ledger_idempotencyrecord",
+        "ledger_checkpoint",
         "ledger_webhookdelivery",
         "ledger_webhookattempt",
         "consent_consent",

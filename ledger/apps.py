@@ -8,6 +8,7 @@ class LedgerConfig(AppConfig):
     def ready(self):
         from core import outbox
         from ledger.journal import admin as _journal_admin  # noqa: F401  (the rooms' admin pages)
+        from ledger.journal import tasks as _journal_tasks  # noqa: F401  (the checkpoint task)
         from ledger.payroll import admin as _payroll_admin  # noqa: F401
         from ledger.registry import admin as _registry_admin  # noqa: F401
         from ledger.webhooks import admin as _webhooks_admin  # noqa: F401

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -33,7 +34,7 @@ from reports import receipts
 from reports.models import Flag
 from reports.services import NOTE_MAX_LENGTH, flag_from_person, receipt_send
 
-from . import notices, personal
+from . import notices, personal, training
 from .views import _gone, _page, _slow_down, _throttled
 
 logger = logging.getLogger(__name__)
@@ -139,10 +140,16 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
 @with_person
 def my_page(request: HttpRequest, person: Person) -> HttpResponse:
     content = personal.page(person)
+    statement = training.statement_for(person)
     return _page(
         request,
         "portal/personal_page.html",
-        _context(person, page=content, note_max=QUESTION_MAX_LENGTH),
+        _context(
+            person,
+            page=content,
+            note_max=QUESTION_MAX_LENGTH,
+            training_url=reverse("training-statement", args=[statement.public_id]),
+        ),
     )
 
 

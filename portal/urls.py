@@ -1,9 +1,10 @@
 """The signing page: reached from the link a consent request sends; the link is the credential.
-A person's own page: reached from a link asked for at /me/ and sent to their recorded address."""
+A person's own page: reached from a link asked for at /me/ and sent to their recorded address.
+A person's signed training statement: public, at its unguessable address."""
 
 from django.urls import path
 
-from . import personal_views, views
+from . import personal_views, training_views, views
 
 urlpatterns = [
     path("sign/<str:token>/", views.sign, name="consent-request-sign"),
@@ -25,4 +26,9 @@ urlpatterns = [
     path("me/consents/<str:consent_id>/revoke/", personal_views.revoke, name="personal-revoke"),
     path("me/consents/<str:consent_id>/suspend/", personal_views.suspend, name="personal-suspend"),
     path("me/<str:token>/", personal_views.open_link, name="personal-open"),
+    path(
+        "training-preferences/<uuid:public_id>.json",
+        training_views.statement,
+        name="training-statement",
+    ),
 ]

@@ -174,8 +174,9 @@ def _counted(counts: dict[str, int]) -> list[tuple[str, int]]:
     return [(_words(k), n) for k, n in counts.items() if n]
 
 
-def html(content: dict) -> str:
-    """A standalone public page of the label."""
+def html(content: dict, *, files: dict[str, str] | None = None) -> str:
+    """A standalone public page of the label; `files`, the addresses of its signed PDF and PNG
+    (the page links them; the PDF, drawn from this page too, does not)."""
     basis = content["consent_basis"]
     uses = [
         {
@@ -194,5 +195,5 @@ def html(content: dict) -> str:
     notices = [{**n, "kind": _words(n["kind"])} for n in content["union_notices"]]
     return render_to_string(
         "reports/label.html",
-        {"c": content, "uses": uses, "named": named, "notices": notices},
+        {"c": content, "uses": uses, "named": named, "notices": notices, "files": files},
     )

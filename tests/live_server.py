@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from tests.throwaway_keys import throwaway_env
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 START_TIMEOUT = 60
@@ -42,6 +44,7 @@ def app_env(database_url: str, **extra) -> dict:
         "CELERY_BROKER_URL": "",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
+        **throwaway_env(),  # production refuses the committed test keys
     }
     env.update(extra)
     return env

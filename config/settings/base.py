@@ -120,6 +120,20 @@ PORTAL_RATE_LIMIT = env.int("PORTAL_RATE_LIMIT", default=30)
 # How long the link to a person's own page, and the page's session it opens, stay valid.
 PERSONAL_LINK_MINUTES = env.int("PERSONAL_LINK_MINUTES", default=30)
 
+# The installation's Ed25519 key (base64 of the 32-byte private key): it signs the ledger's
+# checkpoints and the statements the product publishes. Its public key is published at
+# /.well-known/guild-ledger-keys.json. Local and test settings use a fixed key anyone can read.
+SIGNING_KEY = env("SIGNING_KEY", default="")
+TEST_SIGNING_KEY = "nHnsYbtQBNhlEpbd6amOb50bqa2zwoCoNxReXbRiWWA="
+
+# Published AI disclosure labels (reports.label): off, every public label address is not found.
+# On, the label's PDF and PNG carry Content Credentials (C2PA) signed with this certificate chain
+# and key (PEM text or a PEM file's path each). Local and test settings use the public test chain
+# of config/c2pa_test; production refuses to start with it, or with none.
+DISCLOSURE_LABELS_PUBLISHED = env.bool("DISCLOSURE_LABELS_PUBLISHED", default=True)
+C2PA_SIGNING_CERT = env("C2PA_SIGNING_CERT", default="")
+C2PA_SIGNING_KEY = env("C2PA_SIGNING_KEY", default="")
+
 # The named user that commands and tasks act as, so history always says who.
 SYSTEM_USERNAME = "system"
 

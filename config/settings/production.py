@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.security import content_credentials
+
 from .base import *  # noqa: F403
 from .base import WEBHOOK_ALLOW_INSECURE, env
 
@@ -28,3 +30,20 @@ if WEBHOOK_ALLOW_INSECURE:
         "WEBHOOK_ALLOW_INSECURE is for local development: in production webhooks go only to "
         "https on public addresses."
     )
+
+if not SIGNING_KEY or SIGNING_KEY == TEST_SIGNING_KEY:  # noqa: F405
+    raise ImproperlyConfigured(
+        "SIGNING_KEY must be set to the installation's own Ed25519 key (base64 of its 32 bytes): "
+        "it signs the ledger's checkpoints and the published statements."
+    )
+
+if DISCLOSURE_LABELS_PUBLISHED:  # noqa: F405
+    _c2pa_problem = content_credentials.production_problem(
+        C2PA_SIGNING_CERT,  # noqa: F405
+        C2PA_SIGNING_KEY,  # noqa: F405
+    )
+    if _c2pa_problem:
+        raise ImproperlyConfigured(
+            f"{_c2pa_problem}: published disclosure labels carry Content Credentials signed with "
+            "the installation's own certificate (or set DISCLOSURE_LABELS_PUBLISHED=off)."
+        )

@@ -31,12 +31,21 @@ from core.admin.form_fields import StrictDecimalFormField, StrictSplitDateTimeFo
 from core.admin.pagination import InScopeRelatedFilter
 from core.errors import DomainError
 from core.money import DECIMAL_PLACES, MAX_DIGITS, money_display
+from core.security import signing
 from ledger import access
 from ledger.access.admin import ReadOnlyAdmin
 from ledger.journal import selectors as journal_selectors
 from ledger.journal import services as journal_services
 from ledger.journal.verify import verify_chain
-from ledger.models import JournalTransaction, Payable, Payment, Person, Posting, Production
+from ledger.models import (
+    Checkpoint,
+    JournalTransaction,
+    Payable,
+    Payment,
+    Person,
+    Posting,
+    Production,
+)
 
 POSTING_FIELDS = ("account", "payable", "effect", "amount_shown")
 
@@ -559,3 +568,22 @@ class PaymentAdmin(ReadOnlyAdmin):
             .first()
         )
         return entry.get_change_message() if entry else "—"
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyAdmin):
+    """The signed checkpoints of the chain (ledger.journal.checkpoints), newest first, under the
+    installation's public key and key id."""
+
+    list_display = ["seq", "created_at", "reason", "key_id", "head_hash"]
+    list_filter = ["reason"]
+    readonly_fields = [f.name for f in Checkpoint._meta.fields]
+
+    def changelist_view(self, request, extra_context=None):
+        context = {
+            "signing_key_id": signing.key_id(),
+            "signing_key_pem": signing.public_key_pem(),
+            "keys_url": reverse("signing-keys"),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, context)

@@ -268,3 +268,33 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{money_display(self.amount, self.currency)} ({self.payroll_reference})"
+
+
+class Checkpoint(models.Model):
+    """The installation's signature over the chain's head at one moment: `seq` and the hash of
+    the transaction there, signed with the installation's Ed25519 key (core.security.signing)
+    over the canonical message of `ledger.journal.checkpoints.checkpoint_message`. Verification
+    starts from the latest one whose signature holds instead of from genesis. Append-only in the
+    database (migration 0016)."""
+
+    class Reason(models.TextChoices):
+        SCHEDULE = "schedule", "Scheduled (hourly)"
+        APPROVAL = "approval", "After a run's approval"
+        MANUAL = "manual", "By hand"
+
+    seq = models.BigIntegerField(help_text="The chain position signed.")
+    head_hash = models.CharField(max_length=64, help_text="The hash of the transaction at seq.")
+    created_at = models.DateTimeField()
+    key_id = models.CharField(max_length=64, help_text="The signing key's id.")
+    signature = models.CharField(max_length=200, help_text="Ed25519 signature, base64url.")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+
+    class Meta:
+        ordering = ["-seq", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(seq__gte=1), name="checkpoint_seq_positive"),
+            models.UniqueConstraint(fields=["seq", "key_id"], name="checkpoint_seq_key_unique"),
+        ]
+
+    def __str__(self):
+        return f"checkpoint at #{self.seq}"

@@ -1,7 +1,14 @@
 """Every table of the ledger app, whichever room defines it: the registry, the journal, payroll and
 webhooks. Django and the migrations know them as `ledger.<Model>`."""
 
-from ledger.journal.models import Account, JournalTransaction, Payable, Payment, Posting
+from ledger.journal.models import (
+    Account,
+    Checkpoint,
+    JournalTransaction,
+    Payable,
+    Payment,
+    Posting,
+)
 from ledger.payroll.models import IdempotencyRecord, PayrollKey
 from ledger.registry.models import (
     Agreement,
@@ -28,6 +35,7 @@ __all__ = [
     "Agreement",
     "AgreementTier",
     "BudgetTier",
+    "Checkpoint",
     "Classification",
     "Engagement",
     "Guild",

@@ -46,8 +46,10 @@ from consent.models import (
     WgaDisclosure,
 )
 from core.admin.pagination import CappedCountPaginator
+from ledger.journal.checkpoints import checkpoint_write
 from ledger.models import (
     Agreement,
+    Checkpoint,
     Engagement,
     Guild,
     GuildStaff,
@@ -219,6 +221,11 @@ def make_payment(w):
     pay(payable, Decimal("400.00"), actor=w["recorder"])
 
 
+def make_checkpoint(w):
+    make_payable(w)
+    checkpoint_write(reason="manual")
+
+
 def make_webhook_endpoint(w):
     key, _raw = payroll_key(w["studio"], name=f"hook-{next(_n)}")
     return WebhookEndpoint.objects.create(payroll_key=key, url=f"https://pay.example/{key.pk}")
@@ -385,6 +392,7 @@ MAKERS = {
     JournalTransaction: make_payable,
     Payable: make_payable,
     Payment: make_payment,
+    Checkpoint: make_checkpoint,
     WebhookEndpoint: make_webhook_endpoint,
     WebhookDelivery: make_webhook_delivery,
     Consent: _consent,

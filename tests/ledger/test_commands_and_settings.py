@@ -23,6 +23,7 @@ from tests.factories import (
     payroll_key,
 )
 from tests.helpers import assert_error
+from tests.throwaway_keys import throwaway_env
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -212,6 +213,7 @@ def production_env(**overrides) -> dict:
         SECRET_KEY=secrets.token_urlsafe(60),
         ALLOWED_HOSTS="ledger.example.com",
         DATABASE_URL="sqlite:////tmp/x.sqlite3",
+        **throwaway_env(),  # production refuses the committed test keys
     )
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}

@@ -45,6 +45,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import DatabaseError, connection, transaction
 
 from compensation import runs, selectors, services
@@ -56,9 +57,11 @@ from consent.services import (
     union_notice_record,
     wga_disclosure_record,
 )
+from core.security import signing
 from ledger.access import SYSTEM_SCOPE, Scope
+from ledger.journal.checkpoints import checkpoint_message, checkpoint_write
 from ledger.journal.services import chain_head, payment_confirm
-from ledger.models import JournalTransaction, Payable
+from ledger.models import Checkpoint, JournalTransaction, Payable
 from reports import compliance, render
 from reports.models import Report
 from reports.services import report_generate
@@ -73,7 +76,7 @@ from tests.factories import (
     grant_consent,
     guild,
 )
-from tests.helpers import acknowledge_all
+from tests.helpers import acknowledge_all, make_payable
 
 pytestmark = pytest.mark.django_db
 
@@ -568,11 +571,81 @@ def test_ledger_chain_intact_names_the_head(report):
     assert seq == JournalTransaction.objects.count() > 0
     assert content["ledger"] == {
         "intact": True,
+        "mode": "incremental",
         "checked": seq,
         "head_seq": seq,
         "head_hash": head,
+        "checkpoint": None,
     }
     assert sections(report)["ledger_chain"]["count"] == 0
+
+
+def test_the_ledger_section_carries_the_checkpoint_and_verifies_only_what_followed(s):
+    checkpoint = checkpoint_write(reason="manual")
+    assert checkpoint is not None
+    checkpoint.refresh_from_db()
+    make_payable(actor=UserFactory(username="later-clerk"))
+    seq, head = chain_head()
+    assert seq == checkpoint.seq + 1
+    report = generate(s.meridian)
+    ledger = json.loads(report.content)["ledger"]
+    assert ledger == {
+        "intact": True,
+        "mode": "incremental",
+        "checked": 2,  # the checkpoint's transaction, and the one after it
+        "head_seq": seq,
+        "head_hash": head,
+        "checkpoint": {
+            "seq": checkpoint.seq,
+            "hash": checkpoint.head_hash,
+            "created_at": checkpoint.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "key_id": signing.key_id(),
+            "signature": checkpoint.signature,
+        },
+    }
+    # What the report carries is enough to check the signature with the public key alone.
+    message = checkpoint_message(
+        seq=ledger["checkpoint"]["seq"],
+        head_hash=ledger["checkpoint"]["hash"],
+        created_at=datetime.fromisoformat(ledger["checkpoint"]["created_at"]),
+        key_id=ledger["checkpoint"]["key_id"],
+    )
+    assert signing.verify(message, ledger["checkpoint"]["signature"])
+    assert sections(report)["ledger_chain"]["count"] == 0
+
+
+def test_a_forged_checkpoint_is_a_row_of_the_ledger_section_and_never_the_start(s):
+    valid = checkpoint_write(reason="manual")
+    assert valid is not None
+    make_payable(actor=UserFactory(username="later-clerk"))
+    seq, head = chain_head()
+    other = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    signed_at = datetime(2026, 1, 1, tzinfo=UTC)
+    forged = Checkpoint.objects.create(
+        seq=seq,
+        head_hash=head,
+        created_at=signed_at,
+        key_id=signing.key_id(),  # claims the installation's key; signed with another
+        signature=signing.b64url(
+            other.sign(
+                checkpoint_message(
+                    seq=seq, head_hash=head, created_at=signed_at, key_id=signing.key_id()
+                )
+            )
+        ),
+        reason="manual",
+    )
+    report = generate(s.meridian)
+    ledger = json.loads(report.content)["ledger"]
+    assert ledger["intact"] is False and "broken_seq" not in ledger
+    assert ledger["checkpoint"]["seq"] == valid.seq and ledger["checked"] == 2
+    (row,) = sections(report)["ledger_chain"]["rows"]
+    assert (row["rule"], row["object"], row["id"]) == (
+        "ledger.journal.chain",
+        "checkpoint",
+        str(forged.pk),
+    )
+    assert "signature does not verify" in row["detail"]
 
 
 # --- the stored report --------------------------------------------------------------------
