@@ -50,9 +50,16 @@ lint: install-dev
 migrations-check: install-dev
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 
+# The served schema, generated without a warning, then checked against the OpenAPI specification
+# (openapi-spec-validator) and linted with Redocly CLI's recommended rules (redocly.yaml), an exact
+# release fetched by npx from the npm registry into var/npm-cache.
+REDOCLY_CLI ?= @redocly/cli@2.77.0
 schema-check: install-dev
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular \
 		--validate --fail-on-warn --file var/schema.yml
+	$(BIN)/openapi-spec-validator var/schema.yml
+	npm_config_cache=$(CURDIR)/var/npm-cache npx --yes $(REDOCLY_CLI) lint --config redocly.yaml \
+		var/schema.yml
 
 # mypy with the Django and DRF plugins (pyproject.toml: [tool.mypy] names the files it checks and
 # the strict modules; [tool.django-stubs] the settings its plugin loads).

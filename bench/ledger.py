@@ -34,7 +34,7 @@ payables_export
     the client does not parse the JSON). Rows: every open payable of the bench studio, to people
     and to the fund (~27,000).
     Reference: `COPY (SELECT ...) TO STDOUT` of the columns the list reads
-    (`ledger.payroll.api.PAYABLE_VALUES`: payable, fund, person id, names and payroll ref,
+    (`ledger.payroll.rows.PAYABLE_VALUES`: payable, fund, person id, names and payroll ref,
     production id and title, engagement, agreement code, rule, description, owed, paid, due,
     currency, fringes as JSON text, dates) for the same rows, built from the same selector
     (`open_payables`) so the filter and the owed/paid/due sums are identical; output read whole.
@@ -406,7 +406,7 @@ def export_sql(scope) -> tuple[str, list]:
     from django.db.models.functions import Cast
 
     from ledger.journal.selectors import open_payables
-    from ledger.payroll.api import PAYABLE_VALUES
+    from ledger.payroll.rows import PAYABLE_VALUES
 
     qs = (
         open_payables(scope)

@@ -17,7 +17,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -286,13 +286,9 @@ class RateSheetAdmin(ServiceSavedMixin, ScopedAdmin):
         )
         if agreement is None or agreement.guild is None:
             raise Http404
-        response = HttpResponse(
-            "".join(csv_safe.lines(list(CSV_COLUMNS), sheet_template_rows(agreement.guild.code))),
-            content_type="text/csv; charset=utf-8",
-        )
-        name = f"{agreement.code}-rate-sheet-template.csv"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        rows = sheet_template_rows(agreement.guild.code)
+        text = csv_safe.text(list(CSV_COLUMNS), rows)
+        return csv_safe.download(request.GET, text, f"{agreement.code}-rate-sheet-template.csv")
 
     def rerun_view(self, request, object_id):
         """Run again, for the same period, a run the sheet may have changed (a pay run due when

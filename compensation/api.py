@@ -38,6 +38,7 @@ from core.errors import DomainError, Forbidden
 from ledger import access
 from ledger.access import ReadForAnyStaff, Scope, StaffOnly, request_scope
 from ledger.access.api import ScopedChoices, ScopedViewSet
+from ledger.access.filters import KnownValuesFilterSet
 from ledger.models import Agreement, Engagement, Production
 
 from . import review as reviews
@@ -133,6 +134,7 @@ class QuoteView(APIView):
     permission_classes = [ReadForAnyStaff]
 
     @extend_schema(
+        summary="Quote what is owed for a set of work",
         request=OpenApiTypes.OBJECT,
         responses={200: QuoteResponse},
         examples=[
@@ -339,7 +341,7 @@ class DeliverySerializer(ModelSerializer):
         validators: list[Any] = []
 
 
-class RecordFilter(django_filters.FilterSet):
+class RecordFilter(KnownValuesFilterSet):
     engagement = IdFilter(field_name="engagement_id")
     production = IdFilter(field_name="engagement__production_id")
     person = IdFilter(field_name="engagement__person_id")
@@ -556,7 +558,7 @@ class RunStartSerializer(ScopedChoices, serializers.Serializer):
     due_date = StrictDateField()
 
 
-class RunFilter(django_filters.FilterSet):
+class RunFilter(KnownValuesFilterSet):
     production = IdFilter(field_name="production_id")
     status = django_filters.ChoiceFilter(choices=CompensationRun.Status.choices)
 
@@ -565,7 +567,7 @@ class RunFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class LineFilter(django_filters.FilterSet):
+class LineFilter(KnownValuesFilterSet):
     run = IdFilter(field_name="run_id")
     engagement = IdFilter(field_name="engagement_id")
     person = IdFilter(field_name="engagement__person_id")
@@ -706,10 +708,10 @@ class RunReviewMixin(ScopedViewSet):
 
 
 class RunViewSet(RunReviewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    """Compensation runs of a production and period. Starting one queues its computation (a
-    Celery task); `status` tells where it is. Approval posts the payable lines to the ledger (as
-    differences from earlier runs of the same period); approving twice posts nothing twice. It
-    follows the run's review: every item of it acknowledged with a note."""
+    """Compensation runs of a production and period. Starting one queues its computation in the
+    background (`202`); `status` tells where it is. Approval posts the payable lines to the
+    ledger (as differences from earlier runs of the same period); approving twice posts nothing
+    twice. It follows the run's review: every item of it acknowledged with a note."""
 
     queryset = CompensationRun.objects.select_related("started_by", "approved_by")
     serializer_class = RunSerializer
@@ -732,6 +734,9 @@ class RunViewSet(RunReviewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixi
     @extend_schema(request=None, responses={200: RunSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
+        """Approve a computed run: its payable lines are posted to the ledger (as differences from
+        earlier runs of the same period); approving twice posts nothing twice. Every item of the
+        run's review must be acknowledged first. The production's studio staff only."""
         run = self.get_object()
         if not self.scope.can_write_studio(run.production.studio_id):
             raise Forbidden("Only the production's studio staff approve its runs.")
@@ -745,6 +750,7 @@ class RunViewSet(RunReviewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixi
     @extend_schema(responses={200: LineSerializer(many=True)}, filters=False)
     @action(detail=True, methods=["get"])
     def lines(self, request, pk=None):
+        """The run's computed lines, each with its explanation, by engagement and date."""
         run = self.get_object()
         qs = selectors.lines(self.scope, CompensationLine.objects.filter(run=run)).order_by(
             "engagement_id", "date", "id"

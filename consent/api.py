@@ -45,6 +45,7 @@ from core.parse import (
 from ledger import access
 from ledger.access import ReadForAnyStaff, StaffOnly, StaffWrites, request_scope
 from ledger.access.api import ScopedChoices, ScopedViewSet
+from ledger.access.filters import KNOWN, KnownValuesFilterSet, StudioFilter, person_visible
 from ledger.models import Agreement, Guild, Person, Production
 
 from . import rules, selectors, services, whatif
@@ -247,10 +248,10 @@ class ConsentEventRequestSerializer(serializers.Serializer):
     at = StrictInstantField(required=False, help_text="When it takes effect; default: now.")
 
 
-class ConsentFilter(django_filters.FilterSet):
+class ConsentFilter(KnownValuesFilterSet):
     person = IdFilter(field_name="person_id")
     production = IdFilter(field_name="production_id")
-    studio = TextFilter(field_name="production__studio__slug", max_length=60)
+    studio = StudioFilter(via="production__studio")
     agreement = TextFilter(field_name="agreement__code", max_length=40)
     kind = django_filters.ChoiceFilter(choices=ConsentKind)
 
@@ -292,11 +293,11 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         consent = services.consent_grant(actor=request.user, **body.validated_data)
         return Response(self._read(consent.pk), status=status.HTTP_201_CREATED)
 
+    # Advertised as multipart, as the create it checks (it may carry the evidence file); a JSON
+    # body is read too. One body type keeps generated clients whole.
     @extend_schema(
-        request={
-            "multipart/form-data": ConsentDraftSerializer,
-            "application/json": ConsentDraftSerializer,
-        },
+        summary="Check a draft consent",
+        request={"multipart/form-data": ConsentDraftSerializer},
         responses={200: ConsentReviewSerializer},
     )
     # Named apart from the use check's "consent-check" (ConsentCheckView).
@@ -479,11 +480,11 @@ class AiUseCreateSerializer(ScopedChoices, ModelSerializer):
         return attrs
 
 
-class AiUseFilter(django_filters.FilterSet):
+class AiUseFilter(KnownValuesFilterSet):
     person = IdFilter(field_name="person_id")
     production = IdFilter(field_name="production_id")
     consent = IdFilter(field_name="consent_id")
-    studio = TextFilter(field_name="production__studio__slug", max_length=60)
+    studio = StudioFilter(via="production__studio")
     kind = django_filters.ChoiceFilter(choices=AiUse._meta.get_field("kind").choices)
     status = django_filters.ChoiceFilter(choices=AiUse.Status.choices)
     voided = BooleanFilter(field_name="void", lookup_expr="isnull", exclude=True)
@@ -606,7 +607,7 @@ class _RecordViewSet(
         )
 
 
-class UnionNoticeFilter(django_filters.FilterSet):
+class UnionNoticeFilter(KnownValuesFilterSet):
     production = IdFilter(field_name="production_id")
     guild = TextFilter(field_name="guild__code", max_length=20)
     kind = django_filters.ChoiceFilter(choices=UnionNoticeKind)
@@ -664,9 +665,11 @@ class StrikePeriodViewSet(mixins.UpdateModelMixin, _RecordViewSet):
         )
 
 
-class WgaDisclosureFilter(django_filters.FilterSet):
+class WgaDisclosureFilter(KnownValuesFilterSet):
     production = IdFilter(field_name="production_id")
     writer = IdFilter(field_name="writer_id")
+
+    known = {**KNOWN, "writer": person_visible}
 
     class Meta:
         model = WgaDisclosure
@@ -845,7 +848,11 @@ class ConsentCheckView(APIView):
 
     permission_classes = [ReadForAnyStaff]
 
-    @extend_schema(request=ConsentCheckSerializer, responses=DecisionSerializer)
+    @extend_schema(
+        summary="Check a use against consent",
+        request=ConsentCheckSerializer,
+        responses=DecisionSerializer,
+    )
     def post(self, request):
         check = _parse_check(request.data)
         _, decision = selectors.check_one(request_scope(request), check)
@@ -859,7 +866,11 @@ class ConsentCheckBatchView(APIView):
 
     permission_classes = [ReadForAnyStaff]
 
-    @extend_schema(request=BatchRequestSerializer, responses=BatchResponseSerializer)
+    @extend_schema(
+        summary="Check uses against consent in a batch",
+        request=BatchRequestSerializer,
+        responses=BatchResponseSerializer,
+    )
     def post(self, request):
         checks = request.data.get("checks") if isinstance(request.data, dict) else None
         if not isinstance(checks, list):

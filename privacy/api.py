@@ -87,6 +87,7 @@ class _PersonView(APIView):
 class PersonExportView(_PersonView):
     @extend_schema(
         operation_id="people_export",
+        summary="Export everything held about a person",
         tags=["people"],
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The export.")},
     )
@@ -99,6 +100,7 @@ class PersonExportView(_PersonView):
 class PersonEraseView(_PersonView):
     @extend_schema(
         operation_id="people_erase",
+        summary="Erase a person's personal data",
         tags=["people"],
         request=EraseRequestSerializer,
         responses={201: ErasureRecordSerializer},

@@ -23,6 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from consent import selectors as consent_selectors
+from core import csv_safe
 from core.admin import display
 from core.admin.base import ServiceForm, add_field_errors
 from core.admin.form_fields import StrictDateFormField
@@ -168,8 +169,8 @@ class ReportAdmin(ReadOnlyHistoryAdmin):
 
     def csv_view(self, request, object_id):
         report = self._report(request, object_id)
-        return render.attachment(
-            render.csv_text(report), "text/csv", render.file_name(report, "csv")
+        return csv_safe.download(
+            request.GET, render.csv_text(report), render.file_name(report, "csv")
         )
 
     def json_view(self, request, object_id):
@@ -405,7 +406,7 @@ def remittance_view(request):
     if report is not None and kind == "pdf":
         return render.attachment(remittance.pdf(report), "application/pdf", report.file_name("pdf"))
     if report is not None and kind == "csv":
-        return render.attachment(report.csv_text(), "text/csv", report.file_name("csv"))
+        return csv_safe.download(request.GET, report.csv_text(), report.file_name("csv"))
     context = {
         **admin.site.each_context(request),
         "title": "Fund remittance",

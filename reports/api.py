@@ -20,8 +20,10 @@ from rest_framework.views import APIView
 
 from consent import selectors as consent_selectors
 from consent.models import Consent, ConsentEvent
+from core import csv_safe
 from core.api import scopes
 from core.api.common import IdFilter, TextFilter
+from core.api.downloads import CsvNegotiation, csv_download
 from core.api.fields import (
     DecimalStringField,
     FilterDateField,
@@ -37,6 +39,7 @@ from core.parse import ParseError, parse_ascii_id
 from ledger import access
 from ledger.access import ReadForAnyStaff, StaffOnly, request_scope
 from ledger.access.api import ScopedViewSet
+from ledger.access.filters import KnownValuesFilterSet, StudioFilter
 from ledger.models import Guild, Production, Studio
 
 from . import label, receipts, remittance, render, selectors, services
@@ -154,9 +157,9 @@ class ReportRunSerializer(serializers.Serializer):
         return Target.of(obj)
 
 
-class ReportFilter(django_filters.FilterSet):
+class ReportFilter(KnownValuesFilterSet):
     production = IdFilter(field_name="production_id")
-    studio = IdFilter(field_name="studio_id")
+    studio = StudioFilter()
     guild = TextFilter(field_name="guild__code", max_length=20)
     period_to_after = django_filters.DateFilter(field_name="period_to", lookup_expr="gte")
     period_to_before = django_filters.DateFilter(field_name="period_to", lookup_expr="lte")
@@ -206,14 +209,14 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             render.pdf(report), "application/pdf", render.file_name(report, "pdf")
         )
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)})
-    @action(detail=True, methods=["get"])
+    @csv_download()
+    @action(detail=True, methods=["get"], content_negotiation_class=CsvNegotiation)
     def csv(self, request, pk=None):
         """Every row of every section: section, rule, object, id, production, person, date,
         detail, count, amount, currency."""
         report = self.get_object()
-        return render.attachment(
-            render.csv_text(report), "text/csv", render.file_name(report, "csv")
+        return csv_safe.download(
+            request.query_params, render.csv_text(report), render.file_name(report, "csv")
         )
 
 
@@ -498,7 +501,11 @@ class RemittanceView(APIView):
         query.is_valid(raise_exception=True)
         return remittance.remittance(request_scope(request), **query.validated_data)
 
-    @extend_schema(parameters=[RemittanceQuerySerializer], responses=RemittanceSerializer)
+    @extend_schema(
+        summary="Get a union fund's remittance",
+        parameters=[RemittanceQuerySerializer],
+        responses=RemittanceSerializer,
+    )
     def get(self, request):
         return Response(self.remittance(request).as_json())
 
@@ -507,13 +514,12 @@ class RemittanceCsvView(RemittanceView):
     """The remittance as CSV, one line per row: fund, period, studio, production, person,
     member, member number, rule, currency, owed, paid, due, due date."""
 
-    @extend_schema(
-        parameters=[RemittanceQuerySerializer],
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
-    )
+    content_negotiation_class = CsvNegotiation
+
+    @csv_download(parameters=[RemittanceQuerySerializer])
     def get(self, request):
         report = self.remittance(request)
-        return render.attachment(report.csv_text(), "text/csv", report.file_name("csv"))
+        return csv_safe.download(request.query_params, report.csv_text(), report.file_name("csv"))
 
 
 class RemittancePdfView(RemittanceView):

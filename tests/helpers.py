@@ -73,6 +73,15 @@ def assert_refused_role(response, role: str) -> dict:
     return assert_error(response, 403, "permission_denied")
 
 
+def csv_text(response) -> str:
+    """A CSV download's text. It starts with the UTF-8 byte-order mark (spreadsheets need it to
+    read accents right), which is checked and taken off."""
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    text = body.decode("utf-8")
+    assert text.startswith("\ufeff"), text[:80]
+    return text[1:]
+
+
 def list_ids(response) -> set:
     """The ids on a list's one page (the test worlds fit on one)."""
     assert response.status_code == 200, response.content[:800]

@@ -168,6 +168,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVERS": [{"url": SITE_URL, "description": "This installation."}],
+    # 3.1: the messages sent to webhook endpoints are documented beside the paths (`webhooks`).
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": ["ledger.webhooks.api.payables_created"],
     # No base class's docstring stands for a component or an operation that has none.
     "GET_LIB_DOC_EXCLUDES": "core.api.schema.lib_doc_excludes",
     "POSTPROCESSING_HOOKS": [

@@ -7,6 +7,7 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django.db import models
+from django.utils.dateparse import parse_datetime
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
@@ -78,10 +79,17 @@ class BooleanFilter(django_filters.BooleanFilter):
 
 
 class _UtcDateTimeField(IsoDateTimeField):
-    """An ISO 8601 instant, turned to UTC before it reaches the database: PostgreSQL refuses a
-    zone offset beyond ±15:59, which ISO 8601 and Python allow (up to ±23:59)."""
+    """An ISO 8601 instant with its offset, turned to UTC before it reaches the database:
+    PostgreSQL refuses a zone offset beyond ±15:59, which ISO 8601 and Python allow (up to
+    ±23:59). Without an offset it is refused, not read in the server's zone."""
 
     def to_python(self, value):
+        # The stock field reads an instant without an offset in the server's zone.
+        given = parse_datetime(value.strip()) if isinstance(value, str) else None
+        if given is not None and given.tzinfo is None:
+            raise forms.ValidationError(
+                "Give the offset too, e.g. 2025-06-21T12:00:00Z: which moment is meant?"
+            )
         instant = super().to_python(value)
         if instant is None or instant.tzinfo is None:
             return instant
@@ -156,11 +164,18 @@ RETRY_AFTER = {
 }
 
 
+# drf-spectacular documents a webhook's message as an operation of a receiver it mocks at this
+# path: what the receiver answers is the receiver's, not this API's errors.
+WEBHOOK_RECEIVER_PATH = "/"
+
+
 class ErrorAwareAutoSchema(AutoSchema):
     """Documents the JSON error shape on every operation."""
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        if self.path == WEBHOOK_RECEIVER_PATH:
+            return responses
         error_codes = [401, 403, 404, 405, 415, 429, 503]
         if self.method in ("POST", "PUT", "PATCH"):
             error_codes += [400, 409]
@@ -205,3 +220,85 @@ class ErrorAwareAutoSchema(AutoSchema):
     def get_extensions(self):
         needed = self._payroll_scope()
         return {"x-api-key-scope": needed} if needed else {}
+
+    def _tokenize_path(self):
+        # The version belongs to every path alike: it names no operation and groups none, so
+        # operation ids read `payables_list`, not `v1_payables_list`, and tags `payables`.
+        tokens = super()._tokenize_path()
+        return tokens[1:] if tokens and API_VERSION.fullmatch(tokens[0]) else tokens
+
+    def get_summary(self):
+        """A short title per operation ("List payables", "Approve compensation run"), which
+        documentation shows in its index and generated clients as a function's first line."""
+        action = getattr(self.view, "action", None)
+        tokens = self._tokenize_path()
+        if action is None and tokens and tokens[-1] in _NOUN_ACTIONS:
+            action = tokens.pop()
+        elif action is None and self.method == "GET" and self._is_list_view():
+            action = "list"
+        return operation_summary(
+            action=action,
+            method=self.method,
+            names=self._resource_names([token for token in tokens if token != action]),
+        )
+
+    def _resource_names(self, tokens: list[str]) -> tuple[str, str]:
+        """The resource's name, singular and plural: the model's, unless the route's name says
+        otherwise (residual runs are stored as compensation runs); else the path's last noun."""
+        path_noun = tokens[-1].replace("-", " ") if tokens else "API"
+        model = getattr(getattr(self.view, "queryset", None), "model", None)
+        base = (getattr(self.view, "basename", None) or "").replace("-", " ")
+        if model is not None:
+            name = str(model._meta.verbose_name)
+            plural = str(model._meta.verbose_name_plural)
+            if not base or base == name.lower() or (" " not in base and name.endswith(base)):
+                return name, plural
+        if " " in base:
+            return base, " ".join([*base.split()[:-1], path_noun.split()[-1]])
+        return _singular(path_noun), path_noun
+
+
+def _singular(noun: str) -> str:
+    *qualifiers, last = noun.split()
+    if last == "people":
+        last = "person"
+    elif last.endswith("ies"):
+        last = last[:-3] + "y"
+    elif last.endswith("s") and not last.endswith("ss"):
+        last = last[:-1]
+    return " ".join([*qualifiers, last])
+
+
+API_VERSION = re.compile(r"v[0-9]+")
+_STANDARD_ACTIONS = {
+    "list": "List {plural}",
+    "retrieve": "Get {name}",
+    "create": "Create {name}",
+    "update": "Replace {name}",
+    "partial_update": "Update {name}",
+    "destroy": "Delete {name}",
+}
+# Custom actions named for a format or a part of the resource rather than a verb.
+_NOUN_ACTIONS = {
+    "csv": "{Name} as CSV",
+    "pdf": "{Name} as PDF",
+    "export": "Export {plural} as CSV",
+    "import_csv": "Import {plural} from CSV",
+}
+
+
+def operation_summary(*, action: str | None, method: str, names: tuple[str, str]) -> str:
+    name, plural = names
+    if action in _STANDARD_ACTIONS:
+        template = _STANDARD_ACTIONS[action]
+    elif action in _NOUN_ACTIONS:
+        template = _NOUN_ACTIONS[action]
+    elif action and method == "GET":
+        template = f"{action.replace('_', ' ').capitalize()} of {{name}}"
+    elif action:
+        template = f"{action.replace('_', ' ').capitalize()} {{name}}"
+    else:
+        verb = {"GET": "Get", "POST": "Create", "PUT": "Replace", "PATCH": "Update"}
+        template = f"{verb.get(method, method.capitalize())} {{name}}"
+    text = template.format(name=name, plural=plural, Name=name[:1].upper() + name[1:])
+    return text[:1].upper() + text[1:]

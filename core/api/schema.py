@@ -1,7 +1,7 @@
 """The published OpenAPI schema as client generators read it.
 
-Generators take the schema literally: a `nullable` with no `type` beside it is dropped or read as
-"any", and a base class's docstring repeated on every component reads as that component's
+Generators take the schema literally: a `nullable` (OpenAPI 3.0's word, not 3.1's) is dropped or
+read as "any", and a base class's docstring repeated on every component reads as that component's
 meaning. The two hooks here are named in SPECTACULAR_SETTINGS.
 """
 
@@ -19,40 +19,34 @@ def lib_doc_excludes() -> list[type]:
     return [*get_lib_doc_excludes(), ModelSerializer]
 
 
-def _ref_type(schema: dict, components: dict) -> str | None:
-    """The JSON type a subschema stands for: its own, or that of the component it references.
-    None for the null choice (NullEnum) and for a subschema of no single type."""
-    ref = schema.get("$ref")
-    if ref is not None:
-        schema = components.get(ref.rsplit("/", 1)[-1], {})
-    if "type" in schema:
-        return schema["type"]
-    values = schema.get("enum")
-    if values and all(isinstance(value, str) for value in values):
-        return "string"
-    return None
+def _null_choice(node: dict) -> None:
+    """OpenAPI 3.1 spells "or null" in JSON Schema: `type: [T, "null"]`, or a null choice."""
+    del node["nullable"]
+    if "type" in node:
+        kind = node["type"]
+        node["type"] = [*kind, "null"] if isinstance(kind, list) else [kind, "null"]
+        if "enum" in node and None not in node["enum"]:
+            node["enum"] = [*node["enum"], None]
+        return
+    choices = node.pop("allOf", None) or node.pop("oneOf", None) or []
+    node["oneOf"] = [*choices, {"type": "null"}]
 
 
-def _type_nullables(node: Any, components: dict) -> None:
+def _type_nullables(node: Any) -> None:
     if isinstance(node, list):
         for item in node:
-            _type_nullables(item, components)
+            _type_nullables(item)
         return
     if not isinstance(node, dict):
         return
-    if node.get("nullable") and "type" not in node:
-        choices = node.get("allOf") or node.get("oneOf") or node.get("anyOf") or []
-        types = {_ref_type(choice, components) for choice in choices} - {None}
-        if len(types) == 1:
-            node["type"] = types.pop()
+    if node.get("nullable"):
+        _null_choice(node)
     for value in node.values():
-        _type_nullables(value, components)
+        _type_nullables(value)
 
 
 def postprocess_nullable_types(result: dict, generator, request, public) -> dict:
-    """A POSTPROCESSING_HOOK: `nullable: true` beside a `$ref` (a nullable nested object, a
-    nullable choice) gets the type of what it references; OpenAPI 3.0 reads `nullable` only
-    beside a `type`."""
-    components = result.get("components", {}).get("schemas", {})
-    _type_nullables(result, components)
+    """A POSTPROCESSING_HOOK: the `nullable: true` that some parts still write (DRF's page
+    schema, a nullable nested object) becomes OpenAPI 3.1's JSON Schema null."""
+    _type_nullables(result)
     return result

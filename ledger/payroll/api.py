@@ -8,12 +8,8 @@ the same way; `payee_kind` and `fund` filter them."""
 from decimal import Decimal
 from typing import Any, cast
 
-import django_filters
 import orjson
-from django.db.models import TextField
-from django.db.models.functions import Cast
-from django.http import StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
+from django.http import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -22,7 +18,8 @@ from rest_framework.views import APIView
 
 from core import csv_safe
 from core.api import scopes
-from core.api.common import MAX_ID, ErrorSerializer, IdFilter, TextFilter, UtcDateTimeFilter
+from core.api.common import MAX_ID, ErrorSerializer
+from core.api.downloads import CsvNegotiation, csv_download
 from core.api.fields import (
     DecimalStringField,
     ModelSerializer,
@@ -35,10 +32,14 @@ from core.api.renderers import FastJSONRenderer
 from core.errors import DomainError
 from core.money import money_str
 from ledger import access
+from ledger.access import filters as access_filters
 from ledger.access.api import ScopedViewSet
 from ledger.journal import selectors as journal_selectors
 from ledger.journal import services as journal_services
 from ledger.models import Agreement, JournalTransaction, Payable, Payment, Posting, Studio
+from ledger.payroll import filters
+from ledger.payroll.filters import PAYEE_KINDS, PayableFilter, PaymentFilter, TransactionFilter
+from ledger.payroll.rows import payable_row, payable_values
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -54,9 +55,6 @@ class PersonRefSerializer(serializers.Serializer):
     id = StrictIntegerField()
     name = StrictCharField()
     payroll_ref = StrictCharField()
-
-
-PAYEE_KINDS = ["person", "fund"]
 
 
 class PayeeSerializer(serializers.Serializer):
@@ -210,11 +208,32 @@ class BalanceQuerySerializer(serializers.Serializer):
         help_text="studio and production: payables to people and to funds; person and "
         "engagement: payables to people only; fund: payables to funds only.",
     )
-    studio = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
+    studio = StrictCharField(required=False, max_length=60, help_text=access_filters.STUDIO_HELP)
     production = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
     person = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
     engagement = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
     fund = StrictCharField(required=False, max_length=60)
+
+    def validate(self, attrs):
+        """Each filter names something the caller can see (see ledger.payroll.filters); the
+        studio arrives as its id."""
+        scope = access.request_scope(self.context["request"])
+        errors = {}
+        if "studio" in attrs:
+            attrs["studio"] = access_filters.visible_studio_id(scope, attrs["studio"])
+            if attrs["studio"] is None:
+                errors["studio"] = "No studio by this id or slug that you can see."
+        for name, visible in (
+            ("production", access_filters.production_visible),
+            ("person", access_filters.person_visible),
+            ("engagement", access_filters.engagement_visible),
+            ("fund", filters.fund_known),
+        ):
+            if name in attrs and not visible(scope, attrs[name]):
+                errors[name] = f"No {name} {attrs[name]} that you can see."
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
 
 class BalanceSerializer(serializers.Serializer):
@@ -229,123 +248,16 @@ class BalanceSerializer(serializers.Serializer):
     due = DecimalStringField(max_digits=14, decimal_places=2)
 
 
-# --- filters -------------------------------------------------------------------------------
-
-
-class PayableFilter(django_filters.FilterSet):
-    production = IdFilter(field_name="production_id")
-    person = IdFilter(field_name="person_id")
-    payee_kind = django_filters.ChoiceFilter(
-        choices=[(kind, kind) for kind in PAYEE_KINDS], method="filter_payee_kind"
-    )
-    fund = TextFilter(field_name="fund", max_length=60)
-    studio = TextFilter(field_name="studio__slug", max_length=60)
-    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lt")
-
-    def filter_payee_kind(self, queryset, name, value):
-        return queryset.filter(fund="") if value == "person" else queryset.exclude(fund="")
-
-    class Meta:
-        model = Payable
-        fields = ["currency"]
-
-
-class PaymentFilter(django_filters.FilterSet):
-    payable = IdFilter(field_name="payable_id")
-    person = IdFilter(field_name="payable__person_id")
-    production = IdFilter(field_name="payable__production_id")
-    paid_after = UtcDateTimeFilter(field_name="paid_at", lookup_expr="gte")
-    paid_before = UtcDateTimeFilter(field_name="paid_at", lookup_expr="lt")
-
-    class Meta:
-        model = Payment
-        fields = ["payroll_reference"]
-
-
-class TransactionFilter(django_filters.FilterSet):
-    studio = TextFilter(field_name="studio__slug", max_length=60)
-    after_seq = IdFilter(field_name="seq", lookup_expr="gt")
-
-    class Meta:
-        model = JournalTransaction
-        fields = ["kind"]
-
-
 # --- views ---------------------------------------------------------------------------------
 
 
-def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
-    stream = csv_safe.lines(header, rows)
-    response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def _csv_response(request, filename: str, header: list[str], rows) -> HttpResponseBase:
+    return csv_safe.download(request.query_params, csv_safe.lines(header, rows), filename)
 
 
 # An export takes the list's filters (filterset_class on its action); `filters=True` publishes
 # them, as drf-spectacular does so only for lists.
-CSV_SCHEMA = extend_schema(filters=True, responses={(200, "text/csv"): OpenApiTypes.STR})
-
-
-PAYABLE_VALUES = [
-    "id",
-    "fund",
-    "person_id",
-    "person__legal_name",
-    "person__professional_name",
-    "person__payroll_ref",
-    "production_id",
-    "production__title",
-    "engagement_id",
-    "agreement__code",
-    "rule",
-    "description",
-    "owed_amount",
-    "paid_amount",
-    "due_amount",
-    "currency",
-    "fringes_json",
-    "period_from",
-    "period_to",
-    "due_date",
-]
-
-
-def payable_row(v: dict) -> dict:
-    """One payable as the API shows it (the shape PayableSerializer documents), built from a
-    `.values()` row: payroll pages through thousands of these, and model instances plus
-    field-by-field serialization cost several times the query itself. Amounts arrive already
-    rounded to the cent by the query (journal_selectors), so formatting them is enough; dates
-    are left to the renderer (ISO 8601)."""
-    person_id = v["person_id"]
-    return {
-        "id": v["id"],
-        "payee": {
-            "kind": "fund" if v["fund"] else "person",
-            "person": person_id,
-            "fund": v["fund"],
-        },
-        "person": None
-        if person_id is None
-        else {
-            "id": person_id,
-            "name": v["person__professional_name"] or v["person__legal_name"],
-            "payroll_ref": v["person__payroll_ref"],
-        },
-        "production": {"id": v["production_id"], "title": v["production__title"]},
-        "engagement": v["engagement_id"],
-        "agreement": v["agreement__code"],
-        "rule": v["rule"],
-        "description": v["description"],
-        "amount": f"{v['owed_amount']:.2f}",
-        "paid": f"{v['paid_amount']:.2f}",
-        "due": f"{v['due_amount']:.2f}",
-        "currency": v["currency"],
-        # Stored as [{fund, rule, amount: "0.00"}] by payable_create; passed through as JSON text.
-        "fringes": orjson.Fragment(v["fringes_json"]),
-        "period_from": v["period_from"],
-        "period_to": v["period_to"],
-        "due_date": v["due_date"],
-    }
+CSV_SCHEMA = csv_download(filters=True)
 
 
 class PayableViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
@@ -365,7 +277,7 @@ class PayableViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
 
     def _rows(self):
         qs = self.filter_queryset(self.get_queryset())
-        return qs.annotate(fringes_json=Cast("fringes", TextField())).values(*PAYABLE_VALUES)
+        return payable_values(qs)
 
     @extend_schema(responses=PayableSerializer(many=True))
     def list(self, request):
@@ -375,9 +287,18 @@ class PayableViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
         return self.get_paginated_response([payable_row(v) for v in page])
 
     @CSV_SCHEMA
-    @action(detail=False, url_path="export", pagination_class=None, filterset_class=PayableFilter)
+    @action(
+        detail=False,
+        url_path="export",
+        pagination_class=None,
+        filterset_class=PayableFilter,
+        content_negotiation_class=CsvNegotiation,
+    )
     def export(self, request):
-        """The same payables as the list (same query, same filters), as CSV for payroll clerks."""
+        """The same payables as the list (same query, same filters), as CSV for payroll clerks:
+        every field of the list, a fund contribution on a row of its own (payee_kind `fund`),
+        and the fringes an older payable notes beside its pay (`fund rule amount`, separated by
+        `; `) with their total."""
         header = [
             "payable_id",
             "payee_kind",
@@ -387,37 +308,53 @@ class PayableViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
             "payroll_ref",
             "production_id",
             "production",
+            "engagement_id",
+            "agreement",
             "rule",
             "description",
             "amount",
             "paid",
             "due",
             "currency",
+            "fringes",
+            "fringes_total",
             "period_from",
             "period_to",
             "due_date",
         ]
-        rows = (
-            [
-                r["id"],
-                r["payee"]["kind"],
-                r["payee"]["fund"],
-                *((r["person"] or {}).get(name) for name in ("id", "name", "payroll_ref")),
-                r["production"]["id"],
-                r["production"]["title"],
-                r["rule"],
-                r["description"],
-                r["amount"],
-                r["paid"],
-                r["due"],
-                r["currency"],
-                r["period_from"],
-                r["period_to"],
-                r["due_date"],
-            ]
-            for r in map(payable_row, self._rows().iterator(chunk_size=1000))
+        return _csv_response(
+            request,
+            "payables.csv",
+            header,
+            map(_payable_csv_row, self._rows().iterator(chunk_size=1000)),
         )
-        return _csv_response("payables.csv", header, rows)
+
+
+def _payable_csv_row(values: dict) -> list:
+    r = payable_row(values)
+    fringes = orjson.loads(values["fringes_json"]) or []
+    total = sum((Decimal(f["amount"]) for f in fringes), Decimal(0))
+    return [
+        r["id"],
+        r["payee"]["kind"],
+        r["payee"]["fund"],
+        *((r["person"] or {}).get(name) for name in ("id", "name", "payroll_ref")),
+        r["production"]["id"],
+        r["production"]["title"],
+        r["engagement"],
+        r["agreement"],
+        r["rule"],
+        r["description"],
+        r["amount"],
+        r["paid"],
+        r["due"],
+        r["currency"],
+        "; ".join(f"{f['fund']} {f['rule']} {f['amount']}" for f in fringes),
+        money_str(total) if fringes else "",
+        r["period_from"],
+        r["period_to"],
+        r["due_date"],
+    ]
 
 
 class PaymentViewSet(
@@ -504,7 +441,13 @@ class PaymentViewSet(
         return response
 
     @CSV_SCHEMA
-    @action(detail=False, url_path="export", pagination_class=None, filterset_class=PaymentFilter)
+    @action(
+        detail=False,
+        url_path="export",
+        pagination_class=None,
+        filterset_class=PaymentFilter,
+        content_negotiation_class=CsvNegotiation,
+    )
     def export(self, request):
         """The same payments as the list (same filters), as CSV."""
         qs = self.filter_queryset(self.get_queryset()).order_by("id")
@@ -539,7 +482,7 @@ class PaymentViewSet(
             ]
             for p in qs.iterator(chunk_size=1000)
         )
-        return _csv_response("payments.csv", header, rows)
+        return _csv_response(request, "payments.csv", header, rows)
 
 
 class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -587,7 +530,7 @@ class BalanceView(APIView):
 
     @extend_schema(parameters=[BalanceQuerySerializer], responses=BalanceSerializer(many=True))
     def get(self, request):
-        query = BalanceQuerySerializer(data=request.query_params)
+        query = BalanceQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
         params = dict(query.validated_data)
         group = params.pop("group", "studio")

@@ -24,6 +24,7 @@ from core.errors import Forbidden
 from core.money import Currency
 from ledger import access
 from ledger.access.api import ScopedChoices, ScopedViewSet
+from ledger.access.filters import KnownValuesFilterSet, StudioFilter
 from ledger.models import (
     Agreement,
     Engagement,
@@ -41,12 +42,17 @@ from ledger.registry.models import membership_number_unavailable
 
 
 class GuildSerializer(ModelSerializer):
+    """A union: SAG-AFTRA, WGA or IATSE, by its code."""
+
     class Meta:
         model = Guild
         fields = ["id", "code", "name"]
 
 
 class AgreementSerializer(ModelSerializer):
+    """A dated version of a guild's agreement, by its code (`sag-tvth-2023`), with the dates it is
+    in force and the source it was read from."""
+
     guild: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
         slug_field="code",
         read_only=True,
@@ -60,6 +66,8 @@ class AgreementSerializer(ModelSerializer):
 
 
 class StudioSerializer(ModelSerializer):
+    """A studio; its `slug` names it in filters and in other records."""
+
     class Meta:
         model = Studio
         fields = ["id", "name", "slug", "created_at"]
@@ -67,6 +75,8 @@ class StudioSerializer(ModelSerializer):
 
 
 class MembershipSerializer(ModelSerializer):
+    """A person's membership of a guild, with their member number."""
+
     guild = serializers.SlugRelatedField(slug_field="code", queryset=Guild.objects.all())
 
     class Meta:
@@ -76,6 +86,10 @@ class MembershipSerializer(ModelSerializer):
 
 
 class PersonSerializer(ScopedChoices, ModelSerializer):
+    """A performer, writer or crew member: names, contact address, payroll reference, guild
+    memberships and, for a deceased performer, the authorized representative. `name` is the
+    professional name, or the legal one when there is none."""
+
     scoped_choices = {"registered_by": access.writable_studios}
 
     name = StrictCharField(read_only=True)
@@ -149,6 +163,8 @@ class PersonSerializer(ScopedChoices, ModelSerializer):
 
 
 class ProductionSerializer(ScopedChoices, ModelSerializer):
+    """A studio's production, with the codes of the agreements attached to it."""
+
     scoped_choices = {"studio": access.writable_studios}
 
     fixed_after_create = ("studio",)
@@ -179,16 +195,20 @@ class ProductionSerializer(ScopedChoices, ModelSerializer):
 
 
 class AttachSerializer(serializers.Serializer):
+    """The agreement to attach or detach, by its code."""
+
     agreement = serializers.SlugRelatedField(slug_field="code", queryset=Agreement.objects.all())
 
 
 class AttachWarningSerializer(serializers.Serializer):
+    """Why an attachment may be a mistake; the attachment is made all the same."""
+
     code = StrictCharField(help_text="agreement_not_in_force")
     message = StrictCharField()
 
 
 class AttachedProductionSerializer(ProductionSerializer):
-    """The production after an attach, with what staff should know about the attachment."""
+    """The production with the agreement attached, and `warnings` about the attachment."""
 
     warnings = serializers.SerializerMethodField(
         help_text="The attachment is made; these say why it may be a mistake (RULES.md §1)."
@@ -203,6 +223,8 @@ class AttachedProductionSerializer(ProductionSerializer):
 
 
 class RateSerializer(serializers.Serializer):
+    """An engagement's rate: an amount per unit, in a currency (US dollars unless given)."""
+
     amount = DecimalStringField(source="rate_amount", max_digits=14, decimal_places=2, min_value=0)
     unit = serializers.ChoiceField(source="rate_unit", choices=RateUnit.choices)
     currency = serializers.ChoiceField(
@@ -223,6 +245,9 @@ class RateSerializer(serializers.Serializer):
 
 
 class EngagementSerializer(ScopedChoices, ModelSerializer):
+    """A person's work on a production under an agreement: classification, role, rate and dates.
+    `studio` is the production's."""
+
     scoped_choices = {"production": access.writable_productions, "person": access.people}
 
     fixed_after_create = ("person", "production")
@@ -257,7 +282,7 @@ class EngagementSerializer(ScopedChoices, ModelSerializer):
 # object outside the caller's scope gives an empty page, exactly like a nonexistent one.
 
 
-class PersonFilter(django_filters.FilterSet):
+class PersonFilter(KnownValuesFilterSet):
     name = TextFilter(method="filter_name", max_length=200)
     guild = TextFilter(field_name="memberships__guild__code", max_length=20)
     payroll_ref = TextFilter(max_length=64)
@@ -282,8 +307,8 @@ class PersonFilter(django_filters.FilterSet):
         return queryset.filter(Exists(engaged))
 
 
-class ProductionFilter(django_filters.FilterSet):
-    studio = TextFilter(field_name="studio__slug", max_length=60)
+class ProductionFilter(KnownValuesFilterSet):
+    studio = StudioFilter()
     agreement = TextFilter(field_name="agreements__code", max_length=40)
     title = TextFilter(lookup_expr="icontains", max_length=200)
 
@@ -292,10 +317,10 @@ class ProductionFilter(django_filters.FilterSet):
         fields = ["kind", "status"]
 
 
-class EngagementFilter(django_filters.FilterSet):
+class EngagementFilter(KnownValuesFilterSet):
     person = IdFilter(field_name="person_id")
     production = IdFilter(field_name="production_id")
-    studio = TextFilter(field_name="production__studio__slug", max_length=60)
+    studio = StudioFilter(via="production__studio")
     agreement = TextFilter(field_name="agreement__code", max_length=40)
     active_on = django_filters.DateFilter(method="filter_active_on")
 
@@ -319,9 +344,8 @@ class ReadOnlyScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
 class WritableScopedViewSet(
     mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyScopedViewSet
 ):
-    """Create and update call `create_service` / `update_service` with the acting user.
-
-    An object the caller can see but not change answers 403; one it cannot see, 404."""
+    # Create and update call `create_service` / `update_service` with the acting user. (A comment,
+    # not a docstring: a viewset's docstring is its operations' description in the API schema.)
 
     create_service: Callable[..., Any] | None = None
     update_service: Callable[..., Any] | None = None
@@ -369,6 +393,9 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
 
 
 class StudioViewSet(WritableScopedViewSet):
+    """Studios, by name and slug. Every staff user reads the studios in their scope; only an
+    administrator registers or changes one (403 otherwise)."""
+
     queryset = Studio.objects.all()
     serializer_class = StudioSerializer
     scope_queryset = staticmethod(access.studios)
@@ -386,6 +413,9 @@ class StudioViewSet(WritableScopedViewSet):
 
 
 class PersonViewSet(WritableScopedViewSet):
+    """People: performers, writers and crew, with their guild memberships and payroll reference.
+    A person the caller can see but not change answers 403; one it cannot see, 404."""
+
     queryset = Person.objects.prefetch_related("memberships__guild").select_related("registered_by")
     serializer_class = PersonSerializer
     filterset_class = PersonFilter
@@ -399,6 +429,9 @@ class PersonViewSet(WritableScopedViewSet):
 
 
 class ProductionViewSet(WritableScopedViewSet):
+    """Productions of a studio, with the agreements attached to them. A production the caller can
+    see but not change answers 403; one it cannot see, 404."""
+
     queryset = Production.objects.select_related("studio").prefetch_related("agreements")
     serializer_class = ProductionSerializer
     filterset_class = ProductionFilter
@@ -418,7 +451,11 @@ class ProductionViewSet(WritableScopedViewSet):
         service(actor=request.user, production=production, agreement=agreement)
         return self.get_queryset().get(pk=production.pk), agreement
 
-    @extend_schema(request=AttachSerializer, responses=AttachedProductionSerializer)
+    @extend_schema(
+        summary="Attach an agreement to a production",
+        request=AttachSerializer,
+        responses=AttachedProductionSerializer,
+    )
     @action(detail=True, methods=["post"])
     def attach(self, request, pk=None):
         """Attach an agreement (by code) to the production. Attaching twice changes nothing.
@@ -429,7 +466,11 @@ class ProductionViewSet(WritableScopedViewSet):
         context = {**self.get_serializer_context(), "warnings": warnings}
         return Response(AttachedProductionSerializer(production, context=context).data)
 
-    @extend_schema(request=AttachSerializer, responses=ProductionSerializer)
+    @extend_schema(
+        summary="Detach an agreement from a production",
+        request=AttachSerializer,
+        responses=ProductionSerializer,
+    )
     @action(detail=True, methods=["post"])
     def detach(self, request, pk=None):
         """Detach an agreement; 409 `agreement_in_use` while an engagement is under it."""
@@ -439,6 +480,9 @@ class ProductionViewSet(WritableScopedViewSet):
 
 
 class EngagementViewSet(WritableScopedViewSet):
+    """Engagements: a person's work on a production under an agreement, with its dates and
+    classification. One the caller can see but not change answers 403; one it cannot see, 404."""
+
     queryset = Engagement.objects.select_related("production__studio", "agreement", "person")
     serializer_class = EngagementSerializer
     filterset_class = EngagementFilter

@@ -13,13 +13,14 @@ from django import forms
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core import csv_safe
 from core.errors import DomainError
 from ledger import access
 from ledger.models import Agreement, Engagement, Production
@@ -273,9 +274,9 @@ def engagement_import_urls(model_admin) -> list:
 def engagement_template_view(model_admin, request):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    response = HttpResponse(engagement_import.template_csv(), content_type="text/csv")
-    response["Content-Disposition"] = 'attachment; filename="engagements-template.csv"'
-    return response
+    return csv_safe.download(
+        request.GET, engagement_import.template_csv(), "engagements-template.csv"
+    )
 
 
 def engagement_import_view(model_admin, request):

@@ -34,6 +34,7 @@ from core.audit import save_audited, system_user
 from core.errors import DomainError, Forbidden
 from ledger.access import Scope
 from ledger.models import PayrollKey
+from ledger.payroll.rows import payables_message
 from ledger.webhooks import transport as webhook_transport
 from ledger.webhooks.models import SECRET_PREFIX, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -115,11 +116,15 @@ def webhook_endpoint_update(
 
 
 def notify_payables_created(*, studio_id: int, payable_ids: list[int]) -> None:
-    """Record one delivery per interested endpoint and send them once the transaction commits.
-    The endpoints of a revoked or expired key hear nothing."""
+    """Record one delivery per interested endpoint and send them once the transaction commits:
+    each payable in full, as the payables list shows it (ledger.payroll.rows), so that payroll
+    can act on the message alone. The endpoints of a revoked or expired key hear nothing."""
     endpoints = WebhookEndpoint.objects.filter(
         PayrollKey.usable_q("payroll_key__"), is_active=True, payroll_key__studios__id=studio_id
     ).distinct()
+    if not endpoints.exists():
+        return
+    payables = payables_message(payable_ids)
     deliveries = [
         WebhookDelivery.objects.create(
             endpoint=endpoint,
@@ -128,7 +133,7 @@ def notify_payables_created(*, studio_id: int, payable_ids: list[int]) -> None:
             payload={
                 "type": "payables.created",
                 "timestamp": timezone.now().isoformat(),
-                "data": {"studio": studio_id, "payables": payable_ids},
+                "data": {"studio": studio_id, "payables": payables},
             },
             created_at=timezone.now(),
         )

@@ -29,6 +29,7 @@ from tests.compensation.api_helpers import (
     record_day,
 )
 from tests.factories import agreement
+from tests.helpers import csv_text
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +72,7 @@ def template_rows(client, code: str) -> list[dict]:
     assert response.status_code == 200, response.status_code
     assert response["Content-Type"].startswith("text/csv")
     assert f'filename="{code}-rate-sheet-template.csv"' in response["Content-Disposition"]
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    return list(csv.DictReader(io.StringIO(csv_text(response))))
 
 
 def test_the_template_lists_every_parameter_of_the_guild_with_its_unit(world):

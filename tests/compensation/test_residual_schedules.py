@@ -30,7 +30,7 @@ from core.errors import DomainError, Forbidden
 from ledger.access import Scope
 from tests.compensation.api_helpers import build_world, client_for, ok, results, upload
 from tests.factories import UserFactory, agreement
-from tests.helpers import assert_error, assert_refused_role, key_client, seed_registry
+from tests.helpers import assert_error, assert_refused_role, csv_text, key_client, seed_registry
 from tests.ledger.test_admin_no_raw_json import raw_literals
 from tests.openapi import assert_matches_schema
 
@@ -548,7 +548,7 @@ def test_the_template_is_downloaded_as_csv_by_staff_only(world):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    assert response.content.decode() == schedules.SCHEDULE_TEMPLATE_CSV
+    assert csv_text(response) == schedules.SCHEDULE_TEMPLATE_CSV
     assert_matches_schema(response, "GET", TEMPLATE_URL)
     assert_error(key_client(world.meridian_key).get(TEMPLATE_URL), 403, "permission_denied")
 
@@ -592,7 +592,7 @@ def test_the_load_page_offers_the_template_and_the_callers_agreements(world):
     assert {a.code for a in form.fields["agreement"].queryset} == {"wga-mba-2023", "wga-mba-2026"}
     download = admin_client(world.wes).get(template_url)
     assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
-    assert download.content.decode() == schedules.SCHEDULE_TEMPLATE_CSV
+    assert csv_text(download) == schedules.SCHEDULE_TEMPLATE_CSV
     assert admin_client(world.maya).get(reverse(ADD)).status_code == 200
     assert admin_client(world.ian).get(reverse(ADD)).status_code == 403
 

@@ -51,7 +51,7 @@ from tests.factories import (
     payroll_key,
     studio_staff,
 )
-from tests.helpers import assert_error, assert_refused_role, role_client
+from tests.helpers import assert_error, assert_refused_role, csv_text, role_client
 from tests.openapi import assert_matches_schema
 
 pytestmark = pytest.mark.django_db
@@ -523,7 +523,7 @@ def test_the_csv_parses_and_neutralises_formula_cells(world):
     assert response["Content-Disposition"] == (
         f'attachment; filename="residual-statement-{world.ann_person.pk}-start-now.csv"'
     )
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(csv_text(response))))
     assert list(rows[0]) == list(statements.CSV_COLUMNS)
     by_section = defaultdict(list)
     for row in rows:
@@ -604,7 +604,7 @@ def test_guild_staff_of_another_guild_see_nothing(world):
         [],
         [],
     )
-    csv_rows = client(world, "wga").get(url(world.ann_person, "csv/")).content.decode()
+    csv_rows = csv_text(client(world, "wga").get(url(world.ann_person, "csv/")))
     assert csv_rows.splitlines()[1:] == []
 
 
@@ -668,7 +668,7 @@ def test_the_admin_page_shows_the_totals_and_downloads_pdf_and_csv(world):
     got = c.get(admin_url(world.ann_person), {"download": "csv"})
     assert got["Content-Type"].startswith("text/csv")
     assert got["Content-Disposition"].endswith('-start-now.csv"')
-    rows = list(csv.DictReader(io.StringIO(got.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(csv_text(got))))
     assert {r["section"] for r in rows} == {
         "residual",
         "contribution",

@@ -182,7 +182,10 @@ def test_list_detail_and_filters(world):
     assert ids(kind="replica_creation") == {creation.pk, bobs.pk}
     assert ids(person=world["ann"].pk, kind="replica_creation") == {creation.pk}
     assert ids(person=world["bob"].pk, production=world["light"].pk) == set()
-    assert ids(person=NONEXISTENT_ID) == set()
+    refused = assert_error(
+        client.get("/api/v1/consents/", {"person": NONEXISTENT_ID}), 400, "invalid"
+    )
+    assert refused["fields"] == {"person": [f"No person {NONEXISTENT_ID} that you can see."]}
 
     body = detail(world, use.pk)
     assert body["id"] == use.pk

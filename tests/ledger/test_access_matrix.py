@@ -59,6 +59,7 @@ from tests.helpers import (
     assert_error,
     assert_matrix_declares_every_route,
     built_once,
+    csv_text,
     kind_of,
     list_ids,
     role_client,
@@ -411,7 +412,7 @@ def assert_unauthenticated(response):
 def csv_ids(response):
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(csv_text(response))))
     return {row[0] for row in rows[1:]}
 
 
@@ -882,11 +883,13 @@ FILTERS = [
     ("engagement-list", "production", "production", "pk"),
     ("engagement-list", "person", "person", "pk"),
     ("engagement-list", "studio", "studio", "slug"),
+    ("engagement-list", "studio", "studio", "pk"),
     ("person-list", "production", "production", "pk"),
     ("production-list", "studio", "studio", "slug"),
     ("payable-list", "production", "production", "pk"),
     ("payable-list", "person", "person", "pk"),
     ("payable-list", "studio", "studio", "slug"),
+    ("payable-list", "studio", "studio", "pk"),  # either names a studio
     ("payable-export", "production", "production", "pk"),
     ("payable-export", "studio", "studio", "slug"),
     ("payment-list", "payable", "payable", "pk"),
@@ -894,6 +897,7 @@ FILTERS = [
     ("payment-list", "production", "production", "pk"),
     ("payment-export", "production", "production", "pk"),
     ("transaction-list", "studio", "studio", "slug"),
+    ("transaction-list", "studio", "studio", "pk"),
 ]
 
 
@@ -927,8 +931,16 @@ def content_of(response):
     """A list's JSON body, or an export's CSV text."""
     assert response.status_code == 200, response.content
     if response.streaming:
-        return b"".join(response.streaming_content).decode()
+        return csv_text(response)
     return response.json()
+
+
+def refusal_of(response):
+    """The fields of a 400 `invalid` answer: a filter naming nothing the caller can see."""
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "invalid", body
+    return body["fields"]
 
 
 def filtered(world, role, list_name, obj):
@@ -946,13 +958,12 @@ def test_filters_on_other_tenants_objects_look_like_nonexistent_ones(
     url = reverse(list_name)
     rows_kind = kind_of(list_name)
     missing_value = NONEXISTENT_ID if attr == "pk" else "no-such-slug"
-    missing = content_of(client.get(url, {param: missing_value}))
-    if not list_name.endswith("-export"):
-        assert missing == {"next": None, "previous": None, "results": []}
+    refused = f"No {param} {missing_value} that you can see."
+    assert refusal_of(client.get(url, {param: missing_value})) == {param: [refused]}
     for obj_name in world.hidden(role, kind):
-        obj = world[kind][obj_name]
-        response = content_of(client.get(url, {param: getattr(obj, attr)}))
-        assert response == missing, (obj_name, response)
+        value = getattr(world[kind][obj_name], attr)
+        refusal = refusal_of(client.get(url, {param: value}))
+        assert refusal == {param: [refused.replace(str(missing_value), str(value))]}, obj_name
     found_any = False
     for obj_name in VISIBLE[role][kind]:
         obj = world[kind][obj_name]
@@ -996,14 +1007,17 @@ def test_balances_cover_only_the_scope(world, role, route):
         keys = {world.name_of(group, row[group]) for row in response.json()}
         assert keys and keys <= VISIBLE[role][group], (group, keys)
 
-    missing = client.get(reverse(name), {"studio": NONEXISTENT_ID})
-    assert missing.status_code == 200 and missing.json() == []
+    for studio in (NONEXISTENT_ID, "no-such-slug", *world.hidden(role, "studio")):
+        value = world["studio"][studio].slug if studio in world["studio"] else studio
+        refusal = refusal_of(client.get(reverse(name), {"studio": value}))
+        assert refusal == {"studio": ["No studio by this id or slug that you can see."]}
     found_any = False
     for param in ("studio", "production", "person", "engagement"):
         for obj_name in world.hidden(role, param):
-            response = client.get(reverse(name), {param: world[param][obj_name].pk})
-            assert response.status_code == 200
-            assert response.json() == missing.json(), (param, obj_name, response.json())
+            pk = world[param][obj_name].pk
+            refusal = refusal_of(client.get(reverse(name), {param: pk}))
+            if param != "studio":
+                assert refusal == {param: [f"No {param} {pk} that you can see."]}, obj_name
         for obj_name in VISIBLE[role][param]:
             response = client.get(reverse(name), {param: world[param][obj_name].pk})
             found_any = found_any or bool(response.json())

@@ -43,7 +43,7 @@ from tests.factories import (
     guild_staff,
     studio_staff,
 )
-from tests.helpers import acknowledge_all
+from tests.helpers import acknowledge_all, csv_text
 
 pytestmark = pytest.mark.django_db
 
@@ -267,7 +267,7 @@ def test_the_upload_page_documents_the_columns_and_offers_a_template(world):
     assert "Alpha Film" in page and "Bravo Film" not in page  # the caller's productions, with ids
     template = client.get(reverse("admin:ledger_engagement_import_template"))
     assert template["Content-Type"] == "text/csv"
-    assert template.content.decode().splitlines()[0] == HEADER
+    assert csv_text(template).splitlines()[0] == HEADER
 
 
 def test_a_preview_lists_every_rows_errors_and_writes_nothing(world):

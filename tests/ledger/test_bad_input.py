@@ -628,10 +628,10 @@ def test_huge_integers_in_filters_are_refused(world, query):
         "/api/v1/people/?production=987654321",
     ],
 )
-def test_ids_in_range_that_match_nothing_give_an_empty_page(world, query):
-    response = world["client"].get(query)
-    assert response.status_code == 200, response.content
-    assert response.json()["results"] == []
+def test_ids_in_range_that_name_nothing_are_refused_not_an_empty_page(world, query):
+    body = assert_error(world["client"].get(query), status=400, code="invalid")
+    (field,) = body["fields"]
+    assert body["fields"][field] == [f"No {field} {query.rsplit('=', 1)[1]} that you can see."]
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,8 @@ from tests.compensation.api_helpers import (
     computed_run,
     record_day,
 )
-from tests.helpers import acknowledge_all, assert_error, key_client, make_payable
+from tests.helpers import acknowledge_all, assert_error, csv_text, key_client, make_payable
+from tests.webhook_schema import assert_matches_the_documented_webhook, message_validator
 
 pytestmark = pytest.mark.django_db
 
@@ -170,7 +171,7 @@ def test_approval_owes_the_person_and_the_fund_in_one_balanced_transaction(appro
     assert journal_services.payable_amounts(fund.pk)["due"] == D("490.61")
 
 
-def test_the_payables_created_webhook_names_the_fund_payable_too(
+def test_the_payables_created_message_carries_each_payable_as_the_api_shows_it(
     world, django_capture_on_commit_callbacks
 ):
     key = PayrollKey.objects.get(name="payroll-meridian")
@@ -182,10 +183,32 @@ def test_the_payables_created_webhook_names_the_fund_payable_too(
         runs.run_approve(actor=world.maya, run=run)
     [delivery] = WebhookDelivery.objects.all()
     assert delivery.event_type == "payables.created"
-    assert sorted(delivery.payload["data"]["payables"]) == sorted(
-        Payable.objects.values_list("pk", flat=True)
+    message = delivery.payload
+    assert message["type"] == "payables.created"
+    assert message["data"]["studio"] == world.film.studio_id
+    payables = message["data"]["payables"]
+    assert [p["id"] for p in payables] == sorted(Payable.objects.values_list("pk", flat=True))
+    assert {p["payee"]["kind"] for p in payables} == {"person", "fund"}
+    # Each payable as payroll's own GET of it answers: nothing more to fetch.
+    client = key_client(world.meridian_key)
+    for payable in payables:
+        assert client.get(f"{PAYABLES}{payable['id']}/").json() == payable
+    # The studio id of the message is a filter value the payables list takes.
+    listed = client.get(PAYABLES, {"studio": message["data"]["studio"], "id": payables[0]["id"]})
+    assert [p["id"] for p in listed.json()["results"]] == [payables[0]["id"]]
+    # The message is what the schema's `webhooks` documents.
+    assert_matches_the_documented_webhook("payables.created", message)
+    validator = message_validator("payables.created")
+    for broken in (
+        {**message, "data": {**message["data"], "studio": str(world.film.studio_id)}},
+        {**message, "data": {**message["data"], "payables": [payables[0]["id"]]}},
+        {**message, "type": "payables.paid"},
+    ):
+        assert not validator.is_valid(broken)
+    without_due_date = {k: v for k, v in payables[0].items() if k != "due_date"}
+    assert not validator.is_valid(
+        {**message, "data": {**message["data"], "payables": [without_due_date]}}
     )
-    assert Payable.objects.get(fund=FUND).pk in delivery.payload["data"]["payables"]
 
 
 # --- listing and filters --------------------------------------------------------------------
@@ -229,7 +252,7 @@ def test_an_unknown_payee_filter_is_a_400(approved, params, field):
 def test_the_payables_export_names_the_payee(approved):
     w = approved
     response = key_client(w.meridian_key).get(f"{PAYABLES}export/")
-    text = b"".join(response.streaming_content).decode()
+    text = csv_text(response)
     rows = {int(r["payable_id"]): r for r in csv.DictReader(io.StringIO(text))}
     fund_row = rows[w.fund_payable.pk]
     assert (fund_row["payee_kind"], fund_row["fund"]) == ("fund", FUND)
@@ -280,7 +303,7 @@ def test_payroll_pays_a_fund_payable_once_per_idempotency_key(approved):
     }
     assert fund_id not in ids(client)
     export = key_client(w.meridian_key).get(f"{PAYMENTS}export/")
-    [row] = csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode()))
+    [row] = csv.DictReader(io.StringIO(csv_text(export)))
     assert (row["payable_id"], row["payee_kind"], row["fund"], row["person"]) == (
         str(fund_id),
         "fund",

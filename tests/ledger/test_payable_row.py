@@ -17,7 +17,8 @@ from ledger.access import Scope
 from ledger.journal import selectors as journal_selectors
 from ledger.journal import services as journal_services
 from ledger.models import Payable
-from ledger.payroll.api import PAYABLE_VALUES, PayableSerializer, payable_row
+from ledger.payroll.api import PayableSerializer, _payable_csv_row
+from ledger.payroll.rows import PAYABLE_VALUES, payable_row
 from tests.factories import EngagementFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +84,6 @@ def test_rows_of_old_payables_pass_their_noted_fringes_through():
     assert json.loads(FastJSONRenderer().render(row))["fringes"] == [
         {"fund": "sag-aftra-ph", "rule": "sag.ph", "amount": "210.00"}
     ]
+    # The CSV export shows them too, in two columns a spreadsheet can sum.
+    csv_row = _payable_csv_row(qs.values(*PAYABLE_VALUES).get(pk=old.pk))
+    assert csv_row[16:18] == ["sag-aftra-ph sag.ph 210.00", "210.00"]

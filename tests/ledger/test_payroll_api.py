@@ -28,7 +28,7 @@ from tests.factories import (
     payroll_key,
     studio_staff,
 )
-from tests.helpers import key_client, make_payable
+from tests.helpers import csv_text, key_client, make_payable
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +119,7 @@ def counts() -> dict:
 def csv_rows(response) -> list[dict]:
     assert response.status_code == 200, response
     assert response["Content-Type"].startswith("text/csv")
-    text = b"".join(response.streaming_content).decode()
+    text = csv_text(response)
     return list(csv.DictReader(io.StringIO(text)))
 
 
@@ -304,13 +304,21 @@ def test_payables_filters(world):
     assert ids(person=world.bob.pk) == {p4.pk}
     assert ids(studio="alpha") == {p1.pk, p2.pk, p3.pk}
     assert ids(studio="bravo") == {p4.pk}
-    assert ids(studio="nowhere") == set()
+    assert ids(studio=world.studio_a.pk) == {p1.pk, p2.pk, p3.pk}  # its id or its slug
+    refused = error(client.get(PAYABLES, {"studio": "nowhere"}), 400, "invalid")
+    assert refused["fields"] == {"studio": ["No studio nowhere that you can see."]}
+    assert ids(id=f"{p1.pk},{p4.pk}") == {p1.pk, p4.pk}
+    assert ids(id=p2.pk, studio="alpha") == {p2.pk}
+    refused = error(client.get(PAYABLES, {"id": ",".join(["1"] * 101)}), 400, "invalid")
+    assert refused["fields"] == {"id": ["At most 100 ids."]}
     assert ids(due_before="2025-07-20") == {p1.pk, p4.pk}  # strictly before
     assert ids(due_before="2025-07-21") == {p1.pk, p2.pk, p4.pk}
     assert ids(studio="alpha", person=world.ann.pk, due_before="2025-07-15") == {p1.pk}
     # The same filters through a key for studio A alone never reach studio B.
-    only_a = {i["id"] for i in list_all(key_client(world.raw_a), PAYABLES, {"studio": "bravo"})}
-    assert only_a == set()
+    only_a = key_client(world.raw_a).get(PAYABLES, {"studio": "bravo"})
+    assert error(only_a, 400, "invalid")["fields"] == {
+        "studio": ["No studio bravo that you can see."]
+    }
     assert error(client.get(PAYABLES, {"due_before": "soon"}), 400, "invalid")["fields"]
 
 
@@ -564,8 +572,10 @@ def test_payroll_key_of_another_studio_sees_and_pays_nothing_of_studio_a(world):
     a_payment = Payment.objects.get(payable=a_payable)
 
     assert [i["id"] for i in list_all(client_b, PAYABLES)] == [b_payable.pk]
-    assert list_all(client_b, PAYABLES, {"studio": "alpha"}) == []
-    assert list_all(client_b, PAYABLES, {"person": world.ann.pk}) == []
+    # Studio A's studio and person read to B's key as ones that do not exist.
+    for name, value in {"studio": "alpha", "person": world.ann.pk}.items():
+        refused = error(client_b.get(PAYABLES, {name: value}), 400, "invalid")
+        assert refused["fields"] == {name: [f"No {name} {value} that you can see."]}
     error(client_b.get(f"{PAYABLES}{a_payable.pk}/"), 404, "not_found")
     assert list_all(client_b, PAYMENTS) == []
     error(client_b.get(f"{PAYMENTS}{a_payment.pk}/"), 404, "not_found")
@@ -578,7 +588,7 @@ def test_payroll_key_of_another_studio_sees_and_pays_nothing_of_studio_a(world):
     assert [int(r["payable_id"]) for r in csv_rows(client_b.get(f"{PAYABLES}export/"))] == [
         b_payable.pk
     ]
-    assert csv_rows(client_b.get(f"{PAYABLES}export/", {"studio": "alpha"})) == []
+    error(client_b.get(f"{PAYABLES}export/", {"studio": "alpha"}), 400, "invalid")
     assert csv_rows(client_b.get(f"{PAYMENTS}export/")) == []
 
     before = counts()
@@ -700,8 +710,12 @@ def test_balances_after_a_payable_is_paid_off(world, ledger_with_payments):
 def test_balances_are_scoped_and_validated(world, ledger_with_payments):
     rows_b = _balances(key_client(world.raw_b), "studio")
     assert list(rows_b) == [(world.studio_b.pk,)]
-    assert _balances(key_client(world.raw_b), "person", person=world.ann.pk) == {}
-    assert _balances(key_client(world.raw_a), "person", person=world.bob.pk) == {}
+    for raw, person in ((world.raw_b, world.ann), (world.raw_a, world.bob)):
+        refused = error(key_client(raw).get(BALANCES, {"person": person.pk}), 400, "invalid")
+        assert refused["fields"] == {"person": [f"No person {person.pk} that you can see."]}
+    by_id = _balances(key_client(world.raw_b), "studio", studio=world.studio_b.pk)
+    assert by_id == _balances(key_client(world.raw_b), "studio", studio=world.studio_b.slug)
+    assert list(by_id) == [(world.studio_b.pk,)]
     staff_a = _balances(user_client(world.staff_a), "studio")
     assert list(staff_a) == [(world.studio_a.pk,)]
     client = key_client(world.raw_a)
@@ -864,8 +878,81 @@ def test_payables_export_matches_the_list(world, ledger_with_payments, filters):
         assert int(row["production_id"]) == item["production"]["id"]
         for name in ("rule", "description", "currency", "period_from", "period_to", "due_date"):
             assert row[name] == item[name], name
+        assert (row["engagement_id"], row["agreement"]) == (
+            str(item["engagement"] or ""),
+            item["agreement"] or "",
+        )
+        fringes = "; ".join(f"{f['fund']} {f['rule']} {f['amount']}" for f in item["fringes"])
+        assert row["fringes"] == fringes
+        total = sum((money(f["amount"]) for f in item["fringes"]), Decimal(0))
+        assert row["fringes_total"] == (f"{total:.2f}" if item["fringes"] else "")
     assert sum(money(r["due"]) for r in rows) == sum(money(i["due"]) for i in listed)
     assert sum(money(r["amount"]) for r in rows) == sum(money(i["amount"]) for i in listed)
+
+
+def test_the_payables_export_puts_each_contribution_on_a_row_with_its_payee(world):
+    client = key_client(world.raw_a)
+    fringes = [
+        Fringe("sag-aftra-ph", "sag.ph", Decimal("210.00")),
+        Fringe("wga-health", "wga.health", Decimal("12.50")),
+    ]
+    payable = world.payable(world.ann_pa1, "1000.00", fringes=fringes)
+    rows = csv_rows(client.get(f"{PAYABLES}export/", {"production": world.pa1.pk}))
+    payees = {(r["payee_kind"], r["fund"], r["amount"], r["person_id"]) for r in rows}
+    assert payees == {
+        ("person", "", "1000.00", str(world.ann.pk)),
+        ("fund", "sag-aftra-ph", "210.00", ""),
+        ("fund", "wga-health", "12.50", ""),
+    }
+    assert {r["engagement_id"] for r in rows} == {str(world.ann_pa1.pk)}
+    [person_row] = [r for r in rows if r["payable_id"] == str(payable.pk)]
+    assert (person_row["fringes"], person_row["fringes_total"]) == ("", "")
+
+
+def test_csv_downloads_start_with_a_byte_order_mark_unless_asked_not_to(world):
+    """Without the mark a spreadsheet on a Western Windows setup reads "Zoë" as "ZoÃ«"."""
+    world.ann.professional_name = "Zoë – Ann"
+    world.ann.save()
+    world.payable(world.ann_pa1, "100.00")
+    client = key_client(world.raw_a)
+    for url in (f"{PAYABLES}export/", f"{PAYMENTS}export/"):
+        body = b"".join(client.get(url).streaming_content)
+        assert body.startswith(b"\xef\xbb\xbf"), url
+        plain = b"".join(client.get(url, {"bom": "false"}).streaming_content)
+        assert plain == body[3:], url
+    text = b"".join(client.get(f"{PAYABLES}export/").streaming_content).decode("utf-8-sig")
+    assert "Zoë – Ann" in text
+
+
+@pytest.mark.parametrize(
+    "accept, status",
+    [
+        ("text/csv", 200),
+        ("text/*", 200),
+        ("*/*", 200),
+        ("application/json, text/csv;q=0.5", 200),
+        ("", 200),
+        ("application/json", 406),
+        ("text/html", 406),
+        ("text/csv;q=0", 406),
+    ],
+)
+def test_an_export_follows_accept_or_answers_406_in_json(world, accept, status):
+    world.payable(world.ann_pa1, "100.00")
+    client = key_client(world.raw_a)
+    for url in (f"{PAYABLES}export/", f"{PAYMENTS}export/"):
+        response = client.get(url, headers={"Accept": accept} if accept else {})
+        assert response.status_code == status, (url, accept)
+        if status == 406:
+            body = error(response, 406, "not_acceptable")
+            assert "text/csv" in body["message"]
+        else:
+            assert response["Content-Type"] == "text/csv; charset=utf-8"
+    # A bad filter of an export is a JSON error whatever Accept said.
+    refused = client.get(
+        f"{PAYABLES}export/", {"due_before": "soon"}, headers={"Accept": "text/csv"}
+    )
+    assert error(refused, 400, "invalid")["fields"]
 
 
 @pytest.mark.parametrize(
@@ -900,3 +987,21 @@ def test_exports_are_scoped_and_need_a_caller(world, ledger_with_payments):
         "authentication_failed",
         "permission_denied",
     )
+
+
+def test_an_instant_without_its_offset_is_refused_not_read_as_utc(world):
+    """`2025-07-01T10:00:00` names no moment until its offset is given: a payment dated so, or a
+    list filtered by one, is refused with the field named, and nothing is written."""
+    client = key_client(world.raw_a)
+    payable = world.payable(world.ann_pa1, "100.00")
+    body = error(
+        pay(client, payable, "10.00", key="k-naive", ref="R", paid_at="2025-07-01T10:00:00"),
+        400,
+        "invalid",
+    )
+    assert set(body["fields"]) == {"paid_at"}
+    assert not Payment.objects.exists()
+    for name in ("paid_after", "paid_before"):
+        refused = error(client.get(PAYMENTS, {name: "2025-07-01T10:00:00"}), 400, "invalid")
+        assert set(refused["fields"]) == {name}
+        assert client.get(PAYMENTS, {name: "2025-07-01T10:00:00+02:00"}).status_code == 200

@@ -98,10 +98,15 @@ def test_new_payable_is_announced_signed_to_the_studios_endpoints(
     assert len(receiver.requests) == 1 and bystander.requests == []
     headers, body = receiver.requests[0]
     assert webhooks.verify(endpoint.secret, headers, body, now=int(time.time()))
-    assert json.loads(body)["data"] == {
-        "studio": engagement.production.studio_id,
-        "payables": [payable.pk],
+    data = json.loads(body)["data"]
+    assert data["studio"] == engagement.production.studio_id
+    [sent] = data["payables"]
+    assert (sent["id"], sent["amount"], sent["currency"]) == (payable.pk, "1000.00", "USD")
+    assert sent["production"] == {
+        "id": engagement.production_id,
+        "title": engagement.production.title,
     }
+    assert (sent["payee"]["kind"], sent["due_date"]) == ("person", str(payable.due_date))
     delivery = WebhookDelivery.objects.get()
     assert delivery.message_id == headers["webhook-id"] and delivery.delivered
 

@@ -40,7 +40,7 @@ from tests.factories import (
     agreement,
     guild,
 )
-from tests.helpers import acknowledge_all, assert_error, key_client
+from tests.helpers import acknowledge_all, assert_error, csv_text, key_client
 from tests.ledger.test_admin_no_raw_json import raw_literals
 from tests.openapi import assert_matches_schema
 
@@ -401,7 +401,7 @@ def test_the_csv_holds_every_row_and_neutralises_formula_cells(world):
     assert response["Content-Disposition"] == (
         'attachment; filename="remittance-sag-aftra-ph-2025-08-01-2025-08-31.csv"'
     )
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(csv_text(response))))
     assert list(rows[0]) == list(remittance.CSV_COLUMNS)
     assert [(r["member"], r["member_number"], r["owed"], r["paid"], r["due"]) for r in rows] == [
         ("'" + FORMULA_NAME, "", "490.61", "0.00", "490.61"),
@@ -472,7 +472,7 @@ def test_the_admin_page_downloads_the_pdf_and_the_csv(world, client):
     assert (pdf.status_code, pdf["Content-Type"]) == (200, "application/pdf")
     assert pdf.content.startswith(b"%PDF")
     csv_response = client.get(reverse(PAGE), {**AUGUST, "as": "csv", "studio": "northgate"})
-    rows = list(csv.DictReader(io.StringIO(csv_response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(csv_text(csv_response))))
     assert [(r["member"], r["studio"]) for r in rows] == [("Bob Other", "northgate")]
 
 

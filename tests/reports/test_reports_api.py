@@ -19,6 +19,7 @@ from tests.factories import (
     payroll_key,
     studio_staff,
 )
+from tests.helpers import csv_text
 from tests.openapi import assert_matches_schema
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +93,7 @@ def test_studio_staff_run_a_production_report_and_read_it_in_every_format(api, w
 
     csv = api.get(body["links"]["csv"])
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
-    assert csv.content.decode().splitlines()[0].startswith("section,rule,object,id")
+    assert csv_text(csv).splitlines()[0].startswith("section,rule,object,id")
 
     listed = api.get("/api/v1/reports/").json()["results"]
     assert [r["id"] for r in listed] == [body["id"]]

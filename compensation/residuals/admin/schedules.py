@@ -20,6 +20,7 @@ from compensation.api import MAX_UPLOAD_BYTES
 from compensation.models import ResidualSchedule
 from compensation.residuals import schedules, selectors
 from compensation.rules.residuals.schedule import Schedule
+from core import csv_safe
 from core.admin import display
 from core.admin.base import ServiceForm, ServiceSavedMixin, admin_path
 from core.errors import DomainError
@@ -173,9 +174,9 @@ class ResidualScheduleAdmin(ServiceSavedMixin, ScopedAdminMixin, admin.ModelAdmi
     def template_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        response = HttpResponse(schedules.SCHEDULE_TEMPLATE_CSV, content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{schedules.TEMPLATE_FILE_NAME}"'
-        return response
+        return csv_safe.download(
+            request.GET, schedules.SCHEDULE_TEMPLATE_CSV, schedules.TEMPLATE_FILE_NAME
+        )
 
     def file_view(self, request, object_id):
         """The file exactly as it was loaded (its SHA-256 is on the schedule's page)."""

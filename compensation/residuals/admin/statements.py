@@ -8,21 +8,20 @@ The page belongs to no model's admin: the person's admin is the registry's (and 
 registers it again), so the page is added to the admin site's own addresses, ahead of the site's
 catch-all."""
 
-from typing import Any
-
 from django import forms
 from django.contrib import admin
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
+from core import csv_safe
 from core.admin.form_fields import StrictDateFormField
 from ledger import access
 from ledger.access import request_scope
 
 from .. import statements
 
-DOWNLOADS = {"pdf": "application/pdf", "csv": "text/csv"}
+PDF = "application/pdf"
 
 
 class PeriodForm(forms.Form):
@@ -45,7 +44,7 @@ class PeriodForm(forms.Form):
         return data
 
 
-def statement_view(request, person_id: int) -> HttpResponse:
+def statement_view(request, person_id: int) -> HttpResponseBase:
     scope = request_scope(request)
     person = access.people(scope).filter(pk=person_id).distinct().first()
     if person is None:
@@ -56,14 +55,12 @@ def statement_view(request, person_id: int) -> HttpResponse:
         period = {k: v for k, v in form.cleaned_data.items() if v is not None}
         statement = statements.statement(person, scope=scope, **period)
         kind = request.GET.get("download")
-        if kind in DOWNLOADS:
-            body: Any = (
-                statements.statement_pdf(statement)
-                if kind == "pdf"
-                else statements.statement_csv(statement)
-            )
-            response = HttpResponse(body, content_type=DOWNLOADS[kind])
-            name = statements.file_name(statement, kind)
+        if kind == "csv":
+            csv_text = statements.statement_csv(statement)
+            return csv_safe.download(request.GET, csv_text, statements.file_name(statement, "csv"))
+        if kind == "pdf":
+            response = HttpResponse(statements.statement_pdf(statement), content_type=PDF)
+            name = statements.file_name(statement, "pdf")
             response["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
     context = {

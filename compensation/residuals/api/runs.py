@@ -181,11 +181,11 @@ def _run_body(view, run: CompensationRun) -> dict[str, Any]:
 class ResidualRunViewSet(
     RunReviewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
 ):
-    """Residual runs of a production and period. Starting one queues its computation (a Celery
-    task); `status` tells where it is. Approval posts each person's and each fund's residuals to
-    the ledger as payables with their due dates (the differences from earlier runs of the same
-    period); approving twice posts nothing twice. It follows the run's review: every item of it
-    (exceptions, and lines needing confirmation) acknowledged with a note."""
+    """Residual runs of a production and period. Starting one queues its computation in the
+    background (`202`); `status` tells where it is. Approval posts each person's and each fund's
+    residuals to the ledger as payables with their due dates (the differences from earlier runs
+    of the same period); approving twice posts nothing twice. It follows the run's review: every
+    item of it (exceptions, and lines needing confirmation) acknowledged with a note."""
 
     queryset = CompensationRun.objects.filter(kind=CompensationRun.Kind.RESIDUALS).select_related(
         "started_by", "approved_by", "production"

@@ -6,9 +6,7 @@ every kind with an example key and no figure. Payroll keys have no access."""
 from typing import Any
 
 import django_filters
-from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -18,7 +16,9 @@ from rest_framework.response import Response
 from compensation.api import upload_text
 from compensation.models import EvidenceTier, ResidualSchedule
 from compensation.residuals import schedules, selectors
+from core import csv_safe
 from core.api.common import TextFilter
+from core.api.downloads import CsvNegotiation, csv_download
 from core.api.fields import ModelSerializer, StrictCharField, StrictDateField
 from core.money import Currency
 from ledger.access import request_scope
@@ -179,11 +179,11 @@ class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         )
         return Response(ResidualScheduleSerializer(row).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)}, filters=False)
-    @action(detail=False, methods=["get"])
+    @csv_download()
+    @action(detail=False, methods=["get"], content_negotiation_class=CsvNegotiation)
     def template(self, request):
         """The CSV template: the header kind,key,value and every kind with an example key and an
         empty value. The figures come from the guild's schedule; none is given here."""
-        response = HttpResponse(schedules.SCHEDULE_TEMPLATE_CSV, content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{schedules.TEMPLATE_FILE_NAME}"'
-        return response
+        return csv_safe.download(
+            request.query_params, schedules.SCHEDULE_TEMPLATE_CSV, schedules.TEMPLATE_FILE_NAME
+        )

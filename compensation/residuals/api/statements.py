@@ -18,6 +18,8 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core import csv_safe
+from core.api.downloads import CsvNegotiation, csv_download
 from core.api.fields import FilterDateField, StrictCharField
 from ledger import access
 from ledger.access import StaffOnly
@@ -176,15 +178,14 @@ class StatementViewSet(ScopedViewSet):
     def retrieve(self, request, pk=None):
         return Response(self._statement().as_dict())
 
-    @extend_schema(
-        parameters=PERIOD_PARAMETERS,
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
-    )
-    @action(detail=True, methods=["get"])
+    @csv_download(parameters=PERIOD_PARAMETERS)
+    @action(detail=True, methods=["get"], content_negotiation_class=CsvNegotiation)
     def csv(self, request, pk=None):
         """The statement as one CSV table: residual, contribution, payable and total rows."""
         s = self._statement()
-        return _attachment(statements.statement_csv(s), "text/csv", statements.file_name(s, "csv"))
+        return csv_safe.download(
+            request.query_params, statements.statement_csv(s), statements.file_name(s, "csv")
+        )
 
     @extend_schema(
         parameters=PERIOD_PARAMETERS,
