@@ -63,7 +63,8 @@ compliance_report (period 2025-06-01 .. 2025-06-30, as of 2025-07-20 12:00 UTC, 
     <= 3 x (SQL + chain) + pdf. Rows with a target record it as "<= x": the ratio must not exceed
     it.
 
-chain_step (`python -m bench.reports chain_step`, on a fresh database; see the section at the end)
+chain_step (`python -m bench.chain` or `python -m bench.reports chain_step`, on a fresh database;
+    `make bench` runs it as bench/chain.py; see the section at the end)
     the report's chain step, incremental from the latest signed checkpoint, at 200,000 and
     1,000,000 transactions (BENCH_CHAIN_SMALL, BENCH_CHAIN_BIG) with the same 2,000 appended
     after the checkpoint, against the full walk at each size. Target: incremental(big) <= 1.3 x

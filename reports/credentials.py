@@ -51,7 +51,7 @@ MIME = {"pdf": "application/pdf", "png": "image/png"}
 STORAGE_FOLDER = "disclosure-labels"
 PNG_SCALE = 2  # 144 dpi: readable on a phone when zoomed
 # Bumped when the files would come out differently from the same label (layout, manifest shape).
-FILE_VERSION = 1
+FILE_VERSION = 2
 # Past this many newest checkpoints failing their signature, the label names none.
 CHECKPOINTS_LOOKED_AT = 20
 
@@ -194,9 +194,29 @@ def png(pdf_bytes: bytes) -> bytes:
     for page in pages:
         sheet.paste(page, (0, top))
         top += page.height
+    sheet = _trimmed(sheet)
     out = io.BytesIO()
     sheet.save(out, format="PNG")
     return out.getvalue()
+
+
+def _trimmed(sheet, margin: int = 48):
+    """The sheet cut to what is drawn on it, with a white margin: an image of the label, not of
+    a mostly empty page."""
+    from PIL import ImageOps
+
+    box = ImageOps.invert(sheet.convert("L")).getbbox()
+    if box is None:
+        return sheet
+    left, upper, right, lower = box
+    return sheet.crop(
+        (
+            max(left - margin, 0),
+            max(upper - margin, 0),
+            min(right + margin, sheet.width),
+            min(lower + margin, sheet.height),
+        )
+    )
 
 
 # --- the files, kept by what went into them ---------------------------------------------------

@@ -150,10 +150,15 @@ def test_the_files_are_still_a_pdf_and_a_png_of_the_label(world):
     assert "Signed copies" not in text  # the page links the files; the PDF does not
     image = Image.open(io.BytesIO(fetch(client, published.public_id, "png").content))
     assert image.format == "PNG"
-    # Every page, one under the other, at twice the PDF's 72 points to the inch.
-    sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in document.pages]
-    assert image.width == pytest.approx(2 * max(w for w, _ in sizes), abs=2)
-    assert image.height == pytest.approx(2 * sum(h for _, h in sizes), abs=2 * len(sizes))
+    # The label on one portrait A4 page; the PNG, that page at 144 dpi cut to what is drawn on
+    # it, with a white margin.
+    assert [(round(p.mediabox.width), round(p.mediabox.height)) for p in document.pages] == [
+        (595, 842)
+    ]
+    assert 600 < image.width < 2 * 595 and 300 < image.height < 2 * 842
+    rgb = image.convert("RGB")
+    corners = [(0, 0), (image.width - 1, 0), (0, image.height - 1)]
+    assert {rgb.getpixel(xy) for xy in corners} == {(255, 255, 255)}
 
 
 def test_without_a_checkpoint_the_file_says_so(world):
