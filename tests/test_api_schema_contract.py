@@ -2,12 +2,12 @@
 or multipart for a file upload), the headers the contract relies on, binary files typed as such,
 valid examples, and descriptions written for the API's users."""
 
-from functools import cache
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from ledger.webhooks.services import WebhookEndpoint
+from tests.api_schema import operations, served_schema
 from tests.factories import StudioFactory, payroll_key
 
 JSON = "application/json"
@@ -26,21 +26,6 @@ UPLOADS = {
     ("post", "/api/v1/residuals/exhibitions/import/"): {MULTIPART},
     ("post", "/api/v1/residuals/schedules/"): {MULTIPART},
 }
-METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
-
-
-@cache
-def _schema() -> dict:
-    from drf_spectacular.generators import SchemaGenerator
-
-    return SchemaGenerator().get_schema(request=None, public=True)
-
-
-def _operations():
-    for path, item in _schema()["paths"].items():
-        for method, operation in item.items():
-            if method in METHODS:
-                yield method, path, operation
 
 
 def _walk(node, where=""):
@@ -56,7 +41,7 @@ def _walk(node, where=""):
 def test_json_operations_advertise_json_bodies_only():
     bodies = {
         (method, path): set(operation["requestBody"]["content"])
-        for method, path, operation in _operations()
+        for method, path, operation in operations()
         if "requestBody" in operation
     }
     wrong = {
@@ -71,23 +56,23 @@ def test_json_operations_advertise_json_bodies_only():
 def test_file_uploads_advertise_multipart():
     bodies = {
         (method, path): set(operation.get("requestBody", {}).get("content", {}))
-        for method, path, operation in _operations()
+        for method, path, operation in operations()
     }
     assert {operation: bodies.get(operation) for operation in UPLOADS} == UPLOADS
 
 
 def test_no_operation_takes_a_form_urlencoded_body():
-    assert "application/x-www-form-urlencoded" not in str(_schema()["paths"])
+    assert "application/x-www-form-urlencoded" not in str(served_schema()["paths"])
 
 
 def test_the_schema_names_its_server():
-    servers = _schema()["servers"]
+    servers = served_schema()["servers"]
     assert servers
     assert all(urlsplit(server["url"]).scheme in ("http", "https") for server in servers)
 
 
 def test_a_payment_takes_an_idempotency_key_and_says_when_it_is_a_replay():
-    operation = _schema()["paths"]["/api/v1/payments/"]["post"]
+    operation = served_schema()["paths"]["/api/v1/payments/"]["post"]
     key = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
     assert key["in"] == "header" and key["required"] is True
     replayed = operation["responses"]["201"]["headers"]["Idempotent-Replayed"]
@@ -97,13 +82,13 @@ def test_a_payment_takes_an_idempotency_key_and_says_when_it_is_a_replay():
 def test_every_answer_to_retry_later_declares_retry_after():
     retried = [
         (method, path, status)
-        for method, path, operation in _operations()
+        for method, path, operation in operations()
         for status in ("429", "503")
         if status in operation["responses"]
     ]
-    assert len(retried) >= 2 * sum(1 for _ in _operations())
+    assert len(retried) >= 2 * sum(1 for _ in operations())
     for method, path, status in retried:
-        response = _schema()["paths"][path][method]["responses"][status]
+        response = served_schema()["paths"][path][method]["responses"][status]
         header = response.get("headers", {}).get("Retry-After")
         assert header and header["schema"]["type"] == "integer", (method, path, status)
 
@@ -116,7 +101,7 @@ def test_every_answer_to_retry_later_declares_retry_after():
     ],
 )
 def test_exports_declare_the_filters_they_take(path, filters):
-    operation = _schema()["paths"][path]["get"]
+    operation = served_schema()["paths"][path]["get"]
     query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
     assert filters <= query
 
@@ -124,7 +109,7 @@ def test_exports_declare_the_filters_they_take(path, filters):
 def test_pdf_and_evidence_answers_are_typed_binary():
     files = {
         (method, path, media_type): body["schema"]
-        for method, path, operation in _operations()
+        for method, path, operation in operations()
         for status, response in operation["responses"].items()
         if status.startswith("2")
         for media_type, body in response.get("content", {}).items()
@@ -138,7 +123,9 @@ def test_pdf_and_evidence_answers_are_typed_binary():
 
 def test_nullable_is_always_beside_a_type():
     untyped = [
-        where for where, node in _walk(_schema()) if node.get("nullable") and "type" not in node
+        where
+        for where, node in _walk(served_schema())
+        if node.get("nullable") and "type" not in node
     ]
     assert not untyped
 
@@ -146,7 +133,7 @@ def test_nullable_is_always_beside_a_type():
 def test_component_descriptions_are_for_the_apis_users():
     internal = [
         name
-        for name, component in _schema()["components"]["schemas"].items()
+        for name, component in served_schema()["components"]["schemas"].items()
         if component.get("description", "").startswith("The project's")
     ]
     assert not internal
@@ -155,7 +142,7 @@ def test_component_descriptions_are_for_the_apis_users():
 def test_every_page_link_example_is_a_url():
     links = [
         (name, component["properties"][link].get("example"))
-        for name, component in _schema()["components"]["schemas"].items()
+        for name, component in served_schema()["components"]["schemas"].items()
         if name.startswith("Paginated")
         for link in ("next", "previous")
     ]

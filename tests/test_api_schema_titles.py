@@ -3,13 +3,12 @@ summary of its own per operation, operation ids and tags named for the resource 
 version), and descriptions written for the API's users, not for its maintainers."""
 
 import re
-from functools import cache
 
 import pytest
 
 from core.api.common import operation_summary
+from tests.api_schema import operations, served_schema
 
-METHODS = {"get", "post", "put", "patch", "delete"}
 # Words that belong to the code, not to the API: a description that uses one was written for
 # whoever maintains a view or a serializer.
 INTERNAL = re.compile(
@@ -17,20 +16,6 @@ INTERNAL = re.compile(
     r"the project's)\b",
     re.IGNORECASE,
 )
-
-
-@cache
-def _schema() -> dict:
-    from drf_spectacular.generators import SchemaGenerator
-
-    return SchemaGenerator().get_schema(request=None, public=True)
-
-
-def _operations():
-    for path, item in _schema()["paths"].items():
-        for method, operation in item.items():
-            if method in METHODS:
-                yield method, path, operation
 
 
 def _descriptions(node, where=""):
@@ -45,10 +30,10 @@ def _descriptions(node, where=""):
 
 
 def test_every_operation_has_a_summary_of_its_own():
-    summaries = [operation.get("summary") for _, _, operation in _operations()]
+    summaries = [operation.get("summary") for _, _, operation in operations()]
     assert len(summaries) > 100
     assert all(summaries), [
-        (method, path) for method, path, operation in _operations() if not operation.get("summary")
+        (method, path) for method, path, operation in operations() if not operation.get("summary")
     ]
     assert len(set(summaries)) == len(summaries), sorted(summaries)
 
@@ -56,7 +41,7 @@ def test_every_operation_has_a_summary_of_its_own():
 def test_the_payroll_operations_are_named_for_their_resource():
     named = {
         (method, path): (operation["operationId"], operation["tags"], operation["summary"])
-        for method, path, operation in _operations()
+        for method, path, operation in operations()
     }
     assert named[("get", "/api/v1/payables/")] == ("payables_list", ["payables"], "List payables")
     assert named[("post", "/api/v1/payments/")] == (
@@ -71,7 +56,7 @@ def test_the_payroll_operations_are_named_for_their_resource():
 def test_no_operation_id_or_tag_is_the_api_version():
     versioned = [
         (method, path, operation["operationId"], operation.get("tags"))
-        for method, path, operation in _operations()
+        for method, path, operation in operations()
         if re.match(r"v[0-9]+_", operation["operationId"])
         or any(re.fullmatch(r"v[0-9]+", tag) for tag in operation.get("tags", []))
     ]
@@ -80,7 +65,9 @@ def test_no_operation_id_or_tag_is_the_api_version():
 
 def test_descriptions_are_written_for_the_apis_users():
     internal = [
-        (where, text[:120]) for where, text in _descriptions(_schema()) if INTERNAL.search(text)
+        (where, text[:120])
+        for where, text in _descriptions(served_schema())
+        if INTERNAL.search(text)
     ]
     assert not internal
 

@@ -36,6 +36,7 @@ from ledger.models import (
 )
 from ledger.webhooks.services import WebhookDelivery, WebhookEndpoint
 from reports import compliance
+from tests.api_schema import assert_matches_the_documented_webhook, message_validator
 from tests.compensation.api_helpers import (
     build_world,
     clear_parameter_cache,
@@ -43,7 +44,6 @@ from tests.compensation.api_helpers import (
     record_day,
 )
 from tests.helpers import acknowledge_all, assert_error, csv_text, key_client, make_payable
-from tests.webhook_schema import assert_matches_the_documented_webhook, message_validator
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,5 @@
-"""Check a webhook message against what the served OpenAPI schema documents of it (`webhooks`)."""
+"""The OpenAPI schema the API serves, as the tests read it: its operations, and a webhook message
+checked against what its `webhooks` document."""
 
 from functools import cache
 
@@ -10,13 +11,24 @@ from referencing.jsonschema import DRAFT202012
 SCHEMA_URI = "urn:guild-ledger:openapi"
 
 
+METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
+
+
 @cache
-def _schema() -> dict:
+def served_schema() -> dict:
     return SchemaGenerator().get_schema(request=None, public=True)
 
 
+def operations():
+    """(method, path, operation) of every operation of the schema."""
+    for path, item in served_schema()["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield method, path, operation
+
+
 def message_validator(event_type: str) -> Draft202012Validator:
-    schema = _schema()
+    schema = served_schema()
     body = schema["webhooks"][event_type]["post"]["requestBody"]["content"]["application/json"]
     registry = Registry().with_resource(
         SCHEMA_URI, Resource.from_contents(schema, default_specification=DRAFT202012)
