@@ -81,6 +81,7 @@ class PayablesCreatedDataSerializer(serializers.Serializer):
     )
     payables = PayableSerializer(
         many=True,
+        read_only=True,
         help_text="Each new payable as `GET /api/v1/payables/{id}/` shows it: payee (a person "
         "or a union fund), amount, currency, production, period and due date.",
     )
@@ -90,10 +91,15 @@ class PayablesCreatedMessageSerializer(serializers.Serializer):
     """New payables of one studio, each in full: what payroll needs to schedule the payments
     without another call."""
 
-    type = serializers.ChoiceField(choices=["payables.created"])
-    timestamp = serializers.DateTimeField(help_text="When the message was made (ISO 8601, UTC).")
+    # A message this API sends (documented under the schema's `webhooks`), never a body it reads:
+    # every field is read-only.
+
+    type = serializers.ChoiceField(choices=["payables.created"], read_only=True)
+    timestamp = serializers.DateTimeField(
+        read_only=True, help_text="When the message was made (ISO 8601, UTC)."
+    )
     # DRF's metaclass takes declared fields off the class: this does not replace `.data`.
-    data = PayablesCreatedDataSerializer()  # type: ignore[assignment]
+    data = PayablesCreatedDataSerializer(read_only=True)  # type: ignore[assignment]
 
 
 payables_created = OpenApiWebhook(

@@ -266,7 +266,7 @@ def test_the_upload_page_documents_the_columns_and_offers_a_template(world):
         assert f"<code>{column}</code>" in page
     assert "Alpha Film" in page and "Bravo Film" not in page  # the caller's productions, with ids
     template = client.get(reverse("admin:ledger_engagement_import_template"))
-    assert template["Content-Type"] == "text/csv"
+    assert template["Content-Type"] == "text/csv; charset=utf-8"
     assert csv_text(template).splitlines()[0] == HEADER
 
 
