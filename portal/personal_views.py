@@ -149,6 +149,7 @@ def my_page(request: HttpRequest, person: Person) -> HttpResponse:
             page=content,
             note_max=QUESTION_MAX_LENGTH,
             training_url=reverse("training-statement", args=[statement.public_id]),
+            training_now=training.in_words(person, now=timezone.now()),
         ),
     )
 

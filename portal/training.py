@@ -57,6 +57,20 @@ def preference(person: Person, *, now: datetime) -> dict:
     )
 
 
+def in_words(person: Person, *, now: datetime) -> str:
+    """What the statement says today, for the person's own page."""
+    count = len(
+        consent_training.training_consents_in_force(Consent.objects.filter(person=person), now=now)
+    )
+    if not count:
+        return "Today it says your work may not be used to train AI."
+    consents = "consent" if count == 1 else f"{count} consents"
+    return (
+        f"Today it says your work may be used to train AI only under your written {consents} "
+        "to it, and in no other way."
+    )
+
+
 def signed_message(statement: dict) -> bytes:
     """What the signature is over: the canonical JSON of every field but `signature`."""
     rest = {k: v for k, v in statement.items() if k != "signature"}

@@ -168,3 +168,13 @@ def test_the_persons_page_links_the_statement(ann):
     found = TrainingStatement.objects.get(person=ann.person)
     assert f'href="{url(found)}"' in page
     assert "Your AI-training preference" in page
+    assert "Today it says your work may not be used to train AI." in page
+    grant_consent(
+        ann,
+        kind="training",
+        scenes="Episode 1",
+        media="streaming",
+        description="Training of a voice model on the recorded dialogue of Episode 1",
+    )
+    page = client.get("/me/page/").content.decode()
+    assert "may be used to train AI only under your written consent to it" in page
