@@ -40,8 +40,7 @@ from tests.compensation.api_helpers import build_world, computed_run, record_day
 from tests.factories import UserFactory
 from tests.helpers import acknowledge_all, make_payable
 from tests.ledger.conftest_journal import make_actor, run_sql
-from tests.ledger.test_verify_ledger import (  # noqa: F401  (the fixture)
-    chain,
+from tests.ledger.test_verify_ledger import (
     run_broken,
     run_verify,
     triggers_off,
@@ -120,7 +119,7 @@ def test_the_message_is_canonical_json_of_the_five_fields():
     )
 
 
-def test_a_checkpoint_signs_the_head(chain):  # noqa: F811
+def test_a_checkpoint_signs_the_head(chain):
     checkpoint = checkpoint_write(reason="manual")
     assert checkpoint is not None
     head = chain[-1]
@@ -141,7 +140,7 @@ def test_a_checkpoint_signs_the_head(chain):  # noqa: F811
     assert signature_holds(checkpoint)
 
 
-def test_a_head_already_signed_is_not_signed_again(chain):  # noqa: F811
+def test_a_head_already_signed_is_not_signed_again(chain):
     first = checkpoint_write(reason="schedule")
     assert checkpoint_write(reason="approval") == first
     assert Checkpoint.objects.count() == 1
@@ -155,14 +154,14 @@ def test_an_empty_journal_has_nothing_to_sign():
     assert not Checkpoint.objects.exists()
 
 
-def test_an_unknown_reason_is_refused(chain):  # noqa: F811
+def test_an_unknown_reason_is_refused(chain):
     with pytest.raises(ValueError):
         checkpoint_write(reason="because")
     assert not Checkpoint.objects.exists()
 
 
 @pytest.mark.parametrize("change", ["hash", "seq", "created_at", "key"])
-def test_a_forged_checkpoint_does_not_verify(chain, change):  # noqa: F811
+def test_a_forged_checkpoint_does_not_verify(chain, change):
     checkpoint = checkpoint_write(reason="manual")
     assert checkpoint is not None
     checkpoint.refresh_from_db()
@@ -182,7 +181,7 @@ def test_a_forged_checkpoint_does_not_verify(chain, change):  # noqa: F811
     assert not signature_holds(checkpoint)
 
 
-def test_a_checkpoint_written_with_another_key_does_not_hold_under_this_one(chain, settings):  # noqa: F811
+def test_a_checkpoint_written_with_another_key_does_not_hold_under_this_one(chain, settings):
     settings.SIGNING_KEY = OTHER_KEY_SETTING
     checkpoint = checkpoint_write(reason="manual")
     assert checkpoint is not None and signature_holds(checkpoint)
@@ -193,7 +192,7 @@ def test_a_checkpoint_written_with_another_key_does_not_hold_under_this_one(chai
 # --- incremental and full verification ----------------------------------------------------------
 
 
-def test_incremental_verification_starts_from_the_latest_valid_checkpoint(chain):  # noqa: F811
+def test_incremental_verification_starts_from_the_latest_valid_checkpoint(chain):
     checkpoint = checkpoint_write(reason="manual")
     appended = append(2)
     report = verify_chain()
@@ -213,7 +212,7 @@ def test_incremental_verification_starts_from_the_latest_valid_checkpoint(chain)
     assert f"{full.checked} transactions checked (full, from genesis)" in out
 
 
-def test_without_a_checkpoint_incremental_walks_from_genesis(chain):  # noqa: F811
+def test_without_a_checkpoint_incremental_walks_from_genesis(chain):
     report = verify_chain()
     assert report.ok and report.checkpoint is None and report.checked == len(chain)
     out, _ = run_verify()
@@ -221,7 +220,7 @@ def test_without_a_checkpoint_incremental_walks_from_genesis(chain):  # noqa: F8
 
 
 @pytest.mark.parametrize("full", [False, True])
-def test_an_edited_posting_after_the_checkpoint_is_caught(chain, full):  # noqa: F811
+def test_an_edited_posting_after_the_checkpoint_is_caught(chain, full):
     checkpoint_write(reason="manual")
     appended = append(2)
     target = appended[1]
@@ -233,7 +232,7 @@ def test_an_edited_posting_after_the_checkpoint_is_caught(chain, full):  # noqa:
     assert f"BROKEN at transaction #{target.seq} ({target.id})" in err
 
 
-def test_an_edited_posting_before_the_checkpoint_is_caught_by_the_full_walk_only(chain):  # noqa: F811
+def test_an_edited_posting_before_the_checkpoint_is_caught_by_the_full_walk_only(chain):
     checkpoint_write(reason="manual")
     target = chain[2]
     tamper_amount(target)
@@ -246,7 +245,7 @@ def test_an_edited_posting_before_the_checkpoint_is_caught_by_the_full_walk_only
     assert f"{target.seq - 1} transactions before it verified (full, from genesis)" in err
 
 
-def test_an_edited_checkpoint_transaction_is_caught_by_both(chain):  # noqa: F811
+def test_an_edited_checkpoint_transaction_is_caught_by_both(chain):
     checkpoint = checkpoint_write(reason="manual")
     assert checkpoint is not None
     tamper_amount(chain[-1])
@@ -255,7 +254,7 @@ def test_an_edited_checkpoint_transaction_is_caught_by_both(chain):  # noqa: F81
         assert not report.ok and report.broken_seq == checkpoint.seq
 
 
-def test_a_rewritten_and_rehashed_chain_breaks_at_the_signed_checkpoint(chain):  # noqa: F811
+def test_a_rewritten_and_rehashed_chain_breaks_at_the_signed_checkpoint(chain):
     """Someone rewrites a transaction before the checkpoint and rehashes every later one: each
     link holds, but the chain no longer carries the hash that was signed."""
     checkpoint = checkpoint_write(reason="manual")
@@ -282,7 +281,7 @@ def test_a_rewritten_and_rehashed_chain_breaks_at_the_signed_checkpoint(chain): 
     assert "the chain was rewritten" in full.reason
 
 
-def test_a_forged_checkpoint_is_reported_and_never_a_starting_point(chain, caplog):  # noqa: F811
+def test_a_forged_checkpoint_is_reported_and_never_a_starting_point(chain, caplog):
     valid = checkpoint_at(chain[2].seq)
     appended = append(1)
     tamper_amount(appended[0])
@@ -299,7 +298,7 @@ def test_a_forged_checkpoint_is_reported_and_never_a_starting_point(chain, caplo
     assert f"checkpoint {forged.pk} at #{forged.seq} is INVALID" in err
 
 
-def test_a_forged_checkpoint_alone_fails_verification(chain):  # noqa: F811
+def test_a_forged_checkpoint_alone_fails_verification(chain):
     valid = checkpoint_at(chain[3].seq)
     forged = forged_at(chain[-1].seq, chain[-1].hash)
     for full in (False, True):
@@ -311,7 +310,7 @@ def test_a_forged_checkpoint_alone_fails_verification(chain):  # noqa: F811
     assert "ledger chain intact" in out and f"checkpoint {forged.pk}" in err
 
 
-def test_a_checkpoint_past_the_chain_end_is_caught(chain):  # noqa: F811
+def test_a_checkpoint_past_the_chain_end_is_caught(chain):
     """Transactions removed from the end of the chain: the signed head is gone."""
     last = chain[-1]
     checkpoint_write(reason="manual")
@@ -335,7 +334,7 @@ def test_a_checkpoint_past_the_chain_end_is_caught(chain):  # noqa: F811
     "sql",
     ["UPDATE ledger_checkpoint SET reason = 'manual'", "DELETE FROM ledger_checkpoint"],
 )
-def test_the_checkpoint_table_refuses_update_and_delete(chain, sql):  # noqa: F811
+def test_the_checkpoint_table_refuses_update_and_delete(chain, sql):
     checkpoint = checkpoint_write(reason="schedule")
     assert checkpoint is not None
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -352,7 +351,7 @@ def test_the_checkpoint_table_refuses_update_and_delete(chain, sql):  # noqa: F8
 # --- the task, its schedule and the approval of a run -------------------------------------------
 
 
-def test_the_task_writes_a_checkpoint(chain):  # noqa: F811
+def test_the_task_writes_a_checkpoint(chain):
     result = write_checkpoint.apply(args=("schedule",))
     checkpoint = Checkpoint.objects.get()
     assert result.get() == checkpoint.pk
@@ -404,7 +403,7 @@ def test_the_public_keys_are_served_without_login(client):
     assert client.post("/.well-known/guild-ledger-keys.json").status_code == 405
 
 
-def test_the_admin_lists_checkpoints_under_the_public_key(client, chain):  # noqa: F811
+def test_the_admin_lists_checkpoints_under_the_public_key(client, chain):
     checkpoint = checkpoint_write(reason="manual")
     assert checkpoint is not None
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
@@ -450,7 +449,7 @@ def verifier(segment: Path, key: Path) -> tuple[int, str]:
     return done.returncode, lines[0]
 
 
-def test_a_good_export_verifies_with_the_pem_and_the_jwks(chain, tmp_path):  # noqa: F811
+def test_a_good_export_verifies_with_the_pem_and_the_jwks(chain, tmp_path):
     checkpoint = checkpoint_at(chain[4].seq)
     segment = export(tmp_path, "--from-seq", "2")
     data = json.loads(segment.read_text())
@@ -465,7 +464,7 @@ def test_a_good_export_verifies_with_the_pem_and_the_jwks(chain, tmp_path):  # n
         assert code == 0 and line.startswith("OK: #2..#7"), line
 
 
-def test_a_segment_may_start_right_after_its_checkpoint(chain, tmp_path):  # noqa: F811
+def test_a_segment_may_start_right_after_its_checkpoint(chain, tmp_path):
     checkpoint_at(chain[2].seq)
     segment = export(tmp_path, "--from-seq", str(chain[3].seq), "--to-seq", str(chain[5].seq))
     assert json.loads(segment.read_text())["prev_hash"] == chain[2].hash
@@ -473,7 +472,7 @@ def test_a_segment_may_start_right_after_its_checkpoint(chain, tmp_path):  # noq
     assert code == 0, line
 
 
-def test_a_segment_must_reach_a_checkpoint(chain, tmp_path):  # noqa: F811
+def test_a_segment_must_reach_a_checkpoint(chain, tmp_path):
     checkpoint_at(chain[5].seq)
     with pytest.raises(CommandError, match="no valid signed checkpoint"):
         export(tmp_path, "--from-seq", "1", "--to-seq", "3")
@@ -481,7 +480,7 @@ def test_a_segment_must_reach_a_checkpoint(chain, tmp_path):  # noqa: F811
         export(tmp_path, "--from-seq", "3", "--to-seq", "99")
 
 
-def test_an_edited_amount_in_the_export_fails(chain, tmp_path):  # noqa: F811
+def test_an_edited_amount_in_the_export_fails(chain, tmp_path):
     checkpoint_at(chain[-1].seq)
     segment = export(tmp_path, "--from-seq", "1")
     data = json.loads(segment.read_text())
@@ -495,7 +494,7 @@ def test_an_edited_amount_in_the_export_fails(chain, tmp_path):  # noqa: F811
     )
 
 
-def test_an_edited_checkpoint_or_another_key_fails(chain, tmp_path):  # noqa: F811
+def test_an_edited_checkpoint_or_another_key_fails(chain, tmp_path):
     checkpoint_at(chain[-1].seq)
     segment = export(tmp_path, "--from-seq", "1")
     pem, _ = key_files(tmp_path)
@@ -511,7 +510,7 @@ def test_an_edited_checkpoint_or_another_key_fails(chain, tmp_path):  # noqa: F8
     assert code == 1 and "the checkpoint names key" in line
 
 
-def test_a_tampered_row_fails_both_verifiers(chain, tmp_path):  # noqa: F811
+def test_a_tampered_row_fails_both_verifiers(chain, tmp_path):
     checkpoint_at(chain[-1].seq)
     tamper_amount(chain[3])
     _, err = run_broken("--full")
@@ -521,7 +520,7 @@ def test_a_tampered_row_fails_both_verifiers(chain, tmp_path):  # noqa: F811
     assert code == 1 and "transaction #4 does not hash" in line
 
 
-def test_a_gap_in_the_export_fails(chain, tmp_path):  # noqa: F811
+def test_a_gap_in_the_export_fails(chain, tmp_path):
     checkpoint_at(chain[-1].seq)
     segment = export(tmp_path, "--from-seq", "1")
     data = json.loads(segment.read_text())
@@ -591,7 +590,7 @@ def test_a_body_round_trips_to_the_bytes_hashed():
     assert again == raw
 
 
-def test_stored_bodies_round_trip_through_the_export(chain, tmp_path):  # noqa: F811
+def test_stored_bodies_round_trip_through_the_export(chain, tmp_path):
     make_payable(actor=make_actor(), description=TRICKY[:100])
     checkpoint_write(reason="manual")
     segment = export(tmp_path, "--from-seq", "1")
