@@ -489,6 +489,8 @@ class AiUseFilter(KnownValuesFilterSet):
     status = django_filters.ChoiceFilter(choices=AiUse.Status.choices)
     voided = BooleanFilter(field_name="void", lookup_expr="isnull", exclude=True)
 
+    known = {**KNOWN, "consent": lambda scope, pk: selectors.consents(scope).filter(pk=pk).exists()}
+
     class Meta:
         model = AiUse
         fields: list[str] = []
