@@ -288,7 +288,7 @@ class RateSheetAdmin(ServiceSavedMixin, ScopedAdmin):
             raise Http404
         rows = sheet_template_rows(agreement.guild.code)
         text = csv_safe.text(list(CSV_COLUMNS), rows)
-        return csv_safe.download(request.GET, text, f"{agreement.code}-rate-sheet-template.csv")
+        return csv_safe.download(text, f"{agreement.code}-rate-sheet-template.csv")
 
     def rerun_view(self, request, object_id):
         """Run again, for the same period, a run the sheet may have changed (a pay run due when

@@ -1,8 +1,8 @@
 """The one CSV writer of every export (payables, payments, compliance reports, the engagement
 import template): RFC 4180 text whose cells a spreadsheet reads as data, never as formulas, and
 the one download of it (`download`): UTF-8 with a byte-order mark, without which a spreadsheet
-on a Western Windows setup reads "Zoë" as "ZoÃ«"; `?bom=false` leaves it out for scripts. (Every
-import of the product reads CSV with or without one.)
+on a Western Windows setup reads "Zoë" as "ZoÃ«" (the API's `?bom=false` leaves it out for
+scripts: core.api.downloads). Every import of the product reads CSV with or without one.
 
 Values written by one party (a payroll vendor's reference, a studio's production title, a
 person's name) reach another party's spreadsheet. A cell that begins with `=`, `+`, `-`, `@`,
@@ -79,15 +79,10 @@ BOM = "\ufeff"
 CONTENT_TYPE = "text/csv; charset=utf-8"
 
 
-def wants_bom(query) -> bool:
-    """Whether the download starts with the byte-order mark: unless `bom` is `false`."""
-    return str(query.get("bom", "")).lower() != "false"
-
-
-def download(query, body: str | Iterable[str], filename: str) -> HttpResponseBase:
+def download(body: str | Iterable[str], filename: str, *, bom: bool = True) -> HttpResponseBase:
     """`body` (the CSV text, or its lines for a streamed download) as the attachment
-    `filename`; `query` is the request's query string (wants_bom)."""
-    head = [BOM] if wants_bom(query) else []
+    `filename`, starting with the byte-order mark unless `bom` is false."""
+    head = [BOM] if bom else []
     response: HttpResponseBase
     if isinstance(body, str):
         response = HttpResponse("".join(head) + body, content_type=CONTENT_TYPE)

@@ -169,9 +169,7 @@ class ReportAdmin(ReadOnlyHistoryAdmin):
 
     def csv_view(self, request, object_id):
         report = self._report(request, object_id)
-        return csv_safe.download(
-            request.GET, render.csv_text(report), render.file_name(report, "csv")
-        )
+        return csv_safe.download(render.csv_text(report), render.file_name(report, "csv"))
 
     def json_view(self, request, object_id):
         report = self._report(request, object_id)
@@ -406,7 +404,7 @@ def remittance_view(request):
     if report is not None and kind == "pdf":
         return render.attachment(remittance.pdf(report), "application/pdf", report.file_name("pdf"))
     if report is not None and kind == "csv":
-        return csv_safe.download(request.GET, report.csv_text(), report.file_name("csv"))
+        return csv_safe.download(report.csv_text(), report.file_name("csv"))
     context = {
         **admin.site.each_context(request),
         "title": "Fund remittance",

@@ -20,10 +20,9 @@ from rest_framework.views import APIView
 
 from consent import selectors as consent_selectors
 from consent.models import Consent, ConsentEvent
-from core import csv_safe
 from core.api import scopes
 from core.api.common import IdFilter, TextFilter
-from core.api.downloads import CsvNegotiation, csv_download
+from core.api.downloads import CsvNegotiation, csv_download, csv_response
 from core.api.fields import (
     DecimalStringField,
     FilterDateField,
@@ -215,9 +214,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         """Every row of every section: section, rule, object, id, production, person, date,
         detail, count, amount, currency."""
         report = self.get_object()
-        return csv_safe.download(
-            request.query_params, render.csv_text(report), render.file_name(report, "csv")
-        )
+        return csv_response(request, render.csv_text(report), render.file_name(report, "csv"))
 
 
 # --- consent receipts -----------------------------------------------------------------------
@@ -519,7 +516,7 @@ class RemittanceCsvView(RemittanceView):
     @csv_download(parameters=[RemittanceQuerySerializer])
     def get(self, request):
         report = self.remittance(request)
-        return csv_safe.download(request.query_params, report.csv_text(), report.file_name("csv"))
+        return csv_response(request, report.csv_text(), report.file_name("csv"))
 
 
 class RemittancePdfView(RemittanceView):

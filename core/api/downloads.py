@@ -7,10 +7,11 @@ said it would not take. Errors of a download (a bad filter) are JSON too."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import NotAcceptable
+from rest_framework.exceptions import NotAcceptable, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.utils.mediatypes import _MediaType, media_type_matches
 
+from core import csv_safe
 from core.api.common import ErrorSerializer
 
 CSV = "text/csv"
@@ -48,6 +49,15 @@ class CsvNegotiation(DefaultContentNegotiation):
         if not accepts(request, CSV):
             raise NotAcceptable(f"This answer is {CSV}: send an Accept header that admits it.")
         return renderers[0], renderers[0].media_type
+
+
+def csv_response(request, body, filename: str):
+    """The CSV download of an API view (core.csv_safe.download), with the byte-order mark unless
+    the query says `bom=false`; any other value of `bom` is refused."""
+    given = request.query_params.get("bom")
+    if given is not None and given.lower() not in ("true", "false"):
+        raise ValidationError({"bom": ["Must be true or false."]})
+    return csv_safe.download(body, filename, bom=given is None or given.lower() == "true")
 
 
 def csv_download(*, filters: bool = False, parameters=()):

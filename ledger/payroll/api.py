@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from core import csv_safe
 from core.api import scopes
 from core.api.common import MAX_ID, ErrorSerializer
-from core.api.downloads import CsvNegotiation, csv_download
+from core.api.downloads import CsvNegotiation, csv_download, csv_response
 from core.api.fields import (
     DecimalStringField,
     ModelSerializer,
@@ -252,7 +252,7 @@ class BalanceSerializer(serializers.Serializer):
 
 
 def _csv_response(request, filename: str, header: list[str], rows) -> HttpResponseBase:
-    return csv_safe.download(request.query_params, csv_safe.lines(header, rows), filename)
+    return csv_response(request, csv_safe.lines(header, rows), filename)
 
 
 # An export takes the list's filters (filterset_class on its action); `filters=True` publishes

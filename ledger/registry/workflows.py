@@ -274,9 +274,7 @@ def engagement_import_urls(model_admin) -> list:
 def engagement_template_view(model_admin, request):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    return csv_safe.download(
-        request.GET, engagement_import.template_csv(), "engagements-template.csv"
-    )
+    return csv_safe.download(engagement_import.template_csv(), "engagements-template.csv")
 
 
 def engagement_import_view(model_admin, request):

@@ -922,6 +922,9 @@ def test_csv_downloads_start_with_a_byte_order_mark_unless_asked_not_to(world):
         assert plain == body[3:], url
     text = b"".join(client.get(f"{PAYABLES}export/").streaming_content).decode("utf-8-sig")
     assert "Zoë – Ann" in text
+    for value in ("no", "0", "🇺🇸"):
+        refused = error(client.get(f"{PAYABLES}export/", {"bom": value}), 400, "invalid")
+        assert refused["fields"] == {"bom": ["Must be true or false."]}
 
 
 @pytest.mark.parametrize(

@@ -174,9 +174,7 @@ class ResidualScheduleAdmin(ServiceSavedMixin, ScopedAdminMixin, admin.ModelAdmi
     def template_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return csv_safe.download(
-            request.GET, schedules.SCHEDULE_TEMPLATE_CSV, schedules.TEMPLATE_FILE_NAME
-        )
+        return csv_safe.download(schedules.SCHEDULE_TEMPLATE_CSV, schedules.TEMPLATE_FILE_NAME)
 
     def file_view(self, request, object_id):
         """The file exactly as it was loaded (its SHA-256 is on the schedule's page)."""

@@ -57,7 +57,7 @@ def statement_view(request, person_id: int) -> HttpResponseBase:
         kind = request.GET.get("download")
         if kind == "csv":
             csv_text = statements.statement_csv(statement)
-            return csv_safe.download(request.GET, csv_text, statements.file_name(statement, "csv"))
+            return csv_safe.download(csv_text, statements.file_name(statement, "csv"))
         if kind == "pdf":
             response = HttpResponse(statements.statement_pdf(statement), content_type=PDF)
             name = statements.file_name(statement, "pdf")

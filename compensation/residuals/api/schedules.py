@@ -16,9 +16,8 @@ from rest_framework.response import Response
 from compensation.api import upload_text
 from compensation.models import EvidenceTier, ResidualSchedule
 from compensation.residuals import schedules, selectors
-from core import csv_safe
 from core.api.common import TextFilter
-from core.api.downloads import CsvNegotiation, csv_download
+from core.api.downloads import CsvNegotiation, csv_download, csv_response
 from core.api.fields import ModelSerializer, StrictCharField, StrictDateField
 from core.money import Currency
 from ledger.access import request_scope
@@ -184,6 +183,4 @@ class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     def template(self, request):
         """The CSV template: the header kind,key,value and every kind with an example key and an
         empty value. The figures come from the guild's schedule; none is given here."""
-        return csv_safe.download(
-            request.query_params, schedules.SCHEDULE_TEMPLATE_CSV, schedules.TEMPLATE_FILE_NAME
-        )
+        return csv_response(request, schedules.SCHEDULE_TEMPLATE_CSV, schedules.TEMPLATE_FILE_NAME)

@@ -18,8 +18,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core import csv_safe
-from core.api.downloads import CsvNegotiation, csv_download
+from core.api.downloads import CsvNegotiation, csv_download, csv_response
 from core.api.fields import FilterDateField, StrictCharField
 from ledger import access
 from ledger.access import StaffOnly
@@ -183,9 +182,7 @@ class StatementViewSet(ScopedViewSet):
     def csv(self, request, pk=None):
         """The statement as one CSV table: residual, contribution, payable and total rows."""
         s = self._statement()
-        return csv_safe.download(
-            request.query_params, statements.statement_csv(s), statements.file_name(s, "csv")
-        )
+        return csv_response(request, statements.statement_csv(s), statements.file_name(s, "csv"))
 
     @extend_schema(
         parameters=PERIOD_PARAMETERS,
