@@ -306,18 +306,26 @@ def print_columns(header: list[str], lines: list[list]) -> None:
         print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
 
 
+def _figure(value: float) -> str:
+    """Large figures whole; small ones (statements per call) to a tenth."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
 def print_table(results: list[Result]) -> None:
     header = ["scenario", "metric", "value", "reference", "ratio", "target", "ok"]
     lines = []
     for r in results:
         target, ok = r.verdict()
+        measured = bool(r.reference_value)  # a count (statements per call) has no reference
         lines.append(
             [
                 r.scenario,
                 r.metric,
-                f"{r.value:,.0f} {r.unit}",
-                f"{r.reference_value:,.0f} {r.unit} ({r.reference})",
-                f"{r.ratio:.3f}",
+                f"{_figure(r.value)} {r.unit}",
+                f"{_figure(r.reference_value)} {r.unit} ({r.reference})"
+                if measured
+                else r.reference,
+                f"{r.ratio:.3f}" if measured else "-",
                 target,
                 ok,
             ]
@@ -327,8 +335,8 @@ def print_table(results: list[Result]) -> None:
     if repeated:
         print("\nmedians of these repetitions (value | reference):")
     for r in repeated:
-        samples = ", ".join(f"{v:,.0f}" for v in r.samples or [])
-        reference = ", ".join(f"{v:,.0f}" for v in r.reference_samples or [])
+        samples = ", ".join(_figure(v) for v in r.samples or [])
+        reference = ", ".join(_figure(v) for v in r.reference_samples or [])
         print(f"  {r.scenario}/{r.metric}: {samples} | {reference}")
 
 
