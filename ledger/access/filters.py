@@ -9,10 +9,12 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 
-from core.api.common import IdFilter, TextFilter
+from core.api.common import MAX_ID, IdFilter, TextFilter
 from ledger import access
 from ledger.access import Scope, request_scope
 
@@ -40,14 +42,35 @@ class StudioFilter(TextFilter):
 
 
 class IdsFilter(django_filters.BaseInFilter, IdFilter):
-    """Ids, comma-separated, at most MAX of them."""
+    """Ids, comma-separated, at most MAX of them (IDS_PARAMETER documents it)."""
 
     MAX = 100
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("min_value", 1)
+        super().__init__(*args, **kwargs)
 
     def filter(self, qs: QuerySet, value: Any) -> QuerySet:
         if value and len(value) > self.MAX:
             raise ValidationError({self.field_name: [f"At most {self.MAX} ids."]})
         return super().filter(qs, value)
+
+
+def ids_parameter(noun: str, note: str = "") -> OpenApiParameter:
+    """The schema of an `id` filter (IdsFilter): how many ids, and that each is a whole number;
+    a generator sends them comma-separated."""
+    return OpenApiParameter(
+        "id",
+        {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            "maxItems": IdsFilter.MAX,
+        },
+        OpenApiParameter.QUERY,
+        style="form",
+        explode=False,
+        description=f"{noun} by id, comma-separated, at most {IdsFilter.MAX}{note}.",
+    )
 
 
 def visible_studio_id(scope: Scope, value: str) -> int | None:
@@ -97,5 +120,13 @@ class KnownValuesFilterSet(django_filters.FilterSet):
             value = self.form.cleaned_data.get(name)
             if name not in self.filters or value in (None, "") or visible(scope, value):
                 continue
-            self.form.add_error(name, f"No {name} {value} that you can see.")
+            self.form.add_error(
+                name,
+                # Parameters, not text: a value may hold a `%` (the message is %-formatted).
+                forms.ValidationError(
+                    "No %(name)s %(value)s that you can see.",
+                    code="unknown",
+                    params={"name": name, "value": value},
+                ),
+            )
         return not self.form.errors

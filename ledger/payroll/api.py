@@ -258,6 +258,7 @@ def _csv_response(request, filename: str, header: list[str], rows) -> HttpRespon
 # An export takes the list's filters (filterset_class on its action); `filters=True` publishes
 # them, as drf-spectacular does so only for lists.
 CSV_SCHEMA = csv_download(filters=True)
+PAYABLE_IDS = access_filters.ids_parameter("Payables (the ids a `payables.created` message names)")
 
 
 class PayableViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
@@ -279,14 +280,14 @@ class PayableViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
         qs = self.filter_queryset(self.get_queryset())
         return payable_values(qs)
 
-    @extend_schema(responses=PayableSerializer(many=True))
+    @extend_schema(parameters=[PAYABLE_IDS], responses=PayableSerializer(many=True))
     def list(self, request):
         """Obligations with an amount still due (JSON only: payroll pages through many)."""
         page = self.paginate_queryset(self._rows())
         assert page is not None  # the default pagination (IdCursorPagination) always pages
         return self.get_paginated_response([payable_row(v) for v in page])
 
-    @CSV_SCHEMA
+    @csv_download(filters=True, parameters=[PAYABLE_IDS])
     @action(
         detail=False,
         url_path="export",

@@ -28,11 +28,7 @@ PAYEE_KINDS = ["person", "fund"]
 
 
 class PayableFilter(KnownValuesFilterSet):
-    id = IdsFilter(
-        field_name="id",
-        help_text=f"Payables by id, comma-separated (at most {IdsFilter.MAX}): the ids a "
-        "`payables.created` message names.",
-    )
+    id = IdsFilter(field_name="id")  # documented by the views (ids_parameter)
     production = IdFilter(field_name="production_id")
     person = IdFilter(field_name="person_id")
     payee_kind = django_filters.ChoiceFilter(

@@ -311,6 +311,11 @@ def test_payables_filters(world):
     assert ids(id=p2.pk, studio="alpha") == {p2.pk}
     refused = error(client.get(PAYABLES, {"id": ",".join(["1"] * 101)}), 400, "invalid")
     assert refused["fields"] == {"id": ["At most 100 ids."]}
+    # A value holding a `%` is named as given (the message is not formatted with it).
+    refused = error(client.get(PAYABLES, {"studio": "100%s%(x)s"}), 400, "invalid")
+    assert refused["fields"] == {"studio": ["No studio 100%s%(x)s that you can see."]}
+    for bad in ("0", f"{p1.pk},-3", "1.5", "one"):
+        assert set(error(client.get(PAYABLES, {"id": bad}), 400, "invalid")["fields"]) == {"id"}
     assert ids(due_before="2025-07-20") == {p1.pk, p4.pk}  # strictly before
     assert ids(due_before="2025-07-21") == {p1.pk, p2.pk, p4.pk}
     assert ids(studio="alpha", person=world.ann.pk, due_before="2025-07-15") == {p1.pk}
