@@ -30,7 +30,7 @@ from tests.factories import (
 )
 from tests.helpers import make_payable
 from tests.ledger.conftest_journal import run_sql
-from tests.ledger.test_verify_ledger import chain, triggers_off  # noqa: F401  (fixture)
+from tests.ledger.test_verify_ledger import triggers_off
 from tests.security.conftest import assert_no_personal_data
 
 pytestmark = pytest.mark.django_db
@@ -244,7 +244,7 @@ def test_a_reused_idempotency_key_is_logged(world, security_log):
 # --- tampering -----------------------------------------------------------------------------
 
 
-def test_a_broken_chain_is_logged_once_per_check(chain, security_log):  # noqa: F811
+def test_a_broken_chain_is_logged_once_per_check(chain, security_log):
     from ledger.models import Posting
 
     target = chain[3]
