@@ -41,6 +41,7 @@ from tests.factories import UserFactory
 from tests.helpers import acknowledge_all, make_payable
 from tests.ledger.conftest_journal import make_actor, run_sql
 from tests.ledger.test_verify_ledger import (
+    delete_behind_the_back,
     run_broken,
     run_verify,
     triggers_off,
@@ -314,14 +315,7 @@ def test_a_checkpoint_past_the_chain_end_is_caught(chain):
     """Transactions removed from the end of the chain: the signed head is gone."""
     last = chain[-1]
     checkpoint_write(reason="manual")
-    postings = list(Posting.objects.filter(transaction=last).values_list("id", flat=True))
-    with (
-        triggers_off("ledger_posting", "DELETE"),
-        triggers_off("ledger_journaltransaction", "DELETE"),
-    ):
-        for posting_id in postings:
-            run_sql("DELETE FROM ledger_posting WHERE id = %s", [posting_id])
-        run_sql("DELETE FROM ledger_journaltransaction WHERE seq = %s", [last.seq])
+    delete_behind_the_back(last)
     for full in (False, True):
         report = verify_chain(full=full)
         assert not report.ok and report.broken_seq == last.seq

@@ -66,6 +66,20 @@ def triggers_off(table: str, op: str):
         )
 
 
+def delete_behind_the_back(tx: JournalTransaction) -> list:
+    """Delete a transaction and its postings with the append-only triggers off, as someone with
+    the database's keys could; returns the ids of the postings deleted."""
+    posting_ids = list(Posting.objects.filter(transaction=tx).values_list("id", flat=True))
+    with (
+        triggers_off("ledger_posting", "DELETE"),
+        triggers_off("ledger_journaltransaction", "DELETE"),
+    ):
+        for posting_id in posting_ids:
+            run_sql("DELETE FROM ledger_posting WHERE id = %s", [posting_id])
+        run_sql("DELETE FROM ledger_journaltransaction WHERE seq = %s", [tx.seq])
+    return posting_ids
+
+
 def assert_still_refused(table: str, op: str):
     """The trigger is back: the same change is refused again."""
     sql = f"DELETE FROM {table}" if op == "DELETE" else f"UPDATE {table} SET id = id"
@@ -168,14 +182,7 @@ def test_deleted_transaction_is_caught_as_a_gap(chain):
     target = chain[1]  # the second obligation: no payment is on it, nothing reverses it
     assert not JournalTransaction.objects.filter(reverses=target).exists()
     assert not Payment.objects.filter(transaction=target).exists()
-    posting_ids = list(Posting.objects.filter(transaction=target).values_list("id", flat=True))
-    with (
-        triggers_off("ledger_posting", "DELETE"),
-        triggers_off("ledger_journaltransaction", "DELETE"),
-    ):
-        for posting_id in posting_ids:
-            run_sql("DELETE FROM ledger_posting WHERE id = %s", [posting_id])
-        run_sql("DELETE FROM ledger_journaltransaction WHERE seq = %s", [target.seq])
+    posting_ids = delete_behind_the_back(target)
     assert not JournalTransaction.objects.filter(seq=target.seq).exists()
     assert not Posting.objects.filter(id__in=posting_ids).exists()
     assert_still_refused("ledger_journaltransaction", "DELETE")
@@ -192,14 +199,7 @@ def test_deleted_first_transaction_is_caught():
     make_payable(actor=actor)
     second = obligation_of(make_payable(actor=actor))
     first = JournalTransaction.objects.get(seq=1)
-    posting_ids = list(Posting.objects.filter(transaction=first).values_list("id", flat=True))
-    with (
-        triggers_off("ledger_posting", "DELETE"),
-        triggers_off("ledger_journaltransaction", "DELETE"),
-    ):
-        for posting_id in posting_ids:
-            run_sql("DELETE FROM ledger_posting WHERE id = %s", [posting_id])
-        run_sql("DELETE FROM ledger_journaltransaction WHERE seq = 1")
+    delete_behind_the_back(first)
     _, err = run_broken()
     assert f"BROKEN at transaction #{second.seq} ({second.id})" in err
     assert "expected seq 1, found 2" in err
