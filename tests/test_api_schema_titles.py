@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from core.api.common import operation_summary
+from core.api.schema import operation_summary
 from tests.api_schema import operations, served_schema
 
 # Words that belong to the code, not to the API: a description that uses one was written for

@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 from rest_framework.routers import DefaultRouter
 
+from core.api.schema import API_VERSION, NOUN_ACTIONS, operation_summary, singular
 from core.api.scopes import required_scope
 
 MAX_ID = 2**63 - 1
@@ -232,7 +233,7 @@ class ErrorAwareAutoSchema(AutoSchema):
         documentation shows in its index and generated clients as a function's first line."""
         action = getattr(self.view, "action", None)
         tokens = self._tokenize_path()
-        if action is None and tokens and tokens[-1] in _NOUN_ACTIONS:
+        if action is None and tokens and tokens[-1] in NOUN_ACTIONS:
             action = tokens.pop()
         elif action is None and self.method == "GET" and self._is_list_view():
             action = "list"
@@ -255,50 +256,4 @@ class ErrorAwareAutoSchema(AutoSchema):
                 return name, plural
         if " " in base:
             return base, " ".join([*base.split()[:-1], path_noun.split()[-1]])
-        return _singular(path_noun), path_noun
-
-
-def _singular(noun: str) -> str:
-    *qualifiers, last = noun.split()
-    if last == "people":
-        last = "person"
-    elif last.endswith("ies"):
-        last = last[:-3] + "y"
-    elif last.endswith("s") and not last.endswith("ss"):
-        last = last[:-1]
-    return " ".join([*qualifiers, last])
-
-
-API_VERSION = re.compile(r"v[0-9]+")
-_STANDARD_ACTIONS = {
-    "list": "List {plural}",
-    "retrieve": "Get {name}",
-    "create": "Create {name}",
-    "update": "Replace {name}",
-    "partial_update": "Update {name}",
-    "destroy": "Delete {name}",
-}
-# Custom actions named for a format or a part of the resource rather than a verb.
-_NOUN_ACTIONS = {
-    "csv": "{Name} as CSV",
-    "pdf": "{Name} as PDF",
-    "export": "Export {plural} as CSV",
-    "import_csv": "Import {plural} from CSV",
-}
-
-
-def operation_summary(*, action: str | None, method: str, names: tuple[str, str]) -> str:
-    name, plural = names
-    if action in _STANDARD_ACTIONS:
-        template = _STANDARD_ACTIONS[action]
-    elif action in _NOUN_ACTIONS:
-        template = _NOUN_ACTIONS[action]
-    elif action and method == "GET":
-        template = f"{action.replace('_', ' ').capitalize()} of {{name}}"
-    elif action:
-        template = f"{action.replace('_', ' ').capitalize()} {{name}}"
-    else:
-        verb = {"GET": "Get", "POST": "Create", "PUT": "Replace", "PATCH": "Update"}
-        template = f"{verb.get(method, method.capitalize())} {{name}}"
-    text = template.format(name=name, plural=plural, Name=name[:1].upper() + name[1:])
-    return text[:1].upper() + text[1:]
+        return singular(path_noun), path_noun
